@@ -1,0 +1,33 @@
+/**
+ * `dialtone SUBCOMMAND ...`: dispatches to one module per subcommand, loaded lazily so that
+ * `dialtone chat` does not pay for the PPP stack and vice versa.
+ */
+type Runner = (args: string[]) => Promise<number>;
+
+const subcommands: Record<string, { summary: string; load: () => Promise<Runner> }> = {
+  pppd: { summary: 'the PPP daemon (pppd-compatible options)', load: async () => (await import('./pppd.js')).run },
+  chat: { summary: 'the expect/send dialer (chat(8)-compatible)', load: async () => (await import('./chat.js')).run },
+  modem: { summary: 'a bank of virtual Hayes modems on TCP', load: async () => (await import('./modem.js')).run },
+};
+
+function usage(): string {
+  const lines = Object.entries(subcommands).map(([name, s]) => `  ${name.padEnd(8)} ${s.summary}`);
+  return `usage: dialtone SUBCOMMAND [ARGS...]\n\nsubcommands:\n${lines.join('\n')}\n`;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(usage());
+    process.exitCode = name ? 0 : 1;
+    return;
+  }
+  const sub = subcommands[name];
+  if (!sub) {
+    process.stderr.write(`dialtone: unknown subcommand '${name}'\n${usage()}`);
+    process.exitCode = 1;
+    return;
+  }
+  const code = await (await sub.load())(rest);
+  process.exitCode = code;
+}

@@ -1,0 +1,92 @@
+/**
+ * RFC 1661 §5 control packets (Code, Identifier, Length, Data) and the option
+ * Type-Length-Value list that Configure-* packets carry (§6).
+ *
+ * Parsing is check-first (smoltcp's idea): a function either returns a value whose
+ * accessors cannot fail, or undefined for the caller to count and discard.
+ */
+
+export const Code = {
+  ConfReq: 1,
+  ConfAck: 2,
+  ConfNak: 3,
+  ConfRej: 4,
+  TermReq: 5,
+  TermAck: 6,
+  CodeRej: 7,
+  ProtRej: 8,
+  EchoReq: 9,
+  EchoRep: 10,
+  DiscReq: 11,
+} as const;
+
+export interface ControlPacket {
+  code: number;
+  id: number;
+  /** The Data field, exactly Length - 4 octets. */
+  data: Buffer;
+}
+
+/**
+ * RFC 1661 §5: octets beyond Length are padding and ignored; a Length larger than the
+ * received packet, or smaller than the header, means the packet is silently discarded.
+ */
+export function parseControl(buf: Buffer): ControlPacket | undefined {
+  if (buf.length < 4) return undefined;
+  const len = buf.readUInt16BE(2);
+  if (len < 4 || len > buf.length) return undefined;
+  return { code: buf[0]!, id: buf[1]!, data: buf.subarray(4, len) };
+}
+
+export function emitControl(code: number, id: number, data: Uint8Array = Buffer.alloc(0)): Buffer {
+  const out = Buffer.allocUnsafe(4 + data.length);
+  out[0] = code;
+  out[1] = id & 0xff;
+  out.writeUInt16BE(4 + data.length, 2);
+  out.set(data, 4);
+  return out;
+}
+
+export interface ConfigOption {
+  type: number;
+  /** The option's value: Length - 2 octets. */
+  value: Buffer;
+}
+
+/**
+ * Splits a Configure-* data field into options. Returns undefined when an option's
+ * Length is < 2 or runs past the end: RFC 1661 §6 gives such a packet no meaning, and
+ * pppd discards it (lcp_reqci "bad CI length") rather than guessing.
+ */
+export function parseOptions(data: Buffer): ConfigOption[] | undefined {
+  const out: ConfigOption[] = [];
+  let i = 0;
+  while (i < data.length) {
+    if (i + 2 > data.length) return undefined;
+    const len = data[i + 1]!;
+    if (len < 2 || i + len > data.length) return undefined;
+    out.push({ type: data[i]!, value: data.subarray(i + 2, i + len) });
+    i += len;
+  }
+  return out;
+}
+
+export function emitOptions(opts: readonly ConfigOption[]): Buffer {
+  return Buffer.concat(opts.map((o) => Buffer.concat([Buffer.from([o.type, o.value.length + 2]), o.value])));
+}
+
+export function opt(type: number, value: Uint8Array | number[] = []): ConfigOption {
+  return { type, value: Buffer.from(value) };
+}
+
+export function u16(n: number): Buffer {
+  const b = Buffer.allocUnsafe(2);
+  b.writeUInt16BE(n & 0xffff);
+  return b;
+}
+
+export function u32(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32BE(n >>> 0);
+  return b;
+}
