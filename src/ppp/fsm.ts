@@ -207,12 +207,13 @@ export class Fsm {
           return;
         }
         this.seenAck = true;
+        this.rcvdNakLoops = 0;
         return this.event('RCA', rx);
       case Code.ConfNak:
       case Code.ConfRej: {
         if (!this.currentReply(pkt.id)) return;
         const isNak = pkt.code === Code.ConfNak;
-        if (isNak) this.rcvdNakLoops++;
+        this.rcvdNakLoops = isNak ? this.rcvdNakLoops + 1 : 0;
         const ok = isNak
           ? this.handler.nakCi(pkt.data, this.rcvdNakLoops >= this.config.maxFailure)
           : this.handler.rejCi(pkt.data);

@@ -1,0 +1,211 @@
+/**
+ * CHAP with MD5 (RFC 1994), both roles, with pppd's timers and messages (chap-new.c,
+ * chap-md5.c).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { emitControl, parseControl } from './packet.js';
+import { lengthPrefixed, printableText, type AuthHost } from './auth.js';
+import type { Timer } from './timers.js';
+
+const Challenge = 1;
+const Response = 2;
+const Success = 3;
+const Failure = 4;
+
+/** RFC 1994 §4.1: MD5 over Identifier, secret, challenge value. */
+export function chapMd5(id: number, secret: Uint8Array, challenge: Uint8Array): Buffer {
+  return createHash('md5').update(Buffer.from([id])).update(secret).update(challenge).digest();
+}
+
+/** Splits a Challenge or Response Data field: Value-Size, Value, Name. */
+function valueAndName(data: Buffer): { value: Buffer; name: Buffer } | undefined {
+  const size = data[0];
+  if (size === undefined || data.length < 1 + size) return undefined;
+  return { value: data.subarray(1, 1 + size), name: data.subarray(1 + size) };
+}
+
+export interface ChapServerConfig {
+  /** Our name, sent in the Challenge (pppd: `name`, default the host name). */
+  name: string;
+  /** chap-restart, seconds */
+  restart: number;
+  /** chap-max-challenge */
+  maxChallenge: number;
+  /** chap-interval, seconds (0 = never re-challenge) */
+  interval: number;
+  /** pppd `remotename`: when set, the peer's secret is looked up under this name. */
+  remoteName?: string;
+  /** The secret the named peer should know, or undefined when there is none. */
+  secretFor(peer: string): Buffer | undefined;
+}
+
+/** Authenticates the peer (and re-authenticates every chap-interval). */
+export class ChapServer {
+  private id = 0;
+  private challenge: Buffer = Buffer.alloc(0);
+  private packet: Buffer = Buffer.alloc(0);
+  private xmits = 0;
+  private challengeValid = false;
+  private authDone = false;
+  private failed = false;
+  private running = false;
+  private readonly timer: Timer;
+
+  constructor(private readonly cfg: ChapServerConfig, private readonly host: AuthHost) {
+    this.timer = host.timers.create(() => this.timeout());
+  }
+
+  start(): void {
+    this.running = true;
+    this.authDone = false;
+    this.failed = false;
+    this.challengeValid = false;
+    this.timeout();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.timer.stop();
+  }
+
+  input(raw: Buffer): void {
+    const pkt = parseControl(raw);
+    if (!pkt || !this.running || pkt.code !== Response) return;
+    if (pkt.id !== this.id) return; // a response to an older challenge
+    if (!this.challengeValid) {
+      // A retransmitted Response after our verdict: repeat the verdict (pppd).
+      if (this.authDone) this.sendStatus(pkt.id);
+      return;
+    }
+    const parts = valueAndName(pkt.data);
+    if (!parts) return;
+    this.timer.stop();
+    const peer = this.cfg.remoteName ?? parts.name.toString('latin1');
+    const secret = this.cfg.secretFor(peer);
+    let ok = false;
+    if (!secret) {
+      this.host.log('error', `No CHAP secret found for authenticating ${printableText(Buffer.from(peer, 'latin1'))}`);
+    } else {
+      const expected = chapMd5(pkt.id, secret, this.challenge);
+      secret.fill(0);
+      ok = parts.value.length === expected.length && timingSafeEqual(parts.value, expected);
+    }
+    if (!ok) {
+      this.failed = true;
+      this.host.log('warn', `Peer ${printableText(Buffer.from(peer, 'latin1'))} failed CHAP authentication`);
+    }
+    this.sendStatus(pkt.id);
+    this.challengeValid = false;
+    const first = !this.authDone;
+    this.authDone = true;
+    if (this.failed) {
+      this.running = false;
+      this.host.done(false, peer);
+      return;
+    }
+    if (first) {
+      this.host.log('info', `CHAP peer authentication succeeded for ${printableText(Buffer.from(peer, 'latin1'))}`);
+      this.host.done(true, peer);
+    }
+    if (this.cfg.interval > 0) this.timer.start(this.cfg.interval * 1000);
+  }
+
+  private sendStatus(id: number): void {
+    const msg = this.failed ? 'Access denied' : 'Access granted';
+    this.host.send(emitControl(this.failed ? Failure : Success, id, Buffer.from(msg)));
+  }
+
+  /** pppd chap_server_timeout: a new challenge, a retransmission, or giving up. */
+  private timeout(): void {
+    if (!this.running) return;
+    if (!this.challengeValid) {
+      this.xmits = 0;
+      // pppd chap-md5: a random challenge of 16..24 octets.
+      const len = 16 + (this.host.randomBytes(1)[0]! % 9);
+      this.challenge = this.host.randomBytes(len);
+      this.id = (this.id + 1) & 0xff;
+      this.packet = emitControl(Challenge, this.id, Buffer.concat([lengthPrefixed(this.challenge), Buffer.from(this.cfg.name)]));
+      this.challengeValid = true;
+    } else if (this.xmits >= this.cfg.maxChallenge) {
+      this.challengeValid = false;
+      this.running = false;
+      this.failed = true;
+      this.host.done(false);
+      return;
+    }
+    this.host.send(this.packet);
+    this.xmits++;
+    this.timer.start(this.cfg.restart * 1000);
+  }
+}
+
+export interface ChapClientConfig {
+  /** The name we authenticate as (pppd `user`, else `name`). */
+  name: string;
+  /** pppd `remotename`: when set, it chooses our secret instead of the Challenge's name. */
+  remoteName?: string;
+  /** chap-timeout, seconds: give up if the peer does not finish in time. */
+  timeout: number;
+  /** Our secret for authenticating to the named server, or undefined. */
+  secretFor(server: string): Buffer | undefined;
+}
+
+/** Authenticates us to the peer. */
+export class ChapClient {
+  private started = false;
+  private done = false;
+  private readonly timer: Timer;
+
+  constructor(private readonly cfg: ChapClientConfig, private readonly host: AuthHost) {
+    this.timer = host.timers.create(() => {
+      this.done = true;
+      this.host.log('error', 'CHAP authentication timed out');
+      this.host.done(false);
+    });
+  }
+
+  start(): void {
+    this.started = true;
+    this.done = false;
+    if (this.cfg.timeout > 0) this.timer.start(this.cfg.timeout * 1000);
+  }
+
+  stop(): void {
+    this.started = false;
+    this.timer.stop();
+  }
+
+  input(raw: Buffer): void {
+    const pkt = parseControl(raw);
+    if (!pkt || !this.started) return;
+    if (pkt.code === Challenge) return this.respond(pkt.id, pkt.data);
+    if ((pkt.code === Success || pkt.code === Failure) && !this.done) {
+      this.done = true;
+      this.timer.stop();
+      const text = printableText(pkt.data);
+      if (pkt.code === Success) {
+        this.host.log('info', text ? `CHAP authentication succeeded: ${text}` : 'CHAP authentication succeeded');
+        this.host.done(true);
+      } else {
+        this.host.log('info', text ? `CHAP authentication failed: ${text}` : 'CHAP authentication failed');
+        this.host.log('error', 'CHAP authentication failed');
+        this.host.done(false);
+      }
+    }
+  }
+
+  private respond(id: number, data: Buffer): void {
+    const parts = valueAndName(data);
+    if (!parts) return;
+    // pppd chap_respond: an explicit remotename wins; Microsoft servers send no name.
+    const server = this.cfg.remoteName ?? printableText(parts.name);
+    let secret = this.cfg.secretFor(server);
+    if (!secret) {
+      this.host.log('warn', `No CHAP secret found for authenticating us to ${server}`);
+      secret = Buffer.alloc(0);
+    }
+    const value = chapMd5(id, secret, parts.value);
+    secret.fill(0);
+    this.host.send(emitControl(Response, id, Buffer.concat([lengthPrefixed(value), Buffer.from(this.cfg.name)])));
+  }
+}

@@ -1,0 +1,23 @@
+/** pppd(8) EXIT STATUS: dialtone ends with the same numbers for the same reasons. */
+export const EXIT = {
+  OK: 0,
+  FATAL_ERROR: 1,
+  OPTION_ERROR: 2,
+  NOT_ROOT: 3,
+  NO_KERNEL_SUPPORT: 4,
+  USER_REQUEST: 5,
+  LOCK_FAILED: 6,
+  OPEN_FAILED: 7,
+  CONNECT_FAILED: 8,
+  PTYCMD_FAILED: 9,
+  NEGOTIATION_FAILED: 10,
+  PEER_AUTH_FAILED: 11,
+  IDLE_TIMEOUT: 12,
+  CONNECT_TIME: 13,
+  CALLBACK: 14,
+  PEER_DEAD: 15,
+  HANGUP: 16,
+  LOOPBACK: 17,
+  INIT_FAILED: 18,
+  AUTH_TOPEER_FAILED: 19,
+} as const;

@@ -1,0 +1,315 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { Session, defaultSessionOptions, type SessionEvent, type SessionOptions } from './session.js';
+import { staticSecrets } from './secrets.js';
+import { EXIT } from './exit-codes.js';
+import { HdlcEncoder, HdlcDecoder } from '../wire/hdlc.js';
+import { icmpEchoRequest, parseIp4 } from '../wire/ipv4.js';
+import { emitControl } from './packet.js';
+
+/** Deterministic entropy, so magic numbers and challenges repeat run to run. */
+function seeded(seed: string): (n: number) => Buffer {
+  let counter = 0;
+  return (n) => {
+    const out = Buffer.alloc(n);
+    for (let i = 0; i < n; i += 32) {
+      createHash('sha256').update(`${seed}:${counter++}`).digest().copy(out, i);
+    }
+    return out;
+  };
+}
+
+const ip = (s: string) => parseIp4(s)!;
+
+interface End {
+  s: Session;
+  events: SessionEvent[];
+  logs: string[];
+}
+
+function end(name: string, o: Partial<SessionOptions>): End {
+  const s = new Session(defaultSessionOptions({ name, randomBytes: seeded(name), ...o }), 0);
+  return { s, events: [], logs: [] };
+}
+
+/**
+ * Runs two sessions against each other over an in-memory line on a virtual clock, until
+ * both are dead, `stop` says so, or `untilMs` passes. `cut` drops what one side sends.
+ */
+function run(a: End, b: End | undefined, opts: { untilMs?: number; stop?: () => boolean; cut?: (now: number) => 'a->b' | 'b->a' | 'both' | undefined; loopA?: boolean; onIdle?: (now: number) => void } = {}): number {
+  const until = opts.untilMs ?? 120_000;
+  let now = 0;
+  a.s.start(now);
+  b?.s.start(now);
+  const drain = (e: End) => {
+    for (const ev of e.s.takeEvents()) {
+      e.events.push(ev);
+      if (ev.type === 'log') e.logs.push(ev.msg);
+    }
+  };
+  for (let steps = 0; steps < 100_000; steps++) {
+    let moved = true;
+    while (moved) {
+      moved = false;
+      opts.onIdle?.(now);
+      const cut = opts.cut?.(now);
+      for (const chunk of a.s.takeOutput()) {
+        moved = true;
+        if (opts.loopA) a.s.input(chunk, now);
+        else if (b && cut !== 'a->b' && cut !== 'both') b.s.input(chunk, now);
+      }
+      if (b) {
+        for (const chunk of b.s.takeOutput()) {
+          moved = true;
+          if (cut !== 'b->a' && cut !== 'both') a.s.input(chunk, now);
+        }
+      }
+      drain(a);
+      if (b) drain(b);
+    }
+    const dead = (e: End) => e.events.some((x) => x.type === 'dead');
+    if ((dead(a) && (!b || dead(b))) || opts.stop?.()) break;
+    const next = [a.s.nextDeadline(), b?.s.nextDeadline()].filter((x): x is number => x !== undefined);
+    if (!next.length) break;
+    now = Math.min(...next);
+    if (now > until) break;
+    a.s.tick(now);
+    b?.s.tick(now);
+  }
+  return now;
+}
+
+const ipUp = (e: End) => e.events.find((x): x is Extract<SessionEvent, { type: 'ip-up' }> => x.type === 'ip-up');
+const deadStatus = (e: End) => e.events.find((x): x is Extract<SessionEvent, { type: 'dead' }> => x.type === 'dead')?.status;
+
+function server(o: Partial<SessionOptions> = {}): End {
+  return end('server', { localAddr: ip('10.0.0.1'), remoteAddr: ip('10.0.0.2'), msDns: [ip('10.0.0.53'), ip('10.0.0.54')], ...o });
+}
+
+function client(o: Partial<SessionOptions> = {}): End {
+  return end('client', { usePeerDns: true, ...o });
+}
+
+test('two sessions without authentication reach IP-up with the assigned address and DNS', () => {
+  const a = server();
+  const b = client();
+  run(a, b, { stop: () => !!ipUp(a) && !!ipUp(b) });
+  assert.deepEqual(ipUp(b), { type: 'ip-up', local: ip('10.0.0.2'), remote: ip('10.0.0.1'), dns: [ip('10.0.0.53'), ip('10.0.0.54')] });
+  assert.equal(ipUp(a)?.remote, ip('10.0.0.2'));
+  assert.ok(b.logs.includes('local  IP address 10.0.0.2'));
+  assert.ok(b.logs.includes('remote IP address 10.0.0.1'));
+  assert.ok(b.logs.includes('primary   DNS address 10.0.0.53'));
+  assert.ok(b.logs.includes('secondary DNS address 10.0.0.54'));
+  assert.equal(a.s.phase, 'Network');
+});
+
+test('data flows once IP is up: dialtone answers ICMP echo to its own address', () => {
+  const a = server();
+  const b = client();
+  let sent = false;
+  run(a, b, {
+    onIdle: (now) => {
+      if (ipUp(b) && !sent) {
+        sent = true;
+        b.s.sendIp(icmpEchoRequest(ip('10.0.0.2'), ip('10.0.0.1'), 7, 1, Buffer.from('dialtone')), now);
+      }
+    },
+    stop: () => b.events.some((e) => e.type === 'ip'),
+  });
+  const reply = b.events.find((e): e is Extract<SessionEvent, { type: 'ip' }> => e.type === 'ip')!.packet;
+  assert.equal(reply[20], 0, 'ICMP echo reply');
+  assert.equal(reply.readUInt32BE(12), ip('10.0.0.1'));
+  assert.equal(reply.subarray(28).toString(), 'dialtone');
+  assert.equal(a.s.counters.ipPacketsIn, 1);
+});
+
+test('PAP: the peer authenticates and both reach IP-up', () => {
+  const a = server({ requirePap: true, secrets: staticSecrets([{ client: 'fred', server: 'server', secret: 'wilma' }]) });
+  const b = client({ user: 'fred', password: 'wilma' });
+  run(a, b, { stop: () => !!ipUp(a) && !!ipUp(b) });
+  assert.ok(ipUp(a) && ipUp(b));
+  assert.ok(a.logs.includes('PAP peer authentication succeeded for fred'));
+  assert.ok(b.logs.includes('PAP authentication succeeded'));
+  assert.equal(a.s.peerName, 'fred');
+  assert.ok(a.events.some((e) => e.type === 'auth-up' && e.peerName === 'fred'));
+});
+
+test('CHAP: the peer authenticates with MD5 and both reach IP-up', () => {
+  const a = server({ requireChap: true, secrets: staticSecrets([{ client: 'fred', server: 'server', secret: 'wilma' }]) });
+  const b = client({ user: 'fred', secrets: staticSecrets([{ client: 'fred', server: 'server', secret: 'wilma' }]) });
+  run(a, b, { stop: () => !!ipUp(a) && !!ipUp(b) });
+  assert.ok(ipUp(a) && ipUp(b));
+  assert.ok(b.logs.includes('CHAP authentication succeeded'));
+  assert.ok(b.logs.includes('CHAP authentication succeeded: Access granted'));
+});
+
+test('CHAP re-challenge every chap-interval keeps the link up', () => {
+  const a = server({ requireChap: true, chapInterval: 10, secrets: staticSecrets([{ client: 'fred', server: '*', secret: 'x' }]) });
+  const b = client({ user: 'fred', password: 'x' });
+  run(a, b, { untilMs: 45_000 });
+  assert.ok(ipUp(a) && ipUp(b));
+  assert.equal(deadStatus(a), undefined);
+  assert.ok(a.s.counters.framesOut >= 4 + 4, 'several challenges were sent');
+});
+
+for (const proto of ['PAP', 'CHAP'] as const) {
+  test(`${proto}: a wrong secret fails on both sides with pppd's messages and exit codes 11 / 19`, () => {
+    const require = proto === 'PAP' ? { requirePap: true } : { requireChap: true };
+    const a = server({ ...require, secrets: staticSecrets([{ client: 'fred', server: 'server', secret: 'right' }]) });
+    const b = client({ user: 'fred', password: 'wrong' });
+    run(a, b);
+    assert.equal(deadStatus(a), EXIT.PEER_AUTH_FAILED);
+    assert.equal(deadStatus(b), EXIT.AUTH_TOPEER_FAILED);
+    assert.ok(b.logs.includes(`${proto} authentication failed`));
+    assert.ok(a.logs.includes(proto === 'PAP' ? 'PAP peer authentication failed for fred' : 'Peer fred failed CHAP authentication'));
+    assert.ok(!ipUp(a) && !ipUp(b));
+  });
+}
+
+test('a peer that refuses to authenticate: "peer refused to authenticate" and exit 11', () => {
+  const a = server({ auth: true, secrets: staticSecrets([{ client: '*', server: '*', secret: 'x' }]) });
+  const b = client({ refusePap: true, refuseChap: true });
+  run(a, b);
+  assert.ok(a.logs.includes('peer refused to authenticate: terminating link'));
+  assert.equal(deadStatus(a), EXIT.PEER_AUTH_FAILED);
+});
+
+test('a server that prefers CHAP falls back to PAP when the client Naks it (auth allows both)', () => {
+  const a = server({ auth: true, secrets: staticSecrets([{ client: 'fred', server: '*', secret: 'pw' }]) });
+  const b = client({ user: 'fred', password: 'pw', refuseChap: true });
+  run(a, b, { stop: () => !!ipUp(a) && !!ipUp(b) });
+  assert.ok(a.logs.includes('PAP peer authentication succeeded for fred'));
+});
+
+test('a silent peer: "LCP: timeout sending Config-Requests" after max-configure, exit 10', () => {
+  const a = server();
+  const t = run(a, undefined);
+  assert.ok(a.logs.includes('LCP: timeout sending Config-Requests'));
+  assert.equal(deadStatus(a), EXIT.NEGOTIATION_FAILED);
+  assert.equal(t, 30_000, '10 requests, 3 s apart');
+});
+
+test('a looped-back line is detected: "Serial line is looped back.", exit 17', () => {
+  const a = server();
+  run(a, undefined, { loopA: true });
+  assert.ok(a.logs.includes('Serial line is looped back.'));
+  assert.equal(deadStatus(a), EXIT.LOOPBACK);
+});
+
+test('a peer that stops answering echo-requests is detected: exit 15', () => {
+  const a = server({ lcpEchoInterval: 5, lcpEchoFailure: 3 });
+  const b = client();
+  let cutAt: number | undefined;
+  run(a, b, {
+    cut: (now) => {
+      if (cutAt === undefined && ipUp(a)) cutAt = now;
+      return cutAt !== undefined && now > cutAt ? 'both' : undefined;
+    },
+    stop: () => deadStatus(a) !== undefined,
+  });
+  assert.ok(a.logs.includes('No response to 3 echo-requests'));
+  assert.ok(a.logs.includes('Serial link appears to be disconnected.'));
+  assert.equal(deadStatus(a), EXIT.PEER_DEAD);
+});
+
+test('echo keepalive on a healthy link: requests answered, link stays up', () => {
+  const a = server({ lcpEchoInterval: 2, lcpEchoFailure: 2 });
+  const b = client();
+  run(a, b, { untilMs: 30_000 });
+  assert.ok(a.s.lcp.stats.echoRequestsSent >= 10);
+  assert.equal(a.s.lcp.stats.echoRepliesRcvd, a.s.lcp.stats.echoRequestsSent);
+  assert.equal(deadStatus(a), undefined);
+});
+
+test('clean Terminate: close() sends Terminate-Request, both sides end, counters count both ways', () => {
+  const a = server();
+  const b = client();
+  let closed = false;
+  run(a, b, {
+    onIdle: (now) => {
+      if (ipUp(a) && ipUp(b) && !closed) {
+        closed = true;
+        b.s.close('User request', now, EXIT.USER_REQUEST);
+      }
+    },
+  });
+  assert.equal(deadStatus(b), EXIT.USER_REQUEST);
+  assert.equal(deadStatus(a), EXIT.OK);
+  assert.ok(a.logs.includes('LCP terminated by peer (User request)'), a.logs.join('\n'));
+  assert.ok(a.logs.includes('Connection terminated.'));
+  assert.ok(b.events.some((e) => e.type === 'ip-down'));
+  for (const e of [a, b]) {
+    const c = e.s.counters;
+    assert.ok(c.bytesIn > 0 && c.bytesOut > 0 && c.framesIn > 0 && c.framesOut > 0);
+  }
+});
+
+test('debug prints control packets the way pppd does', () => {
+  const a = server({ debug: true, magic: false });
+  const b = client({ magic: false });
+  run(a, b, { stop: () => !!ipUp(a) && !!ipUp(b) });
+  assert.ok(a.logs.includes('sent [LCP ConfReq id=0x1 <asyncmap 0x0> <pcomp> <accomp>]'), a.logs.join('\n'));
+  assert.ok(a.logs.some((l) => /^rcvd \[IPCP ConfReq id=0x\w+ <addr 0\.0\.0\.0> <ms-dns1 0\.0\.0\.0> <ms-dns3 0\.0\.0\.0>\]$/.test(l)));
+  assert.ok(a.logs.some((l) => /^sent \[IPCP ConfNak id=0x\w+ <addr 10\.0\.0\.2> <ms-dns1 10\.0\.0\.53> <ms-dns3 10\.0\.0\.54>\]$/.test(l)));
+});
+
+/** Raw frames from a hand-driven peer, for packets a real session never sends. */
+function rawPeer() {
+  const enc = new HdlcEncoder();
+  const dec = new HdlcDecoder();
+  return { frame: (proto: number, info: Buffer) => enc.encode(proto, info), read: (b: Buffer[]) => b.flatMap((x) => dec.push(x)) };
+}
+
+test('unknown protocols in the Network phase get a Protocol-Reject; unknown LCP codes a Code-Reject', () => {
+  const a = server();
+  const b = client();
+  run(a, b, { stop: () => !!ipUp(a) && !!ipUp(b) });
+  const peer = rawPeer();
+  a.s.input(peer.frame(0x8057, emitControl(1, 1, Buffer.from([1, 10, 0, 0, 0, 0, 0, 0, 0, 1]))), 60_000);
+  a.s.input(peer.frame(0xc021, emitControl(0x55, 9, Buffer.from('?'))), 60_000);
+  const frames = peer.read(a.s.takeOutput());
+  const protRej = frames.find((f) => f.protocol === 0xc021 && f.payload[0] === 8)!;
+  assert.equal(protRej.payload.readUInt16BE(4), 0x8057);
+  const codeRej = frames.find((f) => f.protocol === 0xc021 && f.payload[0] === 7)!;
+  assert.equal(codeRej.payload[4], 0x55);
+  assert.equal(a.s.counters.protocolRejectsSent, 1);
+});
+
+test('frames with a bad FCS are dropped and counted, the link carries on', () => {
+  const a = server();
+  const b = client();
+  run(a, b, { stop: () => !!ipUp(a) && !!ipUp(b) });
+  const bad = rawPeer().frame(0xc021, emitControl(9, 1, Buffer.alloc(4)));
+  bad[bad.length - 3] ^= 0xff;
+  a.s.input(bad, 60_000);
+  assert.equal(a.s.counters.framesDropped, 1);
+  assert.equal(a.s.phase, 'Network');
+});
+
+test('arbitrary bytes and arbitrary control packets never throw', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.record({ proto: fc.constantFrom(0xc021, 0x8021, 0xc023, 0xc223, 0x0021, 0x8057), code: fc.integer({ min: 0, max: 14 }), id: fc.integer({ min: 0, max: 255 }), data: fc.uint8Array({ maxLength: 40 }) }),
+      ), { maxLength: 40 }),
+      (items) => {
+        const a = server({ requireChap: true, secrets: staticSecrets([{ client: '*', server: '*', secret: 'x' }]) });
+        a.s.start(0);
+        const enc = new HdlcEncoder();
+        let now = 0;
+        for (const it of items) {
+          now += 500;
+          if (it instanceof Uint8Array) a.s.input(it, now);
+          else a.s.input(enc.encode(it.proto, emitControl(it.code, it.id, Buffer.from(it.data))), now);
+          a.s.tick(now);
+          a.s.takeOutput();
+          a.s.takeEvents();
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
