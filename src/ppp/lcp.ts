@@ -279,7 +279,7 @@ export class Lcp implements FsmHandler {
       // are how a looped-back line shows itself.
       if (verdict === 'nak' && rejectIfDisagree && o.type !== LcpOpt.Magic) verdict = 'rej';
       if (verdict === 'nak') naks.push(nakValue ?? o);
-      else rejs.push(o);
+      else if (verdict === 'rej') rejs.push(o);
     }
     if (rejs.length) return { code: Code.ConfRej, data: emitOptions(rejs) };
     if (naks.length) return { code: Code.ConfNak, data: emitOptions(naks) };

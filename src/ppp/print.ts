@@ -74,7 +74,7 @@ function ipcpOption(o: ConfigOption): string {
   const names: Record<number, string> = {
     [IpcpOpt.Address]: 'addr',
     [IpcpOpt.PrimaryDns]: 'ms-dns1',
-    [IpcpOpt.SecondaryDns]: 'ms-dns3',
+    [IpcpOpt.SecondaryDns]: 'ms-dns2',
     [IpcpOpt.PrimaryNbns]: 'ms-wins',
     [IpcpOpt.SecondaryNbns]: 'ms-wins',
   };

@@ -1,0 +1,2 @@
+/** `dialtone pppd [options]`: see src/pppd/run.ts. */
+export { runPppd as run } from '../pppd/run.js';

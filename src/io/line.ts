@@ -1,0 +1,109 @@
+/**
+ * A line is any duplex byte stream a PPP link can run over. This module opens the ones
+ * pppd's users reach for, by the names dialtone accepts as the device:
+ *
+ *   tcp:HOST:PORT          connect to a TCP port (a modem bank, socat, a UML's serial line)
+ *   tcp-listen:HOST:PORT   accept one TCP connection
+ *   - (or pppd's notty)    standard input and output
+ *   pty:COMMAND            a command's stdin/stdout (pppd's `pty "command"`)
+ *   /dev/ttyS0, ttyS0      a device node opened read/write (serial lines: see issue 3)
+ */
+import net from 'node:net';
+import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import { Duplex } from 'node:stream';
+
+export interface Line {
+  /** What pppd prints in "Connect: ppp0 <--> NAME". */
+  readonly name: string;
+  readonly stream: Duplex;
+  close(): void;
+}
+
+export type LineSpec =
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'tcp-listen'; host: string; port: number }
+  | { kind: 'stdio' }
+  | { kind: 'pty'; command: string }
+  | { kind: 'device'; path: string };
+
+/** Parses a device word; undefined when the word is not a line at all. */
+export function parseLineSpec(word: string): LineSpec | undefined {
+  const hostPort = (rest: string): { host: string; port: number } | undefined => {
+    const i = rest.lastIndexOf(':');
+    if (i < 0) return undefined;
+    const port = Number(rest.slice(i + 1));
+    if (!Number.isInteger(port) || port < 0 || port > 65535) return undefined;
+    return { host: rest.slice(0, i).replace(/^\[(.*)\]$/, '$1') || '127.0.0.1', port };
+  };
+  if (word.startsWith('tcp-listen:')) {
+    const hp = hostPort(word.slice('tcp-listen:'.length));
+    return hp && { kind: 'tcp-listen', ...hp };
+  }
+  if (word.startsWith('tcp:')) {
+    const hp = hostPort(word.slice('tcp:'.length));
+    return hp && { kind: 'tcp', ...hp };
+  }
+  if (word === '-') return { kind: 'stdio' };
+  if (word.startsWith('pty:')) return { kind: 'pty', command: word.slice(4) };
+  if (word.startsWith('/dev/') || /^tty/.test(word)) return { kind: 'device', path: word.startsWith('/') ? word : `/dev/${word}` };
+  return undefined;
+}
+
+export function describeLine(spec: LineSpec): string {
+  switch (spec.kind) {
+    case 'tcp': return `tcp:${spec.host}:${spec.port}`;
+    case 'tcp-listen': return `tcp-listen:${spec.host}:${spec.port}`;
+    case 'stdio': return 'stdin/stdout';
+    case 'pty': return `pty:${spec.command}`;
+    case 'device': return spec.path;
+  }
+}
+
+/** Opens the line; for tcp-listen, resolves once a peer has connected (`onListening` first). */
+export async function openLine(spec: LineSpec, opts: { onListening?: (port: number) => void } = {}): Promise<Line> {
+  const name = describeLine(spec);
+  switch (spec.kind) {
+    case 'tcp': {
+      const sock = net.connect({ host: spec.host, port: spec.port });
+      await new Promise<void>((resolve, reject) => {
+        sock.once('connect', resolve);
+        sock.once('error', reject);
+      });
+      sock.setNoDelay(true);
+      return { name, stream: sock, close: () => sock.destroy() };
+    }
+    case 'tcp-listen': {
+      const server = net.createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(spec.port, spec.host, () => resolve());
+      });
+      opts.onListening?.((server.address() as net.AddressInfo).port);
+      const sock = await new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+      server.close(); // one connection, like pppd on one tty
+      sock.setNoDelay(true);
+      return { name, stream: sock, close: () => sock.destroy() };
+    }
+    case 'stdio': {
+      const stream = Duplex.from({ readable: process.stdin, writable: process.stdout });
+      return { name, stream, close: () => process.stdin.pause() };
+    }
+    case 'pty': {
+      // pppd runs the command on a pseudo-terminal; a pipe pair serves the same purpose
+      // for the commands people give it (socat, ssh, nc) and needs no tty handling.
+      const child = spawn('/bin/sh', ['-c', spec.command], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
+      child.stdin.on('error', () => undefined);
+      child.once('exit', () => stream.destroy());
+      return { name, stream, close: () => child.kill('SIGTERM') };
+    }
+    case 'device': {
+      const fd = await fs.promises.open(spec.path, fs.constants.O_RDWR | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK);
+      const readable = fd.createReadStream();
+      const writable = fd.createWriteStream();
+      const stream = Duplex.from({ readable, writable });
+      return { name: spec.path, stream, close: () => void fd.close().catch(() => undefined) };
+    }
+  }
+}

@@ -1,0 +1,361 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { ModemBank, type ModemBankOptions } from './modem-bank.js';
+import { PhoneBook } from '../modem/phonebook.js';
+import { parseModemArgs, UsageError } from '../cli/modem.js';
+
+const HOST = '127.0.0.1';
+
+/** A TCP client playing the computer on one line: sends text, waits for text. */
+class Dte {
+  private buf = '';
+  private waiters: Array<() => void> = [];
+  closed = false;
+
+  private constructor(readonly sock: net.Socket) {
+    sock.on('data', (d: Buffer) => {
+      this.buf += d.toString('latin1');
+      for (const w of this.waiters.splice(0)) w();
+    });
+    sock.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiters.splice(0)) w();
+    });
+    sock.on('error', () => {});
+  }
+
+  static connect(port: number): Promise<Dte> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ host: HOST, port }, () => resolve(new Dte(s)));
+      s.once('error', reject);
+    });
+  }
+
+  send(text: string | Uint8Array): void {
+    this.sock.write(typeof text === 'string' ? Buffer.from(text, 'latin1') : text);
+  }
+
+  /** Wait until `what` has arrived; return everything up to and including it, and drop that. */
+  async expect(what: string | RegExp, timeoutMs = 3000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = typeof what === 'string' ? (this.buf.includes(what) ? { index: this.buf.indexOf(what), 0: what } : null) : what.exec(this.buf);
+      if (m) {
+        const end = m.index + m[0].length;
+        const got = this.buf.slice(0, end);
+        this.buf = this.buf.slice(end);
+        return got;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0 || this.closed) throw new Error(`timed out waiting for ${JSON.stringify(String(what))}; have ${JSON.stringify(this.buf)}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Send a command line and wait for its final result. */
+  async at(line: string, result: string | RegExp = 'OK\r\n'): Promise<string> {
+    this.send(`${line}\r`);
+    return this.expect(result);
+  }
+
+  /** Whatever has arrived and not been consumed. */
+  pending(): string {
+    return this.buf;
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const banks: ModemBank[] = [];
+after(async () => {
+  for (const b of banks) await b.close();
+});
+
+async function startBank(opts: ModemBankOptions): Promise<{ bank: ModemBank; port: number }> {
+  const bank = new ModemBank({ host: HOST, port: 0, pace: false, ringIntervalMs: 100, ...opts });
+  banks.push(bank);
+  const addr = await bank.listen();
+  return { bank, port: addr.port };
+}
+
+/** Connect a DTE and make sure it got line `n` (connections are assigned in order). */
+async function dteOnLine(port: number, n: number): Promise<Dte> {
+  const d = await Dte.connect(port);
+  await d.at('ATE0');
+  const id = await d.at('ATI7');
+  assert.match(id, new RegExp(`line ${n},`));
+  return d;
+}
+
+const BOOK = `
+# test phone book
+5551001   line:1
+555-1002  line:2
+5550000   busy
+5550001   no-answer   delay=50
+5550002   no-carrier
+5557000   handler:greeter
+5557001   handler:nobody
+`;
+
+test('line to line: RING, ATA, bytes both ways, +++ and ATH, the other side sees NO CARRIER', async () => {
+  const { port } = await startBank({ lines: 2, phoneBook: PhoneBook.parse(BOOK) });
+  const a = await dteOnLine(port, 1);
+  const b = await dteOnLine(port, 2);
+
+  a.send('ATS12=10DT5551002\r'); // 0.2 s guard time to keep the test short
+  await b.expect('\r\nRING\r\n');
+  b.send('ATA\r');
+  assert.equal(await a.expect(/CONNECT \d+\r\n/), '\r\nCONNECT 33600\r\n');
+  assert.equal(await b.expect(/CONNECT \d+\r\n/), '\r\nCONNECT 33600\r\n');
+
+  a.send('hello from A');
+  await b.expect('hello from A');
+  b.send('hi from B');
+  await a.expect('hi from B');
+  // Raw binary, including what would be telnet IAC, passes untouched in online mode.
+  const frame = Uint8Array.from([0x7e, 0xff, 0x03, 0xc0, 0x21, 0xff, 0xfb, 0x01, 0x7e]);
+  a.send(frame);
+  assert.equal(await b.expect(String.fromCharCode(...frame)), String.fromCharCode(...frame));
+
+  await sleep(300);
+  a.send('+++');
+  await a.expect('\r\nOK\r\n');
+  await a.at('ATH');
+  await b.expect('\r\nNO CARRIER\r\n');
+  // Both lines are usable again.
+  await a.at('AT');
+  await b.at('AT');
+  a.close();
+  b.close();
+});
+
+test('auto-answer: S0=2 answers on the second RING', async () => {
+  const { port } = await startBank({ lines: 2, phoneBook: PhoneBook.parse(BOOK) });
+  const a = await dteOnLine(port, 1);
+  const b = await dteOnLine(port, 2);
+  await b.at('ATS0=2');
+  a.send('ATDT5551002\r');
+  const seen = await b.expect(/CONNECT \d+\r\n/);
+  assert.equal(seen, '\r\nRING\r\n\r\nRING\r\n\r\nCONNECT 33600\r\n');
+  await a.expect('CONNECT 33600');
+  // The callee hangs up by dropping its TCP connection: the caller sees NO CARRIER.
+  b.close();
+  await a.expect('\r\nNO CARRIER\r\n');
+  a.close();
+});
+
+test('lines without a phone book entry are reached by their line number; a line in a call is BUSY', async () => {
+  const { port } = await startBank({ lines: 3 });
+  const a = await dteOnLine(port, 1);
+  const b = await dteOnLine(port, 2);
+  const c = await dteOnLine(port, 3);
+  await b.at('ATS0=1');
+  a.send('ATDT2\r');
+  await a.expect('CONNECT');
+  await c.at('ATDT2', '\r\nBUSY\r\n');
+  await c.at('ATDT3', '\r\nBUSY\r\n'); // itself
+  await c.at('ATDT9', '\r\nNO CARRIER\r\n'); // nobody has that number
+  a.close();
+  b.close();
+  c.close();
+});
+
+test('phone book outcomes: BUSY, NO ANSWER, NO CARRIER, unregistered handler', async () => {
+  const { port } = await startBank({ lines: 1, phoneBook: PhoneBook.parse(BOOK) });
+  const a = await dteOnLine(port, 1);
+  await a.at('ATDT5550000', '\r\nBUSY\r\n');
+  await a.at('ATDT 555 0001', '\r\nNO ANSWER\r\n');
+  await a.at('ATDT5550002', '\r\nNO CARRIER\r\n');
+  await a.at('ATDT5557001', '\r\nNO CARRIER\r\n');
+  await a.at('ATX0DT5550000', '\r\nNO CARRIER\r\n'); // X0 knows no BUSY
+  a.close();
+});
+
+test('dial to a TCP target (phone book and ATDT host:port); far close gives NO CARRIER', async () => {
+  const echo = net.createServer((s) => {
+    s.on('data', (d) => {
+      if (d.toString().includes('quit')) s.end();
+      else s.write(d);
+    });
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => echo.listen(0, HOST, r));
+  const echoPort = (echo.address() as net.AddressInfo).port;
+  try {
+    const book = PhoneBook.parse(`5551212 tcp:${HOST}:${echoPort} speed=14400\n`);
+    const { port } = await startBank({ lines: 1, phoneBook: book });
+    const a = await dteOnLine(port, 1);
+
+    a.send('ATDT5551212\r');
+    assert.equal(await a.expect(/CONNECT \d+\r\n/), '\r\nCONNECT 14400\r\n');
+    a.send('ping');
+    await a.expect('ping');
+    a.send('quit');
+    await a.expect('\r\nNO CARRIER\r\n');
+
+    a.send(`ATDT ${HOST}:${echoPort}\r`);
+    assert.equal(await a.expect(/CONNECT \d+\r\n/), '\r\nCONNECT 33600\r\n');
+    a.send('pong');
+    await a.expect('pong');
+    await sleep(1100);
+    a.send('+++');
+    await a.expect('\r\nOK\r\n');
+    await a.at('ATH0');
+
+    // Nothing listening: the call fails.
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, HOST, r));
+    const deadPort = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    await a.at(`ATDT${HOST}:${deadPort}`, '\r\nNO ANSWER\r\n');
+    a.close();
+  } finally {
+    echo.close();
+  }
+});
+
+test('named call handler gets a byte stream; its end hangs up', async () => {
+  const { bank, port } = await startBank({ lines: 1, phoneBook: PhoneBook.parse(BOOK) });
+  const seen: string[] = [];
+  bank.registerHandler('greeter', (call, info) => {
+    seen.push(`${info.number} from line ${info.line} at ${info.speed}`);
+    call.write(`welcome ${info.number}\r\n`);
+    call.on('data', (d: Buffer) => {
+      if (d.toString().includes('bye')) call.end();
+      else call.write(d.toString().toUpperCase());
+    });
+  });
+  const a = await dteOnLine(port, 1);
+  a.send('ATDT5557000\r');
+  await a.expect('CONNECT 33600\r\n');
+  await a.expect('welcome 5557000\r\n');
+  a.send('shout');
+  await a.expect('SHOUT');
+  a.send('bye');
+  await a.expect('\r\nNO CARRIER\r\n');
+  assert.deepEqual(seen, ['5557000 from line 1 at 33600']);
+
+  // The caller hanging up ends the handler's stream.
+  let ended = false;
+  bank.registerHandler('greeter', (call) => {
+    call.on('end', () => {
+      ended = true;
+    });
+    call.resume();
+  });
+  a.send('ATS12=5DT5557000\r');
+  await a.expect('CONNECT');
+  await sleep(200);
+  a.send('+++');
+  await a.expect('OK');
+  await a.at('ATH');
+  for (let i = 0; i < 50 && !ended; i++) await sleep(10);
+  assert.ok(ended);
+  a.close();
+});
+
+test('telnet clients get negotiation answers, IAC escaping and RFC 2217 DTR', async () => {
+  const IAC = 255;
+  const { port } = await startBank({ lines: 2 });
+  const t = await Dte.connect(port);
+  // DO ECHO, WILL SGA, WILL NAWS (refused), then a command.
+  t.send(Uint8Array.from([IAC, 253, 1, IAC, 251, 3, IAC, 251, 31]));
+  t.send('AT\r');
+  const got = await t.expect('OK\r\n');
+  const bytes = Buffer.from(got, 'latin1');
+  assert.ok(bytes.includes(Buffer.from([IAC, 251, 1])), 'WILL ECHO');
+  assert.ok(bytes.includes(Buffer.from([IAC, 254, 31])), "DONT NAWS");
+  assert.ok(got.endsWith('AT\r\r\nOK\r\n'));
+
+  // COM-PORT-OPTION: WILL from the client, then DTR off/on through SET-CONTROL.
+  t.send(Uint8Array.from([IAC, 251, 44]));
+  await t.expect(String.fromCharCode(IAC, 253, 44));
+  const b = await dteOnLine(port, 2);
+  await b.at('ATS0=1');
+  await t.at('ATE0');
+  t.send('ATDT2\r');
+  const connect = await t.expect('CONNECT');
+  await b.expect('CONNECT');
+  // DCD went up: NOTIFY-MODEMSTATE with CD, DSR, CTS and delta-CD set.
+  assert.ok(connect.includes(String.fromCharCode(IAC, 250, 44, 107, 0xb8, IAC, 240)), JSON.stringify(connect));
+  // Data with 0xFF is doubled towards the telnet client and undoubled from it.
+  b.send(Uint8Array.from([0x41, 0xff, 0x42]));
+  await t.expect(String.fromCharCode(0x41, 0xff, 0xff, 0x42));
+  t.send(Uint8Array.from([0x43, IAC, IAC, 0x44]));
+  await b.expect(String.fromCharCode(0x43, 0xff, 0x44));
+  // SET-CONTROL DTR OFF (9): the modem hangs up (&D2).
+  t.send(Uint8Array.from([IAC, 250, 44, 5, 9, IAC, 240]));
+  await t.expect(String.fromCharCode(IAC, 250, 44, 105, 9, IAC, 240));
+  await b.expect('\r\nNO CARRIER\r\n');
+  t.close();
+  b.close();
+});
+
+test('line speed pacing holds data to the connect speed', async () => {
+  const { port } = await startBank({ lines: 2, pace: true, speed: 9600 });
+  const a = await dteOnLine(port, 1);
+  const b = await dteOnLine(port, 2);
+  await b.at('ATS0=1');
+  a.send('ATDT2\r');
+  assert.equal(await a.expect(/CONNECT \d+\r\n/), '\r\nCONNECT 9600\r\n');
+  await b.expect('CONNECT');
+  const payload = 'x'.repeat(479) + '!';
+  const t0 = Date.now();
+  a.send(payload);
+  await b.expect('!');
+  const ms = Date.now() - t0;
+  // 480 bytes at 960 bytes/s is 500 ms.
+  assert.ok(ms >= 400, `took only ${ms} ms`);
+  assert.ok(ms < 2000, `took ${ms} ms`);
+  a.close();
+  b.close();
+});
+
+test('a caller giving up stops the ringing; extra clients are turned away', async () => {
+  const { bank, port } = await startBank({ lines: 2 });
+  const a = await dteOnLine(port, 1);
+  const b = await dteOnLine(port, 2);
+  await a.at('ATS7=1');
+  a.send('ATDT2\r');
+  await b.expect('RING');
+  await a.expect('\r\nNO CARRIER\r\n', 3000);
+  await sleep(50);
+  assert.deepEqual(
+    bank.status().map((s) => s.inCall),
+    [false, false],
+  );
+  const c = await Dte.connect(port);
+  await c.expect('NO CARRIER');
+  for (let i = 0; i < 50 && !c.closed; i++) await sleep(10);
+  assert.ok(c.closed);
+  a.close();
+  b.close();
+});
+
+test('the CLI parses its options', () => {
+  const o = parseModemArgs(['--listen', '127.0.0.1:7000', '--lines=2', '--phonebook', 'pb.txt', '--speed', '14400', '--no-pace', '--telnet', 'off', '-v']);
+  assert.equal(o.host, '127.0.0.1');
+  assert.equal(o.port, 7000);
+  assert.equal(o.lines, 2);
+  assert.equal(o.phoneBookPath, 'pb.txt');
+  assert.equal(o.speed, 14400);
+  assert.equal(o.pace, false);
+  assert.equal(o.telnet, 'off');
+  assert.equal(o.verbose, true);
+  assert.equal(parseModemArgs(['--listen', '6401']).port, 6401);
+  assert.throws(() => parseModemArgs(['--bogus']), UsageError);
+  assert.throws(() => parseModemArgs(['--lines', '0']), UsageError);
+  assert.throws(() => parseModemArgs(['--telnet', 'maybe']), UsageError);
+});

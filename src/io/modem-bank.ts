@@ -1,0 +1,643 @@
+/**
+ * A bank of virtual Hayes modems on TCP (the IO shell around src/modem/hayes.ts).
+ *
+ * Each accepted TCP connection is the serial cable of one line: what the client sends is what
+ * the computer sends to its modem, and the client receives the modem's echo, result codes and,
+ * once connected, the far end's bytes. Calls go, by the phone book, to another line of the
+ * bank (which sees RING and answers with ATA or S0), to a TCP host (tcpser style, also
+ * `ATDT host[:port]` directly), to a named CallHandler registered in code (e.g. the PPP
+ * server), or to a scripted outcome (BUSY, NO ANSWER, ...).
+ *
+ * The bank drives each modem with a monotonic clock and one timer per line at the modem's
+ * next deadline. Data crossing the virtual phone line can be paced at the connect speed
+ * (10 bits per byte, as 8N1 on the wire) so that software sees realistic throughput.
+ */
+import net from 'node:net';
+import { Duplex } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import { HayesModem, type CallFailure, type ModemEvent, type ModemOutput } from '../modem/hayes.js';
+import { factoryNvram, type Nvram } from '../modem/sregs.js';
+import { TelnetFilter, type TelnetMode } from '../modem/telnet.js';
+import { normalizeNumber, splitHostPort } from '../modem/dialstring.js';
+import { PhoneBook, type PhoneBookEntry, type Target } from '../modem/phonebook.js';
+
+export interface CallInfo {
+  /** The dialled number, normalised (digits, or the host/alias text in lower case). */
+  number: string;
+  /** The bank line (1-based) that placed the call. */
+  line: number;
+  /** CONNECT speed of the call in bit/s. */
+  speed: number;
+  /** The phone book entry that routed the call, if any. */
+  entry: PhoneBookEntry | undefined;
+}
+
+/**
+ * Answers calls routed to `handler:NAME`. `call` is the line as a byte stream: what the
+ * handler writes reaches the caller's modem (and DTE); what the caller sends is readable from
+ * it. The stream ends ('end') when the caller hangs up; ending or destroying it hangs up.
+ */
+export type CallHandler = (call: Duplex, info: CallInfo) => void;
+
+export interface ModemBankOptions {
+  /** Listen address; default 127.0.0.1. */
+  host?: string;
+  /** Listen port; default 6400; 0 picks a free one. */
+  port?: number;
+  /** Number of lines (simultaneous TCP clients); default 4. */
+  lines?: number;
+  phoneBook?: PhoneBook;
+  /** CONNECT speed in bit/s for calls without a per-entry speed; default 33600. */
+  speed?: number;
+  /** Pace data across the virtual line at the connect speed; default true. */
+  pace?: boolean;
+  /** Telnet on the DTE side: detect (default), always, never. */
+  telnet?: TelnetMode;
+  /** Interval between RINGs of an incoming call; default 6000 ms (2 s on, 4 s off). */
+  ringIntervalMs?: number;
+  /** Port for `ATDT host` without one; default 23. */
+  defaultTcpPort?: number;
+  /** Diagnostic messages. */
+  log?: (message: string) => void;
+}
+
+const now = (): number => performance.now();
+
+/** Delivers bytes at a fixed rate, in small bursts from a timer. */
+class Pacer {
+  private queue: Uint8Array[] = [];
+  private credit = 0;
+  private last = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private onEmpty: (() => void) | undefined;
+  private stopped = false;
+
+  /** bytesPerSec <= 0 delivers at once. */
+  constructor(
+    private readonly bytesPerSec: number,
+    private readonly sink: (d: Uint8Array) => void,
+  ) {}
+
+  push(d: Uint8Array): void {
+    if (this.stopped || d.length === 0) return;
+    if (this.bytesPerSec <= 0) {
+      this.sink(d);
+      return;
+    }
+    if (this.queue.length === 0 && this.timer === undefined) {
+      // Idle time earns at most one 10 ms burst, so a line never bursts above its speed.
+      const t = now();
+      this.credit = Math.min(this.credit + ((t - this.last) * this.bytesPerSec) / 1000, this.burst());
+      this.last = t;
+    }
+    this.queue.push(d);
+    this.pump();
+  }
+
+  private burst(): number {
+    return Math.max(1, this.bytesPerSec / 100);
+  }
+
+  private pump(): void {
+    this.timer = undefined;
+    if (this.stopped) return;
+    const t = now();
+    this.credit = Math.min(this.credit + ((t - this.last) * this.bytesPerSec) / 1000, this.burst() + 1);
+    this.last = t;
+    while (this.queue.length && this.credit >= 1) {
+      const head = this.queue[0]!;
+      const n = Math.min(head.length, Math.floor(this.credit));
+      if (n === head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(n);
+      this.credit -= n;
+      this.sink(head.subarray(0, n));
+      if (this.stopped) return;
+    }
+    if (this.queue.length) {
+      this.timer = setTimeout(() => this.pump(), 10);
+    } else if (this.onEmpty) {
+      const cb = this.onEmpty;
+      this.onEmpty = undefined;
+      cb();
+    }
+  }
+
+  /** Run `cb` when everything queued so far has been delivered. */
+  drain(cb: () => void): void {
+    if (this.queue.length === 0 || this.stopped) cb();
+    else this.onEmpty = cb;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.queue = [];
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** The far end of a call, from the call's point of view. */
+interface FarEnd {
+  /** Bytes from the caller (already paced). */
+  receive(d: Uint8Array): void;
+  /** The call is up. */
+  connected(speed: number): void;
+  /** The caller hung up (or the call was abandoned before it was up). */
+  callerGone(): void;
+}
+
+class Call {
+  state: 'setup' | 'ringing' | 'up' | 'ended' = 'setup';
+  far: FarEnd | undefined;
+  /** Set when the far end is a bank line. */
+  callee: Line | undefined;
+  private toFar: Pacer | undefined;
+  private toCaller: Pacer | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private ringTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly bank: ModemBank,
+    readonly caller: Line,
+    readonly info: CallInfo,
+  ) {}
+
+  later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (this.state !== 'ended') fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  startRinging(intervalMs: number): void {
+    this.state = 'ringing';
+    const ring = (): void => {
+      if (this.state !== 'ringing') return;
+      this.callee?.feed({ type: 'ring' });
+      this.ringTimer = setTimeout(ring, intervalMs);
+    };
+    ring();
+  }
+
+  up(): void {
+    if (this.state === 'ended' || this.state === 'up') return;
+    this.state = 'up';
+    if (this.ringTimer) clearTimeout(this.ringTimer);
+    const rate = this.bank.paceEnabled ? this.info.speed / 10 : 0;
+    this.toFar = new Pacer(rate, (d) => this.far?.receive(d));
+    this.toCaller = new Pacer(rate, (d) => this.caller.feed({ type: 'remote-data', data: d }));
+    this.caller.feed({ type: 'connected', speed: this.info.speed });
+    this.far?.connected(this.info.speed);
+  }
+
+  fromCaller(d: Uint8Array): void {
+    if (this.state === 'up') this.toFar?.push(d);
+  }
+
+  fromFar(d: Uint8Array): void {
+    if (this.state === 'up') this.toCaller?.push(d);
+  }
+
+  /** The call could not be made. */
+  fail(reason: CallFailure): void {
+    if (this.state === 'ended') return;
+    this.end();
+    this.caller.feed({ type: 'call-failed', reason });
+  }
+
+  /** The caller's modem hung up (or its DTE went away). */
+  hangupByCaller(): void {
+    if (this.state === 'ended') return;
+    const pacer = this.toFar;
+    this.toCaller?.stop();
+    this.end();
+    // Bytes already on the line still arrive before the far end notices the hang-up.
+    const far = this.far;
+    if (pacer) pacer.drain(() => far?.callerGone());
+    else far?.callerGone();
+  }
+
+  /** The far end hung up. */
+  hangupByFar(): void {
+    if (this.state === 'ended') return;
+    const pacer = this.toCaller;
+    const wasUp = this.state === 'up';
+    this.toFar?.stop();
+    this.end();
+    const caller = this.caller;
+    const notify = (): void => {
+      if (wasUp) caller.feed({ type: 'remote-hangup' });
+      else caller.feed({ type: 'call-failed', reason: 'no-carrier' });
+    };
+    if (pacer) pacer.drain(notify);
+    else notify();
+  }
+
+  private end(): void {
+    this.state = 'ended';
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (this.ringTimer) clearTimeout(this.ringTimer);
+    if (this.caller.call === this) this.caller.call = undefined;
+    if (this.callee && this.callee.call === this) this.callee.call = undefined;
+  }
+
+  /** Shut everything down without notifying anyone (bank closing). */
+  abort(): void {
+    this.toFar?.stop();
+    this.toCaller?.stop();
+    if (this.state !== 'ended') {
+      const far = this.far;
+      this.end();
+      far?.callerGone();
+    }
+  }
+}
+
+/** One line of the bank: a TCP client (the DTE), its modem and its current call. */
+class Line {
+  socket: net.Socket | undefined;
+  modem: HayesModem | undefined;
+  telnet: TelnetFilter | undefined;
+  call: Call | undefined;
+  /** &W/&Z memory survives reconnects of the client. */
+  readonly nvram: Nvram = factoryNvram();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly queue: ModemEvent[] = [];
+  private running = false;
+
+  constructor(
+    readonly bank: ModemBank,
+    readonly index: number,
+  ) {}
+
+  attach(socket: net.Socket): void {
+    this.socket = socket;
+    socket.setNoDelay(true);
+    const numbers = this.bank.numbersOf(this.index);
+    this.modem = new HayesModem({
+      nvram: this.nvram,
+      connectSpeed: this.bank.speed,
+      info: { 7: `line ${this.index}, number ${numbers.join(', ') || '(none)'}` },
+    });
+    this.telnet = new TelnetFilter(this.bank.telnetMode);
+    this.write(this.telnet.start());
+    socket.on('data', (buf: Buffer) => {
+      const telnet = this.telnet;
+      if (!telnet) return;
+      const r = telnet.receive(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+      if (r.reply.length) this.write(r.reply);
+      for (const ev of r.events) if (ev.type === 'dtr') this.feed({ type: 'dtr', on: ev.on });
+      if (r.data.length) this.feed({ type: 'dte', data: r.data });
+    });
+    socket.on('error', (err) => this.bank.log(`line ${this.index}: ${err.message}`));
+    socket.on('close', () => this.detach());
+    this.bank.log(`line ${this.index}: DTE connected from ${socket.remoteAddress}:${socket.remotePort}`);
+  }
+
+  /** The DTE went away: like pulling the plug, whatever &D says. */
+  detach(): void {
+    if (!this.socket) return;
+    this.bank.log(`line ${this.index}: DTE disconnected`);
+    const call = this.call;
+    this.socket = undefined;
+    this.modem = undefined;
+    this.telnet = undefined;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.queue.length = 0;
+    if (call) {
+      if (call.caller === this) call.hangupByCaller();
+      else call.hangupByFar();
+    }
+  }
+
+  private write(d: Uint8Array): void {
+    if (d.length && this.socket && !this.socket.destroyed) this.socket.write(d);
+  }
+
+  /** Feed the modem an event now; re-entrant calls are queued behind the current one. */
+  feed(ev: ModemEvent): void {
+    if (!this.modem) return;
+    this.queue.push(ev);
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length && this.modem) {
+        const outs = this.modem.handle(this.queue.shift()!, now());
+        this.apply(outs);
+      }
+    } finally {
+      this.running = false;
+    }
+    this.reschedule();
+  }
+
+  private reschedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const d = this.modem?.nextDeadline();
+    if (d === undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.feed({ type: 'tick' });
+    }, Math.max(0, Math.ceil(d - now())));
+  }
+
+  private apply(outs: ModemOutput[]): void {
+    for (const o of outs) {
+      switch (o.type) {
+        case 'dte':
+          if (this.telnet) this.write(this.telnet.encode(o.data));
+          break;
+        case 'remote': {
+          const call = this.call;
+          if (call?.caller === this) call.fromCaller(o.data);
+          else call?.fromFar(o.data);
+          break;
+        }
+        case 'dial':
+          this.bank.placeCall(this, o.number, o.dial.kind === 'host');
+          break;
+        case 'answer':
+          this.bank.answer(this);
+          break;
+        case 'hangup': {
+          const call = this.call;
+          if (call?.caller === this) call.hangupByCaller();
+          else call?.hangupByFar();
+          break;
+        }
+        case 'dcd':
+          if (this.telnet) this.write(this.telnet.modemState(o.on));
+          break;
+      }
+    }
+    // Telnet detection must not look at PPP frames (which start with 0xFF) in online mode.
+    if (this.telnet && this.modem) this.telnet.detect = this.modem.phase !== 'online';
+  }
+
+  /** Ready to take a call: a DTE is attached and its modem is idle. */
+  get idle(): boolean {
+    return !this.call && (!this.modem || this.modem.phase === 'command');
+  }
+}
+
+export class ModemBank {
+  readonly speed: number;
+  readonly paceEnabled: boolean;
+  readonly telnetMode: TelnetMode;
+  private readonly opts: ModemBankOptions;
+  private readonly lines: Line[];
+  private readonly book: PhoneBook;
+  private readonly handlers = new Map<string, CallHandler>();
+  private readonly server: net.Server;
+  private readonly farSockets = new Set<net.Socket>();
+  private readonly calls = new Set<Call>();
+
+  constructor(opts: ModemBankOptions = {}) {
+    this.opts = opts;
+    this.speed = opts.speed ?? 33600;
+    this.paceEnabled = opts.pace ?? true;
+    this.telnetMode = opts.telnet ?? 'auto';
+    this.book = opts.phoneBook ?? new PhoneBook();
+    const n = opts.lines ?? 4;
+    if (!Number.isInteger(n) || n < 1) throw new RangeError('lines must be a positive integer');
+    this.lines = Array.from({ length: n }, (_, i) => new Line(this, i + 1));
+    this.server = net.createServer((s) => this.accept(s));
+  }
+
+  /** Start listening; resolves with the bound address. */
+  listen(): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port ?? 6400, this.opts.host ?? '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  get address(): net.AddressInfo | undefined {
+    const a = this.server.address();
+    return a && typeof a === 'object' ? a : undefined;
+  }
+
+  /** Stop listening, drop every DTE and call. */
+  async close(): Promise<void> {
+    for (const c of this.calls) c.abort();
+    this.calls.clear();
+    for (const s of this.farSockets) s.destroy();
+    for (const l of this.lines) l.socket?.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  registerHandler(name: string, handler: CallHandler): void {
+    this.handlers.set(name.toLowerCase(), handler);
+  }
+
+  unregisterHandler(name: string): void {
+    this.handlers.delete(name.toLowerCase());
+  }
+
+  /** The numbers that reach line `index`: its phone book entries, or just "N" if it has none. */
+  numbersOf(index: number): string[] {
+    const listed = this.book.numbersOfLine(index);
+    return listed.length ? listed : [String(index)];
+  }
+
+  /** A snapshot for diagnostics and tests. */
+  status(): Array<{ line: number; attached: boolean; phase: string; inCall: boolean }> {
+    return this.lines.map((l) => ({
+      line: l.index,
+      attached: !!l.socket,
+      phase: l.modem?.phase ?? 'detached',
+      inCall: !!l.call,
+    }));
+  }
+
+  log(message: string): void {
+    this.opts.log?.(message);
+  }
+
+  private accept(socket: net.Socket): void {
+    const line = this.lines.find((l) => !l.socket);
+    if (!line) {
+      this.log(`refusing ${socket.remoteAddress}:${socket.remotePort}: all ${this.lines.length} lines in use`);
+      socket.end('\r\nNO CARRIER\r\n');
+      return;
+    }
+    line.attach(socket);
+  }
+
+  /** Where a dialled number goes. */
+  private route(number: string, isHost: boolean): { target: Target; entry: PhoneBookEntry | undefined } {
+    const entry = this.book.lookup(number);
+    if (entry) return { target: entry.target, entry };
+    const key = normalizeNumber(number);
+    if (/^[0-9]+$/.test(key)) {
+      const k = Number(key);
+      if (k >= 1 && k <= this.lines.length && this.book.numbersOfLine(k).length === 0) {
+        return { target: { kind: 'line', line: k }, entry: undefined };
+      }
+    }
+    if (isHost) {
+      const hp = splitHostPort(number);
+      if (hp) return { target: { kind: 'tcp', host: hp.host, port: hp.port ?? this.opts.defaultTcpPort ?? 23 }, entry: undefined };
+    }
+    // A number nobody answers: the exchange plays an intercept, the modem hears no carrier.
+    return { target: { kind: 'fail', reason: 'no-carrier' }, entry: undefined };
+  }
+
+  /** A line's modem asked to dial. */
+  placeCall(from: Line, number: string, isHost: boolean): void {
+    if (from.call) {
+      // The line is ringing with an incoming call: there is no dial tone to dial on.
+      from.feed({ type: 'call-failed', reason: 'no-dialtone' });
+      return;
+    }
+    const { target, entry } = this.route(number, isHost);
+    const info: CallInfo = {
+      number: normalizeNumber(number),
+      line: from.index,
+      speed: entry?.speed ?? this.speed,
+      entry,
+    };
+    const call = new Call(this, from, info);
+    from.call = call;
+    this.calls.add(call);
+    const forget = (): void => {
+      // Ended calls are dropped from the set lazily; this keeps close() from touching them.
+      for (const c of this.calls) if (c.state === 'ended') this.calls.delete(c);
+    };
+    forget();
+    const delay = entry?.delayMs ?? 0;
+    this.log(`line ${from.index}: dialling ${number} -> ${describe(target)}`);
+
+    switch (target.kind) {
+      case 'fail':
+        call.later(delay, () => call.fail(target.reason));
+        return;
+      case 'line': {
+        const callee = this.lines[target.line - 1];
+        if (!callee || callee === from || !callee.idle) {
+          call.later(delay, () => call.fail('busy'));
+          return;
+        }
+        call.callee = callee;
+        callee.call = call;
+        call.far = {
+          receive: (d) => callee.feed({ type: 'remote-data', data: d }),
+          connected: (speed) => callee.feed({ type: 'connected', speed }),
+          callerGone: () => callee.feed({ type: 'remote-hangup' }),
+        };
+        // Ringing starts after the delay; until then the callee line is reserved.
+        call.later(delay, () => call.startRinging(this.opts.ringIntervalMs ?? 6000));
+        return;
+      }
+      case 'tcp':
+        call.later(delay, () => this.dialTcp(call, target.host, target.port));
+        return;
+      case 'handler': {
+        const handler = this.handlers.get(target.name.toLowerCase());
+        if (!handler) {
+          this.log(`no handler registered as '${target.name}'`);
+          call.later(delay, () => call.fail('no-carrier'));
+          return;
+        }
+        call.later(delay, () => this.connectHandler(call, handler));
+        return;
+      }
+    }
+  }
+
+  /** A line's modem went off hook to answer. */
+  answer(line: Line): void {
+    const call = line.call;
+    if (call && call.callee === line && call.state === 'ringing') call.up();
+    // Otherwise nobody is calling: the modem waits S7 and reports NO CARRIER by itself.
+  }
+
+  private dialTcp(call: Call, host: string, port: number): void {
+    const socket = net.connect({ host, port });
+    this.farSockets.add(socket);
+    socket.setNoDelay(true);
+    let settled = false;
+    call.far = {
+      receive: (d) => {
+        if (!socket.destroyed) socket.write(d);
+      },
+      connected: () => {},
+      callerGone: () => socket.destroy(),
+    };
+    socket.on('connect', () => {
+      settled = true;
+      if (call.state === 'ended') socket.destroy();
+      else call.up();
+    });
+    socket.on('data', (buf: Buffer) => call.fromFar(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)));
+    socket.on('error', (err) => this.log(`line ${call.caller.index}: ${host}:${port}: ${err.message}`));
+    socket.on('close', () => {
+      this.farSockets.delete(socket);
+      if (!settled) call.fail('no-answer'); // refused, unreachable, no such host
+      else call.hangupByFar();
+    });
+  }
+
+  private connectHandler(call: Call, handler: CallHandler): void {
+    let callerGone = false;
+    const stream = new Duplex({
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        call.fromFar(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        cb();
+      },
+      final(cb) {
+        call.hangupByFar();
+        if (!callerGone) {
+          // Our side is finished too: end the readable half so the stream can close.
+          callerGone = true;
+          stream.push(null);
+        }
+        cb();
+      },
+      destroy(err, cb) {
+        call.hangupByFar();
+        cb(err);
+      },
+    });
+    call.far = {
+      receive: (d) => {
+        if (!callerGone) stream.push(Buffer.from(d));
+      },
+      connected: () => {},
+      callerGone: () => {
+        if (callerGone) return;
+        callerGone = true;
+        stream.push(null);
+        stream.end();
+      },
+    };
+    call.up();
+    try {
+      handler(stream, call.info);
+    } catch (err) {
+      this.log(`handler failed: ${(err as Error).message}`);
+      stream.destroy();
+    }
+  }
+}
+
+function describe(t: Target): string {
+  switch (t.kind) {
+    case 'line':
+      return `line ${t.line}`;
+    case 'tcp':
+      return `tcp ${t.host}:${t.port}`;
+    case 'handler':
+      return `handler ${t.name}`;
+    case 'fail':
+      return t.reason;
+  }
+}
