@@ -28,6 +28,8 @@ export interface Driven {
   session: Session;
   /** An administrative close (a signal): Terminate-Request, then dead. */
   close(reason: string, status: number): void;
+  /** Writes out what the session has queued (after calling it from outside the driver). */
+  flush(): void;
 }
 
 export function drive(session: Session, line: Line, opts: DriveOptions): Driven {
@@ -107,6 +109,7 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
   return {
     done,
     session,
+    flush,
     close: (reason, status) => {
       if (finished) return;
       session.close(reason, now(), status);

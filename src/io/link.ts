@@ -1,0 +1,98 @@
+/**
+ * PppLink: a PPP client or server over any Node duplex stream, for programs that embed
+ * dialtone. It is `drive()` with events and friendlier options (addresses as strings).
+ *
+ *   const link = new PppLink(socket, { user: 'fred', password: 'wilma', usePeerDns: true });
+ *   link.on('ip-up', (ip) => console.log(ip.local, ip.dns));
+ *   const status = await link.done;   // pppd's exit status
+ */
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { Session, defaultSessionOptions, type SessionEvent, type SessionOptions } from '../ppp/session.js';
+import { EXIT } from '../ppp/exit-codes.js';
+import { ip4ToString, parseIp4 } from '../wire/ipv4.js';
+import { drive, type Driven, type NetworkBackend } from './driver.js';
+import type { LogLevel } from '../ppp/auth.js';
+
+type Addr = number | string;
+
+export interface LinkOptions extends Partial<Omit<SessionOptions, 'localAddr' | 'remoteAddr' | 'msDns' | 'msWins'>> {
+  localAddr?: Addr;
+  remoteAddr?: Addr;
+  /** DNS servers handed to the peer (pppd ms-dns): one or two. */
+  msDns?: Addr[];
+  msWins?: Addr[];
+  backend?: NetworkBackend;
+}
+
+export interface IpUp {
+  local: string;
+  remote: string;
+  dns: string[];
+}
+
+function addr(a: Addr | undefined): number {
+  if (a === undefined) return 0;
+  if (typeof a === 'number') return a;
+  const n = parseIp4(a);
+  if (n === undefined) throw new TypeError(`not an IPv4 address: ${a}`);
+  return n;
+}
+
+function pair(list: Addr[] | undefined): [number, number] {
+  const [a, b] = (list ?? []).map(addr);
+  return [a ?? 0, b ?? a ?? 0];
+}
+
+export interface PppLinkEvents {
+  log: [level: LogLevel, msg: string];
+  'ip-up': [ip: IpUp];
+  'ip-down': [];
+  'auth-up': [peerName: string];
+  ip: [packet: Buffer];
+  dead: [status: number];
+}
+
+export class PppLink extends EventEmitter<PppLinkEvents> {
+  readonly session: Session;
+  /** Resolves with pppd's exit status (0 after a link that came up and ended normally). */
+  readonly done: Promise<number>;
+  private readonly driven: Driven;
+
+  constructor(stream: Duplex, options: LinkOptions = {}) {
+    super();
+    const { localAddr, remoteAddr, msDns, msWins, backend, ...rest } = options;
+    this.session = new Session(
+      defaultSessionOptions({ ...rest, localAddr: addr(localAddr), remoteAddr: addr(remoteAddr), msDns: pair(msDns), msWins: pair(msWins) }),
+      Date.now(),
+    );
+    this.driven = drive(this.session, { name: 'stream', stream, close: () => stream.destroy() }, {
+      backend,
+      onEvent: (ev) => this.forward(ev),
+    });
+    this.done = this.driven.done;
+  }
+
+  /** Ends the link with a Terminate-Request (pppd on SIGTERM). */
+  close(reason = 'User request'): void {
+    this.driven.close(reason, EXIT.USER_REQUEST);
+  }
+
+  /** Sends an IP packet to the peer; false unless IP is up. */
+  sendIp(packet: Buffer): boolean {
+    const sent = this.session.sendIp(packet, Date.now());
+    this.driven.flush();
+    return sent;
+  }
+
+  private forward(ev: SessionEvent): void {
+    switch (ev.type) {
+      case 'log': return void this.emit('log', ev.level, ev.msg);
+      case 'ip-up': return void this.emit('ip-up', { local: ip4ToString(ev.local), remote: ip4ToString(ev.remote), dns: ev.dns.filter(Boolean).map(ip4ToString) });
+      case 'ip-down': return void this.emit('ip-down');
+      case 'auth-up': return void this.emit('auth-up', ev.peerName);
+      case 'ip': return void this.emit('ip', ev.packet);
+      case 'dead': return void this.emit('dead', ev.status);
+    }
+  }
+}
