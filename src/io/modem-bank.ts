@@ -236,6 +236,7 @@ class Call {
 
   private end(): void {
     this.state = 'ended';
+    this.bank.callEnded(this);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     if (this.ringTimer) clearTimeout(this.ringTimer);
@@ -426,8 +427,7 @@ export class ModemBank {
 
   /** Stop listening, drop every DTE and call. */
   async close(): Promise<void> {
-    for (const c of this.calls) c.abort();
-    this.calls.clear();
+    for (const c of [...this.calls]) c.abort();
     for (const s of this.farSockets) s.destroy();
     for (const l of this.lines) l.socket?.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -455,6 +455,11 @@ export class ModemBank {
       phase: l.modem?.phase ?? 'detached',
       inCall: !!l.call,
     }));
+  }
+
+  /** Called by a call when it ends, so that close() only aborts live ones. */
+  callEnded(call: Call): void {
+    this.calls.delete(call);
   }
 
   log(message: string): void {
@@ -507,11 +512,6 @@ export class ModemBank {
     const call = new Call(this, from, info);
     from.call = call;
     this.calls.add(call);
-    const forget = (): void => {
-      // Ended calls are dropped from the set lazily; this keeps close() from touching them.
-      for (const c of this.calls) if (c.state === 'ended') this.calls.delete(c);
-    };
-    forget();
     const delay = entry?.delayMs ?? 0;
     this.log(`line ${from.index}: dialling ${number} -> ${describe(target)}`);
 

@@ -1,0 +1,816 @@
+/**
+ * A sans-IO Hayes modem: command mode, online mode, online command mode, dialling,
+ * answering, `+++` escape with guard time, DTR/DCD handling and the S-register timers.
+ *
+ * The object never reads a clock, opens a socket or sets a timer. Its owner feeds it
+ *   - bytes from the DTE (the computer on the serial side),
+ *   - line events (ring, the far end connected, far-end bytes, far end hung up, call failed),
+ *   - DTR changes,
+ * each with the current time in milliseconds, and gets back a list of outputs: bytes for the
+ * DTE, bytes for the far end, requests to the line (dial, answer, hang up) and DCD changes.
+ * After every call the owner asks nextDeadline() and calls tick(now) when that time comes.
+ * The same interpreter serves the calling and the answering side.
+ *
+ * What the line side must do:
+ *   - after a `dial` output: report `connected`, `call-failed` or `remote-hangup`
+ *     (until then, the modem times out after S7 seconds and emits `hangup`);
+ *   - after an `answer` output: report `connected` (or nothing; S7 applies again);
+ *   - after a `hangup` output: tear the call down and send nothing more for it.
+ *   The modem does not emit `hangup` for calls the line reported as ended.
+ */
+import { parseCommandLine, type Command } from './commands.js';
+import { parseDialString, type DialString } from './dialstring.js';
+import { formatInfo, formatResult, type Result } from './results.js';
+import {
+  cloneProfile,
+  factoryNvram,
+  factoryProfile,
+  profileSummary,
+  sregSummary,
+  sregValueValid,
+  STORED_NUMBER_SLOTS,
+  type Nvram,
+  type Profile,
+} from './sregs.js';
+
+export type Phase = 'command' | 'dialing' | 'answering' | 'online' | 'online-command';
+
+export type CallFailure = 'busy' | 'no-answer' | 'no-carrier' | 'no-dialtone';
+
+export type ModemEvent =
+  /** Bytes typed/sent by the DTE. */
+  | { type: 'dte'; data: Uint8Array }
+  /** One ring of an incoming call. The line repeats it for as long as the caller waits. */
+  | { type: 'ring' }
+  /** Carrier established (after our `dial` or `answer`). */
+  | { type: 'connected'; speed?: number }
+  /** Bytes from the far end. */
+  | { type: 'remote-data'; data: Uint8Array }
+  /** The far end hung up (or an incoming call stopped ringing). */
+  | { type: 'remote-hangup' }
+  /** Our `dial` could not be completed. */
+  | { type: 'call-failed'; reason: CallFailure }
+  | { type: 'dtr'; on: boolean }
+  /** Nothing happened except that time passed. */
+  | { type: 'tick' };
+
+export type ModemOutput =
+  | { type: 'dte'; data: Uint8Array }
+  | { type: 'remote'; data: Uint8Array }
+  /** Place a call. `number` is digits for phone numbers, host[:port] text for host dials. */
+  | { type: 'dial'; number: string; dial: DialString }
+  /** Answer the call that is ringing. */
+  | { type: 'answer' }
+  /** Go on hook: end the call (or the dial/answer attempt). */
+  | { type: 'hangup' }
+  /** Data Carrier Detect as the DTE should see it (per &C). */
+  | { type: 'dcd'; on: boolean };
+
+export interface ModemIdentity {
+  manufacturer: string;
+  model: string;
+  revision: string;
+  serial: string;
+}
+
+export interface HayesOptions {
+  /** CONNECT speed when the line does not report one. Default 33600. */
+  connectSpeed?: number;
+  /** Non-volatile memory to use (and update on &W, &Y, &Z). Default: a fresh factory one. */
+  nvram?: Nvram;
+  /** Text for I0..I9, overriding the defaults; several lines as an array. */
+  info?: Partial<Record<number, string | readonly string[]>>;
+  identity?: Partial<ModemIdentity>;
+}
+
+/** Longest command line kept (after AT); longer lines answer ERROR, as buffer overflow does. */
+export const MAX_COMMAND_LINE = 255;
+
+/** S1 is cleared when no ring has come for this long (Hayes: 8 seconds). */
+export const RING_RESET_MS = 8000;
+
+const DEFAULT_IDENTITY: ModemIdentity = {
+  manufacturer: 'dialtone',
+  model: 'virtual Hayes-compatible modem',
+  revision: '0.1.0',
+  serial: '0',
+};
+
+const DEFAULT_INFO: Readonly<Record<number, string>> = {
+  0: '33600',
+  1: '000',
+  3: 'dialtone virtual modem 0.1.0',
+  4: 'dialtone Hayes-compatible virtual modem',
+  5: '0',
+};
+
+const enc = (s: string): Uint8Array => Uint8Array.from(s, (ch) => ch.charCodeAt(0) & 0xff);
+
+type Step = 'next' | 'stop' | 'error';
+
+export class HayesModem {
+  private active: Profile;
+  private readonly mem: Nvram;
+  private readonly opts: HayesOptions;
+  private readonly identity: ModemIdentity;
+
+  private phaseValue: Phase = 'command';
+  private out: ModemOutput[] = [];
+  private now = 0;
+
+  // Command line assembly.
+  private sawA = false;
+  private inLine = false;
+  private buf = '';
+  private overflow = false;
+  private lastLine = '';
+
+  // Dialling.
+  private lastDial = '';
+  private dialPrefix = '';
+  private callSpeed = 0;
+
+  // Signals.
+  private carrier = false;
+  private dcdOut: boolean;
+  private dtr = true;
+
+  // Escape detection.
+  private escCount = 0;
+  private lastDteAt = 0;
+  private lastEscAt = 0;
+  private escDeadline: number | undefined;
+
+  // Timers.
+  private waitDeadline: number | undefined; // S7 while dialling/answering
+  private ringResetAt: number | undefined;
+  private lastActivity = 0; // S30
+
+  constructor(opts: HayesOptions = {}) {
+    this.opts = opts;
+    this.mem = opts.nvram ?? factoryNvram();
+    this.identity = { ...DEFAULT_IDENTITY, ...opts.identity };
+    this.active = this.loadProfile(this.mem.powerUpProfile);
+    this.dcdOut = this.wantedDcd();
+  }
+
+  // ----- public surface -------------------------------------------------------------------
+
+  /** Feed one event at time `now` (ms); returns what the modem does in response. */
+  handle(ev: ModemEvent, now: number): ModemOutput[] {
+    this.now = Math.max(this.now, now);
+    this.runTimers();
+    switch (ev.type) {
+      case 'dte':
+        this.onDte(ev.data);
+        break;
+      case 'ring':
+        this.onRing();
+        break;
+      case 'connected':
+        this.onConnected(ev.speed);
+        break;
+      case 'remote-data':
+        this.onRemoteData(ev.data);
+        break;
+      case 'remote-hangup':
+        this.onRemoteHangup();
+        break;
+      case 'call-failed':
+        this.onCallFailed(ev.reason);
+        break;
+      case 'dtr':
+        this.onDtr(ev.on);
+        break;
+      case 'tick':
+        break;
+    }
+    return this.drain();
+  }
+
+  fromDte(data: Uint8Array | string, now: number): ModemOutput[] {
+    return this.handle({ type: 'dte', data: typeof data === 'string' ? enc(data) : data }, now);
+  }
+  fromRemote(data: Uint8Array | string, now: number): ModemOutput[] {
+    return this.handle({ type: 'remote-data', data: typeof data === 'string' ? enc(data) : data }, now);
+  }
+  ring(now: number): ModemOutput[] {
+    return this.handle({ type: 'ring' }, now);
+  }
+  connected(now: number, speed?: number): ModemOutput[] {
+    return this.handle(speed === undefined ? { type: 'connected' } : { type: 'connected', speed }, now);
+  }
+  remoteHangup(now: number): ModemOutput[] {
+    return this.handle({ type: 'remote-hangup' }, now);
+  }
+  callFailed(reason: CallFailure, now: number): ModemOutput[] {
+    return this.handle({ type: 'call-failed', reason }, now);
+  }
+  setDtr(on: boolean, now: number): ModemOutput[] {
+    return this.handle({ type: 'dtr', on }, now);
+  }
+  tick(now: number): ModemOutput[] {
+    return this.handle({ type: 'tick' }, now);
+  }
+
+  /** The earliest time at which tick() has something to do, or undefined. */
+  nextDeadline(): number | undefined {
+    const ds: number[] = [];
+    if (this.escDeadline !== undefined) ds.push(this.escDeadline);
+    if (this.waitDeadline !== undefined) ds.push(this.waitDeadline);
+    if (this.ringResetAt !== undefined) ds.push(this.ringResetAt);
+    const inact = this.inactivityDeadline();
+    if (inact !== undefined) ds.push(inact);
+    return ds.length ? Math.min(...ds) : undefined;
+  }
+
+  get phase(): Phase {
+    return this.phaseValue;
+  }
+  /** DCD as presented to the DTE. */
+  get dcd(): boolean {
+    return this.dcdOut;
+  }
+  /** True while a call is up (online or online command mode). */
+  get inCall(): boolean {
+    return this.phaseValue === 'online' || this.phaseValue === 'online-command';
+  }
+  get speed(): number {
+    return this.callSpeed;
+  }
+  /** A copy of the active profile. */
+  get profile(): Profile {
+    return cloneProfile(this.active);
+  }
+  sreg(n: number): number {
+    return this.active.sregs[n] ?? 0;
+  }
+  get nvram(): Nvram {
+    return this.mem;
+  }
+
+  // ----- output helpers -------------------------------------------------------------------
+
+  private emit(o: ModemOutput): void {
+    const last = this.out[this.out.length - 1];
+    // Merge byte runs so owners write one chunk per direction rather than one per byte.
+    if (last && (o.type === 'dte' || o.type === 'remote') && last.type === o.type) {
+      const merged = new Uint8Array(last.data.length + o.data.length);
+      merged.set(last.data);
+      merged.set(o.data, last.data.length);
+      this.out[this.out.length - 1] = { type: o.type, data: merged };
+      return;
+    }
+    this.out.push(o);
+  }
+  private toDte(s: string): void {
+    if (s) this.emit({ type: 'dte', data: enc(s) });
+  }
+  private result(r: Result): void {
+    this.toDte(formatResult(r, this.active));
+  }
+  private info(lines: readonly string[]): void {
+    this.toDte(formatInfo(lines, this.active));
+  }
+  private drain(): ModemOutput[] {
+    const o = this.out;
+    this.out = [];
+    return o;
+  }
+
+  // ----- signals and timers ---------------------------------------------------------------
+
+  private wantedDcd(): boolean {
+    return this.active.dcdMode === 0 ? true : this.carrier;
+  }
+  private updateDcd(): void {
+    const want = this.wantedDcd();
+    if (want !== this.dcdOut) {
+      this.dcdOut = want;
+      this.emit({ type: 'dcd', on: want });
+    }
+  }
+
+  private guardMs(): number {
+    return this.active.sregs[12]! * 20;
+  }
+
+  private inactivityDeadline(): number | undefined {
+    const s30 = this.active.sregs[30]!;
+    if (!this.inCall || s30 === 0) return undefined;
+    return this.lastActivity + s30 * 10_000;
+  }
+
+  private runTimers(): void {
+    const now = this.now;
+    if (this.escDeadline !== undefined && now >= this.escDeadline) {
+      this.escDeadline = undefined;
+      this.escCount = 0;
+      if (this.phaseValue === 'online') this.enterOnlineCommand();
+    }
+    if (this.waitDeadline !== undefined && now >= this.waitDeadline) {
+      this.waitDeadline = undefined;
+      if (this.phaseValue === 'dialing' || this.phaseValue === 'answering') {
+        // S7 expired without carrier: real modems report NO CARRIER here, not NO ANSWER.
+        this.emit({ type: 'hangup' });
+        this.phaseValue = 'command';
+        this.result({ kind: 'no-carrier' });
+      }
+    }
+    if (this.ringResetAt !== undefined && now >= this.ringResetAt) {
+      this.ringResetAt = undefined;
+      this.active.sregs[1] = 0;
+    }
+    const inact = this.inactivityDeadline();
+    if (inact !== undefined && now >= inact) {
+      this.emit({ type: 'hangup' });
+      this.endCall();
+      this.result({ kind: 'no-carrier' });
+    }
+  }
+
+  private resetEscape(): void {
+    this.escCount = 0;
+    this.escDeadline = undefined;
+    this.lastDteAt = this.now;
+  }
+
+  private resetCommandLine(): void {
+    this.sawA = false;
+    this.inLine = false;
+    this.buf = '';
+    this.overflow = false;
+  }
+
+  private enterOnlineCommand(): void {
+    this.phaseValue = 'online-command';
+    this.resetEscape();
+    this.resetCommandLine();
+    this.result({ kind: 'ok' });
+  }
+
+  /** The call is over (either side): back to command mode, carrier off. */
+  private endCall(): void {
+    this.phaseValue = 'command';
+    this.carrier = false;
+    this.waitDeadline = undefined;
+    this.resetEscape();
+    this.resetCommandLine();
+    this.updateDcd();
+  }
+
+  /** Hang up on our initiative if anything is in progress; true if there was something. */
+  private hangUpLocal(): boolean {
+    if (this.phaseValue === 'command') return false;
+    this.emit({ type: 'hangup' });
+    this.endCall();
+    return true;
+  }
+
+  private loadProfile(n: number): Profile {
+    const p = cloneProfile(this.mem.profiles[n === 1 ? 1 : 0]);
+    p.sregs[1] = 0;
+    return p;
+  }
+
+  private reset(profile: number): void {
+    this.hangUpLocal();
+    this.active = this.loadProfile(profile);
+    this.ringResetAt = undefined;
+    this.dialPrefix = '';
+    this.resetCommandLine();
+    this.updateDcd();
+  }
+
+  // ----- events ---------------------------------------------------------------------------
+
+  private onDte(data: Uint8Array): void {
+    let run: number[] = [];
+    const flush = (): void => {
+      if (run.length) {
+        this.emit({ type: 'remote', data: Uint8Array.from(run) });
+        run = [];
+      }
+    };
+    for (const b of data) {
+      switch (this.phaseValue) {
+        case 'online':
+          run.push(b);
+          this.lastActivity = this.now;
+          if (this.escapeByte(b)) {
+            // S12=0: no guard time, the third escape character escapes at once.
+            flush();
+            this.enterOnlineCommand();
+          }
+          break;
+        case 'dialing':
+        case 'answering':
+          // The LF of a CR LF line end (or the NUL of a telnet CR NUL) follows the dial
+          // command at once; it must not abort what that command started.
+          if (b === 0 || (b & 0x7f) === this.active.sregs[4]) break;
+          // Any other character aborts a call attempt; it is not otherwise used.
+          this.emit({ type: 'hangup' });
+          this.endCall();
+          this.result({ kind: 'no-carrier' });
+          break;
+        default:
+          this.commandByte(b);
+      }
+    }
+    flush();
+  }
+
+  /** Track the escape sequence; true if it completed with no guard time to wait for. */
+  private escapeByte(b: number): boolean {
+    const esc = this.active.sregs[2]!;
+    const guard = this.guardMs();
+    const now = this.now;
+    if (esc > 127 || b !== esc) {
+      this.escCount = 0;
+      this.escDeadline = undefined;
+      this.lastDteAt = now;
+      return false;
+    }
+    if (guard === 0) {
+      this.escCount = this.escCount >= 1 && this.escCount <= 2 ? this.escCount + 1 : 1;
+    } else if (this.escCount >= 1 && this.escCount <= 2 && now - this.lastEscAt < guard) {
+      this.escCount++;
+    } else if (now - this.lastDteAt >= guard) {
+      this.escCount = 1; // silence before the first escape character: a sequence may start
+    } else {
+      this.escCount = 0;
+    }
+    this.lastEscAt = now;
+    this.lastDteAt = now;
+    if (this.escCount === 3) {
+      if (guard === 0) {
+        this.escCount = 0;
+        return true;
+      }
+      // Silence must follow as well; tick() at this time completes the escape.
+      this.escDeadline = now + guard;
+    } else {
+      this.escDeadline = undefined;
+    }
+    return false;
+  }
+
+  private echo(s: string): void {
+    if (this.active.echo) this.toDte(s);
+  }
+
+  private commandByte(b: number): void {
+    // Command characters are 7-bit; masking also copes with DTEs sending 7E1/7O1.
+    const c = b & 0x7f;
+    const ch = String.fromCharCode(c);
+    const cr = this.active.sregs[3]!;
+    const bs = this.active.sregs[5]!;
+
+    if (!this.inLine) {
+      if (c === bs) {
+        this.echo('\b \b');
+        this.sawA = false;
+        return;
+      }
+      this.echo(ch);
+      if (this.sawA && (ch === 'T' || ch === 't')) {
+        this.sawA = false;
+        this.inLine = true;
+        this.buf = '';
+        this.overflow = false;
+        return;
+      }
+      if (this.sawA && ch === '/') {
+        // A/ repeats the previous line at once, without AT or CR.
+        this.sawA = false;
+        this.execute(this.lastLine, false);
+        return;
+      }
+      this.sawA = ch === 'A' || ch === 'a';
+      return;
+    }
+
+    if (c === cr) {
+      this.echo(ch);
+      this.inLine = false;
+      const line = this.buf;
+      const overflow = this.overflow;
+      this.buf = '';
+      this.overflow = false;
+      this.execute(line, overflow);
+      return;
+    }
+    if (c === bs) {
+      this.echo('\b \b');
+      if (this.buf.length > 0) {
+        this.buf = this.buf.slice(0, -1);
+      } else {
+        // Backspacing over the T leaves just the A.
+        this.inLine = false;
+        this.sawA = true;
+      }
+      return;
+    }
+    this.echo(ch);
+    if (c < 0x20 || c === 0x7f) return; // LF, NUL after telnet CR, other controls: ignored
+    if (this.buf.length >= MAX_COMMAND_LINE) this.overflow = true;
+    else this.buf += ch;
+  }
+
+  private onRing(): void {
+    if (this.phaseValue !== 'command') return;
+    const s = this.active.sregs;
+    s[1] = Math.min(255, s[1]! + 1);
+    this.ringResetAt = this.now + RING_RESET_MS;
+    this.result({ kind: 'ring' });
+    // With &D1..&D3 a DTE that dropped DTR is not ready, so the modem must not pick up.
+    const dteReady = this.dtr || this.active.dtrMode === 0;
+    if (s[0]! > 0 && s[1]! >= s[0]! && dteReady) this.startAnswer();
+  }
+
+  private startAnswer(): void {
+    this.phaseValue = 'answering';
+    this.resetCommandLine();
+    this.armWait();
+    this.emit({ type: 'answer' });
+  }
+
+  private armWait(): void {
+    const s7 = this.active.sregs[7]!;
+    this.waitDeadline = s7 > 0 ? this.now + s7 * 1000 : undefined;
+  }
+
+  private onConnected(speed: number | undefined): void {
+    if (this.phaseValue !== 'dialing' && this.phaseValue !== 'answering') return;
+    this.waitDeadline = undefined;
+    this.phaseValue = 'online';
+    this.callSpeed = speed ?? this.opts.connectSpeed ?? 33600;
+    this.active.sregs[1] = 0;
+    this.ringResetAt = undefined;
+    this.carrier = true;
+    this.lastActivity = this.now;
+    this.resetEscape();
+    this.resetCommandLine();
+    this.updateDcd();
+    this.result({ kind: 'connect', speed: this.callSpeed });
+  }
+
+  private onRemoteData(data: Uint8Array): void {
+    if (this.phaseValue === 'online') {
+      this.lastActivity = this.now;
+      if (data.length) this.emit({ type: 'dte', data: data.slice() });
+    } else if (this.phaseValue === 'online-command') {
+      // No buffer to hold it in command mode: dropped, as on modems without &K flow control.
+      this.lastActivity = this.now;
+    }
+  }
+
+  private onRemoteHangup(): void {
+    switch (this.phaseValue) {
+      case 'command':
+        // The caller gave up while we were ringing.
+        this.active.sregs[1] = 0;
+        this.ringResetAt = undefined;
+        return;
+      default:
+        this.endCall();
+        this.result({ kind: 'no-carrier' });
+    }
+  }
+
+  private onCallFailed(reason: CallFailure): void {
+    if (this.phaseValue === 'dialing') {
+      this.endCall();
+      this.result({ kind: reason });
+    } else if (this.phaseValue === 'answering') {
+      this.endCall();
+      this.result({ kind: 'no-carrier' });
+    }
+  }
+
+  private onDtr(on: boolean): void {
+    const was = this.dtr;
+    this.dtr = on;
+    if (on || !was) return;
+    switch (this.active.dtrMode) {
+      case 0:
+        return;
+      case 1:
+        if (this.phaseValue === 'online') {
+          this.escDeadline = undefined;
+          this.enterOnlineCommand();
+        }
+        return;
+      case 2:
+        if (this.hangUpLocal()) this.result({ kind: 'no-carrier' });
+        return;
+      default: {
+        // &D3: hang up and reset to the power-up profile, silently (the DTE is not listening).
+        this.hangUpLocal();
+        this.reset(this.mem.powerUpProfile);
+      }
+    }
+  }
+
+  // ----- command execution ----------------------------------------------------------------
+
+  private execute(body: string, overflow: boolean): void {
+    this.lastLine = body;
+    if (overflow) {
+      this.result({ kind: 'error' });
+      return;
+    }
+    const parsed = parseCommandLine(body);
+    if (!parsed.ok) {
+      this.result({ kind: 'error' });
+      return;
+    }
+    for (const cmd of parsed.commands) {
+      const step = this.exec(cmd);
+      if (step === 'error') {
+        this.result({ kind: 'error' });
+        return;
+      }
+      if (step === 'stop') return;
+    }
+    this.result({ kind: 'ok' });
+  }
+
+  private exec(cmd: Command): Step {
+    const p = this.active;
+    switch (cmd.kind) {
+      case 'compat':
+      case 'sreg-select':
+        return 'next';
+      case 'sreg-set':
+        if (!sregValueValid(cmd.reg, cmd.value)) return 'error';
+        p.sregs[cmd.reg] = cmd.value;
+        return 'next';
+      case 'sreg-query':
+        this.info([String(p.sregs[cmd.reg] ?? 0).padStart(3, '0')]);
+        return 'next';
+      case 'store-number':
+        this.mem.numbers[cmd.slot] = cmd.text;
+        return 'next';
+      case 'query-number':
+        this.info([this.mem.numbers[cmd.slot] ?? '']);
+        return 'next';
+      case 'dial':
+        return this.dial(cmd.text);
+      case 'extended':
+        return this.extended(cmd.name, cmd.op, cmd.value);
+      case 'basic':
+        return this.basic(cmd.name, cmd.arg);
+    }
+  }
+
+  private basic(name: string, arg: number): Step {
+    const p = this.active;
+    switch (name) {
+      case 'A':
+        if (this.phaseValue !== 'command') return 'error';
+        this.startAnswer();
+        return 'stop';
+      case 'E':
+        p.echo = arg === 1;
+        return 'next';
+      case 'H':
+        if (arg === 0) this.hangUpLocal();
+        return 'next';
+      case 'I':
+        return this.identify(arg);
+      case 'L':
+        p.speakerVolume = arg;
+        return 'next';
+      case 'M':
+        p.speakerMode = arg;
+        return 'next';
+      case 'O':
+        if (this.phaseValue !== 'online-command') return 'error';
+        this.phaseValue = 'online';
+        this.resetEscape();
+        this.lastActivity = this.now;
+        this.result({ kind: 'connect', speed: this.callSpeed });
+        return 'stop';
+      case 'P':
+      case 'T':
+        p.pulse = name === 'P';
+        return 'next';
+      case 'Q':
+        p.quiet = arg === 1;
+        return 'next';
+      case 'V':
+        p.verbose = arg === 1;
+        return 'next';
+      case 'X':
+        p.resultLevel = arg;
+        return 'next';
+      case 'Z':
+        this.reset(arg);
+        this.result({ kind: 'ok' });
+        return 'stop'; // the rest of the line is discarded with the old settings
+      case '&C':
+        p.dcdMode = arg;
+        this.updateDcd();
+        return 'next';
+      case '&D':
+        p.dtrMode = arg;
+        return 'next';
+      case '&F': {
+        const f = factoryProfile();
+        f.sregs[1] = p.sregs[1]!; // the ring counter is state, not a setting
+        this.active = f;
+        this.updateDcd();
+        return 'next';
+      }
+      case '&K':
+        p.flowControl = arg;
+        return 'next';
+      case '&S':
+        p.dsrMode = arg;
+        return 'next';
+      case '&V':
+        this.info(this.viewLines());
+        return 'next';
+      case '&W':
+        this.mem.profiles[arg === 1 ? 1 : 0] = cloneProfile(p);
+        return 'next';
+      case '&Y':
+        this.mem.powerUpProfile = arg;
+        return 'next';
+    }
+    return 'error';
+  }
+
+  private identify(n: number): Step {
+    const custom = this.opts.info?.[n];
+    const text = custom ?? DEFAULT_INFO[n];
+    if (text === undefined) return 'next';
+    const lines = typeof text === 'string' ? [text] : [...text];
+    if (lines.length) this.info(lines);
+    return 'next';
+  }
+
+  private viewLines(): string[] {
+    const lines = ['ACTIVE PROFILE:', profileSummary(this.active), ...sregSummary(this.active), ''];
+    this.mem.profiles.forEach((sp, i) => {
+      lines.push(`STORED PROFILE ${i}:`, profileSummary(sp), ...sregSummary(sp), '');
+    });
+    lines.push(`POWER-UP PROFILE: ${this.mem.powerUpProfile}`, '', 'TELEPHONE NUMBERS:');
+    for (let i = 0; i < STORED_NUMBER_SLOTS; i++) lines.push(`&Z${i}=${this.mem.numbers[i] ?? ''}`);
+    return lines;
+  }
+
+  private extended(name: string, op: string, value: string): Step {
+    switch (name) {
+      case 'FCLASS':
+        // Data only: class 0. Fax-capable software asks, hears "0", and does data.
+        if (op === 'set') return value === '0' ? 'next' : 'error';
+        if (op === 'read' || op === 'test') {
+          this.info(['0']);
+          return 'next';
+        }
+        return 'error';
+      case 'GMI':
+      case 'GMM':
+      case 'GMR':
+      case 'GSN':
+      case 'GCAP': {
+        if (op === 'test') return 'next';
+        if (op !== 'exec') return 'error';
+        const id = this.identity;
+        const text = { GMI: id.manufacturer, GMM: id.model, GMR: id.revision, GSN: id.serial, GCAP: '+GCAP: +MS' }[name];
+        this.info([text]);
+        return 'next';
+      }
+      default:
+        return 'next'; // the compat allow-list
+    }
+  }
+
+  private dial(text: string): Step {
+    if (this.phaseValue !== 'command') return 'error';
+    const full = this.dialPrefix + text;
+    let d = parseDialString(full, this.active.pulse);
+    if (d.returnToCommand && (d.kind === 'number' || d.kind === 'host')) {
+      // "ATD123;" dials the first part and stays in command mode; the next ATD continues it.
+      this.dialPrefix = full.replace(/;\s*$/, '');
+      return 'next';
+    }
+    this.dialPrefix = '';
+    if (d.kind === 'stored' || d.kind === 'last') {
+      const stored = d.kind === 'stored' ? this.mem.numbers[d.slot] ?? '' : this.lastDial;
+      if (!stored) return 'error';
+      d = parseDialString(stored, this.active.pulse);
+      if (d.kind === 'stored' || d.kind === 'last') return 'error';
+      this.lastDial = stored;
+    } else {
+      this.lastDial = full.replace(/;\s*$/, '');
+    }
+    this.phaseValue = 'dialing';
+    this.resetCommandLine();
+    this.armWait();
+    this.emit({ type: 'dial', number: d.number, dial: d });
+    return 'stop';
+  }
+}
