@@ -313,3 +313,19 @@ test('arbitrary bytes and arbitrary control packets never throw', () => {
     { numRuns: 300 },
   );
 });
+
+test("secrets are chosen by pppd's rules: the server looks up (peer's name, our name), the client (user, remotename)", () => {
+  const lookups: string[] = [];
+  const recording = (secret: string) => ({
+    lookup: (kind: 'pap' | 'chap', client: string, server: string | undefined) => {
+      lookups.push(`${kind} ${client} ${server ?? '*'}`);
+      return { secret };
+    },
+    hasSecretsFor: () => true,
+  });
+  const a = server({ name: 'gateway', requireChap: true, secrets: recording('pw') });
+  const b = client({ name: 'laptop', user: 'fred', remoteName: 'isp', secrets: recording('pw') });
+  run(a, b, { stop: () => !!ipUp(a) && !!ipUp(b) });
+  assert.ok(ipUp(a) && ipUp(b));
+  assert.deepEqual(lookups, ['chap fred isp', 'chap fred gateway']);
+});
