@@ -1,0 +1,309 @@
+/**
+ * `dialtone chat`: chat(8) on stdin/stdout, driving the sans-IO engine of src/chat/.
+ *
+ * Where this differs from /usr/sbin/chat, on purpose:
+ * - Logging. chat sends its log lines to syslog (facility local2, LOG_INFO only with -v, LOG_ERR
+ *   always) unless -S, and also to stderr with -s. dialtone has no syslog: the lines chat would
+ *   give syslog are written to stderr instead, with the same filter (so `chat -v` behaves like
+ *   `chat -v -s` here); -s writes each line once; -S without -s writes none.
+ * - The line need not be a terminal. chat exits 2 ("Can't get terminal parameters") on a pipe;
+ *   dialtone accepts pipes and sockets so that it can be driven by other programs and tests. On a
+ *   terminal it switches to raw mode (Node's raw mode, which also clears ICRNL/IXON where chat
+ *   leaves them alone; pppd and socat hand chat a line that is already raw) and restores it.
+ * - BREAK (\K) is a no-op: Node has no tcsendbreak(). chat's is a no-op on a pty too.
+ */
+import * as fs from 'node:fs';
+import { ChatEngine, type ChatAction, type ChatSignal, type FileResult } from '../chat/engine.js';
+import { argToBinary } from '../chat/escapes.js';
+import { parseCommandLine, toEngineOptions, USAGE_TEXT, type ChatCommandLine } from '../chat/options.js';
+import { parseChatFile, type ChatScript } from '../chat/script.js';
+
+/** The process resources `run` uses; tests may replace any of them. */
+export interface ChatIO {
+  /** The line, input side. */
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+  /** Write to the line (output side); throw on failure (the error's code picks the message). */
+  writeLine(data: Uint8Array): void;
+  writeStderr(data: Uint8Array): void;
+  env: Record<string, string | undefined>;
+  /** Milliseconds; only differences matter, except that REPORT stamps read it as epoch time. */
+  now(): number;
+  /** Process signals to watch; false in tests that must not touch the real process. */
+  handleSignals: boolean;
+}
+
+/** glibc's strerror() text for the errors chat can report. */
+const STRERROR: Record<string, string> = {
+  EPERM: 'Operation not permitted',
+  ENOENT: 'No such file or directory',
+  EINTR: 'Interrupted system call',
+  EIO: 'Input/output error',
+  ENXIO: 'No such device or address',
+  EBADF: 'Bad file descriptor',
+  EAGAIN: 'Resource temporarily unavailable',
+  EACCES: 'Permission denied',
+  ENOTDIR: 'Not a directory',
+  EISDIR: 'Is a directory',
+  EMFILE: 'Too many open files',
+  ENOSPC: 'No space left on device',
+  EROFS: 'Read-only file system',
+  EPIPE: 'Broken pipe',
+  ENAMETOOLONG: 'File name too long',
+  ELOOP: 'Too many levels of symbolic links',
+  ECONNRESET: 'Connection reset by peer',
+};
+
+function strerror(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.code === 'string' && STRERROR[err.code]) return STRERROR[err.code]!;
+  return err && err.message ? err.message : String(e);
+}
+
+const sleepBuffer = new Int32Array(new SharedArrayBuffer(4));
+
+/** write(2) all of `data` to `fd`, riding out EAGAIN on a descriptor someone made non-blocking. */
+function writeAllSync(fd: number, data: Uint8Array): void {
+  let off = 0;
+  while (off < data.length) {
+    try {
+      off += fs.writeSync(fd, data, off, data.length - off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(sleepBuffer, 0, 0, 1);
+    }
+  }
+}
+
+function defaultIO(): ChatIO {
+  return {
+    stdin: process.stdin,
+    writeLine: (d) => writeAllSync(1, d),
+    writeStderr: (d) => {
+      try {
+        writeAllSync(2, d);
+      } catch {
+        // chat ignores failed writes to stderr too
+      }
+    },
+    env: process.env,
+    now: () => performance.timeOrigin + performance.now(),
+    handleSignals: true,
+  };
+}
+
+const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+/** Read an @file as chat does: at most 1023 bytes (it may be a FIFO, so read, don't stat). */
+function readSendFile(path: string): FileResult {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(latin1(path), 'r');
+    const buf = Buffer.alloc(1023);
+    let n = 0;
+    while (n < buf.length) {
+      const r = fs.readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0) break;
+      n += r;
+    }
+    return { data: buf.subarray(0, n) };
+  } catch (e) {
+    return { error: strerror(e) };
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Close fds 0 and 1 (and 2 when it is the same terminal) once the line has hung up. */
+function closeDeadTerminal(): void {
+  let lineDev: number | undefined;
+  try {
+    lineDev = fs.fstatSync(0).rdev;
+  } catch {
+    // already closed
+  }
+  const fds = [0, 1];
+  try {
+    if (lineDev !== undefined && fs.fstatSync(2).rdev === lineDev) fds.push(2);
+  } catch {
+    // no stderr
+  }
+  for (const fd of fds) {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // not open
+    }
+  }
+}
+
+function loadScript(cmd: ChatCommandLine): ChatScript {
+  if (cmd.chatFile === undefined) return { words: cmd.words.map(argToBinary) };
+  try {
+    return parseChatFile(fs.readFileSync(cmd.chatFile).toString('latin1'));
+  } catch (e) {
+    // chat's fopen() of a directory succeeds and its first fgets() fails: an empty script.
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR') return { words: [] };
+    return { words: [], error: { code: 1, message: `${argToBinary(cmd.chatFile)} -- open failed: ${strerror(e)}` } };
+  }
+}
+
+export async function run(args: string[], ioOverrides: Partial<ChatIO> = {}): Promise<number> {
+  const io: ChatIO = { ...defaultIO(), ...ioOverrides };
+  const parsed = parseCommandLine(args);
+  if (!parsed.ok) {
+    io.writeStderr(latin1(USAGE_TEXT('dialtone chat')));
+    return 1;
+  }
+  const cmd = parsed.cmd;
+
+  // -r: chat opens (appends to) each report file while parsing the options, closing the one
+  // before; a file that cannot be opened leaves the reports on stderr.
+  let reportFd: number | undefined;
+  for (const r of cmd.reportFiles) {
+    if (reportFd !== undefined) fs.closeSync(reportFd);
+    reportFd = undefined;
+    try {
+      reportFd = fs.openSync(r.path, 'a');
+      if (r.verboseWhenOpened) fs.writeSync(reportFd, latin1(`Opening "${argToBinary(r.path)}"...\n`));
+    } catch {
+      reportFd = undefined;
+    }
+  }
+  const log = (level: 'info' | 'error', message: string): void => {
+    // See the header: stderr stands in for syslog, whose mask passes LOG_INFO only with -v.
+    const viaSyslog = cmd.toSyslog && (level === 'error' || cmd.verbose);
+    if (cmd.toStderr || viaSyslog) io.writeStderr(latin1(message + '\n'));
+  };
+
+  const engine = new ChatEngine(loadScript(cmd), toEngineOptions(cmd, io.env));
+
+  const stdin = io.stdin;
+  const isTTY = !!stdin.isTTY && typeof stdin.setRawMode === 'function';
+  if (isTTY) {
+    try {
+      stdin.setRawMode!(true);
+    } catch (e) {
+      log('error', `Can't set terminal parameters: ${strerror(e)}`);
+      return 2;
+    }
+  }
+
+  return new Promise<number>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    let finished = false;
+    let lineDead = false;
+
+    const onData = (d: Buffer | string): void => {
+      engine.input(typeof d === 'string' ? latin1(d) : d, io.now());
+      pump();
+    };
+    // A pty whose other side has gone, or a terminal that hung up, fails chat's read() with EIO
+    // (silently, where a pipe's end of file is logged); Node reports both as the end of the stream.
+    const onEnd = (): void => {
+      if (isTTY) lineDead = true;
+      engine.end(io.now(), isTTY ? 'error' : 'eof');
+      pump();
+    };
+    const onError = (): void => {
+      if (isTTY) lineDead = true;
+      engine.end(io.now(), 'error');
+      pump();
+    };
+    const signals: ChatSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    const onSignal = (sig: ChatSignal): void => {
+      engine.signal(sig, io.now());
+      pump();
+    };
+
+    const finish = (code: number): void => {
+      finished = true;
+      if (timer) clearTimeout(timer);
+      stdin.removeListener('data', onData);
+      stdin.removeListener('end', onEnd);
+      stdin.removeListener('error', onError);
+      if (io.handleSignals) for (const s of signals) process.removeListener(s, onSignal);
+      if (reportFd !== undefined) fs.closeSync(reportFd);
+      if (isTTY) {
+        if (lineDead) {
+          // chat's tcsetattr() on a hung-up terminal fails with EIO, which it reports as fatal.
+          log('error', "Can't restore terminal parameters: Input/output error");
+          code = 2;
+        } else {
+          try {
+            stdin.setRawMode!(false);
+          } catch (e) {
+            log('error', `Can't restore terminal parameters: ${strerror(e)}`);
+            code = 2;
+          }
+        }
+      }
+      stdin.pause();
+      if (stdin === process.stdin) {
+        process.stdin.destroy();
+        // Node restores the terminal modes of fds 0-2 at exit and aborts (an assertion) if that
+        // fails, as it does on a hung-up terminal; a closed descriptor is skipped.
+        if (lineDead) closeDeadTerminal();
+      }
+      resolve(code);
+    };
+
+    const perform = (a: ChatAction): void => {
+      switch (a.type) {
+        case 'send':
+          try {
+            io.writeLine(a.data);
+          } catch (e) {
+            if (isTTY) lineDead = true;
+            engine.writeFailed(strerror(e), io.now());
+          }
+          break;
+        case 'break':
+          break; // see the header
+        case 'log':
+          log(a.level, a.message);
+          break;
+        case 'echo':
+        case 'say':
+          io.writeStderr(a.data);
+          break;
+        case 'report':
+          if (reportFd !== undefined) fs.writeSync(reportFd, a.data);
+          else io.writeStderr(a.data);
+          break;
+        case 'readFile':
+          engine.fileData(readSendFile(a.path), io.now());
+          break;
+        case 'hangup':
+          break; // the engine remembers; onSignal asks it
+        case 'done':
+          finish(a.code);
+          break;
+      }
+    };
+
+    const pump = (): void => {
+      if (finished) return;
+      for (let a = engine.poll(); a; a = engine.poll()) {
+        perform(a);
+        if (finished) return;
+      }
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      const deadline = engine.nextDeadline();
+      if (deadline !== undefined) {
+        timer = setTimeout(() => {
+          timer = undefined;
+          engine.tick(io.now());
+          pump();
+        }, Math.max(0, deadline - io.now()));
+      }
+    };
+
+    stdin.on('data', onData);
+    stdin.on('end', onEnd);
+    stdin.on('error', onError);
+    if (io.handleSignals) for (const s of signals) process.on(s, onSignal);
+    engine.start(io.now());
+    pump();
+  });
+}
