@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LoginDialog, type DialogOutput } from './dialog.js';
+import { parseLoginConfig } from './config.js';
+
+const LOGIN = parseLoginConfig('/AutoPPP/ - a_ppp /usr/sbin/pppd auth -chap +pap login\nppp - a_ppp /usr/sbin/pppd auth -chap +pap login\n* - - /bin/login @\n', 'login.config').value;
+
+function dialog(over: Partial<ConstructorParameters<typeof LoginDialog>[0]> = {}) {
+  const d = new LoginDialog({ issue: 'Welcome\r\n', prompt: 'box login: ', login: LOGIN, loginTime: 30, loginPpp: false, ...over });
+  d.start(0);
+  const text = (o: DialogOutput[]) => o.filter((x) => x.type === 'send').map((x) => (x as { data: Buffer }).data.toString('latin1')).join('');
+  return { d, text };
+}
+
+test('AutoPPP: an LCP frame at the login prompt starts pppd with the /AutoPPP/ arguments', () => {
+  const { d, text } = dialog();
+  assert.equal(text(d.poll()), 'Welcome\r\nbox login: ');
+  d.input(Buffer.from('7eff7d23c0217d21', 'hex'));
+  const out = d.poll();
+  assert.deepEqual(out.find((o) => o.type === 'start-ppp'), { type: 'start-ppp', args: ['auth', '-chap', '+pap', 'login'], via: 'autoppp' });
+});
+
+test('text login: name echoed, password not, then a shell where `ppp` starts pppd -detach', () => {
+  const { d, text } = dialog();
+  d.poll();
+  d.input(Buffer.from('fred\r'));
+  assert.equal(text(d.poll()), 'fred\r\nPassword: ');
+  d.input(Buffer.from('wilma\r'));
+  assert.deepEqual(d.poll(), [{ type: 'check-password', user: 'fred', password: 'wilma' }]);
+  d.passwordResult(true);
+  assert.equal(text(d.poll()), '\r\n$ ');
+  d.input(Buffer.from('ls\r'));
+  assert.equal(text(d.poll()), 'ls\r\nsh: ls: command not found\r\n$ ');
+  d.input(Buffer.from('ppp\r'));
+  assert.deepEqual(d.poll().at(-1), { type: 'start-ppp', args: ['-detach'], user: 'fred', via: 'shell' });
+});
+
+test('a user with its own pppd entry in login.config (the seed\'s `ppp`) gets PPP without a password', () => {
+  const { d } = dialog();
+  d.poll();
+  d.input(Buffer.from('ppp\n'));
+  assert.deepEqual(d.poll().at(-1), { type: 'start-ppp', args: ['auth', '-chap', '+pap', 'login'], user: 'ppp', via: 'login-config' });
+});
+
+test('wrong passwords: "Login incorrect", a new prompt, and a hang-up after three', () => {
+  const { d, text } = dialog();
+  d.poll();
+  for (let i = 0; i < 3; i++) {
+    d.input(Buffer.from('fred\rbad\r'));
+    d.poll();
+    d.passwordResult(false);
+    const t = text(d.poll());
+    assert.match(t, /Login incorrect/);
+  }
+  assert.equal(d.nextDeadline(), undefined);
+});
+
+test('login-time: an idle caller is hung up; backspace edits the name', () => {
+  const { d, text } = dialog({ loginTime: 30 });
+  d.poll();
+  d.input(Buffer.from('frex\x08d\r'));
+  assert.equal(text(d.poll()), 'frex\b \bd\r\nPassword: ');
+  d.tick(29_999);
+  assert.deepEqual(d.poll(), []);
+  d.tick(30_000);
+  assert.deepEqual(d.poll().at(-1), { type: 'hangup', reason: 'login time exceeded' });
+});
+
+test('login-ppp: PPP starts right after a successful text login', () => {
+  const { d } = dialog({ loginPpp: true });
+  d.poll();
+  d.input(Buffer.from('fred\rwilma\r'));
+  d.poll();
+  d.passwordResult(true);
+  assert.deepEqual(d.poll().at(-1), { type: 'start-ppp', args: [], user: 'fred', via: 'login' });
+});
