@@ -3,6 +3,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ModemBank } from '../io/modem-bank.js';
+import { runPppdChild } from '../io/pppd-child.js';
 import { PhoneBook, PhoneBookError } from '../modem/phonebook.js';
 import { splitHostPort } from '../modem/dialstring.js';
 import type { TelnetMode } from '../modem/telnet.js';
@@ -23,6 +24,8 @@ options:
   --telnet auto|on|off   telnet on the DTE side (default auto: when the client sends IAC)
   --ring-interval MS     time between RINGs (default 6000)
   --default-port PORT    port for "ATDT host" without one (default 23)
+  --ppp-server "ARGS"    answer calls to handler:ppp with a PPP server: dialtone pppd
+                         with these pppd options (e.g. "auth require-pap 10.0.0.1:10.0.0.2")
   -v, --verbose          log connections and calls to stderr
   -h, --help             this text
 
@@ -44,6 +47,8 @@ export interface ModemCliOptions {
   defaultTcpPort: number;
   verbose: boolean;
   help: boolean;
+  /** pppd options for the built-in PPP server behind `handler:ppp`. */
+  pppServer: string[] | undefined;
 }
 
 function intArg(name: string, text: string | undefined, min: number, max: number): number {
@@ -66,6 +71,7 @@ export function parseModemArgs(args: string[]): ModemCliOptions {
     defaultTcpPort: 23,
     verbose: false,
     help: false,
+    pppServer: undefined,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -115,6 +121,12 @@ export function parseModemArgs(args: string[]): ModemCliOptions {
       case '--default-port':
         o.defaultTcpPort = intArg(flag, value(), 1, 65535);
         break;
+      case '--ppp-server': {
+        const v = value();
+        if (v === undefined) throw new UsageError('--ppp-server needs pppd options');
+        o.pppServer = v.split(/\s+/).filter(Boolean);
+        break;
+      }
       case '-v':
       case '--verbose':
         o.verbose = true;
@@ -170,6 +182,12 @@ export async function run(args: string[]): Promise<number> {
     defaultTcpPort: o.defaultTcpPort,
     log: o.verbose ? log : undefined,
   });
+  if (o.pppServer) {
+    const args = o.pppServer;
+    bank.registerHandler('ppp', (call, info) => {
+      void runPppdChild(call, args, { log: (m) => log(`line ${info.line}: ${m}`) }).then(() => call.end());
+    });
+  }
   try {
     const addr = await bank.listen();
     log(`${o.lines} line(s) on ${addr.address}:${addr.port}`);

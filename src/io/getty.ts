@@ -5,17 +5,14 @@
  * `dialtone pppd` on the line with the line as its stdin/stdout, as mgetty execs pppd.
  * After the call: hang up and re-arm.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { openLine, type Line, type LineSpec } from './line.js';
 import { runChat } from './chat-run.js';
+import { runPppdChild } from './pppd-child.js';
 import { LoginDialog } from '../getty/dialog.js';
 import type { LoginEntry, MgettyConfig } from '../getty/config.js';
-
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
 
 export interface GettyOptions {
   line: LineSpec;
@@ -124,31 +121,11 @@ function runDialog(line: Line, opts: GettyOptions): Promise<DialogEnd> {
   });
 }
 
-/** Runs `dialtone pppd -` on the line, as mgetty execs pppd with the tty as stdin/stdout. */
+/** pppd on the line, with the port's options.PORT first (pppd reads options.ttyS0 itself). */
 function runPppd(line: Line, args: string[], opts: GettyOptions): Promise<number | null> {
   const perPort = path.join(opts.pppDir, `options.${opts.port}`);
   const fileArgs = fs.existsSync(perPort) ? ['file', perPort] : [];
-  // pppd -detach / nodetach: the child stays ours; dialtone pppd never detaches on a stdio line.
-  const argv = [BIN, 'pppd', '-', ...fileArgs, ...args.filter((a) => a !== '-detach'), 'nodetach'];
-  opts.log(`starting: dialtone pppd ${argv.slice(2).join(' ')}`);
-  const child = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DIALTONE_PPP_DIR: opts.pppDir } });
-  line.stream.pipe(child.stdin);
-  child.stdout.pipe(line.stream, { end: false });
-  child.stdin.on('error', () => undefined);
-  let buffered = '';
-  child.stderr.on('data', (d: Buffer) => {
-    buffered += d.toString();
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    for (const p of parts) opts.log(`pppd: ${p}`);
-  });
-  return new Promise((resolve) => {
-    child.on('exit', (code) => {
-      line.stream.unpipe(child.stdin);
-      opts.log(`pppd exited with status ${code}`);
-      resolve(code);
-    });
-  });
+  return runPppdChild(line.stream, [...fileArgs, ...args], { pppDir: opts.pppDir, log: opts.log });
 }
 
 async function hangup(line: Line, cfg: MgettyConfig): Promise<void> {
