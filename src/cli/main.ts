@@ -8,6 +8,7 @@ const subcommands: Record<string, { summary: string; load: () => Promise<Runner>
   pppd: { summary: 'the PPP daemon (pppd-compatible options)', load: async () => (await import('./pppd.js')).run },
   chat: { summary: 'the expect/send dialer (chat(8)-compatible)', load: async () => (await import('./chat.js')).run },
   modem: { summary: 'a bank of virtual Hayes modems on TCP', load: async () => (await import('./modem.js')).run },
+  isp: { summary: 'a dial-up ISP in a box: PPP server, modem bank, userspace network', load: async () => (await import('./isp.js')).run },
   getty: { summary: 'answer calls on a line (mgetty-style, with AutoPPP)', load: async () => (await import('./getty.js')).run },
 };
 

@@ -11,7 +11,8 @@ import os from 'node:os';
 import { openLine, type Line, type LineSpec } from './line.js';
 import { runChat } from './chat-run.js';
 import { runPppdChild } from './pppd-child.js';
-import { LoginDialog } from '../getty/dialog.js';
+import type { DialogConfig } from '../getty/dialog.js';
+import { runDialog } from './dialog-run.js';
 import type { LoginEntry, MgettyConfig } from '../getty/config.js';
 
 export interface GettyOptions {
@@ -59,9 +60,7 @@ function waitForRings(line: Line, count: number, log: (m: string) => void): Prom
   });
 }
 
-type DialogEnd = { kind: 'ppp'; args: string[]; user?: string } | { kind: 'hangup'; reason: string };
-
-function runDialog(line: Line, opts: GettyOptions): Promise<DialogEnd> {
+function dialogFor(opts: GettyOptions): DialogConfig {
   const c = opts.config;
   const host = os.hostname();
   let issue = '';
@@ -72,53 +71,13 @@ function runDialog(line: Line, opts: GettyOptions): Promise<DialogEnd> {
       opts.log(`cannot read issue-file ${c.issueFile}`);
     }
   }
-  const dialog = new LoginDialog({
+  return {
     issue: issue || `\r\ndialtone ${host} on ${opts.port}\r\n\r\n`,
     prompt: c.loginPrompt.replace(/@/g, host),
     login: opts.login,
     loginTime: c.loginTime,
     loginPpp: c.loginPpp,
-  });
-  return new Promise((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    let ended = false;
-    const end = (r: DialogEnd) => {
-      if (ended) return;
-      ended = true;
-      if (timer) clearTimeout(timer);
-      line.stream.off('data', onData);
-      line.stream.off('end', onEnd);
-      resolve(r);
-    };
-    const pump = () => {
-      for (const o of dialog.poll()) {
-        if (o.type === 'send') line.stream.write(o.data);
-        else if (o.type === 'log') opts.log(o.msg);
-        else if (o.type === 'check-password') {
-          opts.checkPassword(o.user, o.password).then((ok) => {
-            dialog.passwordResult(ok);
-            pump();
-          }, () => {
-            dialog.passwordResult(false);
-            pump();
-          });
-        } else if (o.type === 'start-ppp') return end({ kind: 'ppp', args: o.args, user: o.user });
-        else if (o.type === 'hangup') return end({ kind: 'hangup', reason: o.reason });
-      }
-      if (timer) clearTimeout(timer);
-      const at = dialog.nextDeadline();
-      if (at !== undefined) timer = setTimeout(() => { dialog.tick(Date.now()); pump(); }, Math.max(0, at - Date.now()));
-    };
-    const onData = (b: Buffer) => {
-      dialog.input(b);
-      pump();
-    };
-    const onEnd = () => end({ kind: 'hangup', reason: 'caller hung up' });
-    line.stream.on('data', onData);
-    line.stream.on('end', onEnd);
-    dialog.start(Date.now());
-    pump();
-  });
+  };
 }
 
 /** pppd on the line, with the port's options.PORT first (pppd reads options.ttyS0 itself). */
@@ -170,7 +129,7 @@ export async function serveLine(opts: GettyOptions): Promise<void> {
       }
       served++;
       opts.log('call connected');
-      const result = await runDialog(line, opts);
+      const result = await runDialog(line.stream, dialogFor(opts), opts);
       if (result.kind === 'ppp') await runPppd(line, result.args, opts);
       else opts.log(`hanging up: ${result.reason}`);
     } finally {

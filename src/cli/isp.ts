@@ -1,0 +1,111 @@
+/**
+ * `dialtone isp [--config FILE]`: the dial-up ISP in a box. Without a config file it runs
+ * a demo ISP on 127.0.0.1 with a test account and prints how to connect.
+ * `dialtone isp status [URL]`: prints the running server's status JSON.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { IspServer } from '../isp/server.js';
+import { defaultIspConfig, IspConfigError, parseIspConfig, type IspConfig } from '../isp/config.js';
+import { loadSecrets } from '../pppd/secrets-files.js';
+import { fileSecrets } from '../config/secrets-provider.js';
+import { parseSecrets } from '../config/secrets.js';
+import type { Secrets } from '../ppp/secrets.js';
+import { natBackendFactory } from '../isp/backend.js';
+
+const USAGE = 'usage: dialtone isp [--config FILE] | dialtone isp status [http://127.0.0.1:PORT]\n';
+const DEMO_STATUS = 'http://127.0.0.1:6480/status';
+
+function demoConfig(): IspConfig {
+  return {
+    ...defaultIspConfig(),
+    listenPpp: { host: '127.0.0.1', port: 2323 },
+    listenModem: { host: '127.0.0.1', port: 6400 },
+    status: { host: '127.0.0.1', port: 6480 },
+    accounts: [{ user: 'demo', password: 'dialtone' }],
+  };
+}
+
+/** Secrets files from the configured directory, plus `account` lines, as one Secrets. */
+function secretsFor(c: IspConfig, log: (m: string) => void): Secrets {
+  const files = c.secretsDir ? loadSecrets(c.secretsDir, log) : undefined;
+  const text = c.accounts.map((a) => `${JSON.stringify(a.user)} * ${JSON.stringify(a.password)} *\n`).join('');
+  const accounts = parseSecrets(text, 'isp.conf accounts').entries;
+  const inline = fileSecrets({ pap: accounts, chap: accounts });
+  return {
+    lookup: (kind, client, server) => files?.lookup(kind, client, server) ?? inline.lookup(kind, client, server),
+    hasSecretsFor: (kind, client) => !!files?.hasSecretsFor?.(kind, client) || !!inline.hasSecretsFor?.(kind, client),
+    verifyPap: (user, password, server) => files?.verifyPap?.(user, password, server) ?? inline.verifyPap?.(user, password, server),
+  };
+}
+
+async function status(url: string): Promise<number> {
+  try {
+    const res = await fetch(url);
+    process.stdout.write(`${JSON.stringify(await res.json(), null, 2)}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`dialtone isp status: ${url}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+export async function run(args: string[]): Promise<number> {
+  if (args[0] === 'status') return status(args[1] ?? DEMO_STATUS);
+  let configFile: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--config' && args[i + 1]) configFile = args[++i];
+    else if (args[i] === '-h' || args[i] === '--help') return process.stdout.write(USAGE), 0;
+    else return process.stderr.write(`dialtone isp: unexpected '${args[i]}'\n${USAGE}`), 2;
+  }
+  let config: IspConfig;
+  try {
+    config = configFile ? parseIspConfig(fs.readFileSync(configFile, 'utf8'), path.resolve(configFile)) : demoConfig();
+  } catch (err) {
+    if (err instanceof IspConfigError || (err as NodeJS.ErrnoException).code) {
+      process.stderr.write(`dialtone isp: ${(err as Error).message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const log = (m: string) => process.stderr.write(`isp: ${m}\n`);
+  const server = new IspServer({ config, secrets: secretsFor(config, log), backend: natBackendFactory(config), log });
+  try {
+    await server.start();
+  } catch (err) {
+    log(`cannot start: ${(err as Error).message}`);
+    return 1;
+  }
+  printHowTo(server, config, !configFile);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  log('shutting down');
+  await server.stop();
+  return 0;
+}
+
+function printHowTo(server: IspServer, c: IspConfig, demo: boolean): void {
+  const a = server.addresses;
+  const acct = c.accounts[0];
+  const user = acct?.user ?? 'USER';
+  const pass = acct?.password ?? 'PASSWORD';
+  const lines = [`dialtone isp: ${demo ? 'demo ISP (no --config given)' : 'running'}`];
+  if (demo && acct) lines.push(`  test account: user ${acct.user}, password ${acct.password}`);
+  lines.push(`  addresses: gateway ${c.gateway}, DNS ${c.dns}, clients from ${c.pool}`);
+  if (a.ppp) {
+    const hp = `${a.ppp.address}:${a.ppp.port}`;
+    lines.push(`  raw PPP on ${hp}. Connect with:`);
+    lines.push(`    real pppd:     pppd pty "socat - TCP:${hp}" user ${user} password ${pass} noauth usepeerdns nodetach`);
+    lines.push(`    dialtone pppd: dialtone pppd tcp:${hp} user ${user} password ${pass} usepeerdns nodetach`);
+  }
+  if (a.modem) {
+    lines.push(`  modem bank on ${a.modem.address}:${a.modem.port} (${c.modemLines} lines).`);
+    lines.push(`    emulator (86Box, DOSBox-X serial modem): connect the serial port to ${a.modem.address}:${a.modem.port}, dial ATDT${c.phone}`);
+    lines.push('    then PPP (Windows Dial-Up Networking), or log in at the prompt and type ppp');
+  }
+  if (a.status) lines.push(`  status: http://${a.status.address}:${a.status.port}/status  (dialtone isp status http://${a.status.address}:${a.status.port}/status)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
