@@ -1,0 +1,456 @@
+/**
+ * NatBackend: the userspace NAT behind a PPP server session, without root. It drives the
+ * sans-IO NetStack (src/net/) with real time and real sockets: net.connect for the
+ * client's TCP connections, connected dgram sockets for its UDP flows, the host resolver
+ * (dns.lookup, which reads /etc/hosts, and dns.promises.Resolver) for the virtual DNS,
+ * and listening sockets for port forwards (bound to 127.0.0.1 unless told otherwise).
+ *
+ *   const backend = new NatBackend({ forwards: ['tcp 5022:22'] });
+ *   new PppLink(socket, { localAddr: '10.0.2.2', remoteAddr: '10.0.2.15', msDns: ['10.0.2.3'], backend });
+ *
+ * Backpressure: the stack asks to pause a host socket when the client is slow to
+ * acknowledge, and counts client data as buffered until the socket's write callback says
+ * it was flushed, so a slow host closes the client's TCP window.
+ */
+import net from 'node:net';
+import dgram from 'node:dgram';
+import dns from 'node:dns';
+import type { NetworkBackend } from './driver.js';
+import { NetStack, type NetStats } from '../net/stack.js';
+import { parseForward, type NetOptions, type PortForward } from '../net/config.js';
+import { QTYPE, RCODE, type DnsRecord, type DnsResult } from '../net/dns.js';
+import type { ConnectFailure, HostRequest } from '../net/requests.js';
+
+/** Answers the virtual DNS's questions on the host. */
+export interface HostResolver {
+  resolve(name: string, qtype: number): Promise<DnsResult>;
+}
+
+export interface NatBackendOptions extends Partial<NetOptions> {
+  /** Port forwards from the host to the client: "tcp 5022:22", "udp 5353:53", "tcp 0.0.0.0:8080:80". */
+  forwards?: (string | PortForward)[];
+  /** The host resolver (default: SystemResolver). */
+  resolver?: HostResolver;
+  /** Milliseconds; default Date.now. */
+  now?: () => number;
+  /** Diagnostics (a forward that cannot listen, ...). */
+  log?: (msg: string) => void;
+}
+
+interface TcpSock {
+  sock: net.Socket;
+  connected: boolean;
+  released: boolean;
+}
+
+interface UdpSock {
+  sock: dgram.Socket;
+  ready: boolean;
+  queue: Buffer[];
+}
+
+interface Forward {
+  spec: PortForward;
+  server?: net.Server | dgram.Socket;
+  /** The bound host port (differs from spec.hostPort when that is 0). */
+  port?: number;
+}
+
+export interface NatBackendStats extends NetStats {
+  host: { tcpSockets: number; udpSockets: number; forwards: { spec: string; port?: number }[] };
+}
+
+export class NatBackend implements NetworkBackend {
+  stack: NetStack;
+  private readonly opts: NatBackendOptions;
+  private readonly now: () => number;
+  private readonly resolver: HostResolver;
+  private readonly log: (msg: string) => void;
+  private send?: (packet: Buffer) => void;
+  private readonly tcp = new Map<number, TcpSock>();
+  private readonly udp = new Map<number, UdpSock>();
+  private readonly forwards: Forward[];
+  private timer?: NodeJS.Timeout;
+  private timerAt?: number;
+  private pumping = false;
+  private listening?: Promise<void>;
+  private closed = false;
+
+  constructor(opts: NatBackendOptions = {}) {
+    this.opts = opts;
+    this.now = opts.now ?? Date.now;
+    this.resolver = opts.resolver ?? new SystemResolver();
+    this.log = opts.log ?? (() => {});
+    this.forwards = (opts.forwards ?? []).map((f) => ({ spec: typeof f === 'string' ? parseForward(f) : f }));
+    this.stack = new NetStack(opts, this.now());
+  }
+
+  // ---- NetworkBackend ------------------------------------------------------------------
+
+  attach(send: (packet: Buffer) => void): void {
+    this.send = send;
+    if (this.closed) {
+      // Attached again after a detach (IPCP came up again): a fresh stack.
+      this.stack = new NetStack(this.opts, this.now());
+      this.closed = false;
+    }
+    this.listening = this.listenForwards();
+    this.pump();
+  }
+
+  deliver(packet: Buffer): void {
+    if (this.closed) return;
+    this.stack.input(packet, this.now());
+    this.pump();
+  }
+
+  detach(): void {
+    if (this.closed) return;
+    this.stack.close(this.now());
+    this.pump(); // performs the aborts and closes
+    this.closed = true;
+    this.send = undefined;
+    for (const f of this.forwards) {
+      f.server?.close();
+      f.server = undefined;
+    }
+    for (const t of this.tcp.values()) if (!t.sock.destroyed) t.sock.destroy();
+    this.tcp.clear();
+    for (const u of this.udp.values()) closeQuietly(u.sock);
+    this.udp.clear();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  // ---- status ----------------------------------------------------------------------------
+
+  /** Counters for a status command: the stack's and the host sockets'. */
+  stats(): NatBackendStats {
+    return {
+      ...this.stack.stats(),
+      host: {
+        tcpSockets: this.tcp.size,
+        udpSockets: this.udp.size,
+        forwards: this.forwards.map((f) => ({ spec: `${f.spec.proto} ${f.spec.hostAddr}:${f.spec.hostPort}:${f.spec.clientPort}`, port: f.port })),
+      },
+    };
+  }
+
+  /** Resolves when the port forwards listen; gives the bound host ports (in spec order). */
+  async ready(): Promise<number[]> {
+    await this.listening;
+    return this.forwards.map((f) => f.port ?? 0);
+  }
+
+  // ---- the pump: stack output to packets and sockets ------------------------------------
+
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (let guard = 0; guard < 1000; guard++) {
+        const packets = this.stack.takePackets();
+        const requests = this.stack.takeRequests();
+        if (!packets.length && !requests.length) break;
+        for (const p of packets) this.send?.(p);
+        for (const r of requests) this.perform(r);
+      }
+    } finally {
+      this.pumping = false;
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    const at = this.stack.nextDeadline();
+    // Keep a timer that fires no later than needed (an early tick is harmless and
+    // reschedules); re-arming on every packet would cost more than the stack itself.
+    if (this.timer && this.timerAt !== undefined && (at === undefined || this.timerAt <= at)) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = at;
+    if (at === undefined) return;
+    const delay = Math.min(Math.max(0, at - this.now()), 0x7fffffff);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = undefined;
+      this.stack.tick(this.now());
+      this.pump();
+    }, delay);
+    this.timer.unref();
+  }
+
+  private perform(r: HostRequest): void {
+    switch (r.type) {
+      case 'tcp-connect': return this.tcpConnect(r.id, r.host, r.port);
+      case 'tcp-write': {
+        const t = this.tcp.get(r.id);
+        if (!t || t.sock.destroyed) return;
+        const n = r.data.length;
+        t.sock.write(r.data, (err) => {
+          if (err || this.closed) return;
+          this.stack.tcpWritten(r.id, n, this.now());
+          this.pump();
+        });
+        return;
+      }
+      case 'tcp-end': {
+        const t = this.tcp.get(r.id);
+        if (t && !t.sock.destroyed) t.sock.end();
+        return;
+      }
+      case 'tcp-pause': this.tcp.get(r.id)?.sock.pause(); return;
+      case 'tcp-resume': this.tcp.get(r.id)?.sock.resume(); return;
+      case 'tcp-abort': {
+        const t = this.tcp.get(r.id);
+        if (!t) return;
+        t.released = true;
+        this.tcp.delete(r.id);
+        resetSocket(t.sock);
+        return;
+      }
+      case 'tcp-release': {
+        const t = this.tcp.get(r.id);
+        if (!t) return;
+        t.released = true;
+        this.tcp.delete(r.id);
+        // Both directions are finished: the socket closes once its writes are flushed.
+        if (!t.sock.destroyed) t.sock.end();
+        return;
+      }
+      case 'udp-open': return this.udpOpen(r.id, r.host, r.port);
+      case 'udp-send': {
+        const u = this.udp.get(r.id);
+        if (!u) return;
+        if (!u.ready) {
+          if (u.queue.length < this.stack.opts.udpMaxQueued) u.queue.push(r.data);
+          return;
+        }
+        u.sock.send(r.data);
+        return;
+      }
+      case 'udp-close': {
+        const u = this.udp.get(r.id);
+        if (!u) return;
+        this.udp.delete(r.id);
+        closeQuietly(u.sock);
+        return;
+      }
+      case 'udp-forward-reply': {
+        const f = this.forwards[r.forward];
+        if (f?.server instanceof dgram.Socket) f.server.send(r.data, r.port, r.host);
+        return;
+      }
+      case 'dns-query': {
+        const { id, name, qtype } = r;
+        this.resolver.resolve(name, qtype).then(
+          (res) => res,
+          () => ({ rcode: RCODE.SERVFAIL, records: [] }),
+        ).then((res) => {
+          if (this.closed) return;
+          this.stack.dnsAnswered(id, res, this.now());
+          this.pump();
+        });
+        return;
+      }
+    }
+  }
+
+  // ---- TCP -------------------------------------------------------------------------------
+
+  private tcpConnect(id: number, host: string, port: number): void {
+    const sock = net.connect({ host, port, allowHalfOpen: true });
+    const t: TcpSock = { sock, connected: false, released: false };
+    this.tcp.set(id, t);
+    sock.once('connect', () => {
+      t.connected = true;
+      sock.setNoDelay(true); // the client's own TCP decides about small segments
+      if (t.released) return;
+      this.stack.tcpConnected(id, this.now());
+      this.pump();
+    });
+    this.wire(id, t);
+  }
+
+  /** Events of a host socket, for an outbound connection or an accepted forward. */
+  private wire(id: number, t: TcpSock): void {
+    const sock = t.sock;
+    sock.on('data', (d: Buffer) => {
+      if (t.released) return;
+      this.stack.tcpData(id, d, this.now());
+      this.pump();
+    });
+    sock.on('end', () => {
+      if (t.released) return;
+      this.stack.tcpEnd(id, this.now());
+      this.pump();
+    });
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      if (t.released) return;
+      if (!t.connected) {
+        t.released = true;
+        this.tcp.delete(id);
+        this.stack.tcpConnectFailed(id, connectFailure(err), this.now());
+        this.pump();
+      }
+      // After the connect, 'close' follows and reports it.
+    });
+    sock.on('close', () => {
+      if (this.tcp.get(id) === t) this.tcp.delete(id);
+      if (t.released) return;
+      t.released = true;
+      this.stack.tcpClosed(id, this.now());
+      this.pump();
+    });
+  }
+
+  // ---- UDP -------------------------------------------------------------------------------
+
+  private udpOpen(id: number, host: string, port: number): void {
+    const sock = dgram.createSocket('udp4');
+    const u: UdpSock = { sock, ready: false, queue: [] };
+    this.udp.set(id, u);
+    sock.on('message', (msg) => {
+      if (this.udp.get(id) !== u) return;
+      this.stack.udpReceived(id, msg, this.now());
+      this.pump();
+    });
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.udp.get(id) !== u) return;
+      // A connected UDP socket reports the host's ICMP port unreachable as ECONNREFUSED.
+      this.stack.udpError(id, err.code === 'ECONNREFUSED' ? 'refused' : 'error', this.now());
+      this.pump();
+    });
+    sock.connect(port, host, () => {
+      u.ready = true;
+      for (const d of u.queue) sock.send(d);
+      u.queue = [];
+    });
+  }
+
+  // ---- port forwards ---------------------------------------------------------------------
+
+  private async listenForwards(): Promise<void> {
+    await Promise.all(this.forwards.map((f, i) => (f.server ? Promise.resolve() : this.listenForward(f, i))));
+  }
+
+  private listenForward(f: Forward, index: number): Promise<void> {
+    const { spec } = f;
+    return new Promise<void>((resolve) => {
+      const failed = (err: Error) => {
+        this.log(`forward ${spec.proto} ${spec.hostAddr}:${spec.hostPort} → ${spec.clientPort}: ${err.message}`);
+        f.server = undefined;
+        resolve();
+      };
+      if (spec.proto === 'tcp') {
+        const server = net.createServer({ allowHalfOpen: true }, (sock) => this.acceptForward(spec, sock));
+        f.server = server;
+        server.once('error', failed);
+        server.listen(spec.hostPort, spec.hostAddr, () => {
+          f.port = (server.address() as net.AddressInfo).port;
+          resolve();
+        });
+      } else {
+        const sock = dgram.createSocket('udp4');
+        f.server = sock;
+        sock.once('error', failed);
+        sock.on('message', (msg, rinfo) => {
+          if (this.closed) return;
+          this.stack.udpForwardIn(index, spec.clientPort, rinfo.address, rinfo.port, msg, this.now());
+          this.pump();
+        });
+        sock.bind(spec.hostPort, spec.hostAddr, () => {
+          f.port = sock.address().port;
+          resolve();
+        });
+      }
+    });
+  }
+
+  private acceptForward(spec: PortForward, sock: net.Socket): void {
+    if (this.closed) return void sock.destroy();
+    const id = this.stack.openTcp(spec.clientPort, this.now());
+    if (id === undefined) return void resetSocket(sock);
+    sock.setNoDelay(true);
+    const t: TcpSock = { sock, connected: true, released: false };
+    this.tcp.set(id, t);
+    this.wire(id, t);
+    this.pump();
+  }
+}
+
+function connectFailure(err: NodeJS.ErrnoException): ConnectFailure {
+  switch (err.code) {
+    case 'ECONNREFUSED': return 'refused';
+    case 'EHOSTUNREACH': return 'host-unreachable';
+    case 'ENETUNREACH': return 'net-unreachable';
+    case 'ETIMEDOUT': return 'timeout';
+    default: return 'error';
+  }
+}
+
+function resetSocket(sock: net.Socket): void {
+  if (sock.destroyed) return;
+  try {
+    sock.resetAndDestroy();
+  } catch {
+    sock.destroy();
+  }
+}
+
+function closeQuietly(sock: dgram.Socket): void {
+  try {
+    sock.close();
+  } catch {
+    // already closed
+  }
+}
+
+/**
+ * The host's resolver for the virtual DNS. A and AAAA go through dns.lookup (getaddrinfo:
+ * /etc/hosts, then the system's DNS), so host-file names work as on the host; other types
+ * go to dns.promises.Resolver (the servers of /etc/resolv.conf). AAAA never answers
+ * NXDOMAIN (a name without IPv6 addresses answers NOERROR with no data), so that a client
+ * does not cache a name as nonexistent because it lacks AAAA records.
+ */
+export class SystemResolver implements HostResolver {
+  private readonly r = new dns.promises.Resolver({ timeout: 3000, tries: 2 });
+
+  async resolve(name: string, qtype: number): Promise<DnsResult> {
+    try {
+      return { rcode: RCODE.NOERROR, records: await this.query(name, qtype) };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (qtype === QTYPE.AAAA) return { rcode: RCODE.NOERROR, records: [] };
+      if (code === 'NOTIMP') return { rcode: RCODE.NOTIMP, records: [] };
+      if (code === dns.NOTFOUND || code === 'ENOTFOUND') return { rcode: RCODE.NXDOMAIN, records: [] };
+      if (code === dns.NODATA || code === 'ENODATA' || code === 'EAI_NODATA') return { rcode: RCODE.NOERROR, records: [] };
+      if (code === dns.REFUSED) return { rcode: RCODE.REFUSED, records: [] };
+      return { rcode: RCODE.SERVFAIL, records: [] };
+    }
+  }
+
+  private async query(name: string, qtype: number): Promise<DnsRecord[]> {
+    switch (qtype) {
+      case QTYPE.A:
+        return (await dns.promises.lookup(name, { family: 4, all: true })).map((a) => ({ type: 'A', address: a.address }));
+      case QTYPE.AAAA:
+        return (await dns.promises.lookup(name, { family: 6, all: true })).map((a) => ({ type: 'AAAA', address: a.address }));
+      case QTYPE.CNAME:
+        return (await this.r.resolveCname(name)).map((n) => ({ type: 'CNAME', name: n }));
+      case QTYPE.NS:
+        return (await this.r.resolveNs(name)).map((n) => ({ type: 'NS', name: n }));
+      case QTYPE.PTR:
+        return (await this.r.resolvePtr(name)).map((n) => ({ type: 'PTR', name: n }));
+      case QTYPE.MX:
+        return (await this.r.resolveMx(name)).map((m) => ({ type: 'MX', priority: m.priority, exchange: m.exchange }));
+      case QTYPE.TXT:
+        return (await this.r.resolveTxt(name)).map((chunks) => ({ type: 'TXT', entries: chunks }));
+      case QTYPE.SRV:
+        return (await this.r.resolveSrv(name)).map((s) => ({ type: 'SRV', priority: s.priority, weight: s.weight, port: s.port, name: s.name }));
+      default:
+        throw Object.assign(new Error('query type not supported'), { code: 'NOTIMP' });
+    }
+  }
+}

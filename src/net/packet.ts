@@ -1,0 +1,324 @@
+/**
+ * IPv4, TCP, UDP and ICMP on the wire, smoltcp style: parse and check first, so that every
+ * field of a returned view lies inside the packet; then build. Parsers never throw: a bad
+ * packet yields a short reason string (the drop counter's name).
+ */
+import { finish, pseudoSum, sum16, verifies } from './checksum.js';
+
+export const PROTO_ICMP = 1;
+export const PROTO_TCP = 6;
+export const PROTO_UDP = 17;
+
+export const TCP_FIN = 0x01;
+export const TCP_SYN = 0x02;
+export const TCP_RST = 0x04;
+export const TCP_PSH = 0x08;
+export const TCP_ACK = 0x10;
+export const TCP_URG = 0x20;
+
+export const ICMP_ECHO_REPLY = 0;
+export const ICMP_DEST_UNREACH = 3;
+export const ICMP_ECHO_REQUEST = 8;
+export const ICMP_TIME_EXCEEDED = 11;
+
+/** RFC 792 / RFC 1812 §5.2.7.1 destination-unreachable codes. */
+export const UNREACH_NET = 0;
+export const UNREACH_HOST = 1;
+export const UNREACH_PROTOCOL = 2;
+export const UNREACH_PORT = 3;
+export const UNREACH_ADMIN = 13;
+
+export type DropReason = string;
+
+// ------------------------------------------------------------------------------------------
+// IPv4 (RFC 791)
+// ------------------------------------------------------------------------------------------
+
+export interface Ipv4 {
+  /** The whole datagram, trimmed to its total length. */
+  packet: Buffer;
+  headerLength: number;
+  totalLength: number;
+  id: number;
+  dontFragment: boolean;
+  moreFragments: boolean;
+  /** Fragment offset in octets. */
+  fragmentOffset: number;
+  ttl: number;
+  protocol: number;
+  src: number;
+  dst: number;
+  payload: Buffer;
+}
+
+export function parseIpv4(buf: Buffer): Ipv4 | DropReason {
+  if (buf.length < 20) return 'ipTruncated';
+  const vihl = buf[0]!;
+  if (vihl >> 4 !== 4) return 'ipVersion';
+  const headerLength = (vihl & 0x0f) * 4;
+  if (headerLength < 20) return 'ipHeaderLength';
+  const totalLength = (buf[2]! << 8) | buf[3]!;
+  if (totalLength < headerLength || headerLength > buf.length) return 'ipHeaderLength';
+  // A buffer shorter than the total length is a truncated datagram; octets beyond it
+  // (link padding) are cut off.
+  if (totalLength > buf.length) return 'ipTruncated';
+  if (!verifies(sum16(buf, 0, headerLength))) return 'ipChecksum';
+  const ff = (buf[6]! << 8) | buf[7]!;
+  if (ff & 0x8000) return 'ipReservedFlag'; // RFC 791: bit 0 reserved, must be zero
+  const packet = totalLength === buf.length ? buf : buf.subarray(0, totalLength);
+  return {
+    packet,
+    headerLength,
+    totalLength,
+    id: (buf[4]! << 8) | buf[5]!,
+    dontFragment: (ff & 0x4000) !== 0,
+    moreFragments: (ff & 0x2000) !== 0,
+    fragmentOffset: (ff & 0x1fff) * 8,
+    ttl: buf[8]!,
+    protocol: buf[9]!,
+    src: buf.readUInt32BE(12),
+    dst: buf.readUInt32BE(16),
+    payload: packet.subarray(headerLength),
+  };
+}
+
+/** Writes a 20-octet IPv4 header (no options) at the start of `pkt` and its checksum. */
+export function writeIpv4Header(pkt: Buffer, src: number, dst: number, protocol: number, id: number, ttl = 64, flagsFrag = 0): void {
+  pkt[0] = 0x45;
+  pkt[1] = 0;
+  pkt.writeUInt16BE(pkt.length, 2);
+  pkt.writeUInt16BE(id & 0xffff, 4);
+  pkt.writeUInt16BE(flagsFrag, 6);
+  pkt[8] = ttl;
+  pkt[9] = protocol;
+  pkt.writeUInt16BE(0, 10);
+  pkt.writeUInt32BE(src >>> 0, 12);
+  pkt.writeUInt32BE(dst >>> 0, 16);
+  pkt.writeUInt16BE(finish(sum16(pkt, 0, 20)), 10);
+}
+
+/**
+ * Splits a datagram for a link MTU (RFC 791 §3.2 "fragmentation"): every fragment but the
+ * last carries a multiple of 8 octets; options are not copied (ours have none).
+ * Returns [] when DF forbids it.
+ */
+export function fragmentIpv4(pkt: Buffer, mtu: number): Buffer[] {
+  if (pkt.length <= mtu) return [pkt];
+  const hl = (pkt[0]! & 0x0f) * 4;
+  const ff = pkt.readUInt16BE(6);
+  if (ff & 0x4000) return [];
+  const baseOffset = (ff & 0x1fff) * 8;
+  const lastMf = (ff & 0x2000) !== 0;
+  const per = Math.floor((mtu - 20) / 8) * 8;
+  if (per <= 0) return [];
+  const data = pkt.subarray(hl);
+  const out: Buffer[] = [];
+  for (let off = 0; off < data.length; off += per) {
+    const chunk = data.subarray(off, Math.min(off + per, data.length));
+    const more = off + per < data.length || lastMf;
+    const f = Buffer.allocUnsafe(20 + chunk.length);
+    chunk.copy(f, 20);
+    writeIpv4Header(f, pkt.readUInt32BE(12), pkt.readUInt32BE(16), pkt[9]!, pkt.readUInt16BE(4), pkt[8]!,
+      (more ? 0x2000 : 0) | ((baseOffset + off) / 8));
+    out.push(f);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------
+// TCP (RFC 9293 §3.1), options from RFC 9293 §3.2 and RFC 7323
+// ------------------------------------------------------------------------------------------
+
+export interface TcpSegment {
+  srcPort: number;
+  dstPort: number;
+  seq: number;
+  ack: number;
+  flags: number;
+  window: number;
+  /** MSS option, if present with the right length. */
+  mss?: number;
+  /** Window-scale shift, if present (already clamped to 14, RFC 7323 §2.3). */
+  wscale?: number;
+  sackPermitted: boolean;
+  payload: Buffer;
+}
+
+export function parseTcp(ip: Ipv4): TcpSegment | DropReason {
+  const b = ip.payload;
+  if (b.length < 20) return 'tcpTruncated';
+  const dataOffset = (b[12]! >> 4) * 4;
+  if (dataOffset < 20 || dataOffset > b.length) return 'tcpHeaderLength';
+  if (!verifies(sum16(b, 0, b.length, pseudoSum(ip.src, ip.dst, PROTO_TCP, b.length)))) return 'tcpChecksum';
+  const seg: TcpSegment = {
+    srcPort: (b[0]! << 8) | b[1]!,
+    dstPort: (b[2]! << 8) | b[3]!,
+    seq: b.readUInt32BE(4),
+    ack: b.readUInt32BE(8),
+    flags: b[13]!,
+    window: (b[14]! << 8) | b[15]!,
+    sackPermitted: false,
+    payload: b.subarray(dataOffset),
+  };
+  // RFC 9293 §3.2: an implementation must cope with any option, including illegal
+  // lengths; a length that is < 2 or runs past the header makes the segment malformed.
+  let i = 20;
+  while (i < dataOffset) {
+    const kind = b[i]!;
+    if (kind === 0) break; // End of Option List
+    if (kind === 1) { i++; continue; } // NOP
+    if (i + 1 >= dataOffset) return 'tcpOptions';
+    const len = b[i + 1]!;
+    if (len < 2 || i + len > dataOffset) return 'tcpOptions';
+    // Known options with a wrong length are ignored, as Linux does.
+    if (kind === 2 && len === 4) seg.mss = (b[i + 2]! << 8) | b[i + 3]!;
+    else if (kind === 3 && len === 3) seg.wscale = Math.min(b[i + 2]!, 14); // RFC 7323 §2.3
+    else if (kind === 4 && len === 2) seg.sackPermitted = true;
+    // 5 (SACK blocks) and 8 (timestamps) are parsed over and ignored: we never offer them
+    // in our SYN or SYN-ACK, so a conforming peer does not send them (RFC 2018 §2, RFC 7323 §3.2).
+    i += len;
+  }
+  return seg;
+}
+
+export interface TcpOut {
+  src: number;
+  dst: number;
+  srcPort: number;
+  dstPort: number;
+  seq: number;
+  ack: number;
+  flags: number;
+  window: number;
+  /** SYN options. */
+  mss?: number;
+  wscale?: number;
+  payload?: Uint8Array;
+  id: number;
+}
+
+export function buildTcp(t: TcpOut): Buffer {
+  let optLen = 0;
+  if (t.mss !== undefined) optLen += 4;
+  if (t.wscale !== undefined) optLen += 4; // NOP + WS(3)
+  const plen = t.payload?.length ?? 0;
+  const tcpLen = 20 + optLen + plen;
+  const pkt = Buffer.allocUnsafe(20 + tcpLen);
+  writeIpv4Header(pkt, t.src, t.dst, PROTO_TCP, t.id);
+  const o = 20;
+  pkt.writeUInt16BE(t.srcPort, o);
+  pkt.writeUInt16BE(t.dstPort, o + 2);
+  pkt.writeUInt32BE(t.seq >>> 0, o + 4);
+  pkt.writeUInt32BE(t.ack >>> 0, o + 8);
+  pkt[o + 12] = ((20 + optLen) / 4) << 4;
+  pkt[o + 13] = t.flags;
+  pkt.writeUInt16BE(t.window, o + 14);
+  pkt.writeUInt32BE(0, o + 16); // checksum, urgent pointer
+  let i = o + 20;
+  if (t.mss !== undefined) {
+    pkt[i] = 2; pkt[i + 1] = 4; pkt.writeUInt16BE(t.mss, i + 2); i += 4;
+  }
+  if (t.wscale !== undefined) {
+    pkt[i] = 1; pkt[i + 1] = 3; pkt[i + 2] = 3; pkt[i + 3] = t.wscale; i += 4;
+  }
+  if (t.payload && plen) pkt.set(t.payload, i);
+  pkt.writeUInt16BE(finish(sum16(pkt, o, pkt.length, pseudoSum(t.src, t.dst, PROTO_TCP, tcpLen))), o + 16);
+  return pkt;
+}
+
+// ------------------------------------------------------------------------------------------
+// UDP (RFC 768)
+// ------------------------------------------------------------------------------------------
+
+export interface UdpDatagram {
+  srcPort: number;
+  dstPort: number;
+  payload: Buffer;
+}
+
+export function parseUdp(ip: Ipv4): UdpDatagram | DropReason {
+  const b = ip.payload;
+  if (b.length < 8) return 'udpTruncated';
+  const len = (b[4]! << 8) | b[5]!;
+  if (len < 8 || len > b.length) return 'udpLength';
+  const cks = (b[6]! << 8) | b[7]!;
+  // RFC 768: a zero checksum means the sender computed none.
+  if (cks !== 0 && !verifies(sum16(b, 0, len, pseudoSum(ip.src, ip.dst, PROTO_UDP, len)))) return 'udpChecksum';
+  return { srcPort: (b[0]! << 8) | b[1]!, dstPort: (b[2]! << 8) | b[3]!, payload: b.subarray(8, len) };
+}
+
+/** A whole UDP datagram in one IPv4 packet (fragment it afterwards if it is too big). */
+export function buildUdp(src: number, dst: number, srcPort: number, dstPort: number, payload: Uint8Array, id: number): Buffer {
+  const udpLen = 8 + payload.length;
+  const pkt = Buffer.allocUnsafe(20 + udpLen);
+  writeIpv4Header(pkt, src, dst, PROTO_UDP, id);
+  pkt.writeUInt16BE(srcPort, 20);
+  pkt.writeUInt16BE(dstPort, 22);
+  pkt.writeUInt16BE(udpLen, 24);
+  pkt.writeUInt16BE(0, 26);
+  pkt.set(payload, 28);
+  const c = finish(sum16(pkt, 20, pkt.length, pseudoSum(src, dst, PROTO_UDP, udpLen)));
+  pkt.writeUInt16BE(c === 0 ? 0xffff : c, 26); // RFC 768: a computed zero is sent as all ones
+  return pkt;
+}
+
+// ------------------------------------------------------------------------------------------
+// ICMP (RFC 792)
+// ------------------------------------------------------------------------------------------
+
+export interface Icmp {
+  type: number;
+  code: number;
+  /** The 4 octets after the checksum (identifier/sequence for echo). */
+  rest: number;
+  body: Buffer;
+  message: Buffer;
+}
+
+export function parseIcmp(ip: Ipv4): Icmp | DropReason {
+  const b = ip.payload;
+  if (b.length < 8) return 'icmpTruncated';
+  if (!verifies(sum16(b, 0, b.length))) return 'icmpChecksum';
+  return { type: b[0]!, code: b[1]!, rest: b.readUInt32BE(4), body: b.subarray(8), message: b };
+}
+
+export function buildIcmp(src: number, dst: number, type: number, code: number, rest: number, body: Uint8Array, id: number): Buffer {
+  const pkt = Buffer.allocUnsafe(28 + body.length);
+  writeIpv4Header(pkt, src, dst, PROTO_ICMP, id);
+  pkt[20] = type;
+  pkt[21] = code;
+  pkt.writeUInt16BE(0, 22);
+  pkt.writeUInt32BE(rest >>> 0, 24);
+  pkt.set(body, 28);
+  pkt.writeUInt16BE(finish(sum16(pkt, 20, pkt.length)), 22);
+  return pkt;
+}
+
+/**
+ * The part of an offending datagram quoted in an ICMP error: its header and as much data
+ * as keeps the error within 576 octets (RFC 1812 §4.3.2.3; RFC 792 asks for at least 8).
+ */
+export function icmpQuote(original: Buffer): Buffer {
+  return original.subarray(0, Math.min(original.length, 576 - 28));
+}
+
+// ------------------------------------------------------------------------------------------
+// Addresses
+// ------------------------------------------------------------------------------------------
+
+export function ip4(s: string): number {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) throw new TypeError(`not an IPv4 address: ${s}`);
+  const p = m.slice(1).map(Number);
+  if (p.some((x) => x > 255)) throw new TypeError(`not an IPv4 address: ${s}`);
+  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
+}
+
+export function ip4str(a: number): string {
+  return `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+
+/** Multicast (224/4), class E and limited broadcast (240/4), RFC 1122 §3.2.1.3. */
+export function isMulticastOrReserved(a: number): boolean {
+  return (a >>> 28) >= 0xe;
+}

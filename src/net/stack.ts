@@ -1,0 +1,834 @@
+/**
+ * NetStack: a userspace IPv4 network for one PPP client, sans-IO (smoltcp's shape, slirp's
+ * job). Packets and time go in; packets for the client, host socket requests and a next
+ * deadline come out. The IO adapter (src/io/nat-backend.ts) turns requests into sockets
+ * and reports results back through the `tcp*`, `udp*` and `dns*` methods.
+ *
+ *   const net = new NetStack({ client: '10.0.2.15' }, now);
+ *   net.input(packetFromPpp, now);
+ *   for (const p of net.takePackets()) ppp.sendIp(p);
+ *   for (const r of net.takeRequests()) adapter.perform(r);   // may call net.tcpData(...) later
+ *   at net.nextDeadline(): net.tick(now)
+ *
+ * The virtual network (slirp's): the gateway address is the host itself — TCP and UDP
+ * to it reach `gatewayHost` (127.0.0.1) — the DNS address answers UDP port 53 from the
+ * host's resolver, and everything else outside the virtual network is NATed to the host's
+ * sockets. Bad input is counted and dropped, never thrown.
+ */
+import { randomInt } from 'node:crypto';
+import { DEFAULT_OPTIONS, resolveOptions, type NetOptions, type ResolvedConfig } from './config.js';
+import { buildDnsAnswer, buildDnsError, parseDnsQuery, QTYPE, RCODE, type DnsQuery, type DnsResult } from './dns.js';
+import {
+  buildIcmp, buildTcp, buildUdp, fragmentIpv4, icmpQuote, ip4, ip4str, isMulticastOrReserved, parseIcmp, parseIpv4,
+  parseTcp, parseUdp, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_RST, TCP_SYN, TCP_FIN,
+  ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED,
+  UNREACH_ADMIN, UNREACH_HOST, UNREACH_NET, UNREACH_PORT, UNREACH_PROTOCOL, type Ipv4, type TcpSegment,
+} from './packet.js';
+import { Reassembler, type ReassemblyCounters } from './reassembly.js';
+import type { ConnectFailure, HostRequest } from './requests.js';
+import { connKey, newTcpCounters, seqAdd, seqGt, TcpConn, type SegmentOut, type TcpCounters, type TcpEnv, type TcpState } from './tcp.js';
+
+export interface UdpCounters {
+  flows: number;
+  opened: number;
+  expired: number;
+  datagramsFromClient: number;
+  datagramsToClient: number;
+  bytesFromClient: number;
+  bytesToClient: number;
+  limitDrops: number;
+  refused: number;
+}
+
+export interface NetStats {
+  ip: { packetsIn: number; bytesIn: number; packetsOut: number; bytesOut: number; fragmentsOut: number; drops: Record<string, number> };
+  tcp: TcpCounters & { active: number; timeWait: number; opened: number; forwarded: number; refused: number; limitRefused: number; connectFailed: number };
+  udp: UdpCounters;
+  icmp: { echoReplies: number; echoDropped: number; errorsSent: number; errorsRateLimited: number; received: number };
+  dns: { queries: number; answered: number; aliases: number; errors: number; timeouts: number; pending: number };
+  frag: ReassemblyCounters & { pendingBytes: number; pendingDatagrams: number };
+  memory: { buffered: number; reassembly: number; limit: number };
+}
+
+interface UdpFlow {
+  id: number;
+  key: string;
+  clientPort: number;
+  /** The address and port the client talks to (replies come from them). */
+  vAddr: number;
+  vPort: number;
+  lastActive: number;
+  /** For udp forwards: the host peer and the forward's number. */
+  forward?: { rule: number; host: string; port: number };
+  /** The start of the client's last datagram, quoted in ICMP errors. */
+  quote?: Buffer;
+}
+
+interface PendingDns {
+  id: number;
+  query: DnsQuery;
+  clientAddr: number;
+  clientPort: number;
+  deadline: number;
+}
+
+const EPHEMERAL_LOW = 49152; // RFC 6335 §6 dynamic ports
+
+export class NetStack {
+  readonly cfg: ResolvedConfig;
+  readonly opts: NetOptions;
+  private client?: number;
+
+  private packets: Buffer[] = [];
+  private requests: HostRequest[] = [];
+  private now: number;
+  private ipId: number;
+  private readonly secret: number;
+  private rng: number;
+
+  // TCP
+  private readonly tcpByKey = new Map<string, TcpConn>();
+  private readonly tcpById = new Map<number, TcpConn>();
+  /** Connections that hold a slot (not TIME-WAIT, not closed). */
+  private readonly tcpSlots = new Set<TcpConn>();
+  private readonly timeWaits = new Set<TcpConn>();
+  /** The client's SYN of a connection waiting for its host connect (quoted in ICMP errors). */
+  private readonly synQuote = new Map<number, Buffer>();
+  private nextId = 1;
+  private readonly tcpCounters = newTcpCounters();
+  private readonly tcpExtra = { opened: 0, forwarded: 0, refused: 0, limitRefused: 0, connectFailed: 0 };
+  private readonly env: TcpEnv;
+  private buffered = 0;
+
+  // UDP
+  private readonly udpByKey = new Map<string, UdpFlow>();
+  private readonly udpById = new Map<number, UdpFlow>();
+  /** UDP forward flows by the gateway port the client replies to. */
+  private readonly udpByGatewayPort = new Map<number, UdpFlow>();
+  private readonly udpCounters: UdpCounters = { flows: 0, opened: 0, expired: 0, datagramsFromClient: 0, datagramsToClient: 0, bytesFromClient: 0, bytesToClient: 0, limitDrops: 0, refused: 0 };
+
+  // DNS
+  private readonly dnsPending = new Map<number, PendingDns>();
+  private readonly dnsCounters = { queries: 0, answered: 0, aliases: 0, errors: 0, timeouts: 0 };
+
+  // IP / ICMP
+  private readonly reasm: Reassembler;
+  private readonly ipCounters = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, fragmentsOut: 0 };
+  private readonly drops: Record<string, number> = {};
+  private readonly icmpCounters = { echoReplies: 0, echoDropped: 0, errorsSent: 0, errorsRateLimited: 0, received: 0 };
+  private icmpTokens: number;
+  private icmpRefillAt: number;
+  private closedForGood = false;
+
+  constructor(options: Partial<NetOptions> = {}, now = 0) {
+    this.cfg = resolveOptions(options);
+    this.opts = this.cfg.opts;
+    this.client = this.cfg.client;
+    this.now = now;
+    const seed = this.opts.seed;
+    this.secret = seed !== undefined ? hash32(`secret${seed}`) : randomInt(0, 0x7fffffff);
+    this.rng = (seed !== undefined ? hash32(`rng${seed}`) : randomInt(1, 0x7fffffff)) || 1;
+    this.ipId = this.random() & 0xffff;
+    this.reasm = new Reassembler({ maxBytes: this.opts.reassemblyMaxBytes, maxDatagrams: this.opts.reassemblyMaxDatagrams, timeout: this.opts.reassemblyTimeout });
+    this.icmpTokens = this.opts.icmpErrorsPerSecond;
+    this.icmpRefillAt = now;
+    const stack = this;
+    this.env = {
+      cfg: this.opts,
+      counters: this.tcpCounters,
+      send: (c, seg) => stack.sendTcp(c, seg),
+      request: (r) => stack.requests.push(r),
+      buffered: (d) => stack.addBuffered(d),
+      overBudget: () => stack.overBudget(),
+      timeWait: (c) => stack.connTimeWait(c),
+      closed: (c) => stack.connClosed(c),
+    };
+  }
+
+  /** The client's address (configured or learned from its first packet). */
+  get clientAddress(): string | undefined {
+    return this.client === undefined ? undefined : ip4str(this.client);
+  }
+
+  // ========================================================================================
+  // The sans-IO surface
+  // ========================================================================================
+
+  /** A packet from the PPP peer. The stack may keep views of it (it takes ownership). */
+  input(buf: Buffer, now: number): void {
+    this.advance(now);
+    if (this.closedForGood) return;
+    this.ipCounters.packetsIn++;
+    this.ipCounters.bytesIn += buf.length;
+    let ip = parseIpv4(buf);
+    if (typeof ip === 'string') return this.drop(ip);
+    // Source checks: the client's own address only (RFC 1812 §5.3.7 martian filtering).
+    if (isMulticastOrReserved(ip.src) || ip.src === 0 || ip.src >>> 24 === 127) return this.drop('martianSource');
+    if (this.client === undefined) this.client = ip.src;
+    else if (ip.src !== this.client) return this.drop('wrongSource');
+    // Destinations we never forward: broadcast and multicast (silently: RFC 1122 §3.2.2
+    // forbids ICMP errors about them), "this network" and loopback.
+    if (isMulticastOrReserved(ip.dst) || ip.dst === this.cfg.broadcast) return this.drop('broadcast');
+    if (ip.dst >>> 24 === 0 || ip.dst >>> 24 === 127 || ip.dst === this.client) return this.drop('martianDestination');
+
+    if (ip.moreFragments || ip.fragmentOffset !== 0) {
+      if (!this.opts.reassembly) return this.drop('fragment');
+      const whole = this.reasm.push(ip, now);
+      if (!whole) return;
+      const again = parseIpv4(whole);
+      if (typeof again === 'string') return this.drop(again);
+      ip = again;
+    }
+
+    const local = ip.dst === this.cfg.gateway || ip.dst === this.cfg.dns;
+    // TTL: we forward to everything but our own addresses, as a router does (RFC 1812 §5.3.1).
+    if (!local && ip.ttl <= 1) {
+      this.icmpError(ip, ICMP_TIME_EXCEEDED, 0, this.cfg.gateway);
+      return this.drop('ttlExceeded');
+    }
+    switch (ip.protocol) {
+      case PROTO_TCP: return this.inputTcp(ip, now);
+      case PROTO_UDP: return this.inputUdp(ip, now);
+      case PROTO_ICMP: return this.inputIcmp(ip);
+      default:
+        // RFC 1122 §3.2.2.1: protocol unreachable, from the address the client tried.
+        this.icmpError(ip, ICMP_DEST_UNREACH, UNREACH_PROTOCOL, ip.dst);
+        return this.drop('unknownProtocol');
+    }
+  }
+
+  /** Runs timers due at `now`. */
+  tick(now: number): void {
+    this.advance(now);
+    for (const q of this.reasm.expire(now)) {
+      // RFC 792: Time Exceeded, code 1, only when the first fragment arrived; from the
+      // destination, whose reassembly we do.
+      const h = looseIpv4(q);
+      if (h) this.icmpError(h, ICMP_TIME_EXCEEDED, 1, h.dst);
+    }
+    for (const c of [...this.tcpById.values()]) {
+      const at = c.deadline();
+      if (at !== undefined && at <= now) c.tick(now);
+    }
+    for (const c of [...this.timeWaits]) {
+      if (c.timeWaitAt !== undefined && c.timeWaitAt <= now) c.tick(now);
+    }
+    this.resumePaused();
+    for (const f of [...this.udpById.values()]) {
+      if (f.lastActive + this.opts.udpIdleTimeout <= now) {
+        this.udpCounters.expired++;
+        this.closeFlow(f);
+      }
+    }
+    for (const p of [...this.dnsPending.values()]) {
+      if (p.deadline <= now) {
+        this.dnsCounters.timeouts++;
+        this.dnsPending.delete(p.id);
+        this.dnsReply(p.query, p.clientAddr, p.clientPort, { rcode: RCODE.SERVFAIL, records: [] });
+      }
+    }
+  }
+
+  /** When tick() is next due (ms), or undefined when nothing is pending. */
+  nextDeadline(): number | undefined {
+    let at: number | undefined;
+    const consider = (t: number | undefined) => {
+      if (t !== undefined && (at === undefined || t < at)) at = t;
+    };
+    consider(this.reasm.nextDeadline());
+    for (const c of this.tcpById.values()) consider(c.deadline());
+    for (const c of this.timeWaits) consider(c.timeWaitAt);
+    for (const f of this.udpById.values()) consider(f.lastActive + this.opts.udpIdleTimeout);
+    for (const p of this.dnsPending.values()) consider(p.deadline);
+    // Host reads paused because the session or global budget ran out: look again soon.
+    for (const c of this.tcpSlots) if (c.hostPaused && c.sendQ.length <= this.opts.tcpSendBuffer / 2) { consider(this.now + 100); break; }
+    return at;
+  }
+
+  /** Packets for the PPP peer, in order. */
+  takePackets(): Buffer[] {
+    const p = this.packets;
+    this.packets = [];
+    return p;
+  }
+
+  /** Requests for the IO adapter, in order. */
+  takeRequests(): HostRequest[] {
+    const r = this.requests;
+    this.requests = [];
+    return r;
+  }
+
+  /** The session ended: every host socket is to be reset and every flow closed. */
+  close(now: number): void {
+    this.advance(now);
+    if (this.closedForGood) return;
+    for (const c of [...this.tcpById.values()]) {
+      if (c.state !== 'TIME_WAIT' && c.state !== 'CLOSED') this.requests.push({ type: 'tcp-abort', id: c.id });
+      c.drop(now);
+    }
+    for (const c of [...this.timeWaits]) c.drop(now);
+    for (const f of [...this.udpById.values()]) this.closeFlow(f);
+    this.dnsPending.clear();
+    this.reasm.clear();
+    this.packets = [];
+    this.closedForGood = true;
+  }
+
+  // ========================================================================================
+  // Reports from the adapter
+  // ========================================================================================
+
+  tcpConnected(id: number, now: number): void {
+    this.advance(now);
+    this.synQuote.delete(id);
+    this.tcpById.get(id)?.hostConnected(now);
+  }
+
+  /** The host connect failed: RST for a refusal, ICMP unreachable for routing errors. */
+  tcpConnectFailed(id: number, why: ConnectFailure, now: number): void {
+    this.advance(now);
+    const c = this.tcpById.get(id);
+    const quote = this.synQuote.get(id);
+    this.synQuote.delete(id);
+    if (!c || c.state !== 'CONNECTING') return;
+    this.tcpExtra.connectFailed++;
+    const q = quote ? looseIpv4(quote) : undefined;
+    if ((why === 'host-unreachable' || why === 'net-unreachable') && q) {
+      this.icmpError(q, ICMP_DEST_UNREACH, why === 'host-unreachable' ? UNREACH_HOST : UNREACH_NET, this.cfg.gateway);
+      c.drop(now);
+    } else {
+      this.tcpExtra.refused++;
+      c.reset(now, false);
+    }
+  }
+
+  tcpData(id: number, data: Buffer, now: number): void {
+    this.advance(now);
+    this.tcpById.get(id)?.hostData(data, now);
+  }
+
+  tcpEnd(id: number, now: number): void {
+    this.advance(now);
+    this.tcpById.get(id)?.hostEnd(now);
+  }
+
+  tcpWritten(id: number, n: number, now: number): void {
+    this.advance(now);
+    this.tcpById.get(id)?.hostWritten(n, now);
+  }
+
+  /** The host socket closed (after an error, a reset, or normally after both ends). */
+  tcpClosed(id: number, now: number): void {
+    this.advance(now);
+    const c = this.tcpById.get(id);
+    if (!c) return;
+    if (c.state === 'CONNECTING') return this.tcpConnectFailed(id, 'error', now);
+    c.hostGone(now);
+  }
+
+  /**
+   * Active open towards the PPP peer (a port forward; later the client role): a SYN from
+   * `from` (default the gateway, an ephemeral port) to `to` (default the client). Returns
+   * the connection id, or undefined when a limit or a missing client address forbids it.
+   */
+  openTcp(dstPort: number, now: number, o: { to?: string; from?: string; fromPort?: number } = {}): number | undefined {
+    this.advance(now);
+    const dst = o.to !== undefined ? ip4(o.to) : this.client;
+    if (dst === undefined || this.closedForGood) return undefined;
+    const src = o.from !== undefined ? ip4(o.from) : this.cfg.gateway;
+    const srcPort = o.fromPort ?? this.ephemeralPort((p) => this.tcpByKey.has(connKey(dst, dstPort, src, p)));
+    if (srcPort === undefined || !this.takeTcpSlot()) return undefined;
+    const id = this.nextId++;
+    const ep = { localAddr: src, localPort: srcPort, remoteAddr: dst, remotePort: dstPort };
+    const key = connKey(dst, dstPort, src, srcPort);
+    const existing = this.tcpByKey.get(key);
+    if (existing) existing.drop(now);
+    const c = new TcpConn(this.env, id, ep, this.iss(key, now), now, 'active');
+    this.register(c);
+    this.tcpExtra.forwarded++;
+    return id;
+  }
+
+  udpReceived(id: number, data: Buffer, now: number): void {
+    this.advance(now);
+    const f = this.udpById.get(id);
+    if (!f || f.forward) return;
+    f.lastActive = now;
+    this.udpToClient(f, data);
+  }
+
+  /** The host socket reported an error; 'refused' (ICMP port unreachable on the host) is relayed. */
+  udpError(id: number, why: 'refused' | 'error', now: number): void {
+    this.advance(now);
+    const f = this.udpById.get(id);
+    if (!f) return;
+    if (why === 'refused' && f.quote) {
+      this.udpCounters.refused++;
+      const q = looseIpv4(f.quote);
+      if (q) this.icmpError(q, ICMP_DEST_UNREACH, UNREACH_PORT, f.vAddr);
+    }
+    if (why === 'error') this.closeFlow(f);
+  }
+
+  /** A datagram arrived at forward `rule`'s host socket from host:port, for the client's `clientPort`. */
+  udpForwardIn(rule: number, clientPort: number, host: string, port: number, data: Buffer, now: number): void {
+    this.advance(now);
+    if (this.client === undefined || this.closedForGood) return;
+    const key = `f${rule}|${host}|${port}`;
+    let f = this.udpByKey.get(key);
+    if (!f) {
+      if (!this.takeUdpSlot()) {
+        this.udpCounters.limitDrops++;
+        return;
+      }
+      const gp = this.ephemeralPort((p) => this.udpByGatewayPort.has(p));
+      if (gp === undefined) return this.releaseUdpSlot();
+      f = { id: this.nextId++, key, clientPort, vAddr: this.cfg.gateway, vPort: gp, lastActive: now, forward: { rule, host, port } };
+      this.udpByKey.set(key, f);
+      this.udpById.set(f.id, f);
+      this.udpByGatewayPort.set(gp, f);
+      this.udpCounters.opened++;
+    }
+    f.lastActive = now;
+    this.udpToClient(f, data);
+  }
+
+  dnsAnswered(id: number, result: DnsResult, now: number): void {
+    this.advance(now);
+    const p = this.dnsPending.get(id);
+    if (!p) return;
+    this.dnsPending.delete(id);
+    this.dnsReply(p.query, p.clientAddr, p.clientPort, result);
+  }
+
+  // ========================================================================================
+  // Status
+  // ========================================================================================
+
+  stats(): NetStats {
+    let timeWait = 0;
+    for (const c of this.timeWaits) if (c.state === 'TIME_WAIT') timeWait++;
+    return {
+      ip: { ...this.ipCounters, drops: { ...this.drops } },
+      tcp: { ...this.tcpCounters, ...this.tcpExtra, active: this.tcpSlots.size, timeWait },
+      udp: { ...this.udpCounters, flows: this.udpById.size },
+      icmp: { ...this.icmpCounters },
+      dns: { ...this.dnsCounters, pending: this.dnsPending.size },
+      frag: { ...this.reasm.counters, pendingBytes: this.reasm.bytes, pendingDatagrams: this.reasm.datagrams },
+      memory: { buffered: this.buffered, reassembly: this.reasm.bytes, limit: this.memoryBound() },
+    };
+  }
+
+  /** Octets the stack itself holds now: send queues, out-of-order data, fragments. */
+  memoryInUse(): number {
+    let n = this.reasm.bytes;
+    for (const c of this.tcpById.values()) n += c.memory;
+    return n;
+  }
+
+  /**
+   * The most the stack can hold: per connection a send buffer (plus one host read that
+   * arrives after the pause request, at most 64 KiB in Node) and a receive window's worth
+   * of out-of-order data, and the reassembly buffer.
+   */
+  memoryBound(): number {
+    const o = this.opts;
+    return o.tcpMaxConnections * (o.tcpSendBuffer + 65536 + o.tcpRecvBuffer) + o.reassemblyMaxBytes;
+  }
+
+  connections(): { id: number; state: TcpState; local: string; remote: string; sendQueued: number; rcvUsed: number }[] {
+    return [...this.tcpById.values()].map((c) => ({
+      id: c.id, state: c.state,
+      local: `${ip4str(c.ep.localAddr)}:${c.ep.localPort}`, remote: `${ip4str(c.ep.remoteAddr)}:${c.ep.remotePort}`,
+      sendQueued: c.sendQ.length, rcvUsed: c.rcvUsed,
+    }));
+  }
+
+  /** For tests: a connection's internals. */
+  connection(id: number): TcpConn | undefined {
+    return this.tcpById.get(id);
+  }
+
+  // ========================================================================================
+  // TCP
+  // ========================================================================================
+
+  private inputTcp(ip: Ipv4, now: number): void {
+    const seg = parseTcp(ip);
+    if (typeof seg === 'string') return this.drop(seg);
+    const key = connKey(ip.src, seg.srcPort, ip.dst, seg.dstPort);
+    let c = this.tcpByKey.get(key);
+    if (c && c.state === 'TIME_WAIT' && seg.flags & TCP_SYN && !(seg.flags & TCP_ACK) && seqGt(seg.seq, c.rcvNxt)) {
+      // A new incarnation may reuse the pair if its ISN is past the old one's
+      // (RFC 9293 §3.10.7.4 note; RFC 6191).
+      c.drop(now);
+      c = undefined;
+    }
+    if (c) return c.segment(seg, now);
+    if (seg.flags & TCP_RST) return this.drop('tcpNoConnection');
+    if (!(seg.flags & TCP_SYN) || seg.flags & (TCP_ACK | TCP_FIN)) {
+      // No connection: RST (RFC 9293 §3.10.7.1), as a closed port would.
+      this.drop('tcpNoConnection');
+      return this.sendRst(ip, seg);
+    }
+    this.passiveOpen(ip, seg, key, now);
+  }
+
+  private passiveOpen(ip: Ipv4, seg: TcpSegment, key: string, now: number): void {
+    const target = this.route(ip, PROTO_TCP);
+    if (target === undefined) return;
+    if (target === 'refuse') {
+      this.tcpExtra.refused++;
+      return this.sendRst(ip, seg);
+    }
+    if (!this.takeTcpSlot()) {
+      this.tcpExtra.limitRefused++;
+      return this.sendRst(ip, seg);
+    }
+    const id = this.nextId++;
+    const ep = { localAddr: ip.dst, localPort: seg.dstPort, remoteAddr: ip.src, remotePort: seg.srcPort };
+    const c = new TcpConn(this.env, id, ep, this.iss(key, now), now, 'passive', seg);
+    this.register(c);
+    this.synQuote.set(id, Buffer.from(icmpQuote(ip.packet)));
+    this.tcpExtra.opened++;
+    this.requests.push({ type: 'tcp-connect', id, host: target, port: seg.dstPort });
+  }
+
+  private register(c: TcpConn): void {
+    this.tcpByKey.set(c.key, c);
+    this.tcpById.set(c.id, c);
+    this.tcpSlots.add(c);
+  }
+
+  private takeTcpSlot(): boolean {
+    const shared = this.opts.shared;
+    if (this.tcpSlots.size >= this.opts.tcpMaxConnections) return false;
+    if (shared && shared.tcp >= shared.maxTcp) return false;
+    if (shared) shared.tcp++;
+    return true;
+  }
+
+  private connTimeWait(c: TcpConn): void {
+    if (this.tcpSlots.delete(c) && this.opts.shared) this.opts.shared.tcp--;
+    this.tcpById.delete(c.id);
+    this.timeWaits.add(c);
+    // Bounded TIME-WAIT: recycle the oldest beyond the limit.
+    while (this.timeWaits.size > this.opts.tcpMaxTimeWait) {
+      const oldest = this.timeWaits.values().next().value as TcpConn;
+      oldest.drop(this.now);
+    }
+  }
+
+  private connClosed(c: TcpConn): void {
+    if (this.tcpSlots.delete(c) && this.opts.shared) this.opts.shared.tcp--;
+    if (this.tcpByKey.get(c.key) === c) this.tcpByKey.delete(c.key);
+    if (this.tcpById.get(c.id) === c) this.tcpById.delete(c.id);
+    this.timeWaits.delete(c);
+    this.synQuote.delete(c.id);
+  }
+
+  private sendTcp(c: TcpConn, seg: SegmentOut): void {
+    const pkt = buildTcp({
+      src: c.ep.localAddr, dst: c.ep.remoteAddr, srcPort: c.ep.localPort, dstPort: c.ep.remotePort,
+      seq: seg.seq, ack: seg.ack, flags: seg.flags, window: seg.window, mss: seg.mss, wscale: seg.wscale,
+      payload: seg.payload, id: this.nextIpId(),
+    });
+    this.emitPacket(pkt);
+  }
+
+  /** RST for a segment that has no connection (RFC 9293 §3.10.7.1). */
+  private sendRst(ip: Ipv4, seg: TcpSegment): void {
+    if (seg.flags & TCP_RST) return;
+    this.tcpCounters.resetsSent++;
+    const base = { src: ip.dst, dst: ip.src, srcPort: seg.dstPort, dstPort: seg.srcPort, window: 0, id: this.nextIpId() };
+    if (seg.flags & TCP_ACK) {
+      this.emitPacket(buildTcp({ ...base, seq: seg.ack, ack: 0, flags: TCP_RST }));
+    } else {
+      const len = seg.payload.length + (seg.flags & TCP_SYN ? 1 : 0) + (seg.flags & TCP_FIN ? 1 : 0);
+      this.emitPacket(buildTcp({ ...base, seq: 0, ack: seqAdd(seg.seq, len), flags: TCP_RST | TCP_ACK }));
+    }
+  }
+
+  private iss(key: string, now: number): number {
+    // RFC 6528: ISN = M + F(4-tuple, secret), M a 4-microsecond clock.
+    return (Math.floor(now * 250) + hash32(key, this.secret)) >>> 0;
+  }
+
+  private addBuffered(d: number): void {
+    this.buffered += d;
+    if (this.opts.shared) this.opts.shared.buffered += d;
+  }
+
+  private overBudget(): boolean {
+    const shared = this.opts.shared;
+    return this.buffered >= this.opts.sessionBufferLimit || (shared !== undefined && shared.buffered >= shared.maxBuffered);
+  }
+
+  private resumePaused(): void {
+    for (const c of this.tcpSlots) if (c.hostPaused) c.maybeResumeHost();
+  }
+
+  // ========================================================================================
+  // UDP and the virtual DNS
+  // ========================================================================================
+
+  private inputUdp(ip: Ipv4, now: number): void {
+    const d = parseUdp(ip);
+    if (typeof d === 'string') return this.drop(d);
+    this.udpCounters.datagramsFromClient++;
+    this.udpCounters.bytesFromClient += d.payload.length;
+    if (ip.dst === this.cfg.dns) {
+      if (d.dstPort === 53) return this.dnsQuery(ip, d.srcPort, d.payload, now);
+      this.icmpError(ip, ICMP_DEST_UNREACH, UNREACH_PORT, ip.dst);
+      return this.drop('udpNoService');
+    }
+    if (ip.dst === this.cfg.gateway) {
+      const fwd = this.udpByGatewayPort.get(d.dstPort);
+      if (fwd && fwd.forward && fwd.clientPort === d.srcPort) {
+        fwd.lastActive = now;
+        this.requests.push({ type: 'udp-forward-reply', forward: fwd.forward.rule, host: fwd.forward.host, port: fwd.forward.port, data: d.payload });
+        return;
+      }
+    }
+    const target = this.route(ip, PROTO_UDP);
+    if (target === undefined) return;
+    if (target === 'refuse') {
+      this.icmpError(ip, ICMP_DEST_UNREACH, UNREACH_PORT, ip.dst);
+      return this.drop('udpNoService');
+    }
+    const key = `${d.srcPort}>${ip.dst}:${d.dstPort}`;
+    let f = this.udpByKey.get(key);
+    if (!f) {
+      if (!this.takeUdpSlot()) {
+        this.udpCounters.limitDrops++;
+        return this.drop('udpLimit');
+      }
+      f = { id: this.nextId++, key, clientPort: d.srcPort, vAddr: ip.dst, vPort: d.dstPort, lastActive: now };
+      this.udpByKey.set(key, f);
+      this.udpById.set(f.id, f);
+      this.udpCounters.opened++;
+      this.requests.push({ type: 'udp-open', id: f.id, host: target, port: d.dstPort });
+    }
+    f.lastActive = now;
+    f.quote = Buffer.from(ip.packet.subarray(0, ip.headerLength + 8));
+    this.requests.push({ type: 'udp-send', id: f.id, data: d.payload });
+  }
+
+  private takeUdpSlot(): boolean {
+    const shared = this.opts.shared;
+    if (this.udpById.size >= this.opts.udpMaxFlows) return false;
+    if (shared && shared.udp >= shared.maxUdp) return false;
+    if (shared) shared.udp++;
+    return true;
+  }
+
+  private releaseUdpSlot(): void {
+    if (this.opts.shared) this.opts.shared.udp--;
+  }
+
+  private closeFlow(f: UdpFlow): void {
+    if (!this.udpById.delete(f.id)) return;
+    this.udpByKey.delete(f.key);
+    if (f.forward) this.udpByGatewayPort.delete(f.vPort);
+    else this.requests.push({ type: 'udp-close', id: f.id });
+    this.releaseUdpSlot();
+  }
+
+  private udpToClient(f: UdpFlow, data: Buffer): void {
+    if (this.client === undefined) return;
+    this.udpCounters.datagramsToClient++;
+    this.udpCounters.bytesToClient += data.length;
+    this.emitPacket(buildUdp(f.vAddr, this.client, f.vPort, f.clientPort, data, this.nextIpId()));
+  }
+
+  private dnsQuery(ip: Ipv4, srcPort: number, msg: Buffer, now: number): void {
+    this.dnsCounters.queries++;
+    const parsed = parseDnsQuery(msg);
+    if (!parsed) return this.drop('dnsMalformed');
+    if (!parsed.ok) {
+      this.dnsCounters.errors++;
+      return this.sendDns(ip.src, srcPort, buildDnsError(parsed.id, parsed.rcode, parsed.recursionDesired, parsed.question));
+    }
+    const q = parsed.query;
+    if (q.qclass !== 1) return this.dnsReply(q, ip.src, srcPort, { rcode: RCODE.REFUSED, records: [] });
+    // Names of the virtual network, answered here.
+    const alias = this.cfg.aliases.get(q.name);
+    if (alias !== undefined) {
+      this.dnsCounters.aliases++;
+      const records = q.qtype === QTYPE.A || q.qtype === QTYPE.ANY ? [{ type: 'A' as const, address: ip4str(alias) }] : [];
+      return this.dnsReply(q, ip.src, srcPort, { rcode: RCODE.NOERROR, records });
+    }
+    if (q.qtype === QTYPE.ANY) return this.dnsReply(q, ip.src, srcPort, { rcode: RCODE.NOTIMP, records: [] }); // RFC 8482
+    if (this.dnsPending.size >= this.opts.dnsMaxPending) {
+      return this.dnsReply(q, ip.src, srcPort, { rcode: RCODE.SERVFAIL, records: [] });
+    }
+    const id = this.nextId++;
+    this.dnsPending.set(id, { id, query: q, clientAddr: ip.src, clientPort: srcPort, deadline: now + this.opts.dnsTimeout });
+    this.requests.push({ type: 'dns-query', id, name: q.name, qtype: q.qtype });
+  }
+
+  private dnsReply(q: DnsQuery, clientAddr: number, clientPort: number, res: DnsResult): void {
+    if (res.rcode === RCODE.NOERROR) this.dnsCounters.answered++;
+    else this.dnsCounters.errors++;
+    const maxSize = q.ednsSize !== undefined ? Math.min(q.ednsSize, 4096) : 512;
+    const msg = buildDnsAnswer(q, res, { defaultTtl: this.opts.dnsTtl, maxSize, edns: q.ednsSize !== undefined, ednsSize: 4096 });
+    this.sendDns(clientAddr, clientPort, msg);
+  }
+
+  private sendDns(clientAddr: number, clientPort: number, msg: Buffer): void {
+    this.udpCounters.datagramsToClient++;
+    this.udpCounters.bytesToClient += msg.length;
+    this.emitPacket(buildUdp(this.cfg.dns, clientAddr, 53, clientPort, msg, this.nextIpId()));
+  }
+
+  // ========================================================================================
+  // ICMP
+  // ========================================================================================
+
+  private inputIcmp(ip: Ipv4): void {
+    const m = parseIcmp(ip);
+    if (typeof m === 'string') return this.drop(m);
+    this.icmpCounters.received++;
+    if (m.type !== ICMP_ECHO_REQUEST) return; // errors from the client about our packets: counted, ignored
+    if (ip.dst === this.cfg.gateway || ip.dst === this.cfg.dns) {
+      this.icmpCounters.echoReplies++;
+      this.emitPacket(buildIcmp(ip.dst, ip.src, ICMP_ECHO_REPLY, 0, m.rest, m.body, this.nextIpId()));
+      return;
+    }
+    // Outside addresses cannot be pinged without raw/ICMP sockets (see NetOptions.echoPolicy).
+    this.icmpCounters.echoDropped++;
+    if (this.inVirtualNet(ip.dst)) return this.icmpError(ip, ICMP_DEST_UNREACH, UNREACH_HOST, this.cfg.gateway);
+    if (this.opts.echoPolicy === 'unreachable') this.icmpError(ip, ICMP_DEST_UNREACH, UNREACH_HOST, this.cfg.gateway);
+  }
+
+  /**
+   * An ICMP error about `ip`, unless RFC 1122 §3.2.2 forbids one: never about an ICMP error,
+   * a non-first fragment, or a broadcast/multicast; rate-limited (RFC 1812 §4.3.2.8).
+   */
+  private icmpError(ip: Ipv4, type: number, code: number, from: number): void {
+    if (ip.protocol === PROTO_ICMP) {
+      const t = ip.payload[0];
+      if (t === undefined || (t !== ICMP_ECHO_REQUEST && t !== 13 && t !== 15 && t !== 17)) return;
+    }
+    if (ip.fragmentOffset !== 0) return;
+    if (isMulticastOrReserved(ip.dst) || ip.dst === this.cfg.broadcast) return;
+    // Token bucket.
+    const elapsed = this.now - this.icmpRefillAt;
+    if (elapsed > 0) {
+      this.icmpTokens = Math.min(this.opts.icmpErrorsPerSecond, this.icmpTokens + (elapsed * this.opts.icmpErrorsPerSecond) / 1000);
+      this.icmpRefillAt = this.now;
+    }
+    if (this.icmpTokens < 1) {
+      this.icmpCounters.errorsRateLimited++;
+      return;
+    }
+    this.icmpTokens--;
+    this.icmpCounters.errorsSent++;
+    this.emitPacket(buildIcmp(from, ip.src, type, code, 0, icmpQuote(ip.packet), this.nextIpId()));
+  }
+
+  // ========================================================================================
+  // Routing and output
+  // ========================================================================================
+
+  private inVirtualNet(a: number): boolean {
+    return ((a & this.cfg.netMask) >>> 0) === this.cfg.netAddr;
+  }
+
+  /**
+   * Where a connection or flow to ip.dst goes on the host: an address string, 'refuse'
+   * (RST / port unreachable), or undefined when an ICMP error was sent instead.
+   */
+  private route(ip: Ipv4, proto: number): string | 'refuse' | undefined {
+    if (ip.dst === this.cfg.gateway) return this.opts.gatewayHost;
+    if (ip.dst === this.cfg.dns) return 'refuse'; // only UDP 53 is served there
+    if (this.inVirtualNet(ip.dst)) {
+      // No other hosts live in the virtual network.
+      this.icmpError(ip, ICMP_DEST_UNREACH, UNREACH_HOST, this.cfg.gateway);
+      this.drop(proto === PROTO_TCP ? 'tcpNoRoute' : 'udpNoRoute');
+      return undefined;
+    }
+    if (!this.opts.allowOutbound) {
+      // RFC 1812 §5.2.7.1: communication administratively prohibited.
+      this.icmpError(ip, ICMP_DEST_UNREACH, UNREACH_ADMIN, this.cfg.gateway);
+      this.drop('prohibited');
+      return undefined;
+    }
+    return ip4str(ip.dst);
+  }
+
+  private emitPacket(pkt: Buffer): void {
+    if (this.closedForGood) return;
+    const mtu = this.opts.mtu;
+    const frags = pkt.length > mtu ? fragmentIpv4(pkt, mtu) : [pkt];
+    if (frags.length > 1) this.ipCounters.fragmentsOut += frags.length;
+    for (const f of frags) {
+      this.ipCounters.packetsOut++;
+      this.ipCounters.bytesOut += f.length;
+      this.packets.push(f);
+    }
+  }
+
+  private nextIpId(): number {
+    this.ipId = (this.ipId + 1) & 0xffff;
+    return this.ipId;
+  }
+
+  private drop(reason: string): void {
+    this.drops[reason] = (this.drops[reason] ?? 0) + 1;
+  }
+
+  private advance(now: number): void {
+    if (now > this.now) this.now = now;
+  }
+
+  private random(): number {
+    // xorshift32: port choice only (ISNs use the keyed hash).
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x >>> 0 || 1;
+    return this.rng;
+  }
+
+  /** RFC 6056 §3.3.1-like: a random start in the dynamic range, then the next free. */
+  private ephemeralPort(used: (p: number) => boolean): number | undefined {
+    const span = 65536 - EPHEMERAL_LOW;
+    const start = this.random() % span;
+    for (let i = 0; i < span; i++) {
+      const p = EPHEMERAL_LOW + ((start + i) % span);
+      if (!used(p)) return p;
+    }
+    return undefined;
+  }
+}
+
+/** FNV-1a over a string, mixed with a secret. */
+function hash32(s: string, secret = 0): number {
+  let h = (0x811c9dc5 ^ secret) >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
+/** The fields of a datagram's start kept for quoting in an ICMP error (no length checks). */
+function looseIpv4(q: Buffer): Ipv4 | undefined {
+  if (q.length < 20) return undefined;
+  const hl = (q[0]! & 0x0f) * 4;
+  if (hl < 20 || hl > q.length) return undefined;
+  const ff = q.readUInt16BE(6);
+  return {
+    packet: q, headerLength: hl, totalLength: q.readUInt16BE(2), id: q.readUInt16BE(4),
+    dontFragment: (ff & 0x4000) !== 0, moreFragments: (ff & 0x2000) !== 0, fragmentOffset: (ff & 0x1fff) * 8,
+    ttl: q[8]!, protocol: q[9]!, src: q.readUInt32BE(12), dst: q.readUInt32BE(16), payload: q.subarray(hl),
+  };
+}
+
+export { DEFAULT_OPTIONS };
