@@ -69,7 +69,7 @@ export async function run(args: string[]): Promise<number> {
     throw err;
   }
   const log = (m: string) => process.stderr.write(`isp: ${m}\n`);
-  const server = new IspServer({ config, secrets: secretsFor(config, log), backend: natBackendFactory(config), log });
+  const server = new IspServer({ config, secrets: secretsFor(config, log), backend: natBackendFactory(config, log), log });
   try {
     await server.start();
   } catch (err) {

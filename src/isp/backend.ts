@@ -1,7 +1,25 @@
-/** The userspace network behind each ISP session: one NAT stack per client. */
+/**
+ * The userspace network behind each ISP session: one NAT stack per client (src/net),
+ * sharing process-wide limits. The virtual network is the /24 around the gateway.
+ */
+import { NatBackend } from '../io/nat-backend.js';
+import { SharedLimits } from '../net/config.js';
 import type { IspConfig } from './config.js';
 import type { IspOptions } from './server.js';
 
-export function natBackendFactory(_config: IspConfig): IspOptions['backend'] {
-  return undefined;
+export function natBackendFactory(config: IspConfig, log: (msg: string) => void = () => undefined): NonNullable<IspOptions['backend']> {
+  const shared = new SharedLimits();
+  const network = `${config.gateway.split('.').slice(0, 3).join('.')}.0/24`;
+  return (req) =>
+    new NatBackend({
+      network,
+      gateway: req.gateway,
+      dns: req.dns,
+      client: req.client,
+      allowOutbound: config.allowOutbound,
+      // Host ports can be bound once: the first session online gets the forwards.
+      forwards: config.forwards.map((f) => `${f.proto} ${f.hostPort}:${f.clientPort}`),
+      shared,
+      log: (m) => log(`[${req.sessionId}] net: ${m}`),
+    });
 }
