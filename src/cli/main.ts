@@ -32,4 +32,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const code = await (await sub.load())(rest);
   process.exitCode = code;
+  // The work is done: an open standard input (a pipe from a getty or a pty command) must not
+  // keep the process alive.
+  if (!process.stdin.destroyed) process.stdin.destroy();
 }

@@ -33,13 +33,17 @@ async function setup(loginConfig: string, mgetty: Partial<typeof MGETTY_DEFAULTS
   return { bank, addr, logs, served };
 }
 
-test('getty: a call through the modem bank rings twice, is answered, and AutoPPP starts the PPP server', { timeout: 30_000 }, async () => {
+test('getty: a call through the modem bank rings twice, is answered, and AutoPPP starts the PPP server', { timeout: 90_000 }, async () => {
   const { bank, addr, logs, served } = await setup('/AutoPPP/ - a_ppp /usr/sbin/pppd auth require-pap 10.0.0.1:10.0.0.2 ms-dns 10.0.0.53\n');
   const sock = net.connect(addr.port, '127.0.0.1');
   const dial = await runChat("ABORT BUSY ABORT 'NO CARRIER' '' ATZ OK ATDT1 CONNECT ''", sock, { timeout: 10 });
   assert.equal(dial.code, 0, 'chat dialled and got CONNECT');
-  const link = new PppLink(sock, { user: 'fred', password: 'wilma', usePeerDns: true });
-  const up = await new Promise<{ local: string; dns: string[] }>((resolve) => link.on('ip-up', resolve));
+  // A loaded machine may take seconds to start the server's pppd: keep asking for longer.
+  const link = new PppLink(sock, { user: 'fred', password: 'wilma', usePeerDns: true, lcpMaxConfigure: 30 });
+  const up = await new Promise<{ local: string; dns: string[] }>((resolve, reject) => {
+    link.on('ip-up', resolve);
+    setTimeout(() => reject(new Error(`no IP-up in 60 s; getty log:\n${logs.join('\n')}`)), 20_000).unref();
+  });
   assert.equal(up.local, '10.0.0.2');
   assert.deepEqual(up.dns, ['10.0.0.53', '10.0.0.53']);
   link.close();
