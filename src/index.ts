@@ -27,3 +27,15 @@ export { parseSecrets, findSecret } from './config/secrets.js';
 export { fileSecrets, secretsFromText } from './config/secrets-provider.js';
 export { tokenizeOptions } from './config/words.js';
 export { VERSION } from './version.js';
+
+export { ChatEngine, type ChatAction, type ChatEngineOptions } from './chat/engine.js';
+export { parseChatFile } from './chat/script.js';
+export { runChat } from './io/chat-run.js';
+export { HayesModem } from './modem/hayes.js';
+export { ModemBank, type CallHandler } from './io/modem-bank.js';
+export { LoginDialog } from './getty/dialog.js';
+export { AutoPppDetector } from './getty/autoppp.js';
+export { NetStack } from './net/stack.js';
+export { NatBackend } from './io/nat-backend.js';
+export { IspServer } from './isp/server.js';
+export { parseIspConfig, defaultIspConfig } from './isp/config.js';
