@@ -6,12 +6,19 @@ import { Session, type SessionEvent } from '../ppp/session.js';
 import { EXIT } from '../ppp/exit-codes.js';
 import type { Line } from './line.js';
 
+/** The link's addresses at ip-up (IPv4 as numbers; 0 = none), for backends that need them. */
+export interface IpUpInfo {
+  local: number;
+  remote: number;
+  dns: [number, number];
+}
+
 /** Where IP packets go that are not for the link itself (the NAT and TUN issues plug in here). */
 export interface NetworkBackend {
   /** A packet from the peer. */
   deliver(packet: Buffer): void;
-  /** The backend calls `send` for packets towards the peer. */
-  attach(send: (packet: Buffer) => void): void;
+  /** The backend calls `send` for packets towards the peer; `info` is what IPCP negotiated. */
+  attach(send: (packet: Buffer) => void, info?: IpUpInfo): void;
   detach(): void;
 }
 
@@ -20,6 +27,15 @@ export interface DriveOptions {
   backend?: NetworkBackend;
   /** Milliseconds; defaults to Date.now. Tests of the driver may pass their own. */
   now?: () => number;
+  /** Bytes that arrived before the driver took the line (pppd's connect-delay wait), fed after start. */
+  initialInput?: Buffer[];
+  /** Called after every round of output and events (e.g. to watch the session's counters). */
+  onFlush?(): void;
+  /**
+   * Leave the line open when the link is dead (pppd runs the disconnect script on it and
+   * closes it itself): the driver lets queued output drain, then lets go of the stream.
+   */
+  keepLineOpen?: boolean;
 }
 
 export interface Driven {
@@ -49,10 +65,11 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
       if (ev.type === 'ip-up') opts.backend?.attach((p) => {
         session.sendIp(p, now());
         flush();
-      });
+      }, { local: ev.local, remote: ev.remote, dns: ev.dns });
       if (ev.type === 'ip-down') opts.backend?.detach();
       if (ev.type === 'dead') finish(ev.status);
     }
+    opts.onFlush?.();
     schedule();
   };
 
@@ -72,6 +89,22 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
     if (finished) return;
     finished = true;
     if (timer) clearTimeout(timer);
+    if (opts.keepLineOpen) {
+      const release = () => {
+        line.stream.off('data', onData);
+        line.stream.off('end', onEnd);
+        line.stream.off('close', hangup);
+        line.stream.off('error', onError);
+        resolveDone(status);
+      };
+      if (line.stream.writableNeedDrain) {
+        line.stream.once('drain', release);
+        setTimeout(release, 500).unref();
+      } else {
+        setImmediate(release);
+      }
+      return;
+    }
     // Let the last Terminate-Ack reach the wire before the line goes.
     line.stream.end(() => {
       line.close();
@@ -83,29 +116,38 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
     }, 500).unref();
   };
 
-  line.stream.on('data', (chunk: Buffer) => {
+  const feed = (chunk: Buffer) => session.input(chunk, now());
+  const onData = (chunk: Buffer) => {
     if (finished) return;
-    session.input(chunk, now());
+    feed(chunk);
     flush();
-  });
+  };
+  line.stream.on('data', onData);
   const hangup = () => {
     if (finished) return;
     // pppd get_input: end of file on the line is "Modem hangup", status EXIT_HANGUP.
     session.lowerDown(now(), EXIT.HANGUP);
     flush();
   };
-  line.stream.on('end', () => {
+  const onEnd = () => {
     if (!finished) opts.onEvent({ type: 'log', level: 'notice', msg: 'Modem hangup' });
     hangup();
-  });
-  line.stream.on('close', hangup);
-  line.stream.on('error', (err) => {
+  };
+  const onError = (err: Error) => {
     opts.onEvent({ type: 'log', level: 'error', msg: `${line.name}: ${err.message}` });
     hangup();
-  });
+  };
+  line.stream.on('end', onEnd);
+  line.stream.on('close', hangup);
+  line.stream.on('error', onError);
 
   session.start(now());
   flush();
+  for (const chunk of opts.initialInput ?? []) {
+    if (finished) break;
+    feed(chunk);
+    flush();
+  }
   return {
     done,
     session,

@@ -61,14 +61,27 @@ export function describeLine(spec: LineSpec): string {
 }
 
 /** Opens the line; for tcp-listen, resolves once a peer has connected (`onListening` first). */
-export async function openLine(spec: LineSpec, opts: { onListening?: (port: number) => void } = {}): Promise<Line> {
+export async function openLine(spec: LineSpec, opts: { onListening?: (port: number) => void; signal?: AbortSignal } = {}): Promise<Line> {
   const name = describeLine(spec);
+  const { signal } = opts;
+  signal?.throwIfAborted();
   switch (spec.kind) {
     case 'tcp': {
       const sock = net.connect({ host: spec.host, port: spec.port });
       await new Promise<void>((resolve, reject) => {
-        sock.once('connect', resolve);
-        sock.once('error', reject);
+        const onAbort = () => {
+          sock.destroy();
+          reject(signal!.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        sock.once('connect', () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        });
+        sock.once('error', (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        });
       });
       sock.setNoDelay(true);
       return { name, stream: sock, close: () => sock.destroy() };
@@ -80,7 +93,17 @@ export async function openLine(spec: LineSpec, opts: { onListening?: (port: numb
         server.listen(spec.port, spec.host, () => resolve());
       });
       opts.onListening?.((server.address() as net.AddressInfo).port);
-      const sock = await new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+      const sock = await new Promise<net.Socket>((resolve, reject) => {
+        const onAbort = () => {
+          server.close();
+          reject(signal!.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        server.once('connection', (s) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(s);
+        });
+      });
       server.close(); // one connection, like pppd on one tty
       sock.setNoDelay(true);
       return { name, stream: sock, close: () => sock.destroy() };

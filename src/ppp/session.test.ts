@@ -329,3 +329,25 @@ test("secrets are chosen by pppd's rules: the server looks up (peer's name, our 
   assert.ok(ipUp(a) && ipUp(b));
   assert.deepEqual(lookups, ['chap fred isp', 'chap fred gateway']);
 });
+
+test('a Configure-Ack and the next frame in one read: the second is decoded with the negotiated ACCM', () => {
+  const a = server({ requireChap: true, secrets: staticSecrets([{ client: 'fred', server: '*', secret: 'x' }]) });
+  const b = client({ user: 'fred', password: 'x' });
+  let now = 0;
+  a.s.start(now);
+  b.s.start(now);
+  // Deliver everything each side has queued as ONE chunk, as a TCP read would.
+  for (let round = 0; round < 50 && !(ipUp(a) && ipUp(b)); round++) {
+    // The server reads our frames in reverse (our Ack of its request before our request),
+    // so its Configure-Ack and first Challenge leave back to back, as seen with real pppd.
+    const fromA = Buffer.concat(a.s.takeOutput());
+    if (fromA.length) b.s.input(fromA, now);
+    const fromB = Buffer.concat(b.s.takeOutput().reverse());
+    if (fromB.length) a.s.input(fromB, now);
+    for (const e of [a, b]) for (const ev of e.s.takeEvents()) e.events.push(ev);
+    if (!fromA.length && !fromB.length) a.s.tick((now += 100));
+  }
+  assert.ok(ipUp(a) && ipUp(b));
+  assert.equal(now, 0, 'no retransmission was needed');
+  assert.equal(a.s.counters.framesDropped + b.s.counters.framesDropped, 0);
+});

@@ -51,6 +51,11 @@ export interface SessionOptions {
 
   mru: number;
   asyncmap: number;
+  /**
+   * pppd `escape`: 256-bit map of extra octets we always escape when sending
+   * (bit for octet c is `escape[c >> 3] & (1 << (c & 7))`, as HdlcEncoder's TxConfig.escape).
+   */
+  escape?: Uint8Array;
   accomp: boolean;
   pcomp: boolean;
   magic: boolean;
@@ -202,6 +207,7 @@ export class Session {
   constructor(readonly options: SessionOptions, now: number) {
     this.timers = new Timers({ now });
     this.random = options.randomBytes ?? cryptoRandomBytes;
+    if (options.escape) this.encoder.setConfig({ escape: options.escape });
     this.decoder = new HdlcDecoder({ mru: Math.max(options.mru, DEFAULT_MRU) });
     const o = options;
     const selfSecretKnown = (kind: 'pap' | 'chap') =>
@@ -299,7 +305,16 @@ export class Session {
   input(bytes: Uint8Array, now: number): void {
     this.advance(now);
     this.counters.bytesIn += bytes.length;
-    for (const f of this.decoder.push(bytes)) this.receiveFrame(f.protocol, f.payload);
+    // One frame at a time: a frame can change how the next is read (LCP coming up sets the
+    // receive ACCM, RFC 1662 §7.1), and one read often holds the peer's Configure-Ack and
+    // its first CHAP Challenge, sent with the new map.
+    const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    for (let start = 0; start < chunk.length && !this.dead; ) {
+      const flag = chunk.indexOf(0x7e, start);
+      const end = flag < 0 ? chunk.length : flag + 1;
+      for (const f of this.decoder.push(chunk.subarray(start, end))) this.receiveFrame(f.protocol, f.payload);
+      start = end;
+    }
     const s = this.decoder.stats;
     const drops = s.badFcs + s.runts + s.tooLong + s.aborts + s.badProtocol + s.badAddress;
     if (drops !== this.dropsSeen) {

@@ -96,12 +96,4 @@ test('dialtone pppd: nobody answering ends in "LCP: timeout sending Config-Reque
   assert.match(fs.readFileSync(log, 'utf8'), /LCP: timeout sending Config-Requests/);
 });
 
-test('dialtone pppd: a secrets file readable by others is warned about', async () => {
-  const dir = pppDir({});
-  fs.writeFileSync(path.join(dir, 'pap-secrets'), 'fred * wilma\n', { mode: 0o644 });
-  fs.chmodSync(path.join(dir, 'pap-secrets'), 0o644);
-  const log = path.join(dir, 'log');
-  const r = await run(['tcp:127.0.0.1:1', 'nodetach', 'logfile', log], dir).done;
-  assert.equal(r.code, 7, 'nothing listens on port 1: open failed');
-  assert.match(fs.readFileSync(log, 'utf8'), /Warning - secret file .*pap-secrets has world and\/or group access/);
-});
+// The secrets-permission warning, and the other error situations: see errors.test.ts.

@@ -1,110 +1,246 @@
 /**
- * `dialtone pppd`: options -> a Session on a line, with pppd's log lines, signals and exit
- * status. The protocol work is all in src/ppp; this is wiring.
+ * `dialtone pppd`: pppd's start-up (main.c main): the options (options.ts), their checks
+ * with pppd's messages and exit statuses, `dump`/`dryrun`, detaching (detach.ts), then the
+ * daemon (daemon.ts). The protocol work is all in src/ppp; this is wiring.
  */
+import fs from 'node:fs';
 import os from 'node:os';
-import dns from 'node:dns/promises';
-import { Session, defaultSessionOptions } from '../ppp/session.js';
+import path from 'node:path';
+import tty from 'node:tty';
+import type { EventEmitter } from 'node:events';
 import { EXIT } from '../ppp/exit-codes.js';
-import { parseIp4 } from '../wire/ipv4.js';
-import { openLine, describeLine } from '../io/line.js';
-import { drive } from '../io/driver.js';
-import { OptionError, parseCommandLine, type PppdConfig } from './options.js';
-import { createLogger } from './logger.js';
+import type { NetworkBackend } from '../io/driver.js';
+import { EarlyExit, OptionError, loadOptions, ourName, printOptions, resolveConfig, usageText, type LoadedOptions, type Resolved } from './options.js';
+import type { PppdConfig } from './options-types.js';
+import { createLogger, type Logger } from './logger.js';
 import { openPcapFile } from './pcap-file.js';
-import { loadSecrets } from './secrets-files.js';
+import { haveSecret, readSecretsFiles } from './secrets-files.js';
+import { DETACHED_ENV, DetachPipe, spawnDaemon } from './detach.js';
+import { PppDaemon } from './daemon.js';
+import { defaultDeps, type PppdDeps } from './deps.js';
+import { syncPasswordChecker } from './system-password.js';
 import { VERSION, PPPD_COMPAT } from '../version.js';
 
-async function resolveAddr(name: string | undefined): Promise<number> {
-  if (!name) return 0;
-  const literal = parseIp4(name);
-  if (literal !== undefined) return literal;
-  const { address } = await dns.lookup(name, { family: 4 });
-  return parseIp4(address)!;
+export interface PppdHooks {
+  /** Where IP packets that are not for the link itself go (and come from). */
+  backend?: NetworkBackend;
+  /**
+   * Run inside a host process (tests, embedding): no process signal handlers (use `signals`),
+   * no detaching, no exit safety net.
+   */
+  inProcess?: boolean;
+  /** Emits 'signal' with a signal name, in place of process signals. */
+  signals?: EventEmitter;
+  /** Stand-ins for the modules the daemon uses. */
+  deps?: Partial<PppdDeps>;
+  /** The host name (pppd's `hostname`, the default `name`). */
+  hostname?: string;
+  /** The terminal on standard input, or null for none (default: asked of the system). */
+  stdinTty?: string | null;
 }
 
-export async function runPppd(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let cfg: PppdConfig;
-  try {
-    cfg = parseCommandLine(args);
-  } catch (err) {
-    if (err instanceof OptionError) {
-      process.stderr.write(`dialtone pppd: ${err.message}\n`);
-      return EXIT.OPTION_ERROR;
-    }
-    throw err;
+/** pppd option_error: "pppd: MESSAGE" on standard error while starting. */
+function optionError(err: OptionError, toParent?: DetachPipe): void {
+  const lines = err.message.split('\n');
+  if (err.where) lines.push(`(line ${err.where.line} of ${err.where.file})`);
+  for (const l of lines) {
+    if (toParent?.active) toParent.log(`dialtone pppd: ${l}`);
+    else process.stderr.write(`dialtone pppd: ${l}\n`);
   }
-  const line = cfg.line ?? { kind: 'stdio' as const };
-  const log = createLogger({ logfile: cfg.logfile, useStderr: line.kind === 'stdio', debug: cfg.debug });
-  const pppDir = env.DIALTONE_PPP_DIR ?? '/etc/ppp';
+}
+
+function stdinTtyName(): string | undefined {
+  if (!tty.isatty(0)) return undefined;
+  try {
+    return fs.readlinkSync('/proc/self/fd/0');
+  } catch {
+    return '/dev/tty';
+  }
+}
+
+/** tty.c tty_process_extra_options + tty_check_options, ipcp/auth checks: pppd's refusals. */
+function checkOptions(cfg: PppdConfig, defaultDevice: string | undefined): void {
+  const usingPty = !!cfg.ptyCommand || cfg.notty || !!cfg.socket;
+  if (!cfg.line) {
+    if (!defaultDevice) throw new OptionError('no device specified and stdin is not a tty');
+    cfg.line = { kind: 'stdio' };
+  }
+  if (cfg.demand && (cfg.notty || cfg.line.kind === 'stdio')) throw new OptionError('demand-dialling is incompatible with notty');
+  if (cfg.demand && cfg.line.kind === 'device' && !cfg.connect) throw new OptionError('connect script is required for demand-dialling');
+  if (!cfg.connect && !cfg.holdoffSpecified) cfg.holdoff = 0;
+  if (usingPty) {
+    if (cfg.devnam !== undefined) throw new OptionError(`${cfg.socket ? 'socket' : cfg.notty ? 'notty' : 'pty'} option precludes specifying device name`);
+    if (cfg.ptyCommand && cfg.notty) throw new OptionError('pty option is incompatible with notty option');
+    if (cfg.socket && (cfg.ptyCommand || cfg.notty)) throw new OptionError('socket option is incompatible with pty and notty');
+  }
+  if (cfg.line.kind !== 'device') {
+    cfg.lock = false;
+    cfg.modem = false;
+  }
+  // A link on our own standard input/output cannot detach from it.
+  if (cfg.line.kind === 'stdio') cfg.nodetach = true;
+}
+
+/** auth.c auth_check_options: with `auth`, is there any secret the peer could use? (exit 1) */
+function checkAuth(cfg: PppdConfig, pppDir: string, name: string, warnings: string[]): void {
+  if (!cfg.authRequired) return;
+  const files = readSecretsFiles(pppDir, (_level, msg) => warnings.push(msg));
+  const neither = !cfg.requirePap && !cfg.requireChap;
+  const pap = cfg.requirePap || neither;
+  const chap = cfg.requireChap || neither;
+  const client = cfg.explicitRemote ? cfg.remotename ?? null : null;
+  let lacksIp = false;
+  let can = false;
+  if (pap) {
+    if (cfg.login) can = true;
+    else {
+      const r = haveSecret(files.pap, client, name);
+      can = r.ok;
+      lacksIp ||= r.lacksIp;
+    }
+  }
+  if (!can && chap) {
+    const r = haveSecret(files.chap, client, name);
+    can = r.ok;
+    lacksIp ||= r.lacksIp;
+  }
+  if (can || cfg.allowIp.length > 0) return;
+  const lines = [
+    cfg.explicitRemote ? `The remote system (${cfg.remotename}) is required to authenticate itself` : 'The remote system is required to authenticate itself',
+    'but I couldn\'t find any suitable secret (password) for it to use to do so.',
+  ];
+  if (lacksIp) lines.push('(None of the available passwords would let it use an IP address.)');
+  throw new OptionError(lines.join('\n'), 1);
+}
+
+export async function runPppd(args: string[], env: NodeJS.ProcessEnv = process.env, hooks: PppdHooks = {}): Promise<number> {
+  // Absolute: a detached daemon works from /.
+  const pppDir = path.resolve(env.DIALTONE_PPP_DIR ?? '/etc/ppp');
+  const runDir = path.resolve(env.DIALTONE_RUN_DIR ?? '/var/run');
+  const lockDir = path.resolve(env.DIALTONE_LOCK_DIR ?? '/var/lock');
+  const hostname = hooks.hostname ?? os.hostname();
+  const pipe = hooks.inProcess ? undefined : new DetachPipe(env);
+  const isDaemon = !!pipe?.active;
+  if (env[DETACHED_ENV] !== undefined) {
+    // Not for the scripts (a `dialtone pppd` they start is no daemon child of ours).
+    env = { ...env };
+    delete env[DETACHED_ENV];
+    delete process.env[DETACHED_ENV];
+  }
+  const defaultDevice = hooks.stdinTty === undefined ? stdinTtyName() : hooks.stdinTty ?? undefined;
+
+  // ---- options, in pppd's order; their errors go to the terminal ----------------------------
+  let loaded: LoadedOptions;
+  let resolved: Resolved;
+  try {
+    loaded = loadOptions({ args, pppDir, home: env.HOME, defaultDevice });
+  } catch (err) {
+    if (err instanceof EarlyExit) {
+      if (err.what === 'version') process.stdout.write(`dialtone pppd version ${VERSION} (pppd ${PPPD_COMPAT} compatible)\n`);
+      else process.stderr.write(usageText(VERSION));
+      return EXIT.OK;
+    }
+    if (!(err instanceof OptionError)) throw err;
+    optionError(err, pipe);
+    if ((err as OptionError & { usage?: boolean }).usage) process.stderr.write(usageText(VERSION));
+    return err.status;
+  }
+  const cfg = loaded.cfg;
+  for (const w of cfg.warnings) optionError(new OptionError(w), pipe);
+  const secretsWarnings: string[] = [];
+  try {
+    checkOptions(cfg, defaultDevice);
+    resolved = await resolveConfig(cfg);
+    checkAuth(cfg, pppDir, ourName(cfg, hostname), secretsWarnings);
+  } catch (err) {
+    if (!(err instanceof OptionError)) throw err;
+    optionError(err, pipe);
+    return err.status;
+  }
+
+  // ---- dump / dryrun (before detaching, to pppd's log: standard output by default) ------------
+  const useStderr = cfg.line?.kind === 'stdio';
+  if ((cfg.dump || cfg.dryrun) && !isDaemon) {
+    const log = createLogger({ logfile: cfg.logfile, logfd: cfg.logfd, useStderr, debug: cfg.debug });
+    for (const l of printOptions(loaded)) log.log('info', l);
+    await log.close();
+    if (cfg.dryrun) return EXIT.OK;
+  }
+
+  // ---- detach: a daemon started anew, the parent exits once it has detached --------------------
+  if (!cfg.nodetach && !hooks.inProcess && !isDaemon) {
+    return spawnDaemon(args, env, (line) => process.stdout.write(`${line}\n`));
+  }
+  if (isDaemon) {
+    try {
+      process.chdir('/');
+    } catch {
+      /* stay */
+    }
+  }
+
+  const log: Logger = createLogger({
+    logfile: cfg.logfile,
+    logfd: cfg.logfd,
+    useStderr,
+    debug: cfg.debug,
+    ...(isDaemon ? { toParent: (l: string) => pipe!.log(l), syslog: !cfg.logfile } : {}),
+  });
+  if (isDaemon && !cfg.updetach) {
+    pipe!.detached();
+    log.detached();
+  }
   const user = os.userInfo();
   log.log('notice', `dialtone ${VERSION} (pppd ${PPPD_COMPAT} compatible) started by ${user.username}, uid ${user.uid}`);
-  if (!cfg.nodetach) log.log('info', 'dialtone pppd stays in the foreground (as with nodetach)');
   for (const n of cfg.notYet) log.log('warn', `not supported yet: ${n}`);
+  for (const w of secretsWarnings) log.log('warn', w);
+  for (const n of cfg.notes) log.log('debug', n);
+  if (hooks.inProcess && !cfg.nodetach) log.log('info', 'running in-process: not detaching');
 
-  let localAddr: number;
-  let remoteAddr: number;
-  try {
-    localAddr = await resolveAddr(cfg.localName);
-    remoteAddr = await resolveAddr(cfg.remoteName);
-  } catch (err) {
-    log.log('error', `unknown host in local:remote: ${(err as Error).message}`);
-    await log.close();
-    return EXIT.OPTION_ERROR;
+  const deps: PppdDeps = { ...defaultDeps(), ...hooks.deps };
+  let checker: ReturnType<typeof syncPasswordChecker> | undefined;
+  if (!deps.checkPasswordSync && cfg.login) {
+    checker = syncPasswordChecker();
+    deps.checkPasswordSync = (u, p) => checker!.check(u, p);
   }
-  const secrets = loadSecrets(pppDir, (m) => log.log('warn', m));
   const pcap = cfg.pcap ? openPcapFile(cfg.pcap) : undefined;
-  const options = defaultSessionOptions({
-    name: os.hostname(),
-    ...cfg.session,
-    localAddr,
-    remoteAddr,
-    secrets,
-    tapFrames: !!pcap,
+  const daemon = new PppDaemon({
+    cfg,
+    resolved,
+    pppDir,
+    runDir,
+    lockDir,
+    log,
+    deps,
+    hostname,
+    env,
+    ...(hooks.backend ? { backend: hooks.backend } : {}),
+    ...(pipe?.active || isDaemon ? { detach: pipe } : {}),
+    ...(pcap ? { pcap } : {}),
+    ...(defaultDevice && cfg.devnam === undefined && !cfg.notty && cfg.line?.kind === 'stdio' ? { defaultDevice } : {}),
   });
 
-  let lineOpen;
+  const onSignal = (sig: NodeJS.Signals) => daemon.signal(sig);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
+  if (hooks.inProcess) hooks.signals?.on('signal', onSignal);
+  else for (const s of signals) process.on(s, onSignal);
+  let status: number;
   try {
-    if (line.kind === 'tcp-listen') log.log('notice', `Waiting for a connection on ${line.host}:${line.port}`);
-    lineOpen = await openLine(line, { onListening: (port) => log.log('info', `Listening on ${line.kind === 'tcp-listen' ? line.host : ''}:${port}`) });
-  } catch (err) {
-    log.log('error', `Failed to open ${describeLine(line)}: ${(err as Error).message}`);
-    await log.close();
-    return line.kind === 'pty' ? EXIT.PTYCMD_FAILED : EXIT.OPEN_FAILED;
+    status = await daemon.run();
+  } finally {
+    if (hooks.inProcess) hooks.signals?.off('signal', onSignal);
+    else for (const s of signals) process.off(s, onSignal);
+    checker?.close();
   }
-  log.log('info', 'Serial connection established.');
-  log.log('info', 'Using interface ppp0');
-  log.log('notice', `Connect: ppp0 <--> ${lineOpen.name}`);
-
-  const session = new Session(options, Date.now());
-  const link = drive(session, lineOpen, {
-    onEvent: (ev) => {
-      if (ev.type === 'log') log.log(ev.level, ev.msg);
-      else if (ev.type === 'frame') pcap?.frame(ev.time, ev.dir, ev.protocol, ev.payload);
-    },
-  });
-
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (sig === 'SIGUSR1') {
-      cfg.debug = !cfg.debug;
-      log.setDebug(cfg.debug);
-      session.options.debug = cfg.debug;
-      return;
-    }
-    if (sig === 'SIGHUP') {
-      log.log('info', 'Hangup (SIGHUP)');
-      link.close('User request', EXIT.HANGUP);
-      return;
-    }
-    log.log('info', sig === 'SIGINT' ? 'Interrupt received: terminating link' : `Terminating on signal ${os.constants.signals[sig]}`);
-    link.close('User request', EXIT.USER_REQUEST);
-  };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1'];
-  for (const s of signals) process.on(s, onSignal);
-  const status = await link.done;
-  for (const s of signals) process.off(s, onSignal);
   log.log('info', 'Exit.');
+  pipe?.close();
   await pcap?.close();
   await log.close();
+  if (!hooks.inProcess) {
+    // Like pppd's die(): nothing left over (a script still running, a half-open socket) keeps
+    // the process alive once the daemon is done.
+    setTimeout(() => process.exit(status), 1000).unref();
+  }
   return status;
 }
+

@@ -1,0 +1,214 @@
+// The daemon's lifecycle, dialtone against dialtone (in this process, real scripts, real
+// TCP): scripts and their environment, persist/holdoff/maxfail and SIGHUP, demand and idle,
+// maxconnect, the connect/init/disconnect scripts, escape on the wire, pid files.
+import { test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { stopAll, pppDir, inProcess, freePort, waitFor, count, recordingScript, readRecorded, TestBackend } from './harness.test.js';
+import { icmpEchoRequest, parseIpv4 } from '../wire/ipv4.js';
+import { parseIp4 } from '../wire/ipv4.js';
+
+const ip = (s: string) => parseIp4(s)!;
+afterEach(stopAll);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A one-shot dialtone server (tcp-listen) that makes clients authenticate with CHAP as fred/wilma. */
+async function server(extra: string[] = [], files: Record<string, string> = {}, name = 'log') {
+  const port = await freePort();
+  const dir = pppDir({ 'chap-secrets': 'fred server wilma *\n', ...files });
+  const s = inProcess([`tcp-listen:127.0.0.1:${port}`, 'auth', 'require-chap', 'name', 'server', '10.0.0.1:10.0.0.2', 'ms-dns', '10.0.0.53', ...extra], dir, {}, name);
+  await waitFor(s.log, /Waiting for a connection/);
+  return { ...s, port };
+}
+
+const CLIENT = ['noauth', 'user', 'fred', 'password', 'wilma', 'connect-delay', '0'];
+
+test('ip-up, ip-down, auth-up, auth-down: pppd\'s arguments and environment; resolv.conf; pid files', async () => {
+  const srvScripts: Record<string, string> = {};
+  const s = await server(['ipparam', 'dialin', 'linkname', 'lab'], srvScripts);
+  for (const n of ['ip-up', 'ip-down', 'auth-up', 'auth-down', 'ip-pre-up']) {
+    fs.writeFileSync(path.join(s.dir, n), recordingScript(s.dir, n), { mode: 0o755 });
+  }
+  const cdir = pppDir({ 'peers/isp': 'remotename server\n' });
+  for (const n of ['ip-up', 'ip-down']) fs.writeFileSync(path.join(cdir, n), recordingScript(cdir, n), { mode: 0o755 });
+  const backend = new TestBackend();
+  const c = inProcess([`tcp:127.0.0.1:${s.port}`, ...CLIENT, 'usepeerdns', 'call', 'isp', 'defaultroute', 'mtu', '1400'], cdir, { backend });
+  await waitFor(c.log, /primary {3}DNS address 10\.0\.0\.53/);
+  await waitFor(() => (readRecorded(cdir, 'ip-up') ? 'y' : ''), /y/);
+  // The network side is recorded and reported, not applied (no kernel PPP interface).
+  assert.match(c.log(), /defaultroute: not applied \(no kernel PPP interface; see README\)\nmtu 1400: not applied/);
+  // Pid files while the link is up.
+  assert.equal(fs.readFileSync(path.join(s.dir, 'ppp0.pid'), 'utf8'), `${process.pid}\n`);
+  assert.equal(fs.readFileSync(path.join(s.dir, 'ppp-lab.pid'), 'utf8'), `${process.pid}\nppp0\n`);
+  // Some traffic both ways: the client pings the server through its network backend.
+  const replies: Buffer[] = [];
+  backend.events.on('packet', (p: Buffer) => replies.push(p));
+  for (let i = 0; i < 3; i++) backend.send(icmpEchoRequest(ip('10.0.0.2'), ip('10.0.0.1'), 7, i, Buffer.alloc(56, i)));
+  await waitFor(() => String(replies.length), /^3$/);
+  assert.equal(parseIpv4(replies[0]!)!.src, ip('10.0.0.1'));
+  assert.equal(fs.readFileSync(path.join(cdir, 'resolv.conf'), 'utf8'), 'nameserver 10.0.0.53\nnameserver 10.0.0.53\n');
+  c.signal('SIGTERM');
+  assert.equal(await c.done, 5);
+  assert.ok([0, 16].includes(await s.done));
+
+  const up = readRecorded(s.dir, 'ip-up')!;
+  assert.deepEqual(up.args, ['ppp0', 'tcp-listen:127.0.0.1:' + s.port, '38400', '10.0.0.1', '10.0.0.2', 'dialin']);
+  assert.equal(up.env.IFNAME, 'ppp0');
+  assert.equal(up.env.IPLOCAL, '10.0.0.1');
+  assert.equal(up.env.IPREMOTE, '10.0.0.2');
+  assert.equal(up.env.PEERNAME, 'fred');
+  assert.equal(up.env.LINKNAME, 'lab');
+  assert.equal(up.env.PPPD_PID, String(process.pid));
+  assert.equal(up.env.CONNECT_TIME, undefined, 'only the down scripts get the statistics');
+  assert.deepEqual(readRecorded(s.dir, 'ip-pre-up')!.args, up.args);
+  const down = readRecorded(s.dir, 'ip-down')!;
+  assert.deepEqual(down.args, up.args);
+  assert.ok(Number(down.env.BYTES_SENT) > 0 && Number(down.env.BYTES_RCVD) > 0, JSON.stringify(down.env));
+  assert.ok(Number(down.env.CONNECT_TIME) >= 0);
+  const authUp = readRecorded(s.dir, 'auth-up')!;
+  assert.equal(authUp.args[0], 'ppp0');
+  assert.equal(authUp.args[1], 'fred');
+  assert.ok(readRecorded(s.dir, 'auth-down'));
+  const cup = readRecorded(cdir, 'ip-up')!;
+  assert.equal(cup.env.DNS1, '10.0.0.53');
+  assert.equal(cup.env.USEPEERDNS, '1');
+  assert.equal(cup.env.CALL_FILE, 'isp');
+  assert.equal(cup.args[3], '10.0.0.2');
+  assert.ok(Number(readRecorded(cdir, 'ip-down')!.env.BYTES_SENT) > 0);
+  assert.equal(fs.existsSync(path.join(s.dir, 'ppp0.pid')), false, 'pid files removed with the link');
+});
+
+test('persist: SIGHUP drops the link and it is redialled; SIGTERM ends the daemon (exit 5)', async () => {
+  const port = await freePort();
+  const sdir = pppDir({ 'chap-secrets': 'fred server wilma *\n' });
+  const s = inProcess([`tcp-listen:127.0.0.1:${port}`, 'auth', 'require-chap', 'name', 'server', '10.0.0.1:10.0.0.2', 'persist'], sdir);
+  await waitFor(s.log, /Waiting for a connection/);
+  const c = inProcess([`tcp:127.0.0.1:${port}`, ...CLIENT, 'persist', 'holdoff', '1', 'maxfail', '5'], pppDir());
+  await waitFor(c.log, /local {2}IP address/);
+  const t0 = Date.now();
+  c.signal('SIGHUP');
+  const text = await waitFor(c.log, /local {2}IP address[^]*local {2}IP address/);
+  assert.ok(Date.now() - t0 >= 900, 'holdoff 1 s before redialling');
+  assert.match(text, /Hangup \(SIGHUP\)/);
+  assert.equal(count(text, /Connect: ppp0/), 2);
+  // The server side: the peer's Terminate-Request, then persist listens again.
+  assert.equal(count(s.log(), /Waiting for a connection/), 2);
+  c.signal('SIGTERM');
+  assert.equal(await c.done, 5);
+  await waitFor(s.log, /Waiting for a connection[^]*Waiting for a connection[^]*Waiting for a connection/);
+  s.signal('SIGTERM');
+  assert.equal(await s.done, 5);
+});
+
+test('persist + maxfail: gives up after maxfail unsuccessful attempts with the last status', async () => {
+  const port = await freePort(); // nobody listens
+  const c = inProcess([`tcp:127.0.0.1:${port}`, ...CLIENT, 'persist', 'maxfail', '3', 'holdoff', '0'], pppDir());
+  assert.equal(await c.done, 7);
+  assert.equal(count(c.log(), /Failed to open tcp:127\.0\.0\.1:\d+: Connection refused/), 3);
+});
+
+test('demand + idle: dormant until a packet; the packet is delivered; idle drops the link; dormant again', async () => {
+  const s = await server(['idle', '600']);
+  const backend = new TestBackend();
+  const c = inProcess([`tcp:127.0.0.1:${s.port}`, ...CLIENT, 'demand', 'idle', '2', '10.0.0.2:10.0.0.1'], pppDir(), { backend });
+  await waitFor(c.log, /remote IP address 10\.0\.0\.1/);
+  await sleep(300);
+  assert.doesNotMatch(c.log(), /Connect:/, 'no link until there is traffic');
+  assert.equal(backend.attached, true, 'the interface takes packets while dormant');
+  const replies: Buffer[] = [];
+  backend.events.on('packet', (p: Buffer) => replies.push(p));
+  const t0 = Date.now();
+  backend.send(icmpEchoRequest(ip('10.0.0.2'), ip('10.0.0.1'), 1, 1, Buffer.from('first packet')));
+  await waitFor(() => String(replies.length), /^1$/, 10_000, 'echo reply to the queued first packet');
+  assert.ok(replies[0]!.subarray(28).equals(Buffer.from('first packet')));
+  const text = await waitFor(c.log, /Terminating connection due to lack of activity\./, 10_000);
+  const upAt = Date.now();
+  assert.match(text, /Starting link/);
+  assert.ok(upAt - t0 >= 2000, 'idle 2 counts from the last packet');
+  assert.match(s.log(), /LCP terminated by peer \(Link inactive\)/);
+  await s.done;
+  await sleep(300);
+  assert.equal(count(c.log(), /Connect: ppp0/), 1, 'dormant again, not redialling by itself');
+  c.signal('SIGTERM');
+  assert.equal(await c.done, 5);
+});
+
+test('idle without demand ends the daemon with status 12; maxconnect with 13', async () => {
+  const s = await server();
+  const c = inProcess([`tcp:127.0.0.1:${s.port}`, ...CLIENT, 'idle', '1'], pppDir());
+  assert.equal(await c.done, 12);
+  assert.match(c.log(), /Terminating connection due to lack of activity\./);
+  await s.done;
+  const s2 = await server(['maxconnect', '1'], {}, 'log2');
+  const c2 = inProcess([`tcp:127.0.0.1:${s2.port}`, ...CLIENT], pppDir());
+  assert.equal(await s2.done, 13);
+  assert.match(s2.log(), /Connect time expired/);
+  await c2.done;
+});
+
+test('connect, init and disconnect scripts: pppd\'s messages and exit statuses 8 and 18', async () => {
+  const silent = net.createServer((sock) => sock.on('data', () => undefined));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const port = (silent.address() as net.AddressInfo).port;
+  const line = `tcp:127.0.0.1:${port}`;
+  const c8 = inProcess([line, ...CLIENT, 'connect', 'exit 3'], pppDir());
+  assert.equal(await c8.done, 8);
+  assert.match(c8.log(), /Connect script failed/);
+  const c18 = inProcess([line, ...CLIENT, 'init', 'exit 1'], pppDir());
+  assert.equal(await c18.done, 18);
+  assert.match(c18.log(), /Initializer script failed/);
+  silent.close();
+
+  const s = await server();
+  const dir = pppDir();
+  const c = inProcess([`tcp:127.0.0.1:${s.port}`, ...CLIENT, 'connect', `echo dialled > ${dir}/dialled`, 'disconnect', `echo hung up > ${dir}/hungup`], dir);
+  await waitFor(c.log, /local {2}IP address/);
+  const text = c.log();
+  assert.ok(text.indexOf('Serial connection established.') < text.indexOf('Connect: ppp0'));
+  assert.equal(fs.readFileSync(path.join(dir, 'dialled'), 'utf8'), 'dialled\n');
+  c.signal('SIGINT');
+  assert.equal(await c.done, 5);
+  assert.match(c.log(), /Serial link disconnected\./);
+  assert.equal(fs.readFileSync(path.join(dir, 'hungup'), 'utf8'), 'hung up\n');
+  await s.done;
+});
+
+test('escape reaches the framer: every 0xc0 we send is escaped (7d e0)', async () => {
+  const got: Buffer[] = [];
+  const sink = net.createServer((sock) => sock.on('data', (d) => got.push(d)));
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+  const port = (sink.address() as net.AddressInfo).port;
+  const c = inProcess([`tcp:127.0.0.1:${port}`, ...CLIENT, 'escape', 'c0', 'lcp-restart', '1', 'lcp-max-configure', '2'], pppDir());
+  assert.equal(await c.done, 10);
+  sink.close();
+  const wire = Buffer.concat(got);
+  assert.ok(wire.length > 0);
+  assert.equal(wire.indexOf(0xc0), -1, 'no raw 0xc0 on the wire');
+  assert.ok(wire.includes(Buffer.from([0x7d, 0xe0, 0x21])), 'the LCP protocol number c0 21 goes out as 7d e0 21');
+  // Without escape the same frames carry c0 21 unescaped.
+  const got2: Buffer[] = [];
+  const sink2 = net.createServer((sock) => sock.on('data', (d) => got2.push(d)));
+  await new Promise<void>((r) => sink2.listen(0, '127.0.0.1', r));
+  const c2 = inProcess([`tcp:127.0.0.1:${(sink2.address() as net.AddressInfo).port}`, ...CLIENT, 'lcp-restart', '1', 'lcp-max-configure', '1'], pppDir());
+  assert.equal(await c2.done, 10);
+  sink2.close();
+  assert.ok(Buffer.concat(got2).includes(Buffer.from([0xc0, 0x21])));
+});
+
+test('SIGUSR1 toggles debug: control packets are logged only while it is on', async () => {
+  const s = await server(['lcp-echo-interval', '1']);
+  const c = inProcess([`tcp:127.0.0.1:${s.port}`, ...CLIENT, 'lcp-echo-interval', '1'], pppDir());
+  await waitFor(c.log, /local {2}IP address/);
+  assert.doesNotMatch(c.log(), /sent \[/);
+  c.signal('SIGUSR1');
+  await waitFor(c.log, /sent \[LCP EchoReq/, 5000);
+  c.signal('SIGUSR1');
+  const n = count(c.log(), /sent \[LCP EchoReq/);
+  await sleep(1500);
+  assert.equal(count(c.log(), /sent \[LCP EchoReq/), n);
+  c.signal('SIGTERM');
+  assert.equal(await c.done, 5);
+  await s.done;
+});

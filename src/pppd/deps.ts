@@ -1,0 +1,43 @@
+/**
+ * What the daemon needs from the modules around it (scripts, device scripts, locks and pid
+ * files, serial ports, the system password check), as one object so that tests can stand in
+ * for any of them.
+ */
+import * as scripts from './scripts.js';
+import * as connect from './connect.js';
+import * as lock from './lock.js';
+import * as serial from '../io/serial.js';
+
+export interface PppdDeps {
+  runScript: typeof scripts.runScript;
+  scriptEnv: typeof scripts.scriptEnv;
+  ipScriptArgs: typeof scripts.ipScriptArgs;
+  authScriptArgs: typeof scripts.authScriptArgs;
+  writeResolvConf: typeof scripts.writeResolvConf;
+  removeResolvConf: typeof scripts.removeResolvConf;
+  runDeviceScript: typeof connect.runDeviceScript;
+  lockDevice: typeof lock.lockDevice;
+  unlockDevice: typeof lock.unlockDevice;
+  writePidFiles: typeof lock.writePidFiles;
+  removePidFiles: typeof lock.removePidFiles;
+  openSerial: typeof serial.openSerial;
+  /** `login`: the system password check, synchronous (see system-password.ts). */
+  checkPasswordSync?: (user: string, password: string) => boolean;
+}
+
+export function defaultDeps(): PppdDeps {
+  return {
+    runScript: scripts.runScript,
+    scriptEnv: scripts.scriptEnv,
+    ipScriptArgs: scripts.ipScriptArgs,
+    authScriptArgs: scripts.authScriptArgs,
+    writeResolvConf: scripts.writeResolvConf,
+    removeResolvConf: scripts.removeResolvConf,
+    runDeviceScript: connect.runDeviceScript,
+    lockDevice: lock.lockDevice,
+    unlockDevice: lock.unlockDevice,
+    writePidFiles: lock.writePidFiles,
+    removePidFiles: lock.removePidFiles,
+    openSerial: serial.openSerial,
+  };
+}

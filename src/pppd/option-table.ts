@@ -1,0 +1,844 @@
+/**
+ * pppd 2.4.9's options, in pppd's table order (options.c general_options, auth.c
+ * auth_options, tty.c tty_options, then the protocols lcp, pap, chap, ipcp, ipv6cp, ccp, eap),
+ * each with pppd's argument count, priority grouping (OPT_PRIO / OPT_PRIOSUB), checks,
+ * messages and `dump` format, and with what dialtone does with it:
+ *
+ *  - most options are in effect;
+ *  - options for the kernel's network side (defaultroute, proxyarp, netmask, ktune, mtu...)
+ *    are recorded and reported ("not applied"), since dialtone has no kernel PPP interface;
+ *  - options dialtone does not implement yet are accepted with a "not supported yet"
+ *    warning when the link still works without them, and refused (exit 2) when going
+ *    ahead would do something else than asked (plugin, sync, require-mschap, papcrypt...).
+ *
+ * Privileged options (OPT_PRIV, OPT_PRIVFIX) are treated as if pppd ran as root: dialtone is
+ * never setuid, so there is nobody to protect the options from.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { inetAton, isBadAddress } from '../config/secrets.js';
+import { ip4ToString } from '../wire/ipv4.js';
+import { parseLineSpec, type LineSpec } from '../io/line.js';
+import { OptionError, type ParseContext, type PppdConfig } from './options-types.js';
+import { strerror } from './strerror.js';
+
+export interface OptionDef {
+  /** The option word; for wild options (matched by shape) pppd's descriptive name. */
+  name: string;
+  args: 0 | 1;
+  /** OPT_PRIO: the group keeps the priority of the value it holds. */
+  prio?: boolean;
+  /** OPT_PRIOSUB: member of the group of the option above. */
+  sub?: boolean;
+  /** OPT_DEVEQUIV: chooses the device; not allowed once the device is fixed. */
+  devequiv?: boolean;
+  /** OPT_NOPRINT: never in `dump`. */
+  noprint?: boolean;
+  /** o_wild: whether a word is this option. */
+  wild?: (word: string) => boolean;
+  apply(ctx: ParseContext, arg: string, word: string): void;
+  /** The `dump` text for the option (pppd print_option, without the source comment). */
+  print(cfg: PppdConfig): string;
+}
+
+// ---- pppd's number parsing ---------------------------------------------------------------
+
+/** C strtoul(str, &end, base) for base 0 or 16: the value (mod 2^64, as unsigned long) or undefined if no digits. */
+export function strtoul(str: string, base: 0 | 10 | 16): bigint | undefined {
+  let i = 0;
+  while (i < str.length && ' \t\n\v\f\r'.includes(str[i]!)) i++;
+  let neg = false;
+  if (str[i] === '+' || str[i] === '-') neg = str[i++] === '-';
+  let b: number = base;
+  const hexDigit = (c: string | undefined) => c !== undefined && /[0-9a-f]/i.test(c);
+  if ((b === 0 || b === 16) && str[i] === '0' && (str[i + 1] === 'x' || str[i + 1] === 'X') && hexDigit(str[i + 2])) {
+    i += 2;
+    b = 16;
+  } else if (b === 0) {
+    b = str[i] === '0' ? 8 : 10;
+  }
+  const valid = b === 16 ? /[0-9a-f]/i : b === 8 ? /[0-7]/ : /[0-9]/;
+  let v = 0n;
+  let digits = 0;
+  const max = (1n << 64n) - 1n;
+  let overflow = false;
+  for (; i < str.length && valid.test(str[i]!); i++, digits++) {
+    v = v * BigInt(b) + BigInt(parseInt(str[i]!, 16));
+    if (v > max) overflow = true;
+  }
+  if (digits === 0) return undefined;
+  if (overflow) return max;
+  return neg ? (-v) & max : v;
+}
+
+/** pppd int_option: strtoul base 0, the unconsumed rest ignored, the value cast to int. */
+export function intOption(arg: string, name: string): number {
+  const v = strtoul(arg, 0);
+  if (v === undefined) throw new OptionError(`invalid numeric parameter '${arg}' for ${name} option`);
+  return Number(BigInt.asIntN(32, v));
+}
+
+function hexOption(arg: string, name: string): number {
+  const v = strtoul(arg, 16);
+  if (v === undefined) throw new OptionError(`invalid numeric parameter '${arg}' for ${name} option`);
+  return Number(BigInt.asUintN(32, v));
+}
+
+/** pppd's %q: backslash before `"` and `\`, C escapes for control characters. */
+export function q(s: string | undefined): string {
+  if (s === undefined) return '<NULL>';
+  let out = '';
+  for (const ch of s) {
+    const c = ch.charCodeAt(0);
+    if (ch === '"' || ch === '\\') out += '\\';
+    if (c < 0x20 || (c >= 0x7f && c < 0xa0)) {
+      const named = ({ 9: 't', 10: 'n', 8: 'b', 12: 'f' } as Record<number, string | undefined>)[c];
+      out += '\\' + (named ?? `x${c.toString(16).padStart(2, '0')}`);
+    } else out += ch;
+  }
+  return out;
+}
+
+/** pppd's parse_dotted_ip: 1-4 decimal parts, the number of characters used (0 = none). */
+function parseDottedIp(p: string): { value: number; used: number } {
+  let i = 0;
+  let value = 0;
+  let parts = 0;
+  for (;;) {
+    let n = 0;
+    const start = i;
+    while (i < p.length && /[0-9]/.test(p[i]!)) n = n * 10 + Number(p[i++]);
+    if (i === start) return { value: 0, used: start };
+    if (n > 255) return { value: 0, used: 0 };
+    value = value * 256 + n;
+    parts++;
+    if (parts === 4 || p[i] !== '.' || !/[0-9]/.test(p[i + 1] ?? '')) break;
+    i++;
+  }
+  value = value * 256 ** (4 - parts);
+  return { value: value >>> 0, used: i };
+}
+
+// ---- helpers to declare options -----------------------------------------------------------
+
+type Flags = Partial<Pick<OptionDef, 'prio' | 'sub' | 'devequiv' | 'noprint'>>;
+const T: OptionDef[] = [];
+
+function bool(name: string, set: (c: PppdConfig, ctx: ParseContext) => void, flags: Flags = {}): void {
+  T.push({ name, args: 0, ...flags, apply: (ctx) => set(ctx.cfg, ctx), print: () => name });
+}
+
+interface IntFlags extends Flags {
+  min?: number;
+  max?: number;
+  zeroOk?: boolean;
+}
+
+function int(name: string, set: (c: PppdConfig, n: number) => void, get: (c: PppdConfig) => number | undefined, flags: IntFlags = {}): void {
+  const { min, max, zeroOk, ...f } = flags;
+  T.push({
+    name,
+    args: 1,
+    ...f,
+    apply: (ctx, arg) => {
+      const n = intOption(arg, name);
+      const low = min !== undefined && n < min;
+      const high = max !== undefined && n > max;
+      if ((low || high) && !(zeroOk && n === 0)) {
+        const zok = zeroOk ? ' zero or' : '';
+        if (min !== undefined && max !== undefined) throw new OptionError(`${name} value must be${zok} between ${min} and ${max}`);
+        if (min !== undefined) throw new OptionError(`${name} value must be${zok} >= ${min}`);
+        throw new OptionError(`${name} value must be${zok} <= ${max}`);
+      }
+      set(ctx.cfg, n);
+    },
+    print: (c) => `${name} ${get(c) ?? 0}`,
+  });
+}
+
+function str(name: string, set: (c: PppdConfig, v: string, ctx: ParseContext) => void, get: (c: PppdConfig) => string | undefined, flags: Flags & { hide?: boolean } = {}): void {
+  const { hide, ...f } = flags;
+  T.push({ name, args: 1, ...f, apply: (ctx, arg) => set(ctx.cfg, arg, ctx), print: (c) => `${name} ${hide ? '??????' : q(get(c))}` });
+}
+
+/** Accepted, with a "not supported yet" warning when the daemon starts. */
+function notYet(name: string, args: 0 | 1, why: string, flags: Flags = {}, also?: (c: PppdConfig, arg: string) => void): void {
+  T.push({
+    name,
+    args,
+    ...flags,
+    apply: (ctx, arg) => {
+      const text = `${name}: ${why}`;
+      if (!ctx.cfg.notYet.includes(text)) ctx.cfg.notYet.push(text);
+      also?.(ctx.cfg, arg);
+    },
+    print: () => name + (args ? ' xxx # [not supported by dialtone yet]' : ''),
+  });
+}
+
+/** Accepted: dialtone behaves that way anyway (a note at debug level, no warning). */
+function inherent(name: string, args: 0 | 1, why: string, flags: Flags = {}): void {
+  T.push({
+    name,
+    args,
+    ...flags,
+    apply: (ctx) => {
+      const text = `${name}: ${why}`;
+      if (!ctx.cfg.notes.includes(text)) ctx.cfg.notes.push(text);
+    },
+    print: () => name,
+  });
+}
+
+/** Refused: dialtone cannot do it, and going ahead without it would not be what was asked. */
+function refused(name: string, args: 0 | 1, why: string, flags: Flags = {}): void {
+  T.push({
+    name,
+    args,
+    ...flags,
+    apply: () => {
+      throw new OptionError(`${name} option is not supported by dialtone yet (${why})`);
+    },
+    print: () => name,
+  });
+}
+
+/** Sets the session field; the session gets these when the link starts. */
+const S = (c: PppdConfig) => c.session;
+
+function setLine(ctx: ParseContext, line: LineSpec, from: string): void {
+  ctx.cfg.line = line;
+  ctx.cfg.lineFrom = from;
+}
+
+// ---- options.c general_options ------------------------------------------------------------
+
+T.push({
+  name: 'debug',
+  args: 0,
+  apply: (ctx) => {
+    ctx.cfg.debugLevel++;
+    ctx.cfg.debug = true;
+    S(ctx.cfg).debug = true;
+  },
+  print: (c) => Array(Math.max(1, c.debugLevel)).fill('debug').join(' '),
+});
+T.push({ ...T[T.length - 1]!, name: '-d', print: (c) => Array(Math.max(1, c.debugLevel)).fill('-d').join(' ') });
+int('kdebug', (c, n) => {
+  c.kdebug = n;
+  if (!c.notes.includes('kdebug: no kernel PPP driver to debug')) c.notes.push('kdebug: no kernel PPP driver to debug');
+}, (c) => c.kdebug, { prio: true });
+bool('nodetach', (c) => (c.nodetach = true), { prio: true });
+bool('-detach', (c) => (c.nodetach = true), { sub: true });
+bool('updetach', (c) => {
+  c.updetach = true;
+  c.nodetach = false;
+}, { sub: true });
+notYet('master_detach', 0, 'multilink is not supported');
+int('holdoff', (c, n) => {
+  c.holdoff = n;
+  c.holdoffSpecified = true;
+}, (c) => c.holdoff, { prio: true });
+int('idle', (c, n) => (c.idle = n), (c) => c.idle, { prio: true });
+int('maxconnect', (c, n) => (c.maxconnect = n), (c) => c.maxconnect, { prio: true, min: 0 });
+T.push({
+  name: 'domain',
+  args: 1,
+  prio: true,
+  apply: (ctx, arg) => {
+    ctx.cfg.domain = arg;
+  },
+  print: (c) => `domain ${q(c.domain)}`,
+});
+T.push({
+  name: 'file',
+  args: 1,
+  noprint: true,
+  apply: (ctx, arg) => ctx.readOptionsFile(underPppDir(ctx, arg)),
+  print: () => 'file',
+});
+T.push({
+  name: 'call',
+  args: 1,
+  noprint: true,
+  apply: (ctx, arg) => {
+    // options.c callfile: no leading '/', no ".." path component.
+    const bad = arg === '' || arg.startsWith('/') || arg.split('/').some((part) => part === '..');
+    if (bad) throw new OptionError('call option value may not contain .. or start with /');
+    ctx.cfg.callFile = arg;
+    ctx.readOptionsFile(path.join(ctx.pppDir, 'peers', arg));
+  },
+  print: () => 'call',
+});
+bool('persist', (c) => (c.persist = true), { prio: true });
+bool('nopersist', (c) => (c.persist = false), { sub: true });
+bool('demand', (c) => {
+  c.demand = true;
+  c.persist = true; // pppd: demand's addr2 is &persist
+});
+T.push({ name: '--version', args: 0, apply: () => { throw new EarlyExit('version'); }, print: () => '--version' });
+T.push({ name: '--help', args: 0, apply: () => { throw new EarlyExit('help'); }, print: () => '--help' });
+T.push({ name: '-h', args: 0, apply: () => { throw new EarlyExit('help'); }, print: () => '-h' });
+T.push({
+  name: 'logfile',
+  args: 1,
+  prio: true,
+  apply: (ctx, arg) => {
+    // options.c setlogfile: opened now, so that a bad path is an option error.
+    const file = path.resolve(arg);
+    let fd: number;
+    try {
+      fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o644);
+    } catch (err) {
+      throw new OptionError(`Can't open log file ${arg}: ${strerror(err)}`);
+    }
+    fs.closeSync(fd);
+    ctx.cfg.logfile = file;
+    ctx.cfg.logfd = undefined;
+  },
+  print: (c) => `logfile ${q(c.logfile)}`,
+});
+int('logfd', (c, n) => {
+  c.logfd = n;
+  c.logfile = undefined;
+}, (c) => c.logfd, { sub: true });
+T.push({ name: 'nolog', args: 0, sub: true, apply: (ctx) => { ctx.cfg.logfd = -1; }, print: () => 'nolog' });
+T.push({ name: 'nologfd', args: 0, sub: true, apply: (ctx) => { ctx.cfg.logfd = -1; }, print: () => 'nologfd' });
+str('linkname', (c, v) => (c.linkname = v), (c) => c.linkname, { prio: true });
+int('maxfail', (c, n) => (c.maxfail = n), (c) => c.maxfail, { prio: true });
+bool('ktune', (c) => (c.ktune = true), { prio: true });
+bool('noktune', (c) => (c.ktune = false), { sub: true });
+int('connect-delay', (c, n) => (c.connectDelay = n), (c) => c.connectDelay, { prio: true });
+int('unit', (c, n) => (c.unit = n), (c) => c.unit, { prio: true, min: 0 });
+str('ifname', (c, v) => (c.ifname = v), (c) => c.ifname, { prio: true });
+bool('dump', (c) => (c.dump = true));
+bool('dryrun', (c) => (c.dryrun = true));
+int('child-timeout', (c, n) => (c.childTimeout = n), (c) => c.childTimeout, { prio: true });
+T.push({
+  name: 'set',
+  args: 1,
+  apply: (ctx, arg) => {
+    const eq = arg.indexOf('=');
+    if (eq < 0) throw new OptionError(`missing = in name=value: ${arg}`);
+    if (eq === 0) throw new OptionError(`missing variable name: ${arg}`);
+    ctx.cfg.userEnv.push({ name: arg.slice(0, eq), value: arg.slice(eq + 1), source: ctx.source });
+  },
+  print: (c) => {
+    const set = lastUserEnv(c).filter((e) => e.value !== undefined);
+    return set.map((e, i) => `set ${e.name}=${e.value}` + (i < set.length - 1 ? `\t\t# (from ${e.source})` : '')).join('\n');
+  },
+});
+T.push({
+  name: 'unset',
+  args: 1,
+  apply: (ctx, arg) => {
+    if (arg.includes('=')) throw new OptionError(`unexpected = in name: ${arg}`);
+    if (arg === '') throw new OptionError('missing variable name for unset');
+    ctx.cfg.userEnv.push({ name: arg, value: undefined, source: ctx.source });
+  },
+  print: (c) => {
+    const unset = lastUserEnv(c).filter((e) => e.value === undefined);
+    return unset.map((e, i) => `unset ${e.name}` + (i < unset.length - 1 ? `\t\t# (from ${e.source})` : '')).join('\n');
+  },
+});
+int('defaultroute-metric', (c, n) => (c.defaultrouteMetric = n), (c) => c.defaultrouteMetric, { min: -1 });
+str('ip-up-script', (c, v) => (c.ipUpScript = v), (c) => c.ipUpScript);
+str('ip-down-script', (c, v) => (c.ipDownScript = v), (c) => c.ipDownScript);
+notYet('multilink', 0, 'multilink is not supported; the link runs as a single link', { prio: true });
+notYet('mp', 0, 'multilink is not supported; the link runs as a single link', { sub: true });
+inherent('nomultilink', 0, 'dialtone never does multilink', { sub: true });
+inherent('nomp', 0, 'dialtone never does multilink', { sub: true });
+notYet('bundle', 1, 'multilink is not supported', { prio: true });
+refused('plugin', 1, 'dialtone cannot load pppd plugins');
+notYet('pass-filter', 1, 'packet filters are not supported; every packet passes', { prio: true });
+notYet('active-filter', 1, 'packet filters are not supported; every IP packet counts as activity for idle', { prio: true });
+notYet('maxoctets', 1, 'traffic limits are not supported', { prio: true });
+notYet('mo', 1, 'traffic limits are not supported', { prio: true });
+notYet('mo-direction', 1, 'traffic limits are not supported');
+notYet('mo-timeout', 1, 'traffic limits are not supported', { prio: true });
+
+// ---- auth.c auth_options --------------------------------------------------------------------
+
+bool('auth', (c) => (c.authRequired = true), { prio: true });
+bool('noauth', (c) => {
+  c.authRequired = false;
+  c.allowAnyIp = true;
+}, { sub: true });
+bool('require-pap', (c) => {
+  c.requirePap = true;
+  c.authRequired = true;
+}, { sub: true });
+bool('+pap', (c) => {
+  c.requirePap = true;
+  c.authRequired = true;
+}, { sub: true });
+bool('require-chap', (c) => {
+  c.requireChap = true;
+  c.authRequired = true;
+}, { sub: true });
+bool('+chap', (c) => {
+  c.requireChap = true;
+  c.authRequired = true;
+}, { sub: true });
+refused('require-mschap', 0, 'MS-CHAP is not implemented', { sub: true });
+refused('+mschap', 0, 'MS-CHAP is not implemented', { sub: true });
+refused('require-mschap-v2', 0, 'MS-CHAPv2 is not implemented', { sub: true });
+refused('+mschap-v2', 0, 'MS-CHAPv2 is not implemented', { sub: true });
+bool('refuse-pap', (c) => (S(c).refusePap = true));
+bool('-pap', (c) => (S(c).refusePap = true));
+bool('refuse-chap', (c) => (S(c).refuseChap = true));
+bool('-chap', (c) => (S(c).refuseChap = true));
+inherent('refuse-mschap', 0, 'dialtone never authenticates with MS-CHAP');
+inherent('-mschap', 0, 'dialtone never authenticates with MS-CHAP');
+inherent('refuse-mschap-v2', 0, 'dialtone never authenticates with MS-CHAPv2');
+inherent('-mschap-v2', 0, 'dialtone never authenticates with MS-CHAPv2');
+refused('require-eap', 0, 'EAP is not implemented', { sub: true });
+inherent('refuse-eap', 0, 'dialtone never authenticates with EAP');
+str('name', (c, v) => (c.name = v), (c) => c.name, { prio: true });
+T.push({
+  name: '+ua',
+  args: 1,
+  prio: true,
+  apply: (ctx, arg) => {
+    // auth.c setupapfile: the user name on the first line, the password on the second.
+    const file = underPppDir(ctx, arg);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'latin1');
+    } catch (err) {
+      throw new OptionError(`unable to open user login data file ${file}: ${strerror(err)}`);
+    }
+    const [u = '', p = ''] = text.split('\n');
+    ctx.cfg.user = u.replace(/\r$/, '');
+    ctx.cfg.explicitUser = true;
+    ctx.cfg.password = p.replace(/\r$/, '');
+    ctx.cfg.explicitPassword = true;
+    ctx.cfg.uaFile = file;
+  },
+  print: (c) => `+ua ${q(c.uaFile)}`,
+});
+str('user', (c, v) => {
+  c.user = v;
+  c.explicitUser = true;
+}, (c) => c.user, { prio: true });
+str('password', (c, v) => {
+  c.password = v;
+  c.explicitPassword = true;
+}, (c) => c.password, { prio: true, hide: true });
+bool('usehostname', (c) => (c.usehostname = true));
+str('remotename', (c, v) => {
+  c.remotename = v;
+  c.explicitRemote = true;
+}, (c) => c.remotename, { prio: true });
+bool('login', (c) => (c.login = true));
+notYet('enable-session', 0, 'session accounting (utmp/wtmp, PAM sessions) is not done');
+refused('papcrypt', 0, 'crypt(3)-encrypted PAP secrets cannot be checked');
+inherent('privgroup', 1, 'dialtone is not setuid: every option is allowed to everyone');
+T.push({
+  name: 'allow-ip',
+  args: 1,
+  apply: (ctx, arg) => {
+    ctx.cfg.allowIp.push({ word: arg, source: ctx.source });
+    const text = 'allow-ip: not supported yet; a peer must authenticate when authentication is required';
+    if (!ctx.cfg.notYet.includes(text)) ctx.cfg.notYet.push(text);
+  },
+  print: (c) => listPrint('allow-ip', c.allowIp),
+});
+notYet('remotenumber', 1, 'there is no caller number to check', { prio: true });
+notYet('allow-number', 1, 'there is no caller number to check');
+
+// ---- tty.c tty_options ----------------------------------------------------------------------
+
+T.push({
+  name: 'device name',
+  args: 0,
+  devequiv: true,
+  wild: (w) => deviceWord(w) !== undefined,
+  apply: (ctx, _arg, word) => {
+    const line = deviceWord(word)!;
+    if (line.kind === 'device') {
+      // tty.c setdevname: a node that exists must be a character device.
+      try {
+        const st = fs.statSync(line.path);
+        if (!st.isCharacterDevice()) throw new OptionError(`${line.path} is not a character device`);
+      } catch (err) {
+        if (err instanceof OptionError) throw err;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT') throw new OptionError(`Couldn't stat ${line.path}: ${strerror(err)}`);
+      }
+    }
+    setLine(ctx, line, 'device name');
+    ctx.cfg.devnam = word;
+  },
+  print: (c) => q(c.line && c.lineFrom === 'device name' ? lineWord(c.line) : ''),
+});
+T.push({
+  name: 'tty speed',
+  args: 0,
+  prio: true,
+  wild: (w) => speedWord(w) !== undefined,
+  apply: (ctx, _arg, word) => {
+    ctx.cfg.speed = speedWord(word)!;
+  },
+  print: (c) => q(String(c.speed ?? '')),
+});
+T.push({ name: 'lock', args: 0, prio: true, apply: (ctx) => { ctx.cfg.lock = true; }, print: (c) => (c.lock ? 'lock' : '') });
+bool('nolock', (c) => (c.lock = false), { sub: true });
+str('init', (c, v) => (c.init = v), (c) => c.init, { prio: true });
+str('connect', (c, v) => (c.connect = v), (c) => c.connect, { prio: true });
+str('disconnect', (c, v) => (c.disconnect = v), (c) => c.disconnect, { prio: true });
+str('welcome', (c, v) => (c.welcome = v), (c) => c.welcome, { prio: true });
+str('pty', (c, v, ctx) => {
+  c.ptyCommand = v;
+  setLine(ctx, { kind: 'pty', command: v }, 'pty');
+}, (c) => c.ptyCommand, { prio: true, devequiv: true });
+bool('notty', (c, ctx) => {
+  c.notty = true;
+  setLine(ctx, { kind: 'stdio' }, 'notty');
+}, { devequiv: true });
+str('socket', (c, v, ctx) => {
+  // tty.c open_socket: "host:port"; dialtone connects with its tcp: line.
+  const i = v.lastIndexOf(':');
+  const port = i < 0 ? NaN : Number(v.slice(i + 1));
+  if (i < 0 || !Number.isInteger(port) || port <= 0 || port > 65535) throw new OptionError(`socket option value must be host:port, not ${v}`);
+  c.socket = v;
+  setLine(ctx, { kind: 'tcp', host: v.slice(0, i) || '127.0.0.1', port }, 'socket');
+}, (c) => c.socket, { prio: true, devequiv: true });
+str('record', (c, v) => {
+  c.record = path.resolve(v);
+  const text = 'record: not supported yet (pppd\'s record format); dialtone\'s `pcap FILE` records the link for Wireshark';
+  if (!c.notYet.includes(text)) c.notYet.push(text);
+}, (c) => c.record, { prio: true });
+T.push({ name: 'crtscts', args: 0, prio: true, apply: (ctx) => { ctx.cfg.crtscts = 1; }, print: () => 'crtscts' });
+T.push({ name: 'cdtrcts', args: 0, sub: true, apply: (ctx) => { ctx.cfg.crtscts = 2; }, print: () => 'cdtrcts' });
+T.push({ name: 'nocrtscts', args: 0, sub: true, apply: (ctx) => { ctx.cfg.crtscts = -1; }, print: () => 'nocrtscts' });
+T.push({ name: '-crtscts', args: 0, sub: true, apply: (ctx) => { ctx.cfg.crtscts = -1; }, print: () => '-crtscts' });
+T.push({ name: 'nocdtrcts', args: 0, sub: true, apply: (ctx) => { ctx.cfg.crtscts = -1; }, print: () => 'nocdtrcts' });
+T.push({
+  name: 'xonxoff',
+  args: 0,
+  sub: true,
+  apply: (ctx) => {
+    // tty.c setxonxoff: escape ^S and ^Q, software flow control.
+    ctx.cfg.asyncmap = ((ctx.cfg.asyncmap ?? 0) | 0x000a0000) >>> 0;
+    ctx.cfg.crtscts = -2;
+  },
+  print: () => 'xonxoff',
+});
+int('stop-bits', (c, n) => {
+  c.stopBits = n;
+  const text = 'stop-bits: not supported yet; the serial line keeps its stop bits';
+  if (!c.notYet.includes(text)) c.notYet.push(text);
+}, (c) => c.stopBits, { prio: true, min: 1, max: 2 });
+// print_option shows a bool only while it still has its value (pppd clears lock and modem for pty lines).
+T.push({ name: 'modem', args: 0, prio: true, apply: (ctx) => { ctx.cfg.modem = true; }, print: (c) => (c.modem ? 'modem' : '') });
+T.push({ name: 'local', args: 0, sub: true, apply: (ctx) => { ctx.cfg.modem = false; }, print: (c) => (c.modem ? '' : 'local') });
+refused('sync', 0, 'synchronous HDLC serial lines are not supported');
+notYet('datarate', 1, 'rate limiting of pty/notty/record lines is not supported', { prio: true });
+T.push({
+  name: 'escape',
+  args: 1,
+  apply: (ctx, arg) => {
+    // tty.c setescape: hex numbers separated by commas or spaces.
+    let p = arg;
+    let ok = true;
+    while (p.length > 0) {
+      const m = /^\s*[+-]?(0x)?[0-9a-f]+/i.exec(p);
+      if (!m) throw new OptionError(`escape parameter contains invalid hex number '${p}'`);
+      const n = parseInt(m[0].trim(), 16);
+      p = p.slice(m[0].length);
+      if (n < 0 || n === 0x5e || n > 0xff) {
+        ctx.cfg.warnings.push(`can't escape character 0x${(n >>> 0).toString(16)}`);
+        ok = false;
+      } else {
+        ctx.cfg.escape[n >> 3]! |= 1 << (n & 7);
+      }
+      p = p.replace(/^[, ]+/, '');
+    }
+    if (!ok) throw new OptionError(ctx.cfg.warnings.pop()!);
+  },
+  print: (c) => {
+    const list: string[] = [];
+    for (let n = 0; n < 256; n++) {
+      if (n === 0x7d) n += 2;
+      if (c.escape[n >> 3]! & (1 << (n & 7))) list.push(n.toString(16));
+    }
+    return `escape ${list.length ? list.join(',') : 'oops # nothing escaped'}`;
+  },
+});
+
+// ---- lcp.c ----------------------------------------------------------------------------------
+
+notYet('-all', 0, 'LCP options are negotiated as usual');
+bool('noaccomp', (c) => (S(c).accomp = false));
+bool('-ac', (c) => (S(c).accomp = false));
+T.push({
+  name: 'asyncmap',
+  args: 1,
+  apply: (ctx, arg, word) => {
+    ctx.cfg.asyncmap = ((ctx.cfg.asyncmap ?? 0) | hexOption(arg, word)) >>> 0;
+  },
+  print: (c) => `asyncmap ${(c.asyncmap ?? 0).toString(16)}`,
+});
+T.push({ ...T[T.length - 1]!, name: '-as', print: (c) => `-as ${(c.asyncmap ?? 0).toString(16)}` });
+bool('default-asyncmap', (c) => (c.defaultAsyncmap = true));
+bool('-am', (c) => (c.defaultAsyncmap = true));
+bool('nomagic', (c) => (S(c).magic = false));
+bool('-mn', (c) => (S(c).magic = false));
+int('mru', (c, n) => (S(c).mru = n), (c) => c.session.mru, { prio: true });
+bool('default-mru', (c) => (S(c).mru = 1500), { sub: true });
+bool('-mru', (c) => (S(c).mru = 1500), { sub: true });
+int('mtu', (c, n) => (c.mtu = n), (c) => c.mtu, { min: 128, max: 16384 });
+bool('nopcomp', (c) => (S(c).pcomp = false));
+bool('-pc', (c) => (S(c).pcomp = false));
+bool('passive', (c) => (S(c).passive = true));
+bool('-p', (c) => (S(c).passive = true));
+bool('silent', (c) => (S(c).silent = true));
+int('lcp-echo-failure', (c, n) => (S(c).lcpEchoFailure = n), (c) => c.session.lcpEchoFailure, { prio: true });
+int('lcp-echo-interval', (c, n) => (S(c).lcpEchoInterval = n), (c) => c.session.lcpEchoInterval, { prio: true });
+notYet('lcp-echo-adaptive', 0, 'echo-requests are sent at every interval, traffic or not');
+int('lcp-restart', (c, n) => (S(c).lcpRestart = n), (c) => c.session.lcpRestart, { prio: true });
+int('lcp-max-terminate', (c, n) => (S(c).lcpMaxTerminate = n), (c) => c.session.lcpMaxTerminate, { prio: true });
+int('lcp-max-configure', (c, n) => (S(c).lcpMaxConfigure = n), (c) => c.session.lcpMaxConfigure, { prio: true });
+int('lcp-max-failure', (c, n) => (S(c).lcpMaxFailure = n), (c) => c.session.lcpMaxFailure, { prio: true });
+notYet('receive-all', 0, 'control characters in the receive asyncmap are still dropped');
+notYet('mrru', 1, 'multilink is not supported', { prio: true });
+notYet('mpshortseq', 0, 'multilink is not supported', { prio: true });
+inherent('nompshortseq', 0, 'dialtone never does multilink', { sub: true });
+notYet('endpoint', 1, 'multilink is not supported', { prio: true });
+inherent('noendpoint', 0, 'dialtone never sends an endpoint discriminator');
+
+// ---- upap.c, chap-new.c ---------------------------------------------------------------------
+
+inherent('hide-password', 0, 'dialtone never prints passwords', { prio: true });
+notYet('show-password', 0, 'dialtone never prints passwords, even with debug', { sub: true });
+int('pap-restart', (c, n) => (S(c).papRestart = n), (c) => c.session.papRestart, { prio: true });
+int('pap-max-authreq', (c, n) => (S(c).papMaxAuthReq = n), (c) => c.session.papMaxAuthReq, { prio: true });
+int('pap-timeout', (c, n) => (S(c).papTimeout = n), (c) => c.session.papTimeout, { prio: true });
+int('chap-restart', (c, n) => (S(c).chapRestart = n), (c) => c.session.chapRestart, { prio: true });
+int('chap-max-challenge', (c, n) => (S(c).chapMaxChallenge = n), (c) => c.session.chapMaxChallenge, { prio: true });
+int('chap-interval', (c, n) => (S(c).chapInterval = n), (c) => c.session.chapInterval, { prio: true });
+int('chap-timeout', (c, n) => (S(c).chapTimeout = n), (c) => c.session.chapTimeout, { prio: true });
+inherent('chapms-strip-domain', 0, 'dialtone never does MS-CHAP');
+
+// ---- ipcp.c ---------------------------------------------------------------------------------
+
+bool('noip', (c) => (c.noip = true));
+bool('-ip', (c) => (c.noip = true));
+inherent('novj', 0, 'Van Jacobson compression is never negotiated');
+inherent('-vj', 0, 'Van Jacobson compression is never negotiated');
+inherent('novjccomp', 0, 'Van Jacobson compression is never negotiated');
+inherent('-vjccomp', 0, 'Van Jacobson compression is never negotiated');
+T.push({
+  name: 'vj-max-slots',
+  args: 1,
+  prio: true,
+  apply: (ctx, arg, word) => {
+    const n = intOption(arg, word);
+    if (n < 2 || n > 16) throw new OptionError('vj-max-slots value must be between 2 and 16');
+    ctx.cfg.vjMaxSlots = n;
+    const text = 'vj-max-slots: Van Jacobson compression is never negotiated';
+    if (!ctx.cfg.notes.includes(text)) ctx.cfg.notes.push(text);
+  },
+  print: (c) => `vj-max-slots ${c.vjMaxSlots}`,
+});
+bool('ipcp-accept-local', (c) => (S(c).acceptLocal = true));
+bool('ipcp-accept-remote', (c) => (S(c).acceptRemote = true));
+str('ipparam', (c, v) => (c.ipparam = v), (c) => c.ipparam, { prio: true });
+bool('noipdefault', (c) => (c.noipdefault = true));
+T.push({
+  name: 'ms-dns',
+  args: 1,
+  apply: (ctx, arg) => void ctx.cfg.msDns.push({ word: arg, source: ctx.source }),
+  print: (c) => listPrint('ms-dns', c.msDns),
+});
+T.push({
+  name: 'ms-wins',
+  args: 1,
+  apply: (ctx, arg) => void ctx.cfg.msWins.push({ word: arg, source: ctx.source }),
+  print: (c) => listPrint('ms-wins', c.msWins),
+});
+int('ipcp-restart', (c, n) => (S(c).ipcpRestart = n), (c) => c.session.ipcpRestart, { prio: true });
+int('ipcp-max-terminate', (c, n) => (S(c).ipcpMaxTerminate = n), (c) => c.session.ipcpMaxTerminate, { prio: true });
+int('ipcp-max-configure', (c, n) => (S(c).ipcpMaxConfigure = n), (c) => c.session.ipcpMaxConfigure, { prio: true });
+int('ipcp-max-failure', (c, n) => (S(c).ipcpMaxFailure = n), (c) => c.session.ipcpMaxFailure, { prio: true });
+bool('defaultroute', (c) => {
+  // ipcp.c: OPT_ENABLE on ipcp_allowoptions.default_route, which nodefaultroute clears.
+  if (c.nodefaultroute) throw new OptionError('defaultroute option is disabled');
+  c.defaultroute = true;
+});
+for (const o of ['nodefaultroute', '-defaultroute']) {
+  bool(o, (c) => {
+    c.defaultroute = false;
+    c.nodefaultroute = true;
+  });
+}
+bool('replacedefaultroute', (c) => (c.replacedefaultroute = true));
+bool('noreplacedefaultroute', (c) => (c.replacedefaultroute = false));
+bool('proxyarp', (c) => {
+  if (c.noproxyarp) throw new OptionError('proxyarp option is disabled');
+  c.proxyarp = true;
+});
+for (const o of ['noproxyarp', '-proxyarp']) {
+  bool(o, (c) => {
+    c.proxyarp = false;
+    c.noproxyarp = true;
+  });
+}
+bool('usepeerdns', (c) => (c.usepeerdns = true));
+T.push({
+  name: 'netmask',
+  args: 1,
+  prio: true,
+  apply: (ctx, arg) => {
+    const { value, used } = parseDottedIp(arg);
+    if (used === 0 || used !== arg.length) throw new OptionError(`invalid netmask value '${arg}'`);
+    ctx.cfg.netmask = ip4ToString(value);
+  },
+  print: (c) => `netmask ${q(c.netmask)}`,
+});
+notYet('ipcp-no-addresses', 0, 'the old IP-Addresses option is never used anyway');
+notYet('ipcp-no-address', 0, 'IP addresses are always negotiated');
+notYet('noremoteip', 0, 'the peer must have an IP address');
+notYet('nosendip', 0, 'our IP address is always sent');
+T.push({
+  name: 'IP addresses',
+  args: 0,
+  wild: (w) => w.includes(':'),
+  apply: (ctx, _arg, word) => {
+    // ipcp.c setipaddr: split at the first colon; each side keeps the highest priority.
+    const colon = word.indexOf(':');
+    const local = word.slice(0, colon);
+    const remote = word.slice(colon + 1);
+    if (local && ctx.priority >= ctx.addrPrio.local) {
+      checkAddressWord(local, 'local');
+      ctx.cfg.localName = local;
+      ctx.addrPrio.local = ctx.priority;
+    }
+    if (remote && ctx.priority >= ctx.addrPrio.remote) {
+      checkAddressWord(remote, 'remote');
+      ctx.cfg.remoteName = remote;
+      ctx.addrPrio.remote = ctx.priority;
+    }
+  },
+  print: (c) => `${c.localName ?? ''}:${c.remoteName ?? ''}`,
+});
+
+// ---- ipv6cp.c, ccp.c, eap.c -----------------------------------------------------------------
+
+const NO_IPV6 = 'IPv6CP is not implemented; a peer\'s IPV6CP gets a Protocol-Reject';
+notYet('ipv6', 1, NO_IPV6);
+notYet('+ipv6', 0, NO_IPV6);
+inherent('noipv6', 0, 'IPv6CP is never run');
+inherent('-ipv6', 0, 'IPv6CP is never run');
+for (const o of ['ipv6cp-accept-local', 'ipv6cp-accept-remote', 'defaultroute6', 'ipv6cp-use-ipaddr', 'ipv6cp-use-persistent']) notYet(o, 0, NO_IPV6);
+for (const o of ['nodefaultroute6', '-defaultroute6']) inherent(o, 0, 'IPv6CP is never run');
+for (const o of ['ipv6cp-restart', 'ipv6cp-max-terminate', 'ipv6cp-max-configure', 'ipv6cp-max-failure']) notYet(o, 1, NO_IPV6, { prio: true });
+inherent('noccp', 0, 'CCP is never run; a peer\'s CCP gets a Protocol-Reject');
+inherent('-ccp', 0, 'CCP is never run; a peer\'s CCP gets a Protocol-Reject');
+const NO_CCP = 'compression (CCP) is not implemented; the link runs uncompressed';
+notYet('bsdcomp', 1, NO_CCP, { prio: true });
+for (const o of ['nobsdcomp', '-bsdcomp']) inherent(o, 0, 'CCP is never run');
+notYet('deflate', 1, NO_CCP, { prio: true });
+for (const o of ['nodeflate', '-deflate', 'nodeflatedraft']) inherent(o, 0, 'CCP is never run');
+notYet('predictor1', 0, NO_CCP);
+for (const o of ['nopredictor1', '-predictor1']) inherent(o, 0, 'CCP is never run');
+for (const o of ['require-mppe', '+mppe', 'require-mppe-40', '+mppe-40', 'require-mppe-128', '+mppe-128', 'mppe-stateful']) refused(o, 0, 'MPPE encryption is not implemented');
+for (const o of ['nomppe', '-mppe', 'nomppe-40', '-mppe-40', 'nomppe-128', '-mppe-128', 'nomppe-stateful']) inherent(o, 0, 'MPPE is never used');
+for (const o of ['eap-restart', 'eap-max-sreq', 'eap-timeout', 'eap-max-rreq', 'eap-interval', 'srp-interval']) notYet(o, 1, 'EAP is not implemented', { prio: true });
+
+// ---- dialtone's own ---------------------------------------------------------------------------
+
+str('pcap', (c, v) => (c.pcap = path.resolve(v)), (c) => c.pcap);
+bool('noresolvconf', (c) => (c.noresolvconf = true));
+
+export const OPTION_TABLE: readonly OptionDef[] = T;
+
+/** Index of each non-wild option by word. */
+export const OPTION_INDEX: ReadonlyMap<string, number> = new Map(T.map((d, i) => [d.name, i] as const).filter(([, i]) => !T[i]!.wild));
+
+/** Index of the group head (the option that carries the priority) of option i. */
+export function groupHead(i: number): number {
+  while (i > 0 && T[i]!.sub) i--;
+  return i;
+}
+
+// ---- helpers ----------------------------------------------------------------------------------
+
+/** `--version` / `--help`: print and exit 0. */
+export class EarlyExit extends Error {
+  constructor(readonly what: 'version' | 'help') {
+    super(what);
+  }
+}
+
+function lastUserEnv(c: PppdConfig): PppdConfig['userEnv'] {
+  const m = new Map<string, PppdConfig['userEnv'][number]>();
+  for (const e of c.userEnv) {
+    if (!m.has(e.name)) m.set(e.name, e);
+    else Object.assign(m.get(e.name)!, e);
+  }
+  return [...m.values()];
+}
+
+/** pppd print_option for OPT_A2LIST (note pppd names the NEXT value's source after each value). */
+function listPrint(name: string, list: Array<{ word: string; source: string }>): string {
+  let out = `${name} `;
+  list.forEach((v, i) => {
+    out += q(v.word);
+    const next = list[i + 1];
+    if (next) out += `\t\t# (from ${next.source})\n${name} `;
+  });
+  return out;
+}
+
+/** A `/etc/ppp/...` path in a `file`/`+ua` option means the configured ppp directory. */
+function underPppDir(ctx: ParseContext, p: string): string {
+  if (p === '/etc/ppp' || p.startsWith('/etc/ppp/')) return path.join(ctx.pppDir, p.slice('/etc/ppp'.length));
+  return p;
+}
+
+function checkAddressWord(word: string, which: 'local' | 'remote'): void {
+  const a = inetAton(word);
+  if (a === undefined) return; // a host name: resolved after parsing ("unknown host")
+  if (isBadAddress(a)) throw new OptionError(`bad ${which} IP address ${ip4ToString(a >>> 0)}`);
+}
+
+/** tty.c setspeed: strtol(arg, 0) using the whole word, not zero. */
+function speedWord(w: string): number | undefined {
+  if (!/^[+-]?(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)$/i.test(w)) return undefined;
+  const v = strtoul(w, 0);
+  if (v === undefined) return undefined;
+  const n = Number(BigInt.asIntN(64, v));
+  return n === 0 ? undefined : n;
+}
+
+/** The device word: dialtone's stream lines, or a device node (absolute, or under /dev). */
+function deviceWord(w: string): LineSpec | undefined {
+  if (w === '') return undefined;
+  const stream = parseLineSpec(w);
+  if (stream && stream.kind !== 'device') return stream;
+  // pppd setdevname: "ttyS1" means /dev/ttyS1; a word names the device if such a node exists.
+  // dialtone also takes /dev/... and tty... words whose node does not exist (yet), so that a
+  // peers file written for another machine still reads; opening it fails with exit 7.
+  const p = w.startsWith('/') ? w : `/dev/${w}`;
+  if (stream) return { kind: 'device', path: p };
+  try {
+    if (fs.statSync(p).isCharacterDevice()) return { kind: 'device', path: p };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return { kind: 'device', path: p };
+  }
+  return undefined;
+}
+
+/** The word that names a line, as pppd prints devnam. */
+export function lineWord(l: LineSpec): string {
+  switch (l.kind) {
+    case 'device': return l.path;
+    case 'tcp': return `tcp:${l.host}:${l.port}`;
+    case 'tcp-listen': return `tcp-listen:${l.host}:${l.port}`;
+    case 'stdio': return '-';
+    case 'pty': return `pty:${l.command}`;
+  }
+}
