@@ -27,6 +27,8 @@ export interface GettyOptions {
   log(msg: string): void;
   /** Serve this many calls, then return (tests); default: forever. */
   calls?: number;
+  /** Stops re-arming: the current call finishes, no new one is waited for. */
+  signal?: AbortSignal;
 }
 
 /** Waits for `count` lines reading RING (the modem's unsolicited result code). */
@@ -101,13 +103,14 @@ async function hangup(line: Line, cfg: MgettyConfig): Promise<void> {
 
 export async function serveLine(opts: GettyOptions): Promise<void> {
   const c = opts.config;
-  for (let served = 0; opts.calls === undefined || served < opts.calls; ) {
+  for (let served = 0; (opts.calls === undefined || served < opts.calls) && !opts.signal?.aborted; ) {
     let line: Line;
     try {
       line = await openLine(opts.line);
     } catch (err) {
+      if (opts.signal?.aborted) return;
       opts.log(`cannot open line: ${(err as Error).message}; retrying in 5 s`);
-      await new Promise((r) => setTimeout(r, 5000));
+      await new Promise((r) => setTimeout(r, 5000).unref());
       continue;
     }
     try {
