@@ -21,6 +21,17 @@ import { ip4ToString } from '../wire/ipv4.js';
 import { parseLineSpec, type LineSpec } from '../io/line.js';
 import { OptionError, type ParseContext, type PppdConfig } from './options-types.js';
 import { strerror } from './strerror.js';
+import { parseListen, parseLocalForward } from '../io/client-backend.js';
+
+/** Checks a value with a parser that throws TypeError, as an option error; returns the text. */
+function checked(value: string, parse: (v: string) => unknown): string {
+  try {
+    parse(value);
+  } catch (err) {
+    throw new OptionError((err as Error).message);
+  }
+  return value;
+}
 
 export interface OptionDef {
   /** The option word; for wild options (matched by shape) pppd's descriptive name. */
@@ -750,6 +761,14 @@ for (const o of ['eap-restart', 'eap-max-sreq', 'eap-timeout', 'eap-max-rreq', '
 // ---- dialtone's own ---------------------------------------------------------------------------
 
 str('pcap', (c, v) => (c.pcap = path.resolve(v)), (c) => c.pcap);
+// The userspace network of a dial-out link: applications here reach the link's network.
+str('socks', (c, v) => (c.socks = checked(v, parseListen)), (c) => c.socks);
+T.push({
+  name: 'local-forward',
+  args: 1,
+  apply: (ctx, arg) => (ctx.cfg.localForwards = [...(ctx.cfg.localForwards ?? []), checked(arg, parseLocalForward)]),
+  print: (c) => (c.localForwards ?? []).map((f) => `local-forward ${f}`).join('\n'),
+});
 bool('noresolvconf', (c) => (c.noresolvconf = true));
 
 export const OPTION_TABLE: readonly OptionDef[] = T;

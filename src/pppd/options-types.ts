@@ -49,6 +49,10 @@ export interface PppdConfig {
   /** pppd's log_to_fd: undefined = standard output (the default), -1 = none (`nolog`). */
   logfd?: number;
   pcap?: string;
+  /** dialtone `socks [HOST:]PORT`: a SOCKS5 proxy into the link once IP is up. */
+  socks?: string;
+  /** dialtone `local-forward [BIND:]LPORT:HOST:PORT`, repeatable: ssh -L through the link. */
+  localForwards?: string[];
   /** Options accepted but not in effect (reported when the daemon starts, never silent). */
   notYet: string[];
   /** Informational notes about options whose effect differs (reported at start). */

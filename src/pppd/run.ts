@@ -14,6 +14,7 @@ import { EarlyExit, OptionError, loadOptions, ourName, printOptions, resolveConf
 import type { PppdConfig } from './options-types.js';
 import { createLogger, type Logger } from './logger.js';
 import { openPcapFile } from './pcap-file.js';
+import { clientBackendFromOptions } from '../io/client-backend.js';
 import { haveSecret, readSecretsFiles } from './secrets-files.js';
 import { DETACHED_ENV, DetachPipe, spawnDaemon } from './detach.js';
 import { PppDaemon } from './daemon.js';
@@ -204,6 +205,11 @@ export async function runPppd(args: string[], env: NodeJS.ProcessEnv = process.e
     deps.checkPasswordSync = (u, p) => checker!.check(u, p);
   }
   const pcap = cfg.pcap ? openPcapFile(cfg.pcap) : undefined;
+  const backend =
+    hooks.backend ??
+    (cfg.socks || cfg.localForwards?.length
+      ? clientBackendFromOptions({ socks: cfg.socks, forwards: cfg.localForwards ?? [] }, { log: (m) => log.log('info', m) })
+      : undefined);
   const daemon = new PppDaemon({
     cfg,
     resolved,
@@ -214,7 +220,7 @@ export async function runPppd(args: string[], env: NodeJS.ProcessEnv = process.e
     deps,
     hostname,
     env,
-    ...(hooks.backend ? { backend: hooks.backend } : {}),
+    ...(backend ? { backend } : {}),
     ...(pipe?.active || isDaemon ? { detach: pipe } : {}),
     ...(pcap ? { pcap } : {}),
     ...(defaultDevice && cfg.devnam === undefined && !cfg.notty && cfg.line?.kind === 'stdio' ? { defaultDevice } : {}),

@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { IspServer } from '../isp/server.js';
+import { defaultIspConfig } from '../isp/config.js';
+import { natBackendFactory } from '../isp/backend.js';
+import { staticSecrets } from '../ppp/secrets.js';
+import { parseCommandLine } from './options.js';
+
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const p = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return p;
+}
+
+/** GET / through a SOCKS5 proxy (RFC 1928, no auth, CONNECT by domain name). */
+function socksGet(proxyPort: number, host: string, port: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(proxyPort, '127.0.0.1');
+    let stage = 0;
+    let buf = Buffer.alloc(0);
+    s.on('error', reject);
+    s.write(Buffer.from([5, 1, 0]));
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (stage === 0 && buf.length >= 2) {
+        buf = buf.subarray(2);
+        stage = 1;
+        const name = Buffer.from(host);
+        s.write(Buffer.concat([Buffer.from([5, 1, 0, 3, name.length]), name, Buffer.from([port >> 8, port & 255])]));
+      }
+      if (stage === 1 && buf.length >= 10) {
+        if (buf[1] !== 0) return reject(new Error(`SOCKS reply ${buf[1]}`));
+        buf = buf.subarray(10);
+        stage = 2;
+        s.write(`GET / HTTP/1.0\r\nHost: ${host}\r\n\r\n`);
+      }
+    });
+    s.on('end', () => resolve(buf.subarray(buf.indexOf('\r\n\r\n') + 4)));
+  });
+}
+
+test('socks and local-forward are pppd-style options, checked when read', () => {
+  const c = parseCommandLine(['socks', '1080', 'local-forward', '8080:example.com:80', 'local-forward', '127.0.0.1:2525:mail:25']);
+  assert.equal(c.socks, '1080');
+  assert.deepEqual(c.localForwards, ['8080:example.com:80', '127.0.0.1:2525:mail:25']);
+  assert.throws(() => parseCommandLine(['local-forward', 'nonsense']), /bad local forward/);
+});
+
+test('dialtone pppd dialling dialtone isp: applications reach the network through socks and local-forward', { timeout: 60_000 }, async () => {
+  const body = crypto.randomBytes(512 * 1024);
+  const sum = crypto.createHash('sha256').update(body).digest('hex');
+  const web = http.createServer((_q, r) => r.end(body));
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+  const webPort = (web.address() as net.AddressInfo).port;
+  const config = { ...defaultIspConfig(), listenPpp: { host: '127.0.0.1', port: 0 }, lcpEchoInterval: 0 };
+  const isp = new IspServer({ config, secrets: staticSecrets([{ client: 'demo', server: '*', secret: 'dialtone' }]), backend: natBackendFactory(config), log: () => undefined });
+  await isp.start();
+  const [socksPort, fwdPort] = [await freePort(), await freePort()];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialtone-client-net-'));
+  const log = path.join(dir, 'log');
+  const child = spawn(process.execPath, [bin, 'pppd', `tcp:127.0.0.1:${isp.addresses.ppp!.port}`, 'user', 'demo', 'password', 'dialtone', 'usepeerdns', 'noresolvconf',
+    'socks', `127.0.0.1:${socksPort}`, 'local-forward', `127.0.0.1:${fwdPort}:host.dialtone.internal:${webPort}`, 'nodetach', 'logfile', log], { env: { ...process.env, DIALTONE_PPP_DIR: dir }, stdio: 'ignore' });
+  const exit = new Promise<number | null>((r) => child.on('exit', r));
+  try {
+    for (let i = 0; i < 200 && !/local {2}IP address/.test(fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : ''); i++) await new Promise((r) => setTimeout(r, 50));
+    const viaSocks = await socksGet(socksPort, '10.0.2.2', webPort);
+    assert.equal(crypto.createHash('sha256').update(viaSocks).digest('hex'), sum);
+    const viaName = await socksGet(socksPort, 'host.dialtone.internal', webPort);
+    assert.equal(crypto.createHash('sha256').update(viaName).digest('hex'), sum);
+    const viaForward = await new Promise<Buffer>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: fwdPort, path: '/' }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (d) => parts.push(d));
+        res.on('end', () => resolve(Buffer.concat(parts)));
+      }).on('error', reject);
+    });
+    assert.equal(crypto.createHash('sha256').update(viaForward).digest('hex'), sum);
+  } finally {
+    child.kill('SIGTERM');
+    assert.equal(await exit, 5, fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '');
+    await isp.stop();
+    web.close();
+  }
+});
