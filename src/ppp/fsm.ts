@@ -8,6 +8,7 @@
  */
 import { Code, emitControl, parseControl } from './packet.js';
 import type { Timer, Timers } from './timers.js';
+import { printableText } from './auth.js';
 
 export enum State {
   Initial = 0,
@@ -227,7 +228,7 @@ export class Fsm {
       }
       case Code.TermReq:
         if (this.state === State.Opened) {
-          const why = pkt.data.length ? ` (${printable(pkt.data)})` : '';
+          const why = pkt.data.length ? ` (${printableText(pkt.data)})` : '';
           this.host.log('info', `${this.config.name} terminated by peer${why}`);
         }
         return this.event('RTR', rx);
@@ -403,11 +404,4 @@ export class Fsm {
 
 function hasTimer(s: State): boolean {
   return s === State.Closing || s === State.Stopping || s === State.ReqSent || s === State.AckRcvd || s === State.AckSent;
-}
-
-/** Terminate-Request text as pppd prints it (%v: printable, others escaped). */
-export function printable(data: Uint8Array): string {
-  let s = '';
-  for (const c of data) s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
-  return s;
 }

@@ -14,7 +14,7 @@
  */
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { HdlcDecoder, HdlcEncoder, eightBitCleanDiagnosis } from '../wire/hdlc.js';
-import { icmpEchoReply, ip4ToString } from '../wire/ipv4.js';
+import { icmpEchoReply } from '../wire/ipv4.js';
 import { State } from './fsm.js';
 import { Lcp, DEFAULT_MRU, type AuthProto } from './lcp.js';
 import { Ipcp, type IpcpResult } from './ipcp.js';
@@ -698,4 +698,3 @@ export class Session {
   }
 }
 
-export { ip4ToString };
