@@ -223,9 +223,7 @@ function strtol10(s: string): [number, number] {
 }
 
 /** u32 formatting for messages and tests. */
-export function formatIp(a: number): string {
-  return `${(a >>> 24) & 0xff}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
-}
+export { ip4ToString as formatIp } from '../wire/ipv4.js';
 
 /**
  * Compile address words into pppd's permitted-IP list, as set_allowed_addrs does (including its
