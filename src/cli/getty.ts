@@ -11,6 +11,7 @@ import { parseLineSpec } from '../io/line.js';
 import { serveLine } from '../io/getty.js';
 import { parseLoginConfig, parseMgettyConfig, MGETTY_DEFAULTS, type LoginEntry } from '../getty/config.js';
 import { loadSecrets } from '../pppd/secrets-files.js';
+import { syncPasswordChecker } from '../pppd/system-password.js';
 
 const USAGE = 'usage: dialtone getty [-r] [-s speed] [-x level] [--port NAME] [--config FILE] [--login-config FILE] [--calls N] LINE\n';
 
@@ -74,7 +75,11 @@ export async function run(args: string[]): Promise<number> {
   if (debug !== undefined) config.debug = debug;
 
   const pppDir = process.env.DIALTONE_PPP_DIR ?? '/etc/ppp';
-  const secrets = loadSecrets(pppDir, log);
+  // A text login is checked like a PAP peer under pppd's `login`: the user needs a
+  // pap-secrets entry, and an empty (or @login) secret means the system password decides -
+  // the seeds' `* * "" *` line.
+  const system = syncPasswordChecker();
+  const secrets = loadSecrets(pppDir, log, { login: true, systemPassword: (u, p) => system.check(u, p) });
   const login: LoginEntry[] = lc.value;
   await serveLine({
     line,
@@ -84,7 +89,6 @@ export async function run(args: string[]): Promise<number> {
     pppDir,
     log,
     calls,
-    // A text login is checked against pap-secrets (any server), pppd's PAP `login` rules.
     checkPassword: async (user, password) => secrets.verifyPap?.(user, password, os.hostname()) !== undefined,
   });
   return 0;

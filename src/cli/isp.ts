@@ -30,8 +30,8 @@ function demoConfig(): IspConfig {
 function secretsFor(c: IspConfig, log: (m: string) => void): Secrets {
   const files = c.secretsDir ? loadSecrets(c.secretsDir, log) : undefined;
   const text = c.accounts.map((a) => `${JSON.stringify(a.user)} * ${JSON.stringify(a.password)} *\n`).join('');
-  const accounts = parseSecrets(text, 'isp.conf accounts').entries;
-  const inline = fileSecrets({ pap: accounts, chap: accounts });
+  const accounts = { file: 'isp.conf accounts', entries: parseSecrets(text, 'isp.conf accounts').entries };
+  const inline = fileSecrets({ pap: accounts, chap: accounts }, { log: (_l, m) => log(m) });
   return {
     lookup: (kind, client, server) => files?.lookup(kind, client, server) ?? inline.lookup(kind, client, server),
     hasSecretsFor: (kind, client) => !!files?.hasSecretsFor?.(kind, client) || !!inline.hasSecretsFor?.(kind, client),

@@ -1,6 +1,7 @@
 /**
- * pppd's pap-secrets / chap-secrets as the session's Secrets: pppd's best-match lookup,
- * address lists and check_passwd rules (src/config/secrets.ts) behind one interface.
+ * pppd's pap-secrets / chap-secrets as the session's Secrets (auth.c get_secret,
+ * check_passwd, have_*_secret): pppd's best-match lookup, address lists, `login` rules and
+ * messages at pppd's moments. Pure: the daemon reads the files (src/pppd/secrets-files.ts).
  */
 import {
   addressAllowed,
@@ -8,55 +9,94 @@ import {
   papPasswordCheck,
   parseSecrets,
   secretsEqual,
+  someAddressOk,
   suggestedAddress,
-  type ParseSecretsOptions,
   type SecretEntry,
 } from './secrets.js';
 import type { SecretMatch, Secrets } from '../ppp/secrets.js';
 
+export type Log = (level: 'warn' | 'error', msg: string) => void;
+
+export interface LoadedFile {
+  file: string;
+  entries: SecretEntry[];
+  /** Why the file could not be opened (strerror text), if it could not. */
+  error?: string;
+}
+
 export interface SecretsFiles {
-  pap: SecretEntry[];
-  chap: SecretEntry[];
-  /** pppd `login`: PAP passwords are checked by the system password database. */
-  login?: boolean;
-  /** The system password check used with `login` (the daemon supplies PAM or shadow). */
-  systemPassword?(user: string, password: string): boolean;
-  /** Where pppd would print warnings met during a lookup (indirect secret files). */
-  onWarning?(message: string): void;
+  pap: LoadedFile;
+  chap: LoadedFile;
 }
 
 function toMatch(e: SecretEntry): SecretMatch {
   return { secret: e.secret, allowIp: (a) => addressAllowed(e, a), suggested: suggestedAddress(e) };
 }
 
-export function fileSecrets(files: SecretsFiles): Secrets {
-  const table = (kind: 'pap' | 'chap') => (kind === 'pap' ? files.pap : files.chap);
+export interface SecretsOptions {
+  /** pppd `login`. */
+  login?: boolean;
+  /** The system password check (synchronous: pppd's check_passwd blocks too). */
+  systemPassword?(user: string, password: string): boolean;
+  log: Log;
+}
+
+/** The session's view of the files, with pppd's messages at pppd's moments. */
+export function fileSecrets(files: SecretsFiles, opts: SecretsOptions): Secrets {
+  const onWarning = (m: string) => opts.log('warn', m);
   return {
     lookup(kind, client, server) {
-      const e = findSecret(table(kind), client, server ?? null, { onWarning: files.onWarning });
+      const f = kind === 'pap' ? files.pap : files.chap;
+      if (f.error !== undefined) {
+        // auth.c get_secret (CHAP, either role); get_pap_passwd (our PAP password) is silent.
+        if (kind === 'chap') opts.log('error', `Can't open chap secret file ${f.file}: ${f.error}`);
+        return undefined;
+      }
+      const e = findSecret(f.entries, client, server ?? null, { onWarning });
       return e && toMatch(e);
     },
     hasSecretsFor(kind, client) {
-      return findSecret(table(kind), client, null, { needSecret: false }) !== undefined;
+      const f = kind === 'pap' ? files.pap : files.chap;
+      return findSecret(f.entries, client, null, { needSecret: false }) !== undefined;
     },
     verifyPap(user, password, server) {
-      const e = findSecret(files.pap, user, server, { onWarning: files.onWarning });
-      if (!e) return undefined;
-      const how = papPasswordCheck(e, !!files.login);
-      if (how.systemPassword && !(files.systemPassword?.(user, password) ?? false)) return undefined;
+      // auth.c check_passwd.
+      const f = files.pap;
+      if (f.error !== undefined) {
+        opts.log('error', `Can't open PAP password file ${f.file}: ${f.error}`);
+        return undefined;
+      }
+      const e = findSecret(f.entries, user, server, { onWarning });
+      if (!e) {
+        opts.log('warn', `no PAP secret found for ${user}`);
+        return undefined;
+      }
+      const how = papPasswordCheck(e, !!opts.login);
+      if (how.systemPassword && !(opts.systemPassword?.(user, password) ?? false)) return undefined;
       if (how.compareSecret && !secretsEqual(e.secret, password)) return undefined;
       return toMatch(e);
     },
   };
 }
 
-/** Parses both files' text (as read by the caller) into a Secrets. */
-export function secretsFromText(
-  pap: { text: string; file: string } | undefined,
-  chap: { text: string; file: string } | undefined,
-  opts: ParseSecretsOptions & Omit<SecretsFiles, 'pap' | 'chap'> = {},
-): { secrets: Secrets; warnings: string[] } {
-  const p = pap ? parseSecrets(pap.text, pap.file, opts) : { entries: [], warnings: [] };
-  const c = chap ? parseSecrets(chap.text, chap.file, opts) : { entries: [], warnings: [] };
-  return { secrets: fileSecrets({ ...opts, pap: p.entries, chap: c.entries }), warnings: [...p.warnings, ...c.warnings] };
+/**
+ * auth.c have_pap_secret / have_chap_secret, for auth_check_options: could the peer
+ * authenticate at all? `lacksIp`: an entry exists but allows no IP address.
+ */
+export function haveSecret(f: LoadedFile, client: string | null, server: string | null): { ok: boolean; lacksIp: boolean } {
+  if (f.error !== undefined) return { ok: false, lacksIp: false };
+  let c = client;
+  let s = server;
+  if (c !== null && c === '') c = null;
+  else if (s !== null && s === '') s = null;
+  const e = findSecret(f.entries, c, s, { needSecret: false });
+  if (!e) return { ok: false, lacksIp: false };
+  if (!someAddressOk(e)) return { ok: false, lacksIp: true };
+  return { ok: true, lacksIp: false };
+}
+
+/** Both files' text (as read by the caller) as one Secrets: for embedders and tests. */
+export function secretsFromText(pap: string, chap: string, opts: SecretsOptions): Secrets {
+  const load = (text: string, file: string): LoadedFile => ({ file, entries: parseSecrets(text, file).entries });
+  return fileSecrets({ pap: load(pap, 'pap-secrets'), chap: load(chap, 'chap-secrets') }, opts);
 }
