@@ -32,6 +32,7 @@ import type { IpUpInfo, NetworkBackend } from './driver.js';
 import { ClientStack, type ClientConnectFailure, type ClientRequest, type ClientStackOptions, type ClientStats } from '../net/client-stack.js';
 import { ip4str } from '../net/packet.js';
 import { REP, Socks5Server, replyText, type SocksTarget } from './socks.js';
+import { StackDriver } from './stack-driver.js';
 
 export interface ListenAddress {
   host: string;
@@ -141,9 +142,13 @@ export class ClientBackend implements NetworkBackend {
   private readonly locals = new Set<Local>();
   private readonly byTcp = new Map<number, Local>();
   private readonly byDns = new Map<number, Local>();
-  private timer?: NodeJS.Timeout;
-  private timerAt?: number;
-  private pumping = false;
+  /** Pump and timer, while a link (a stack) is up. */
+  private readonly driver = new StackDriver<ClientRequest>({
+    stack: () => this.stack,
+    now: () => this.now(),
+    send: (p) => this.send?.(p),
+    perform: (r) => this.perform(r),
+  });
   private listening?: Promise<ClientBackendAddresses>;
   /** The counters of the last link, kept after ip-down. */
   private lastStats?: ClientStats;
@@ -215,9 +220,7 @@ export class ClientBackend implements NetworkBackend {
       f.server = undefined;
       f.address = undefined;
     }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = undefined;
+    this.driver.stop();
   }
 
   /** Stops serving (as at ip-down). */
@@ -440,43 +443,8 @@ export class ClientBackend implements NetworkBackend {
     this.endLocal(l);
   }
 
-  // ---- the pump: stack output to packets and local sockets --------------------------------------
-
   private pump(): void {
-    if (this.pumping || !this.stack) return;
-    this.pumping = true;
-    try {
-      for (let guard = 0; guard < 1000; guard++) {
-        const stack = this.stack;
-        if (!stack) break;
-        const packets = stack.takePackets();
-        const requests = stack.takeRequests();
-        if (!packets.length && !requests.length) break;
-        for (const p of packets) this.send?.(p);
-        for (const r of requests) this.perform(r);
-      }
-    } finally {
-      this.pumping = false;
-    }
-    this.schedule();
-  }
-
-  private schedule(): void {
-    const stack = this.stack;
-    if (!stack) return;
-    const at = stack.nextDeadline();
-    if (this.timer && this.timerAt !== undefined && (at === undefined || this.timerAt <= at)) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = at;
-    if (at === undefined) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = undefined;
-      this.stack?.tick(this.now());
-      this.pump();
-    }, Math.min(Math.max(0, at - this.now()), 0x7fffffff));
-    this.timer.unref();
+    this.driver.pump();
   }
 
   private perform(r: ClientRequest): void {

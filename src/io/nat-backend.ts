@@ -20,6 +20,7 @@ import { NetStack, type NetStats } from '../net/stack.js';
 import { parseForward, type NetOptions, type PortForward } from '../net/config.js';
 import { QTYPE, RCODE, type DnsRecord, type DnsResult } from '../net/dns.js';
 import type { ConnectFailure, HostRequest } from '../net/requests.js';
+import { StackDriver } from './stack-driver.js';
 
 /** Answers the virtual DNS's questions on the host. */
 export interface HostResolver {
@@ -70,9 +71,13 @@ export class NatBackend implements NetworkBackend {
   private readonly tcp = new Map<number, TcpSock>();
   private readonly udp = new Map<number, UdpSock>();
   private readonly forwards: Forward[];
-  private timer?: NodeJS.Timeout;
-  private timerAt?: number;
-  private pumping = false;
+  /** Pump and timer; a closed session's stack is no longer driven (it would have nothing to say). */
+  private readonly driver = new StackDriver<HostRequest>({
+    stack: () => (this.closed ? undefined : this.stack),
+    now: () => this.now(),
+    send: (p) => this.send?.(p),
+    perform: (r) => this.perform(r),
+  });
   private listening?: Promise<void>;
   private closed = false;
 
@@ -118,8 +123,7 @@ export class NatBackend implements NetworkBackend {
     this.tcp.clear();
     for (const u of this.udp.values()) closeQuietly(u.sock);
     this.udp.clear();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.driver.stop();
   }
 
   // ---- status ----------------------------------------------------------------------------
@@ -142,43 +146,8 @@ export class NatBackend implements NetworkBackend {
     return this.forwards.map((f) => f.port ?? 0);
   }
 
-  // ---- the pump: stack output to packets and sockets ------------------------------------
-
   private pump(): void {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      for (let guard = 0; guard < 1000; guard++) {
-        const packets = this.stack.takePackets();
-        const requests = this.stack.takeRequests();
-        if (!packets.length && !requests.length) break;
-        for (const p of packets) this.send?.(p);
-        for (const r of requests) this.perform(r);
-      }
-    } finally {
-      this.pumping = false;
-    }
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.closed) return;
-    const at = this.stack.nextDeadline();
-    // Keep a timer that fires no later than needed (an early tick is harmless and
-    // reschedules); re-arming on every packet would cost more than the stack itself.
-    if (this.timer && this.timerAt !== undefined && (at === undefined || this.timerAt <= at)) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = at;
-    if (at === undefined) return;
-    const delay = Math.min(Math.max(0, at - this.now()), 0x7fffffff);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = undefined;
-      this.stack.tick(this.now());
-      this.pump();
-    }, delay);
-    this.timer.unref();
+    this.driver.pump();
   }
 
   private perform(r: HostRequest): void {

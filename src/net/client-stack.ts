@@ -21,7 +21,9 @@
  * legitimate, the only destination is our own address, SYNs are refused and DNS is a client.
  * Making NetStack do both would put a role switch into most of its input paths, so this is
  * a separate, small stack that reuses the same TCP machine (tcp.ts: TcpConn through a
- * TcpEnv), the packet codecs (packet.ts), the DNS codec (dns.ts) and the reassembler.
+ * TcpEnv), the packet codecs (packet.ts), the DNS codec (dns.ts) and the reassembler; the
+ * role-independent plumbing (timers, output, TIME-WAIT, ICMP rate limit) is StackBase's
+ * (stack-base.ts), and this class fills in its hooks.
  *
  * In tcp.ts's vocabulary the "host" of a connection is the local socket (SOCKS client,
  * forwarded connection) and the "client"/peer is the remote server over PPP: so
@@ -43,17 +45,18 @@
  *    rotating over the servers; a positive cache bounded by `dnsCacheSize` and the TTL
  *    (at most `dnsCacheMaxTtl` s); IPv4 literals need no query.
  */
-import { randomInt } from 'node:crypto';
 import { buildDnsQuery, encodeName, parseDnsAnswer, QTYPE, RCODE } from './dns.js';
 import {
-  buildIcmp, buildTcp, buildUdp, fragmentIpv4, icmpQuote, ip4, ip4str, isMulticastOrReserved, parseIcmp, parseIpv4,
-  parseTcp, parseUdp, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN,
+  buildUdp, ip4, ip4str, isMulticastOrReserved, parseIcmp,
+  parseTcp, parseUdp, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_RST,
   ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED, UNREACH_HOST, UNREACH_NET, UNREACH_PORT, UNREACH_PROTOCOL, UNREACH_ADMIN,
   type Ipv4, type TcpSegment,
 } from './packet.js';
-import { Reassembler, type ReassemblyCounters } from './reassembly.js';
+import { stripUndefined } from './config.js';
+import type { ReassemblyCounters } from './reassembly.js';
 import type { HostRequest } from './requests.js';
-import { connKey, newTcpCounters, seqAdd, TcpConn, type SegmentOut, type TcpConfig, type TcpCounters, type TcpEnv, type TcpState } from './tcp.js';
+import { count, StackBase } from './stack-base.js';
+import { connKey, TcpConn, type TcpConfig, type TcpCounters } from './tcp.js';
 
 export interface ClientStackOptions extends TcpConfig {
   /** Our address on the link (IPCP's local address). */
@@ -159,32 +162,14 @@ interface Lookup {
   deadline: number;
 }
 
-const EPHEMERAL_LOW = 49152; // RFC 6335 §6
-
-export class ClientStack {
-  readonly opts: ClientStackOptions;
+/** The connection, timer and output plumbing it shares with NetStack is in StackBase. */
+export class ClientStack extends StackBase<ClientStackOptions, ClientRequest> {
   readonly local: number;
   private readonly servers: number[];
 
-  private packets: Buffer[] = [];
-  private requests: ClientRequest[] = [];
-  private now: number;
-  private ipId: number;
-  private readonly secret: number;
-  private rng: number;
-  private closedForGood = false;
-
-  private readonly tcpByKey = new Map<string, TcpConn>();
-  private readonly tcpById = new Map<number, TcpConn>();
   private readonly meta = new Map<number, ConnMeta>();
-  private readonly tcpSlots = new Set<TcpConn>();
-  private readonly timeWaits = new Set<TcpConn>();
-  private readonly tcpCounters = newTcpCounters();
   private readonly tcpExtra = { opened: 0, established: 0, softErrors: 0, resetsToStrays: 0 };
   private readonly failed: Record<string, number> = {};
-  private readonly env: TcpEnv;
-  private buffered = 0;
-  private nextId = 1;
 
   private readonly lookups = new Map<number, Lookup>();
   private readonly lookupByPort = new Map<number, Lookup>();
@@ -192,37 +177,18 @@ export class ClientStack {
   private readonly dnsCounters = { lookups: 0, queriesSent: 0, answered: 0, cached: 0, mismatched: 0 };
   private readonly dnsFailed: Record<string, number> = {};
 
-  private readonly reasm: Reassembler;
-  private readonly ipCounters = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0 };
-  private readonly drops: Record<string, number> = {};
   private readonly udpCounters = { datagramsIn: 0, unmatched: 0 };
-  private readonly icmpCounters = { received: 0, errorsSent: 0, errorsRateLimited: 0 };
-  private icmpTokens: number;
-  private icmpRefillAt: number;
+  protected readonly icmpCounters = { received: 0, errorsSent: 0, errorsRateLimited: 0 };
 
   constructor(options: Partial<ClientStackOptions> & { local: string }, now = 0) {
-    this.opts = { ...CLIENT_DEFAULTS, dns: [], ...stripUndefined(options) } as ClientStackOptions;
-    if (this.opts.mtu < 576 || this.opts.mtu > 65535) throw new RangeError('mtu must be 576..65535');
-    this.local = ip4(this.opts.local);
-    this.servers = [...new Set(this.opts.dns.map(ip4))].filter((a) => a !== 0);
-    this.now = now;
-    const seed = this.opts.seed;
-    this.secret = seed !== undefined ? hash32(`secret${seed}`) : randomInt(0, 0x7fffffff);
-    this.rng = (seed !== undefined ? hash32(`rng${seed}`) : randomInt(1, 0x7fffffff)) || 1;
-    this.ipId = this.random() & 0xffff;
-    this.reasm = new Reassembler({ maxBytes: this.opts.reassemblyMaxBytes, maxDatagrams: this.opts.reassemblyMaxDatagrams, timeout: this.opts.reassemblyTimeout });
-    this.icmpTokens = this.opts.icmpErrorsPerSecond;
-    this.icmpRefillAt = now;
-    this.env = {
-      cfg: this.opts,
-      counters: this.tcpCounters,
-      send: (c, seg) => this.sendTcp(c, seg),
-      request: (r) => this.connRequest(r),
-      buffered: (d) => { this.buffered += d; },
-      overBudget: () => this.buffered >= this.opts.bufferLimit,
-      timeWait: (c) => this.connTimeWait(c),
-      closed: (c) => this.connClosed(c),
-    };
+    const opts = { ...CLIENT_DEFAULTS, dns: [], ...stripUndefined(options) } as ClientStackOptions;
+    if (opts.mtu < 576 || opts.mtu > 65535) throw new RangeError('mtu must be 576..65535');
+    // Checked before super(): a bad mtu or address throws in the same order as before.
+    const local = ip4(opts.local);
+    const servers = [...new Set(opts.dns.map(ip4))].filter((a) => a !== 0);
+    super(opts, now);
+    this.local = local;
+    this.servers = servers;
   }
 
   /** The DNS servers in use (dotted quads). */
@@ -231,26 +197,16 @@ export class ClientStack {
   }
 
   // ========================================================================================
-  // The sans-IO surface
+  // StackBase hooks: input, timers, close
   // ========================================================================================
 
-  /** A packet from the PPP peer (the stack may keep views of it). */
-  input(buf: Buffer, now: number): void {
-    this.advance(now);
-    if (this.closedForGood) return;
-    this.ipCounters.packetsIn++;
-    this.ipCounters.bytesIn += buf.length;
-    let ip = parseIpv4(buf);
-    if (typeof ip === 'string') return this.drop(ip);
-    if (ip.dst !== this.local) return this.drop('wrongDestination');
-    if (isMulticastOrReserved(ip.src) || ip.src === 0 || ip.src >>> 24 === 127 || ip.src === this.local) return this.drop('martianSource');
-    if (ip.moreFragments || ip.fragmentOffset !== 0) {
-      const whole = this.reasm.push(ip, now);
-      if (!whole) return;
-      const again = parseIpv4(whole);
-      if (typeof again === 'string') return this.drop(again);
-      ip = again;
-    }
+  protected override screen(ip: Ipv4): string | undefined {
+    if (ip.dst !== this.local) return 'wrongDestination';
+    if (isMulticastOrReserved(ip.src) || ip.src === 0 || ip.src >>> 24 === 127 || ip.src === this.local) return 'martianSource';
+    return undefined;
+  }
+
+  protected override deliver(ip: Ipv4, now: number): void {
     switch (ip.protocol) {
       case PROTO_TCP: return this.inputTcp(ip, now);
       case PROTO_UDP: return this.inputUdp(ip, now);
@@ -261,75 +217,38 @@ export class ClientStack {
     }
   }
 
-  tick(now: number): void {
-    this.advance(now);
-    this.reasm.expire(now);
-    for (const c of [...this.tcpById.values()]) {
-      const at = c.deadline();
-      if (at !== undefined && at <= now) c.tick(now);
-    }
-    for (const c of [...this.timeWaits]) {
-      if (c.timeWaitAt !== undefined && c.timeWaitAt <= now) c.tick(now);
-    }
-    for (const c of this.tcpSlots) if (c.hostPaused) c.maybeResumeHost();
+  protected override tickOthers(now: number): void {
     for (const q of [...this.lookups.values()]) if (q.deadline <= now) this.retryLookup(q, now);
   }
 
-  nextDeadline(): number | undefined {
-    let at: number | undefined;
-    const consider = (t: number | undefined) => {
-      if (t !== undefined && (at === undefined || t < at)) at = t;
-    };
-    consider(this.reasm.nextDeadline());
-    for (const c of this.tcpById.values()) consider(c.deadline());
-    for (const c of this.timeWaits) consider(c.timeWaitAt);
+  protected override considerOthers(consider: (t: number | undefined) => void): void {
     for (const q of this.lookups.values()) consider(q.deadline);
-    for (const c of this.tcpSlots) if (c.hostPaused && c.sendQ.length <= this.opts.tcpSendBuffer / 2) { consider(this.now + 100); break; }
-    return at;
-  }
-
-  takePackets(): Buffer[] {
-    const p = this.packets;
-    this.packets = [];
-    return p;
-  }
-
-  takeRequests(): ClientRequest[] {
-    const r = this.requests;
-    this.requests = [];
-    return r;
   }
 
   /**
-   * The link went down: every connection ends (tcp-abort for an open one, tcp-failed
-   * "link-down" for a connect in progress); lookups fail with "no-server".
+   * The link went down (close()): every connection ends (tcp-abort for an open one,
+   * tcp-failed "link-down" for a connect in progress); lookups fail with "no-server".
    */
-  close(now: number): void {
-    this.advance(now);
-    if (this.closedForGood) return;
-    for (const c of [...this.tcpById.values()]) {
-      const m = this.meta.get(c.id);
-      if (m && !m.appGone) {
-        if (!m.established) {
-          this.count(this.failed, 'link-down');
-          this.requests.push({ type: 'tcp-failed', id: c.id, why: 'link-down' });
-        } else if (c.state !== 'TIME_WAIT' && c.state !== 'CLOSED') {
-          this.requests.push({ type: 'tcp-abort', id: c.id });
-        }
+  protected override closingConn(c: TcpConn): void {
+    const m = this.meta.get(c.id);
+    if (m && !m.appGone) {
+      if (!m.established) {
+        count(this.failed, 'link-down');
+        this.requests.push({ type: 'tcp-failed', id: c.id, why: 'link-down' });
+      } else if (c.state !== 'TIME_WAIT' && c.state !== 'CLOSED') {
+        this.requests.push({ type: 'tcp-abort', id: c.id });
       }
-      if (m) m.appGone = true;
-      c.drop(now);
     }
-    for (const c of [...this.timeWaits]) c.drop(now);
+    if (m) m.appGone = true;
+  }
+
+  protected override closeOthers(): void {
     for (const q of this.lookups.values()) {
-      this.count(this.dnsFailed, 'no-server');
+      count(this.dnsFailed, 'no-server');
       this.requests.push({ type: 'dns-failed', id: q.id, name: q.name, why: 'no-server' });
     }
     this.lookups.clear();
     this.lookupByPort.clear();
-    this.reasm.clear();
-    this.packets = [];
-    this.closedForGood = true;
   }
 
   // ========================================================================================
@@ -344,7 +263,7 @@ export class ClientStack {
     this.advance(now);
     const id = this.nextId++;
     const fail = (why: ClientConnectFailure) => {
-      this.count(this.failed, why);
+      count(this.failed, why);
       this.requests.push({ type: 'tcp-failed', id, why });
       return id;
     };
@@ -372,24 +291,6 @@ export class ClientStack {
     return id;
   }
 
-  /** Octets from the local socket, for the remote peer. */
-  tcpData(id: number, data: Buffer, now: number): void {
-    this.advance(now);
-    this.tcpById.get(id)?.hostData(data, now);
-  }
-
-  /** The local socket half-closed: our FIN follows its data. */
-  tcpEnd(id: number, now: number): void {
-    this.advance(now);
-    this.tcpById.get(id)?.hostEnd(now);
-  }
-
-  /** `n` octets of a tcp-write were flushed into the local socket: the window reopens. */
-  tcpWritten(id: number, n: number, now: number): void {
-    this.advance(now);
-    this.tcpById.get(id)?.hostWritten(n, now);
-  }
-
   /** The local socket closed (normally after both directions ended, or on an error: then RST). */
   tcpClosed(id: number, now: number): void {
     this.advance(now);
@@ -412,7 +313,7 @@ export class ClientStack {
     this.dnsCounters.lookups++;
     const n = name.toLowerCase().replace(/\.$/, '');
     const fail = (why: DnsFailure) => {
-      this.count(this.dnsFailed, why);
+      count(this.dnsFailed, why);
       this.requests.push({ type: 'dns-failed', id, name: n, why });
       return id;
     };
@@ -466,7 +367,7 @@ export class ClientStack {
     this.lookups.delete(q.id);
     this.lookupByPort.delete(q.port);
     if ('why' in r) {
-      this.count(this.dnsFailed, r.why);
+      count(this.dnsFailed, r.why);
       this.requests.push({ type: 'dns-failed', id: q.id, name: q.name, why: r.why });
     } else {
       this.dnsCounters.answered++;
@@ -515,8 +416,7 @@ export class ClientStack {
   // ========================================================================================
 
   stats(): ClientStats {
-    let timeWait = 0;
-    for (const c of this.timeWaits) if (c.state === 'TIME_WAIT') timeWait++;
+    const timeWait = this.timeWaitCount();
     return {
       local: ip4str(this.local),
       dnsServers: this.dnsServers,
@@ -531,19 +431,6 @@ export class ClientStack {
       frag: { ...this.reasm.counters, pendingBytes: this.reasm.bytes },
       memory: { buffered: this.buffered, limit: this.opts.bufferLimit },
     };
-  }
-
-  connections(): { id: number; state: TcpState; local: string; remote: string; sendQueued: number; rcvUsed: number }[] {
-    return [...this.tcpById.values()].map((c) => ({
-      id: c.id, state: c.state,
-      local: `${ip4str(c.ep.localAddr)}:${c.ep.localPort}`, remote: `${ip4str(c.ep.remoteAddr)}:${c.ep.remotePort}`,
-      sendQueued: c.sendQ.length, rcvUsed: c.rcvUsed,
-    }));
-  }
-
-  /** For tests: a connection's internals. */
-  connection(id: number): TcpConn | undefined {
-    return this.tcpById.get(id);
   }
 
   // ========================================================================================
@@ -577,7 +464,7 @@ export class ClientStack {
   }
 
   /** Requests from a connection: established first; aborts of a failed connect become tcp-failed. */
-  private connRequest(r: HostRequest): void {
+  protected override connRequest(r: HostRequest): void {
     if (!('id' in r)) return;
     const c = this.tcpById.get(r.id);
     if (c) this.noteEstablished(c);
@@ -589,50 +476,31 @@ export class ClientStack {
     }
   }
 
-  private connTimeWait(c: TcpConn): void {
-    this.tcpSlots.delete(c);
-    this.tcpById.delete(c.id);
-    this.meta.delete(c.id);
-    this.timeWaits.add(c);
-    while (this.timeWaits.size > this.opts.tcpMaxTimeWait) {
-      const oldest = this.timeWaits.values().next().value as TcpConn;
-      oldest.drop(this.now);
-    }
+  protected override overBudget(): boolean {
+    return this.buffered >= this.opts.bufferLimit;
   }
 
-  private connClosed(c: TcpConn): void {
-    this.tcpSlots.delete(c);
-    if (this.tcpByKey.get(c.key) === c) this.tcpByKey.delete(c.key);
-    if (this.tcpById.get(c.id) === c) this.tcpById.delete(c.id);
-    this.timeWaits.delete(c);
+  protected override connTimeWait(c: TcpConn): void {
+    // Before the base bounds TIME-WAIT (which may drop `c` itself): no event for it any more.
+    this.meta.delete(c.id);
+    super.connTimeWait(c);
+  }
+
+  protected override connClosed(c: TcpConn): void {
+    super.connClosed(c);
     const m = this.meta.get(c.id);
     this.meta.delete(c.id);
     if (m && !m.established && !m.appGone && !this.closedForGood) {
       const why = m.why ?? 'timeout';
-      this.count(this.failed, why);
+      count(this.failed, why);
       this.requests.push({ type: 'tcp-failed', id: c.id, why });
     }
   }
 
-  private sendTcp(c: TcpConn, seg: SegmentOut): void {
-    this.emitPacket(buildTcp({
-      src: c.ep.localAddr, dst: c.ep.remoteAddr, srcPort: c.ep.localPort, dstPort: c.ep.remotePort,
-      seq: seg.seq, ack: seg.ack, flags: seg.flags, window: seg.window, mss: seg.mss, wscale: seg.wscale,
-      payload: seg.payload, id: this.nextIpId(),
-    }));
-  }
-
-  private sendRst(ip: Ipv4, seg: TcpSegment): void {
-    if (seg.flags & TCP_RST) return;
-    this.tcpExtra.resetsToStrays++;
-    this.tcpCounters.resetsSent++;
-    const base = { src: ip.dst, dst: ip.src, srcPort: seg.dstPort, dstPort: seg.srcPort, window: 0, id: this.nextIpId() };
-    if (seg.flags & TCP_ACK) {
-      this.emitPacket(buildTcp({ ...base, seq: seg.ack, ack: 0, flags: TCP_RST }));
-    } else {
-      const len = seg.payload.length + (seg.flags & TCP_SYN ? 1 : 0) + (seg.flags & TCP_FIN ? 1 : 0);
-      this.emitPacket(buildTcp({ ...base, seq: 0, ack: seqAdd(seg.seq, len), flags: TCP_RST | TCP_ACK }));
-    }
+  /** Counts RSTs to stray segments apart (the base counts every RST sent). */
+  protected override sendRst(ip: Ipv4, seg: TcpSegment): void {
+    if (!(seg.flags & TCP_RST)) this.tcpExtra.resetsToStrays++;
+    super.sendRst(ip, seg);
   }
 
   // ========================================================================================
@@ -696,74 +564,9 @@ export class ClientStack {
   /** An ICMP error about `ip` (never about ICMP errors, rate limited, RFC 1122 §3.2.2). */
   private icmpError(ip: Ipv4, type: number, code: number): void {
     if (ip.protocol === PROTO_ICMP) return;
-    const elapsed = this.now - this.icmpRefillAt;
-    if (elapsed > 0) {
-      this.icmpTokens = Math.min(this.opts.icmpErrorsPerSecond, this.icmpTokens + (elapsed * this.opts.icmpErrorsPerSecond) / 1000);
-      this.icmpRefillAt = this.now;
-    }
-    if (this.icmpTokens < 1) {
-      this.icmpCounters.errorsRateLimited++;
-      return;
-    }
-    this.icmpTokens--;
-    this.icmpCounters.errorsSent++;
-    this.emitPacket(buildIcmp(this.local, ip.src, type, code, 0, icmpQuote(ip.packet), this.nextIpId()));
+    this.emitIcmpError(ip, type, code, this.local);
   }
 
-  // ========================================================================================
-  // Output and small helpers
-  // ========================================================================================
-
-  private emitPacket(pkt: Buffer): void {
-    if (this.closedForGood) return;
-    const frags = pkt.length > this.opts.mtu ? fragmentIpv4(pkt, this.opts.mtu) : [pkt];
-    for (const f of frags) {
-      this.ipCounters.packetsOut++;
-      this.ipCounters.bytesOut += f.length;
-      this.packets.push(f);
-    }
-  }
-
-  private iss(key: string, now: number): number {
-    return (Math.floor(now * 250) + hash32(key, this.secret)) >>> 0; // RFC 6528
-  }
-
-  private nextIpId(): number {
-    this.ipId = (this.ipId + 1) & 0xffff;
-    return this.ipId;
-  }
-
-  private drop(reason: string): void {
-    this.count(this.drops, reason);
-  }
-
-  private count(o: Record<string, number>, k: string): void {
-    o[k] = (o[k] ?? 0) + 1;
-  }
-
-  private advance(now: number): void {
-    if (now > this.now) this.now = now;
-  }
-
-  private random(): number {
-    let x = this.rng;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.rng = x >>> 0 || 1;
-    return this.rng;
-  }
-
-  /** RFC 6056 §3.3.1-like: a random start in the dynamic range, then the next free. */
-  private ephemeralPort(used: (p: number) => boolean): number | undefined {
-    const span = 65536 - EPHEMERAL_LOW;
-    const start = this.random() % span;
-    for (let i = 0; i < span; i++) {
-      const p = EPHEMERAL_LOW + ((start + i) % span);
-      if (!used(p)) return p;
-    }
-    return undefined;
-  }
 }
 
 /** What an ICMP error about our SYN means for the connect; undefined when it is no reason to stop. */
@@ -790,23 +593,4 @@ function sameQuestion(msg: Buffer, question: Buffer): boolean {
     if (a !== b) return false;
   }
   return true;
-}
-
-/** FNV-1a over a string mixed with a secret, then finalised (as stack.ts does). */
-function hash32(s: string, secret = 0): number {
-  let h = (0x811c9dc5 ^ secret) >>> 0;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  return h >>> 0;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }

@@ -186,7 +186,8 @@ export function resolveOptions(partial: Partial<NetOptions>): ResolvedConfig {
   };
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
+/** Drops the keys whose value is undefined, so that spreading over defaults keeps the defaults (also ClientStack's). */
+export function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;

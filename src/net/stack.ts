@@ -15,18 +15,18 @@
  * host's resolver, and everything else outside the virtual network is NATed to the host's
  * sockets. Bad input is counted and dropped, never thrown.
  */
-import { randomInt } from 'node:crypto';
 import { DEFAULT_OPTIONS, resolveOptions, type NetOptions, type ResolvedConfig } from './config.js';
 import { buildDnsAnswer, buildDnsError, parseDnsQuery, QTYPE, RCODE, type DnsQuery, type DnsResult } from './dns.js';
 import {
-  buildIcmp, buildTcp, buildUdp, fragmentIpv4, icmpQuote, ip4, ip4str, isMulticastOrReserved, parseIcmp, parseIpv4,
+  buildIcmp, buildUdp, icmpQuote, ip4, ip4str, isMulticastOrReserved, parseIcmp,
   parseTcp, parseUdp, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_RST, TCP_SYN, TCP_FIN,
   ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED,
   UNREACH_ADMIN, UNREACH_HOST, UNREACH_NET, UNREACH_PORT, UNREACH_PROTOCOL, type Ipv4, type TcpSegment,
 } from './packet.js';
-import { Reassembler, type ReassemblyCounters } from './reassembly.js';
+import type { ReassemblyCounters } from './reassembly.js';
 import type { ConnectFailure, HostRequest } from './requests.js';
-import { connKey, newTcpCounters, seqAdd, seqGt, TcpConn, type SegmentOut, type TcpCounters, type TcpEnv, type TcpState } from './tcp.js';
+import { StackBase } from './stack-base.js';
+import { connKey, seqGt, TcpConn, type TcpCounters } from './tcp.js';
 
 export interface UdpCounters {
   flows: number;
@@ -72,33 +72,15 @@ interface PendingDns {
   deadline: number;
 }
 
-const EPHEMERAL_LOW = 49152; // RFC 6335 §6 dynamic ports
-
-export class NetStack {
+/** The connection, timer and output plumbing it shares with ClientStack is in StackBase. */
+export class NetStack extends StackBase<NetOptions, HostRequest> {
   readonly cfg: ResolvedConfig;
-  readonly opts: NetOptions;
   private client?: number;
 
-  private packets: Buffer[] = [];
-  private requests: HostRequest[] = [];
-  private now: number;
-  private ipId: number;
-  private readonly secret: number;
-  private rng: number;
-
   // TCP
-  private readonly tcpByKey = new Map<string, TcpConn>();
-  private readonly tcpById = new Map<number, TcpConn>();
-  /** Connections that hold a slot (not TIME-WAIT, not closed). */
-  private readonly tcpSlots = new Set<TcpConn>();
-  private readonly timeWaits = new Set<TcpConn>();
   /** The client's SYN of a connection waiting for its host connect (quoted in ICMP errors). */
   private readonly synQuote = new Map<number, Buffer>();
-  private nextId = 1;
-  private readonly tcpCounters = newTcpCounters();
   private readonly tcpExtra = { opened: 0, forwarded: 0, refused: 0, limitRefused: 0, connectFailed: 0 };
-  private readonly env: TcpEnv;
-  private buffered = 0;
 
   // UDP
   private readonly udpByKey = new Map<string, UdpFlow>();
@@ -111,38 +93,14 @@ export class NetStack {
   private readonly dnsPending = new Map<number, PendingDns>();
   private readonly dnsCounters = { queries: 0, answered: 0, aliases: 0, errors: 0, timeouts: 0 };
 
-  // IP / ICMP
-  private readonly reasm: Reassembler;
-  private readonly ipCounters = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, fragmentsOut: 0 };
-  private readonly drops: Record<string, number> = {};
-  private readonly icmpCounters = { echoReplies: 0, echoDropped: 0, errorsSent: 0, errorsRateLimited: 0, received: 0 };
-  private icmpTokens: number;
-  private icmpRefillAt: number;
-  private closedForGood = false;
+  // ICMP
+  protected readonly icmpCounters = { echoReplies: 0, echoDropped: 0, errorsSent: 0, errorsRateLimited: 0, received: 0 };
 
   constructor(options: Partial<NetOptions> = {}, now = 0) {
-    this.cfg = resolveOptions(options);
-    this.opts = this.cfg.opts;
-    this.client = this.cfg.client;
-    this.now = now;
-    const seed = this.opts.seed;
-    this.secret = seed !== undefined ? hash32(`secret${seed}`) : randomInt(0, 0x7fffffff);
-    this.rng = (seed !== undefined ? hash32(`rng${seed}`) : randomInt(1, 0x7fffffff)) || 1;
-    this.ipId = this.random() & 0xffff;
-    this.reasm = new Reassembler({ maxBytes: this.opts.reassemblyMaxBytes, maxDatagrams: this.opts.reassemblyMaxDatagrams, timeout: this.opts.reassemblyTimeout });
-    this.icmpTokens = this.opts.icmpErrorsPerSecond;
-    this.icmpRefillAt = now;
-    const stack = this;
-    this.env = {
-      cfg: this.opts,
-      counters: this.tcpCounters,
-      send: (c, seg) => stack.sendTcp(c, seg),
-      request: (r) => stack.requests.push(r),
-      buffered: (d) => stack.addBuffered(d),
-      overBudget: () => stack.overBudget(),
-      timeWait: (c) => stack.connTimeWait(c),
-      closed: (c) => stack.connClosed(c),
-    };
+    const cfg = resolveOptions(options);
+    super(cfg.opts, now);
+    this.cfg = cfg;
+    this.client = cfg.client;
   }
 
   /** The client's address (configured or learned from its first packet). */
@@ -151,35 +109,26 @@ export class NetStack {
   }
 
   // ========================================================================================
-  // The sans-IO surface
+  // StackBase hooks: input, timers, close
   // ========================================================================================
 
-  /** A packet from the PPP peer. The stack may keep views of it (it takes ownership). */
-  input(buf: Buffer, now: number): void {
-    this.advance(now);
-    if (this.closedForGood) return;
-    this.ipCounters.packetsIn++;
-    this.ipCounters.bytesIn += buf.length;
-    let ip = parseIpv4(buf);
-    if (typeof ip === 'string') return this.drop(ip);
+  protected override screen(ip: Ipv4): string | undefined {
     // Source checks: the client's own address only (RFC 1812 §5.3.7 martian filtering).
-    if (isMulticastOrReserved(ip.src) || ip.src === 0 || ip.src >>> 24 === 127) return this.drop('martianSource');
+    if (isMulticastOrReserved(ip.src) || ip.src === 0 || ip.src >>> 24 === 127) return 'martianSource';
     if (this.client === undefined) this.client = ip.src;
-    else if (ip.src !== this.client) return this.drop('wrongSource');
+    else if (ip.src !== this.client) return 'wrongSource';
     // Destinations we never forward: broadcast and multicast (silently: RFC 1122 §3.2.2
     // forbids ICMP errors about them), "this network" and loopback.
-    if (isMulticastOrReserved(ip.dst) || ip.dst === this.cfg.broadcast) return this.drop('broadcast');
-    if (ip.dst >>> 24 === 0 || ip.dst >>> 24 === 127 || ip.dst === this.client) return this.drop('martianDestination');
+    if (isMulticastOrReserved(ip.dst) || ip.dst === this.cfg.broadcast) return 'broadcast';
+    if (ip.dst >>> 24 === 0 || ip.dst >>> 24 === 127 || ip.dst === this.client) return 'martianDestination';
+    return undefined;
+  }
 
-    if (ip.moreFragments || ip.fragmentOffset !== 0) {
-      if (!this.opts.reassembly) return this.drop('fragment');
-      const whole = this.reasm.push(ip, now);
-      if (!whole) return;
-      const again = parseIpv4(whole);
-      if (typeof again === 'string') return this.drop(again);
-      ip = again;
-    }
+  protected override reassemblyEnabled(): boolean {
+    return this.opts.reassembly;
+  }
 
+  protected override deliver(ip: Ipv4, now: number): void {
     const local = ip.dst === this.cfg.gateway || ip.dst === this.cfg.dns;
     // TTL: we forward to everything but our own addresses, as a router does (RFC 1812 §5.3.1).
     if (!local && ip.ttl <= 1) {
@@ -197,23 +146,14 @@ export class NetStack {
     }
   }
 
-  /** Runs timers due at `now`. */
-  tick(now: number): void {
-    this.advance(now);
-    for (const q of this.reasm.expire(now)) {
-      // RFC 792: Time Exceeded, code 1, only when the first fragment arrived; from the
-      // destination, whose reassembly we do.
-      const h = looseIpv4(q);
-      if (h) this.icmpError(h, ICMP_TIME_EXCEEDED, 1, h.dst);
-    }
-    for (const c of [...this.tcpById.values()]) {
-      const at = c.deadline();
-      if (at !== undefined && at <= now) c.tick(now);
-    }
-    for (const c of [...this.timeWaits]) {
-      if (c.timeWaitAt !== undefined && c.timeWaitAt <= now) c.tick(now);
-    }
-    this.resumePaused();
+  protected override reassemblyExpired(q: Buffer): void {
+    // RFC 792: Time Exceeded, code 1, only when the first fragment arrived; from the
+    // destination, whose reassembly we do.
+    const h = looseIpv4(q);
+    if (h) this.icmpError(h, ICMP_TIME_EXCEEDED, 1, h.dst);
+  }
+
+  protected override tickOthers(now: number): void {
     for (const f of [...this.udpById.values()]) {
       if (f.lastActive + this.opts.udpIdleTimeout <= now) {
         this.udpCounters.expired++;
@@ -229,50 +169,19 @@ export class NetStack {
     }
   }
 
-  /** When tick() is next due (ms), or undefined when nothing is pending. */
-  nextDeadline(): number | undefined {
-    let at: number | undefined;
-    const consider = (t: number | undefined) => {
-      if (t !== undefined && (at === undefined || t < at)) at = t;
-    };
-    consider(this.reasm.nextDeadline());
-    for (const c of this.tcpById.values()) consider(c.deadline());
-    for (const c of this.timeWaits) consider(c.timeWaitAt);
+  protected override considerOthers(consider: (t: number | undefined) => void): void {
     for (const f of this.udpById.values()) consider(f.lastActive + this.opts.udpIdleTimeout);
     for (const p of this.dnsPending.values()) consider(p.deadline);
-    // Host reads paused because the session or global budget ran out: look again soon.
-    for (const c of this.tcpSlots) if (c.hostPaused && c.sendQ.length <= this.opts.tcpSendBuffer / 2) { consider(this.now + 100); break; }
-    return at;
   }
 
-  /** Packets for the PPP peer, in order. */
-  takePackets(): Buffer[] {
-    const p = this.packets;
-    this.packets = [];
-    return p;
+  /** The session ended (close()): every host socket is to be reset and every flow closed. */
+  protected override closingConn(c: TcpConn): void {
+    if (c.state !== 'TIME_WAIT' && c.state !== 'CLOSED') this.requests.push({ type: 'tcp-abort', id: c.id });
   }
 
-  /** Requests for the IO adapter, in order. */
-  takeRequests(): HostRequest[] {
-    const r = this.requests;
-    this.requests = [];
-    return r;
-  }
-
-  /** The session ended: every host socket is to be reset and every flow closed. */
-  close(now: number): void {
-    this.advance(now);
-    if (this.closedForGood) return;
-    for (const c of [...this.tcpById.values()]) {
-      if (c.state !== 'TIME_WAIT' && c.state !== 'CLOSED') this.requests.push({ type: 'tcp-abort', id: c.id });
-      c.drop(now);
-    }
-    for (const c of [...this.timeWaits]) c.drop(now);
+  protected override closeOthers(): void {
     for (const f of [...this.udpById.values()]) this.closeFlow(f);
     this.dnsPending.clear();
-    this.reasm.clear();
-    this.packets = [];
-    this.closedForGood = true;
   }
 
   // ========================================================================================
@@ -301,21 +210,6 @@ export class NetStack {
       this.tcpExtra.refused++;
       c.reset(now, false);
     }
-  }
-
-  tcpData(id: number, data: Buffer, now: number): void {
-    this.advance(now);
-    this.tcpById.get(id)?.hostData(data, now);
-  }
-
-  tcpEnd(id: number, now: number): void {
-    this.advance(now);
-    this.tcpById.get(id)?.hostEnd(now);
-  }
-
-  tcpWritten(id: number, n: number, now: number): void {
-    this.advance(now);
-    this.tcpById.get(id)?.hostWritten(n, now);
   }
 
   /** The host socket closed (after an error, a reset, or normally after both ends). */
@@ -407,11 +301,9 @@ export class NetStack {
   // ========================================================================================
 
   stats(): NetStats {
-    let timeWait = 0;
-    for (const c of this.timeWaits) if (c.state === 'TIME_WAIT') timeWait++;
     return {
-      ip: { ...this.ipCounters, drops: { ...this.drops } },
-      tcp: { ...this.tcpCounters, ...this.tcpExtra, active: this.tcpSlots.size, timeWait },
+      ip: { ...this.ipCounters, fragmentsOut: this.fragmentsOut, drops: { ...this.drops } },
+      tcp: { ...this.tcpCounters, ...this.tcpExtra, active: this.tcpSlots.size, timeWait: this.timeWaitCount() },
       udp: { ...this.udpCounters, flows: this.udpById.size },
       icmp: { ...this.icmpCounters },
       dns: { ...this.dnsCounters, pending: this.dnsPending.size },
@@ -435,19 +327,6 @@ export class NetStack {
   memoryBound(): number {
     const o = this.opts;
     return o.tcpMaxConnections * (o.tcpSendBuffer + 65536 + o.tcpRecvBuffer) + o.reassemblyMaxBytes;
-  }
-
-  connections(): { id: number; state: TcpState; local: string; remote: string; sendQueued: number; rcvUsed: number }[] {
-    return [...this.tcpById.values()].map((c) => ({
-      id: c.id, state: c.state,
-      local: `${ip4str(c.ep.localAddr)}:${c.ep.localPort}`, remote: `${ip4str(c.ep.remoteAddr)}:${c.ep.remotePort}`,
-      sendQueued: c.sendQ.length, rcvUsed: c.rcvUsed,
-    }));
-  }
-
-  /** For tests: a connection's internals. */
-  connection(id: number): TcpConn | undefined {
-    return this.tcpById.get(id);
   }
 
   // ========================================================================================
@@ -509,64 +388,28 @@ export class NetStack {
     return true;
   }
 
-  private connTimeWait(c: TcpConn): void {
+  /** Gives back the shared (all sessions) slot too. */
+  protected override releaseTcpSlot(c: TcpConn): void {
     if (this.tcpSlots.delete(c) && this.opts.shared) this.opts.shared.tcp--;
-    this.tcpById.delete(c.id);
-    this.timeWaits.add(c);
-    // Bounded TIME-WAIT: recycle the oldest beyond the limit.
-    while (this.timeWaits.size > this.opts.tcpMaxTimeWait) {
-      const oldest = this.timeWaits.values().next().value as TcpConn;
-      oldest.drop(this.now);
-    }
   }
 
-  private connClosed(c: TcpConn): void {
-    if (this.tcpSlots.delete(c) && this.opts.shared) this.opts.shared.tcp--;
-    if (this.tcpByKey.get(c.key) === c) this.tcpByKey.delete(c.key);
-    if (this.tcpById.get(c.id) === c) this.tcpById.delete(c.id);
-    this.timeWaits.delete(c);
+  protected override connClosed(c: TcpConn): void {
+    super.connClosed(c);
     this.synQuote.delete(c.id);
   }
 
-  private sendTcp(c: TcpConn, seg: SegmentOut): void {
-    const pkt = buildTcp({
-      src: c.ep.localAddr, dst: c.ep.remoteAddr, srcPort: c.ep.localPort, dstPort: c.ep.remotePort,
-      seq: seg.seq, ack: seg.ack, flags: seg.flags, window: seg.window, mss: seg.mss, wscale: seg.wscale,
-      payload: seg.payload, id: this.nextIpId(),
-    });
-    this.emitPacket(pkt);
+  protected override connRequest(r: HostRequest): void {
+    this.requests.push(r);
   }
 
-  /** RST for a segment that has no connection (RFC 9293 §3.10.7.1). */
-  private sendRst(ip: Ipv4, seg: TcpSegment): void {
-    if (seg.flags & TCP_RST) return;
-    this.tcpCounters.resetsSent++;
-    const base = { src: ip.dst, dst: ip.src, srcPort: seg.dstPort, dstPort: seg.srcPort, window: 0, id: this.nextIpId() };
-    if (seg.flags & TCP_ACK) {
-      this.emitPacket(buildTcp({ ...base, seq: seg.ack, ack: 0, flags: TCP_RST }));
-    } else {
-      const len = seg.payload.length + (seg.flags & TCP_SYN ? 1 : 0) + (seg.flags & TCP_FIN ? 1 : 0);
-      this.emitPacket(buildTcp({ ...base, seq: 0, ack: seqAdd(seg.seq, len), flags: TCP_RST | TCP_ACK }));
-    }
-  }
-
-  private iss(key: string, now: number): number {
-    // RFC 6528: ISN = M + F(4-tuple, secret), M a 4-microsecond clock.
-    return (Math.floor(now * 250) + hash32(key, this.secret)) >>> 0;
-  }
-
-  private addBuffered(d: number): void {
-    this.buffered += d;
+  protected override addBuffered(d: number): void {
+    super.addBuffered(d);
     if (this.opts.shared) this.opts.shared.buffered += d;
   }
 
-  private overBudget(): boolean {
+  protected override overBudget(): boolean {
     const shared = this.opts.shared;
     return this.buffered >= this.opts.sessionBufferLimit || (shared !== undefined && shared.buffered >= shared.maxBuffered);
-  }
-
-  private resumePaused(): void {
-    for (const c of this.tcpSlots) if (c.hostPaused) c.maybeResumeHost();
   }
 
   // ========================================================================================
@@ -713,19 +556,7 @@ export class NetStack {
     }
     if (ip.fragmentOffset !== 0) return;
     if (isMulticastOrReserved(ip.dst) || ip.dst === this.cfg.broadcast) return;
-    // Token bucket.
-    const elapsed = this.now - this.icmpRefillAt;
-    if (elapsed > 0) {
-      this.icmpTokens = Math.min(this.opts.icmpErrorsPerSecond, this.icmpTokens + (elapsed * this.opts.icmpErrorsPerSecond) / 1000);
-      this.icmpRefillAt = this.now;
-    }
-    if (this.icmpTokens < 1) {
-      this.icmpCounters.errorsRateLimited++;
-      return;
-    }
-    this.icmpTokens--;
-    this.icmpCounters.errorsSent++;
-    this.emitPacket(buildIcmp(from, ip.src, type, code, 0, icmpQuote(ip.packet), this.nextIpId()));
+    this.emitIcmpError(ip, type, code, from);
   }
 
   // ========================================================================================
@@ -757,65 +588,6 @@ export class NetStack {
     }
     return ip4str(ip.dst);
   }
-
-  private emitPacket(pkt: Buffer): void {
-    if (this.closedForGood) return;
-    const mtu = this.opts.mtu;
-    const frags = pkt.length > mtu ? fragmentIpv4(pkt, mtu) : [pkt];
-    if (frags.length > 1) this.ipCounters.fragmentsOut += frags.length;
-    for (const f of frags) {
-      this.ipCounters.packetsOut++;
-      this.ipCounters.bytesOut += f.length;
-      this.packets.push(f);
-    }
-  }
-
-  private nextIpId(): number {
-    this.ipId = (this.ipId + 1) & 0xffff;
-    return this.ipId;
-  }
-
-  private drop(reason: string): void {
-    this.drops[reason] = (this.drops[reason] ?? 0) + 1;
-  }
-
-  private advance(now: number): void {
-    if (now > this.now) this.now = now;
-  }
-
-  private random(): number {
-    // xorshift32: port choice only (ISNs use the keyed hash).
-    let x = this.rng;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.rng = x >>> 0 || 1;
-    return this.rng;
-  }
-
-  /** RFC 6056 §3.3.1-like: a random start in the dynamic range, then the next free. */
-  private ephemeralPort(used: (p: number) => boolean): number | undefined {
-    const span = 65536 - EPHEMERAL_LOW;
-    const start = this.random() % span;
-    for (let i = 0; i < span; i++) {
-      const p = EPHEMERAL_LOW + ((start + i) % span);
-      if (!used(p)) return p;
-    }
-    return undefined;
-  }
-}
-
-/** FNV-1a over a string, mixed with a secret. */
-function hash32(s: string, secret = 0): number {
-  let h = (0x811c9dc5 ^ secret) >>> 0;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  return h >>> 0;
 }
 
 /** The fields of a datagram's start kept for quoting in an ICMP error (no length checks). */
