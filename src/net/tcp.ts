@@ -17,6 +17,7 @@
 import { ByteQueue } from './bytequeue.js';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpSegment } from './packet.js';
 import type { HostRequest } from './requests.js';
+import type { NetOptions } from './config.js';
 
 export type TcpState =
   | 'CONNECTING' | 'SYN_SENT' | 'SYN_RECEIVED' | 'ESTABLISHED' | 'FIN_WAIT_1' | 'FIN_WAIT_2'
@@ -30,20 +31,12 @@ export const seqLe = (a: number, b: number): boolean => ((a - b) | 0) <= 0;
 export const seqGt = (a: number, b: number): boolean => ((a - b) | 0) > 0;
 export const seqGe = (a: number, b: number): boolean => ((a - b) | 0) >= 0;
 
-export interface TcpConfig {
-  mtu: number;
-  tcpSendBuffer: number;
-  tcpRecvBuffer: number;
-  tcpConnectTimeout: number;
-  tcpTimeWait: number;
-  tcpIdleTimeout: number;
-  tcpInitialRto: number;
-  tcpMinRto: number;
-  tcpMaxRto: number;
-  tcpMaxRetries: number;
-  tcpMaxSynRetries: number;
-  tcpDelayedAck: number;
-}
+/** The options a connection reads (documented on NetOptions). */
+export type TcpConfig = Pick<
+  NetOptions,
+  | 'mtu' | 'tcpSendBuffer' | 'tcpRecvBuffer' | 'tcpConnectTimeout' | 'tcpTimeWait' | 'tcpIdleTimeout'
+  | 'tcpInitialRto' | 'tcpMinRto' | 'tcpMaxRto' | 'tcpMaxRetries' | 'tcpMaxSynRetries' | 'tcpDelayedAck'
+>;
 
 export interface TcpCounters {
   segmentsIn: number;
