@@ -94,3 +94,77 @@ test('dialtone pppd dialling dialtone isp: applications reach the network throug
     web.close();
   }
 });
+
+/** POST a body through a SOCKS5 proxy; the server answers with the sha256 of what it got. */
+function socksPost(proxyPort: number, host: string, port: number, body: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(proxyPort, '127.0.0.1');
+    let stage = 0;
+    let buf = Buffer.alloc(0);
+    s.on('error', reject);
+    s.write(Buffer.from([5, 1, 0]));
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (stage === 0 && buf.length >= 2) {
+        buf = buf.subarray(2);
+        stage = 1;
+        const name = Buffer.from(host);
+        s.write(Buffer.concat([Buffer.from([5, 1, 0, 3, name.length]), name, Buffer.from([port >> 8, port & 255])]));
+      }
+      if (stage === 1 && buf.length >= 10) {
+        if (buf[1] !== 0) return reject(new Error(`SOCKS reply ${buf[1]}`));
+        buf = buf.subarray(10);
+        stage = 2;
+        s.write(`POST / HTTP/1.0\r\nHost: ${host}\r\nContent-Length: ${body.length}\r\n\r\n`);
+        s.write(body);
+      }
+    });
+    s.on('end', () => resolve(buf.subarray(buf.indexOf('\r\n\r\n') + 4).toString()));
+  });
+}
+
+test("ten dialtone pppd clients on one dialtone isp transfer data at the same time, all intact", { timeout: 120_000 }, async (t) => {
+  const body = crypto.randomBytes(1024 * 1024);
+  const sum = crypto.createHash('sha256').update(body).digest('hex');
+  const web = http.createServer((q, r) => {
+    if (q.method === 'POST') {
+      const h = crypto.createHash('sha256');
+      q.on('data', (d) => h.update(d));
+      q.on('end', () => r.end(h.digest('hex')));
+    } else r.end(body);
+  });
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+  const webPort = (web.address() as net.AddressInfo).port;
+  const config = { ...defaultIspConfig(), listenPpp: { host: '127.0.0.1', port: 0 }, lcpEchoInterval: 0 };
+  const isp = new IspServer({ config, secrets: staticSecrets([{ client: 'demo', server: '*', secret: 'dialtone' }]), backend: natBackendFactory(config), log: () => undefined });
+  await isp.start();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialtone-ten-'));
+  const clients = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+    const socksPort = await freePort();
+    const log = path.join(dir, `log${i}`);
+    const child = spawn(process.execPath, [bin, 'pppd', `tcp:127.0.0.1:${isp.addresses.ppp!.port}`, 'user', 'demo', 'password', 'dialtone', 'usepeerdns', 'noresolvconf',
+      'socks', `127.0.0.1:${socksPort}`, 'nodetach', 'logfile', log], { env: { ...process.env, DIALTONE_PPP_DIR: dir }, stdio: 'ignore' });
+    return { socksPort, log, child, exit: new Promise<number | null>((r) => child.on('exit', r)) };
+  }));
+  try {
+    for (const c of clients) {
+      for (let i = 0; i < 400 && !/local {2}IP address/.test(fs.existsSync(c.log) ? fs.readFileSync(c.log, 'utf8') : ''); i++) await new Promise((r) => setTimeout(r, 50));
+    }
+    const addresses = clients.map((c) => /local {2}IP address (\S+)/.exec(fs.readFileSync(c.log, 'utf8'))?.[1]);
+    assert.equal(new Set(addresses).size, 10, `ten distinct addresses: ${addresses.join(' ')}`);
+    const t0 = Date.now();
+    const results = await Promise.all(clients.flatMap((c) => [
+      socksGet(c.socksPort, 'host.dialtone.internal', webPort).then((b) => crypto.createHash('sha256').update(b).digest('hex')),
+      socksPost(c.socksPort, '10.0.2.2', webPort, body),
+    ]));
+    const ms = Date.now() - t0;
+    assert.deepEqual(results, Array(20).fill(sum), 'every download and upload arrived intact');
+    assert.equal((isp.status() as { sessions: unknown[] }).sessions.length, 10);
+    t.diagnostic(`ten clients: 10 MB down + 10 MB up through SOCKS, PPP and the NAT in ${ms} ms`);
+  } finally {
+    for (const c of clients) c.child.kill('SIGTERM');
+    await Promise.all(clients.map((c) => c.exit));
+    await isp.stop();
+    web.close();
+  }
+});
