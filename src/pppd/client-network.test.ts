@@ -24,8 +24,8 @@ async function freePort(): Promise<number> {
   return p;
 }
 
-/** GET / through a SOCKS5 proxy (RFC 1928, no auth, CONNECT by domain name). */
-function socksGet(proxyPort: number, host: string, port: number): Promise<Buffer> {
+/** An HTTP/1.0 request through a SOCKS5 proxy (RFC 1928, no auth, CONNECT by name); resolves with the response body. */
+function socksRequest(proxyPort: number, host: string, port: number, body?: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const s = net.connect(proxyPort, '127.0.0.1');
     let stage = 0;
@@ -44,12 +44,16 @@ function socksGet(proxyPort: number, host: string, port: number): Promise<Buffer
         if (buf[1] !== 0) return reject(new Error(`SOCKS reply ${buf[1]}`));
         buf = buf.subarray(10);
         stage = 2;
-        s.write(`GET / HTTP/1.0\r\nHost: ${host}\r\n\r\n`);
+        s.write(body ? `POST / HTTP/1.0\r\nHost: ${host}\r\nContent-Length: ${body.length}\r\n\r\n` : `GET / HTTP/1.0\r\nHost: ${host}\r\n\r\n`);
+        if (body) s.write(body);
       }
     });
     s.on('end', () => resolve(buf.subarray(buf.indexOf('\r\n\r\n') + 4)));
   });
 }
+
+const socksGet = (proxyPort: number, host: string, port: number) => socksRequest(proxyPort, host, port);
+const socksPost = async (proxyPort: number, host: string, port: number, body: Buffer) => (await socksRequest(proxyPort, host, port, body)).toString();
 
 test('socks and local-forward are pppd-style options, checked when read', () => {
   const c = parseCommandLine(['socks', '1080', 'local-forward', '8080:example.com:80', 'local-forward', '127.0.0.1:2525:mail:25']);
@@ -94,34 +98,6 @@ test('dialtone pppd dialling dialtone isp: applications reach the network throug
     web.close();
   }
 });
-
-/** POST a body through a SOCKS5 proxy; the server answers with the sha256 of what it got. */
-function socksPost(proxyPort: number, host: string, port: number, body: Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(proxyPort, '127.0.0.1');
-    let stage = 0;
-    let buf = Buffer.alloc(0);
-    s.on('error', reject);
-    s.write(Buffer.from([5, 1, 0]));
-    s.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      if (stage === 0 && buf.length >= 2) {
-        buf = buf.subarray(2);
-        stage = 1;
-        const name = Buffer.from(host);
-        s.write(Buffer.concat([Buffer.from([5, 1, 0, 3, name.length]), name, Buffer.from([port >> 8, port & 255])]));
-      }
-      if (stage === 1 && buf.length >= 10) {
-        if (buf[1] !== 0) return reject(new Error(`SOCKS reply ${buf[1]}`));
-        buf = buf.subarray(10);
-        stage = 2;
-        s.write(`POST / HTTP/1.0\r\nHost: ${host}\r\nContent-Length: ${body.length}\r\n\r\n`);
-        s.write(body);
-      }
-    });
-    s.on('end', () => resolve(buf.subarray(buf.indexOf('\r\n\r\n') + 4).toString()));
-  });
-}
 
 test("ten dialtone pppd clients on one dialtone isp transfer data at the same time, all intact", { timeout: 120_000 }, async (t) => {
   const body = crypto.randomBytes(1024 * 1024);
