@@ -448,19 +448,8 @@ export class ChatEngine {
       // chat waits up to a second per character for the rest of the report line.
       let buf = this.reportBuffer;
       while (buf.length + 1 <= REPORT_BUFFER) {
-        const r = (yield { kind: 'read', deadline: this.now + 1000 }) as ReadResult;
-        if (typeof r !== 'number') this.nonblocking = false; // get_char() restores blocking mode
-        if (r === 'timeout') {
-          if (this.verbose) this.msgf('alarm');
-          break;
-        }
-        if (r === 'eof') {
-          this.msgf('warning: read() on stdin returned 0');
-          break;
-        }
-        if (typeof r !== 'number') break;
-        const c = r & 0x7f;
-        if (isCntrl(c)) break;
+        const c = yield* this.getChar(this.now + 1000);
+        if (c === undefined || isCntrl(c)) break;
         buf += String.fromCharCode(c);
       }
       this.reportGathering = false;
@@ -697,6 +686,24 @@ export class ChatEngine {
     return true;
   }
 
+  /**
+   * chat's get_char() as its callers use it: the next byte, parity bit stripped, or undefined
+   * when the read ended (the alarm, end of file, an error), logged as chat logs it.
+   */
+  private *getChar(deadline: number | undefined): Generator<Wait, number | undefined, Resume> {
+    const r = (yield { kind: 'read', deadline }) as ReadResult;
+    if (typeof r !== 'number') this.nonblocking = false; // get_char() restores blocking mode
+    if (r === 'timeout') {
+      if (this.verbose) this.msgf('alarm');
+      return undefined;
+    }
+    if (r === 'eof') {
+      this.msgf('warning: read() on stdin returned 0');
+      return undefined;
+    }
+    return typeof r === 'number' ? r & 0x7f : undefined;
+  }
+
   /** chat's get_string(): wait for `raw`, watching ABORT and REPORT strings. */
   private *getString(raw: string): Generator<Wait, boolean, Resume> {
     this.failReason = undefined;
@@ -720,18 +727,8 @@ export class ChatEngine {
     const segment = (): string => visible(win.slice(logged), win.length - logged);
 
     for (;;) {
-      const r = (yield { kind: 'read', deadline }) as ReadResult;
-      if (typeof r !== 'number') this.nonblocking = false; // get_char() restores blocking mode
-      if (r === 'timeout') {
-        if (this.verbose) this.msgf('alarm');
-        break;
-      }
-      if (r === 'eof') {
-        this.msgf('warning: read() on stdin returned 0');
-        break;
-      }
-      if (typeof r !== 'number') break;
-      const c = r & 0x7f; // chat strips the parity bit
+      const c = yield* this.getChar(deadline);
+      if (c === undefined) break;
 
       if (this.echo) this.echoStderr(c);
       if (this.verbose && c === 10) {
