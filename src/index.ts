@@ -10,8 +10,9 @@ export { Session, defaultSessionOptions, type SessionOptions, type SessionEvent,
 export { Fsm, State, transition, type FsmHandler, type FsmEvent, type FsmAction } from './ppp/fsm.js';
 export { Lcp } from './ppp/lcp.js';
 export { Ipcp } from './ppp/ipcp.js';
-export { PapClient, PapServer } from './ppp/pap.js';
-export { ChapClient, ChapServer, chapMd5 } from './ppp/chap.js';
+export { PapClient, PapServer } from './ppp/auth/pap.js';
+export { ChapClient, ChapServer } from './ppp/auth/chap.js';
+export { chapMd5 } from './ppp/auth/chap-md5.js';
 export { Timers, type Clock } from './ppp/timers.js';
 export { EXIT } from './ppp/exit-codes.js';
 export { describePacket } from './ppp/print.js';

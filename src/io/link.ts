@@ -12,7 +12,7 @@ import { Session, defaultSessionOptions, type SessionEvent, type SessionOptions 
 import { EXIT } from '../ppp/exit-codes.js';
 import { ip4ToString, parseIp4 } from '../wire/ipv4.js';
 import { drive, type Driven, type NetworkBackend } from './driver.js';
-import type { LogLevel } from '../ppp/auth.js';
+import type { LogLevel } from '../ppp/log.js';
 
 type Addr = number | string;
 

@@ -8,7 +8,7 @@
  */
 import { Code, emitControl, parseControl } from './packet.js';
 import type { Timer, Timers } from './timers.js';
-import { printableText } from './auth.js';
+import { printableText } from './log.js';
 
 export enum State {
   Initial = 0,

@@ -22,7 +22,7 @@ import { EXIT } from '../ppp/exit-codes.js';
 import { ip4ToString } from '../wire/ipv4.js';
 import { openLine, describeLine, type Line } from '../io/line.js';
 import { drive, type Driven, type NetworkBackend } from '../io/driver.js';
-import type { LogLevel } from '../ppp/auth.js';
+import type { LogLevel } from '../ppp/log.js';
 import type { PppdConfig } from './options-types.js';
 import { ourName, type Resolved } from './options.js';
 import type { Logger } from './logger.js';

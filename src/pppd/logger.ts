@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { LogLevel } from '../ppp/auth.js';
+import type { LogLevel } from '../ppp/log.js';
 
 export interface Logger {
   log(level: LogLevel, msg: string): void;

@@ -1,21 +1,19 @@
 /**
- * CHAP with MD5 (RFC 1994), both roles, with pppd's timers and messages (chap-new.c,
- * chap-md5.c).
+ * CHAP (RFC 1994), both roles, with pppd's timers and messages (chap-new.c). The digest
+ * (MD5, MS-CHAP, MS-CHAPv2) is pluggable, as pppd's chap_digest_type.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { emitControl, parseControl } from './packet.js';
-import { lengthPrefixed, printableText, type AuthHost } from './auth.js';
-import type { Timer } from './timers.js';
+import { emitControl, parseControl } from '../packet.js';
+import { lengthPrefixed, type AuthHost } from './host.js';
+import { printableText } from '../log.js';
+import type { Timer } from '../timers.js';
 
 const Challenge = 1;
 const Response = 2;
 const Success = 3;
 const Failure = 4;
 
-/** RFC 1994 §4.1: MD5 over Identifier, secret, challenge value. */
-export function chapMd5(id: number, secret: Uint8Array, challenge: Uint8Array): Buffer {
-  return createHash('md5').update(Buffer.from([id])).update(secret).update(challenge).digest();
-}
+import type { ChapDigest, MppeKeys } from './chap-digest.js';
+import { chapMd5Digest } from './chap-md5.js';
 
 /** Splits a Challenge or Response Data field: Value-Size, Value, Name. */
 function valueAndName(data: Buffer): { value: Buffer; name: Buffer } | undefined {
@@ -25,6 +23,10 @@ function valueAndName(data: Buffer): { value: Buffer; name: Buffer } | undefined
 }
 
 export interface ChapServerConfig {
+  /** The digest we ask for (default MD5). */
+  digest?: ChapDigest;
+  /** pppd `chapms-strip-domain`: look the peer's secret up without a `DOMAIN\\` prefix. */
+  stripDomain?: boolean;
   /** Our name, sent in the Challenge (pppd: `name`, default the host name). */
   name: string;
   /** chap-restart, seconds */
@@ -50,9 +52,14 @@ export class ChapServer {
   private failed = false;
   private running = false;
   private readonly timer: Timer;
+  private readonly digest: ChapDigest;
+  private message: Buffer = Buffer.alloc(0);
+  /** MPPE keys once the peer has authenticated with an MS-CHAP digest. */
+  keys: MppeKeys | undefined;
 
   constructor(private readonly cfg: ChapServerConfig, private readonly host: AuthHost) {
     this.timer = host.timers.create(() => this.timeout());
+    this.digest = cfg.digest ?? chapMd5Digest;
   }
 
   start(): void {
@@ -80,15 +87,22 @@ export class ChapServer {
     const parts = valueAndName(pkt.data);
     if (!parts) return;
     this.timer.stop();
-    const peer = this.cfg.remoteName ?? parts.name.toString('latin1');
+    const received = parts.name.toString('latin1');
+    let peer = this.cfg.remoteName ?? received;
+    // pppd chap_handle_response: chapms-strip-domain drops "DOMAIN\" before the lookup.
+    if (this.cfg.stripDomain && this.cfg.remoteName === undefined) peer = peer.slice(peer.lastIndexOf('\\') + 1);
     const secret = this.cfg.secretFor(peer);
     let ok = false;
     if (!secret) {
       this.host.log('error', `No CHAP secret found for authenticating ${printableText(Buffer.from(peer, 'latin1'))}`);
+      // The digest still words the Failure (MS-CHAP's E=691 ...); its verdict is ignored.
+      this.message = this.digest.verifyResponse({ id: pkt.id, name: received, secret: Buffer.alloc(0), challenge: this.challenge, response: Buffer.alloc(0) }).message;
     } else {
-      const expected = chapMd5(pkt.id, secret, this.challenge);
+      const v = this.digest.verifyResponse({ id: pkt.id, name: received, secret, challenge: this.challenge, response: parts.value });
       secret.fill(0);
-      ok = parts.value.length === expected.length && timingSafeEqual(parts.value, expected);
+      ok = v.ok;
+      this.message = v.message;
+      if (ok) this.keys = v.keys;
     }
     if (!ok) {
       this.failed = true;
@@ -111,8 +125,7 @@ export class ChapServer {
   }
 
   private sendStatus(id: number): void {
-    const msg = this.failed ? 'Access denied' : 'Access granted';
-    this.host.send(emitControl(this.failed ? Failure : Success, id, Buffer.from(msg)));
+    this.host.send(emitControl(this.failed ? Failure : Success, id, this.message));
   }
 
   /** pppd chap_server_timeout: a new challenge, a retransmission, or giving up. */
@@ -120,9 +133,7 @@ export class ChapServer {
     if (!this.running) return;
     if (!this.challengeValid) {
       this.xmits = 0;
-      // pppd chap-md5: a random challenge of 16..24 octets.
-      const len = 16 + (this.host.randomBytes(1)[0]! % 9);
-      this.challenge = this.host.randomBytes(len);
+      this.challenge = this.digest.generateChallenge((n) => this.host.randomBytes(n));
       this.id = (this.id + 1) & 0xff;
       this.packet = emitControl(Challenge, this.id, Buffer.concat([lengthPrefixed(this.challenge), Buffer.from(this.cfg.name)]));
       this.challengeValid = true;
@@ -140,6 +151,8 @@ export class ChapServer {
 }
 
 export interface ChapClientConfig {
+  /** The digest the peer asked for in LCP (default MD5). */
+  digest?: ChapDigest;
   /** The name we authenticate as (pppd `user`, else `name`). */
   name: string;
   /** pppd `remotename`: when set, it chooses our secret instead of the Challenge's name. */
@@ -155,8 +168,13 @@ export class ChapClient {
   private started = false;
   private done = false;
   private readonly timer: Timer;
+  private readonly digest: ChapDigest;
+  private pending: { id: number; state: unknown; keys?: MppeKeys } | undefined;
+  /** MPPE keys once we have authenticated with an MS-CHAP digest. */
+  keys: MppeKeys | undefined;
 
   constructor(private readonly cfg: ChapClientConfig, private readonly host: AuthHost) {
+    this.digest = cfg.digest ?? chapMd5Digest;
     this.timer = host.timers.create(() => {
       this.done = true;
       this.host.log('error', 'CHAP authentication timed out');
@@ -183,11 +201,22 @@ export class ChapClient {
       this.done = true;
       this.timer.stop();
       const text = printableText(pkt.data);
-      if (pkt.code === Success) {
+      // pppd chap_handle_status: a digest with check_success (MS-CHAPv2's S=) decides, and a
+      // Success it does not accept is a failure; a digest with handle_failure explains E=.
+      let ok = pkt.code === Success;
+      if (ok && this.digest.checkSuccess) {
+        ok = this.digest.checkSuccess({ id: pkt.id, message: pkt.data, state: this.pending?.state });
+      } else if (ok) {
         this.host.log('info', text ? `CHAP authentication succeeded: ${text}` : 'CHAP authentication succeeded');
-        this.host.done(true);
+      } else if (this.digest.describeFailure) {
+        for (const line of this.digest.describeFailure(pkt.data)) this.host.log('error', line);
       } else {
         this.host.log('info', text ? `CHAP authentication failed: ${text}` : 'CHAP authentication failed');
+      }
+      if (ok) {
+        this.keys = this.pending?.keys;
+        this.host.done(true);
+      } else {
         this.host.log('error', 'CHAP authentication failed');
         this.host.done(false);
       }
@@ -204,8 +233,9 @@ export class ChapClient {
       this.host.log('warn', `No CHAP secret found for authenticating us to ${server}`);
       secret = Buffer.alloc(0);
     }
-    const value = chapMd5(id, secret, parts.value);
+    const r = this.digest.makeResponse({ id, ourName: this.cfg.name, challenge: parts.value, secret, random: (n) => this.host.randomBytes(n) });
     secret.fill(0);
-    this.host.send(emitControl(Response, id, Buffer.concat([lengthPrefixed(value), Buffer.from(this.cfg.name)])));
+    this.pending = { id, state: r.state, keys: r.keys };
+    this.host.send(emitControl(Response, id, Buffer.concat([lengthPrefixed(r.value), Buffer.from(this.cfg.name)])));
   }
 }

@@ -1,9 +1,10 @@
 /**
  * PAP (RFC 1334 §2), both roles, with pppd's timers and messages (upap.c).
  */
-import { emitControl, parseControl } from './packet.js';
-import { lengthPrefixed, printableText, type AuthHost } from './auth.js';
-import type { Timer } from './timers.js';
+import { emitControl, parseControl } from '../packet.js';
+import { lengthPrefixed, type AuthHost } from './host.js';
+import { printableText } from '../log.js';
+import type { Timer } from '../timers.js';
 
 const AuthReq = 1;
 const AuthAck = 2;

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Timers } from './timers.js';
+import { Timers } from '../timers.js';
 import { PapClient, PapServer } from './pap.js';
-import { ChapClient, ChapServer, chapMd5 } from './chap.js';
-import { emitControl, parseControl } from './packet.js';
-import type { AuthHost } from './auth.js';
+import { ChapClient, ChapServer } from './chap.js';
+import { chapMd5 } from './chap-md5.js';
+import { emitControl, parseControl } from '../packet.js';
+import type { AuthHost } from './host.js';
 
 function host() {
   const sent: Buffer[] = [];

@@ -1,0 +1,23 @@
+/** CHAP with MD5 (RFC 1994 §4.1), as pppd's chap-md5.c. */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ChapDigest } from './chap-digest.js';
+
+/** RFC 1994 §4.1: MD5 over Identifier, secret, challenge value. */
+export function chapMd5(id: number, secret: Uint8Array, challenge: Uint8Array): Buffer {
+  return createHash('md5').update(Buffer.from([id])).update(secret).update(challenge).digest();
+}
+
+export const CHAP_MD5 = 5;
+
+export const chapMd5Digest: ChapDigest = {
+  code: CHAP_MD5,
+  name: 'MD5',
+  // pppd chap-md5: a random challenge of 16..24 octets.
+  generateChallenge: (random) => random(16 + (random(1)[0]! % 9)),
+  verifyResponse({ id, secret, challenge, response }) {
+    const expected = chapMd5(id, secret, challenge);
+    const ok = response.length === expected.length && timingSafeEqual(response, expected);
+    return { ok, message: Buffer.from(ok ? 'Access granted' : 'Access denied') };
+  },
+  makeResponse: ({ id, challenge, secret }) => ({ value: chapMd5(id, secret, challenge) }),
+};
