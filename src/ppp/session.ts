@@ -49,6 +49,15 @@ export interface SessionOptions {
   requireChap: boolean;
   refusePap: boolean;
   refuseChap: boolean;
+  /** pppd require-mschap / require-mschap-v2 / require-eap (each narrows `auth` like require-pap). */
+  requireMschap: boolean;
+  requireMschapV2: boolean;
+  requireEap: boolean;
+  refuseMschap: boolean;
+  refuseMschapV2: boolean;
+  refuseEap: boolean;
+  /** pppd chapms-strip-domain. */
+  chapmsStripDomain: boolean;
 
   mru: number;
   asyncmap: number;
@@ -91,6 +100,12 @@ export interface SessionOptions {
   chapMaxChallenge: number;
   chapInterval: number;
   chapTimeout: number;
+  /** pppd eap-restart, eap-max-sreq, eap-timeout, eap-interval (server), eap-max-rreq (client). */
+  eapRestart: number;
+  eapMaxSreq: number;
+  eapTimeout: number;
+  eapInterval: number;
+  eapMaxRreq: number;
 
   /** Log every control packet decoded (pppd `debug`). */
   debug: boolean;
@@ -109,6 +124,13 @@ export function defaultSessionOptions(overrides: Partial<SessionOptions> = {}): 
     requireChap: false,
     refusePap: false,
     refuseChap: false,
+    requireMschap: false,
+    requireMschapV2: false,
+    requireEap: false,
+    refuseMschap: false,
+    refuseMschapV2: false,
+    refuseEap: false,
+    chapmsStripDomain: false,
     mru: DEFAULT_MRU,
     asyncmap: 0,
     accomp: true,
@@ -142,6 +164,11 @@ export function defaultSessionOptions(overrides: Partial<SessionOptions> = {}): 
     chapMaxChallenge: 10,
     chapInterval: 0,
     chapTimeout: 60,
+    eapRestart: 3,
+    eapMaxSreq: 10,
+    eapTimeout: 20,
+    eapInterval: 0,
+    eapMaxRreq: 20,
     debug: false,
     tapFrames: false,
     ...overrides,
