@@ -15,7 +15,7 @@ export { ChapClient, ChapServer } from './ppp/auth/chap.js';
 export { chapMd5 } from './ppp/auth/chap-md5.js';
 export { Timers, type Clock } from './ppp/timers.js';
 export { EXIT } from './ppp/exit-codes.js';
-export { describePacket } from './ppp/print.js';
+export { describePacket } from './ppp/registry.js';
 export { staticSecrets, secretsEqual, type Secrets, type SecretMatch } from './ppp/secrets.js';
 export * from './ppp/protocols.js';
 

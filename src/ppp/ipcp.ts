@@ -6,7 +6,42 @@
 import { Fsm, State, type FsmConfig, type FsmHandler, type ReqCiResult } from './fsm.js';
 import { Code, emitOptions, opt, parseOptions, u32, type ConfigOption } from './packet.js';
 import type { Timers } from './timers.js';
-import { ip4ToString } from '../wire/ipv4.js';
+import { icmpEchoReply, ip4ToString } from '../wire/ipv4.js';
+import { PROTO_IP, PROTO_IPCP } from './protocols.js';
+import type { LogLevel } from './log.js';
+import type { Protent, SessionContext } from './protent.js';
+
+/** IPCP's options (pppd ipcp.c's option table), with pppd's defaults in IPCP_DEFAULTS. */
+export interface IpcpOptions {
+  /** Disable IPCP (pppd `noip`). */
+  noip: boolean;
+  localAddr: number;
+  remoteAddr: number;
+  acceptLocal: boolean;
+  acceptRemote: boolean;
+  msDns: [number, number];
+  msWins: [number, number];
+  usePeerDns: boolean;
+  ipcpRestart: number;
+  ipcpMaxConfigure: number;
+  ipcpMaxTerminate: number;
+  ipcpMaxFailure: number;
+}
+
+export const IPCP_DEFAULTS: IpcpOptions = {
+  noip: false,
+  localAddr: 0,
+  remoteAddr: 0,
+  acceptLocal: false,
+  acceptRemote: false,
+  msDns: [0, 0],
+  msWins: [0, 0],
+  usePeerDns: false,
+  ipcpRestart: 3,
+  ipcpMaxConfigure: 10,
+  ipcpMaxTerminate: 3,
+  ipcpMaxFailure: 5,
+};
 
 export const IpcpOpt = {
   Addresses: 1,
@@ -45,7 +80,7 @@ export interface IpcpResult {
 
 export interface IpcpHost {
   send(packet: Buffer): void;
-  log(level: 'debug' | 'info' | 'notice' | 'warn' | 'error', msg: string): void;
+  log(level: LogLevel, msg: string): void;
   up(result: IpcpResult): void;
   down(): void;
   finished(): void;
@@ -233,5 +268,111 @@ export class Ipcp implements FsmHandler {
 
   finished(): void {
     this.host.finished();
+  }
+}
+
+/**
+ * IPCP's table entry: the NCP for IPv4 and the IP datagrams it carries. IP packets for
+ * our own address that are ICMP echo requests are answered here (a peer's `ping` of the
+ * link works with any backend); everything else goes to the network backend as an event.
+ */
+export class IpcpProtocol implements Protent {
+  readonly name = 'IPCP';
+  readonly protocol = PROTO_IPCP;
+  readonly dataProtocols = [PROTO_IP] as const;
+  readonly phases = ['Network'] as const;
+  readonly kind = 'ncp';
+  readonly enabled: boolean;
+  readonly ipcp: Ipcp;
+  /** The addresses once IPCP is up. */
+  result: IpcpResult | undefined;
+  readonly stats = { ipIn: 0, ipOut: 0, discarded: 0 };
+
+  constructor(private readonly ctx: SessionContext) {
+    const o = ctx.options;
+    this.enabled = !o.noip;
+    this.ipcp = new Ipcp(
+      {
+        localAddr: o.localAddr,
+        remoteAddr: o.remoteAddr,
+        acceptLocal: o.acceptLocal,
+        acceptRemote: o.acceptRemote,
+        dns: o.msDns,
+        wins: o.msWins,
+        usePeerDns: o.usePeerDns,
+        allowRemote: (a) => ctx.peerSecret?.allowIp?.(a) ?? true,
+      },
+      { restartMs: o.ipcpRestart * 1000, maxConfigure: o.ipcpMaxConfigure, maxTerminate: o.ipcpMaxTerminate, maxFailure: o.ipcpMaxFailure },
+      {
+        send: (p) => ctx.send(PROTO_IPCP, p),
+        log: (level, msg) => ctx.log(level, msg),
+        up: (r) => {
+          this.result = r;
+          ctx.ncpUp(this);
+          ctx.emit({ type: 'ip-up', local: r.local, remote: r.remote, dns: r.dns });
+        },
+        down: () => this.ipDown(),
+        finished: () => ctx.ncpFinished(this),
+        fail: (reason) => this.ipcp.fsm.close(reason),
+      },
+      ctx.timers,
+    );
+  }
+
+  get isOpen(): boolean {
+    return this.ipcp.opened;
+  }
+
+  input(info: Buffer): void {
+    this.ipcp.fsm.input(info);
+  }
+
+  dataInput(_protocol: number, packet: Buffer): void {
+    if (!this.ipcp.opened || !this.result) {
+      this.stats.discarded++;
+      return;
+    }
+    this.stats.ipIn++;
+    const reply = icmpEchoReply(packet, this.result.local);
+    if (reply) return void this.sendData(PROTO_IP, reply);
+    this.ctx.emit({ type: 'ip', packet });
+  }
+
+  /** An IP packet for the peer; false (dropped) unless IPCP is up. */
+  sendData(_protocol: number, packet: Buffer): boolean {
+    if (!this.ipcp.opened) return false;
+    this.stats.ipOut++;
+    this.ctx.send(PROTO_IP, packet);
+    return true;
+  }
+
+  open(): void {
+    // The secrets entry may name the peer's address (pppd: first single address).
+    const suggested = this.ctx.peerSecret?.suggested;
+    if (!this.ctx.options.remoteAddr && suggested) this.ipcp.policy.remoteAddr = suggested;
+    this.ipcp.fsm.open();
+  }
+
+  lowerUp(): void {
+    this.ipcp.fsm.lowerUp();
+  }
+
+  lowerDown(): void {
+    this.ipcp.fsm.lowerDown();
+  }
+
+  close(reason: string): void {
+    this.ipcp.fsm.close(reason);
+  }
+
+  protocolRejected(): void {
+    this.ipcp.fsm.protocolRejected();
+  }
+
+  private ipDown(): void {
+    if (!this.result) return;
+    this.result = undefined;
+    this.ctx.ncpDown(this);
+    this.ctx.emit({ type: 'ip-down' });
   }
 }

@@ -6,15 +6,66 @@
 import { Fsm, State, type FsmConfig, type FsmHandler, type ReqCiResult } from './fsm.js';
 import { Code, emitOptions, opt, parseOptions, u16, u32, type ConfigOption } from './packet.js';
 import type { Timer, Timers } from './timers.js';
-import { PROTO_CHAP, PROTO_LCP, PROTO_PAP } from './protocols.js';
+import { PROTO_CHAP, PROTO_EAP, PROTO_LCP, PROTO_PAP } from './protocols.js';
+import type { AuthMethod } from './auth/methods.js';
+import type { LogLevel } from './log.js';
 
-export const LcpOpt = { MRU: 1, ACCM: 2, AuthProto: 3, Quality: 4, Magic: 5, PFC: 7, ACFC: 8 } as const;
-export const CHAP_MD5 = 5;
+/**
+ * LCP option types: RFC 1661 §6, Callback RFC 1570 §2.3, multilink RFC 1990 §5.1
+ * (MRRU 17, short sequence 18, endpoint discriminator 19).
+ */
+export const LcpOpt = {
+  MRU: 1, ACCM: 2, AuthProto: 3, Quality: 4, Magic: 5, PFC: 7, ACFC: 8,
+  Callback: 13, MRRU: 17, SSNHF: 18, Endpoint: 19,
+} as const;
 /** RFC 1661 §6.1 allows any MRU, pppd refuses to go below this (MINMRU). */
 const MIN_MRU = 128;
 export const DEFAULT_MRU = 1500;
+/** pppd MAX_ENDP_LEN: the longest endpoint discriminator address accepted. */
+const MAX_ENDPOINT = 20;
 
-export type AuthProto = 'pap' | 'chap';
+/** LCP's options (pppd lcp.c's option table), with pppd 2.4.9's defaults in LCP_DEFAULTS. */
+export interface LcpOptions {
+  mru: number;
+  asyncmap: number;
+  /**
+   * pppd `escape`: 256-bit map of extra octets we always escape when sending
+   * (bit for octet c is `escape[c >> 3] & (1 << (c & 7))`, as HdlcEncoder's TxConfig.escape).
+   */
+  escape?: Uint8Array;
+  accomp: boolean;
+  pcomp: boolean;
+  magic: boolean;
+  passive: boolean;
+  silent: boolean;
+  /** pppd `noendpoint`: reject the peer's endpoint discriminator. */
+  noendpoint: boolean;
+  lcpEchoInterval: number;
+  lcpEchoFailure: number;
+  lcpRestart: number;
+  lcpMaxConfigure: number;
+  lcpMaxTerminate: number;
+  lcpMaxFailure: number;
+  loopbackFail: number;
+}
+
+export const LCP_DEFAULTS: LcpOptions = {
+  mru: DEFAULT_MRU,
+  asyncmap: 0,
+  accomp: true,
+  pcomp: true,
+  magic: true,
+  passive: false,
+  silent: false,
+  noendpoint: false,
+  lcpEchoInterval: 0,
+  lcpEchoFailure: 0,
+  lcpRestart: 3,
+  lcpMaxConfigure: 10,
+  lcpMaxTerminate: 2,
+  lcpMaxFailure: 5,
+  loopbackFail: 10,
+};
 
 export interface LcpPolicy {
   /** Our receive MRU; requested when it differs from 1500. */
@@ -24,10 +75,12 @@ export interface LcpPolicy {
   magic: boolean;
   pcomp: boolean;
   accomp: boolean;
-  /** Protocols we may ask the peer to authenticate with, in preference order CHAP, PAP. */
-  authPeer: { chap: boolean; pap: boolean };
-  /** Protocols we are able to authenticate ourselves with, if the peer asks. */
-  authSelf: { chap: boolean; pap: boolean };
+  /** Methods we may ask the peer to authenticate with, in pppd's preference order. */
+  authPeer: readonly AuthMethod[];
+  /** Methods we are able to authenticate ourselves with, if the peer asks, same order. */
+  authSelf: readonly AuthMethod[];
+  /** Accept the peer's endpoint discriminator (pppd: yes, unless `noendpoint`). */
+  endpoint: boolean;
   echoInterval: number;
   echoFailure: number;
   /** pppd's lcp_loopbackfail (DEFLOOPBACKFAIL). */
@@ -38,15 +91,17 @@ export interface LcpPolicy {
 export interface LcpValues {
   mru?: number;
   asyncmap?: number;
-  auth?: AuthProto;
+  auth?: AuthMethod;
   magic?: number;
   pcomp: boolean;
   accomp: boolean;
+  /** The peer's endpoint discriminator (RFC 1990 §5.1.3): class and address. */
+  endpoint?: { class: number; address: Buffer };
 }
 
 export interface LcpHost {
   send(packet: Buffer): void;
-  log(level: 'debug' | 'info' | 'notice' | 'warn' | 'error', msg: string): void;
+  log(level: LogLevel, msg: string): void;
   random32(): number;
   up(): void;
   down(): void;
@@ -66,13 +121,15 @@ export class Lcp implements FsmHandler {
   readonly fsm: Fsm;
   go: LcpValues = { pcomp: false, accomp: false };
   his: LcpValues = { pcomp: false, accomp: false };
-  readonly stats = { echoRequestsSent: 0, echoRepliesRcvd: 0, ownEchoReplies: 0 };
+  readonly stats = { echoRequestsSent: 0, echoRepliesRcvd: 0, ownEchoReplies: 0, identRcvd: 0 };
   private lastReq: Buffer = Buffer.alloc(0);
   private loopedBack = false;
   private numLoops = 0;
   private echosPending = 0;
   private echoId = 0;
   private readonly echoTimer: Timer;
+  /** The methods still worth asking for in this negotiation (pppd's go->neg_eap/chap/upap + chap_mdtype). */
+  private wantAuth: readonly AuthMethod[] = [];
 
   constructor(
     private readonly policy: LcpPolicy,
@@ -90,10 +147,11 @@ export class Lcp implements FsmHandler {
 
   resetCi(): void {
     const p = this.policy;
+    this.wantAuth = p.authPeer;
     this.go = {
       mru: p.mru !== DEFAULT_MRU ? p.mru : undefined,
       asyncmap: p.asyncmap,
-      auth: p.authPeer.chap ? 'chap' : p.authPeer.pap ? 'pap' : undefined,
+      auth: p.authPeer[0],
       magic: p.magic ? this.host.random32() : undefined,
       pcomp: p.pcomp,
       accomp: p.accomp,
@@ -106,8 +164,7 @@ export class Lcp implements FsmHandler {
     const o: ConfigOption[] = [];
     if (g.mru !== undefined) o.push(opt(LcpOpt.MRU, u16(g.mru)));
     if (g.asyncmap !== undefined) o.push(opt(LcpOpt.ACCM, u32(g.asyncmap)));
-    if (g.auth === 'chap') o.push(opt(LcpOpt.AuthProto, [...u16(PROTO_CHAP), CHAP_MD5]));
-    else if (g.auth === 'pap') o.push(opt(LcpOpt.AuthProto, u16(PROTO_PAP)));
+    if (g.auth) o.push(opt(LcpOpt.AuthProto, g.auth.option));
     if (g.magic !== undefined) o.push(opt(LcpOpt.Magic, u32(g.magic)));
     if (g.pcomp) o.push(opt(LcpOpt.PFC));
     if (g.accomp) o.push(opt(LcpOpt.ACFC));
@@ -124,6 +181,7 @@ export class Lcp implements FsmHandler {
     const opts = parseOptions(data);
     if (!opts) return false;
     const next = { ...this.go };
+    let nextWant = this.wantAuth;
     this.loopedBack = false;
     for (const o of opts) {
       const v = o.value;
@@ -140,22 +198,10 @@ export class Lcp implements FsmHandler {
           break;
         case LcpOpt.AuthProto: {
           if (v.length < 2 || this.go.auth === undefined) return false;
-          const proto = v.readUInt16BE(0);
-          const p = this.policy.authPeer;
-          if (proto === PROTO_PAP && v.length === 2) {
-            // They suggest PAP: only a Nak of our CHAP request can mean that.
-            if (this.go.auth !== 'chap') return false;
-            next.auth = p.pap ? 'pap' : undefined;
-          } else if (proto === PROTO_CHAP && v.length === 3) {
-            if (this.go.auth === 'chap') {
-              if (v[2] === CHAP_MD5) return false; // Nak'd MD5 but suggests MD5 back: bad Nak (pppd)
-              next.auth = p.pap ? 'pap' : undefined; // no other digest here: next protocol
-            } else {
-              next.auth = undefined;
-            }
-          } else {
-            next.auth = this.go.auth === 'chap' && p.pap ? 'pap' : undefined;
-          }
+          const want = this.nakAuth(this.go.auth, v);
+          if (!want) return false;
+          nextWant = want;
+          next.auth = want[0];
           break;
         }
         case LcpOpt.Magic:
@@ -175,6 +221,7 @@ export class Lcp implements FsmHandler {
       }
     }
     this.go = next;
+    this.wantAuth = nextWant;
     if (this.loopedBack) {
       if (++this.numLoops >= this.policy.loopbackFail) {
         this.host.log('notice', 'Serial line is looped back.');
@@ -198,7 +245,14 @@ export class Lcp implements FsmHandler {
       switch (o.type) {
         case LcpOpt.MRU: next.mru = undefined; break;
         case LcpOpt.ACCM: next.asyncmap = undefined; break;
-        case LcpOpt.AuthProto: next.auth = undefined; break; // a Reject refuses authentication outright
+        case LcpOpt.AuthProto: {
+          // pppd lcp_rejci: a Reject drops the protocol we asked for; the next request
+          // asks for the next one we would take (EAP, then CHAP, then PAP).
+          const rejected = this.go.auth?.protocol;
+          this.wantAuth = this.wantAuth.filter((m) => m.protocol !== rejected);
+          next.auth = this.wantAuth[0];
+          break;
+        }
         case LcpOpt.Magic: next.magic = undefined; break;
         case LcpOpt.PFC: next.pcomp = false; break;
         case LcpOpt.ACFC: next.accomp = false; break;
@@ -234,24 +288,9 @@ export class Lcp implements FsmHandler {
           else this.his.asyncmap = v.readUInt32BE(0);
           break;
         case LcpOpt.AuthProto: {
-          const self = p.authSelf;
-          if (v.length < 2 || (!self.chap && !self.pap)) { verdict = 'rej'; break; }
-          const proto = v.readUInt16BE(0);
-          const suggest = self.chap ? opt(LcpOpt.AuthProto, [...u16(PROTO_CHAP), CHAP_MD5]) : opt(LcpOpt.AuthProto, u16(PROTO_PAP));
-          if (this.his.auth) { verdict = 'rej'; break; } // a second auth option (pppd rejects it)
-          if (proto === PROTO_PAP) {
-            if (v.length !== 2) verdict = 'rej';
-            else if (!self.pap) { verdict = 'nak'; nakValue = suggest; }
-            else this.his.auth = 'pap';
-          } else if (proto === PROTO_CHAP) {
-            if (v.length !== 3) verdict = 'rej';
-            else if (!self.chap) { verdict = 'nak'; nakValue = opt(LcpOpt.AuthProto, u16(PROTO_PAP)); }
-            else if (v[2] !== CHAP_MD5) { verdict = 'nak'; nakValue = suggest; } // e.g. MS-CHAP (0x80, 0x81)
-            else this.his.auth = 'chap';
-          } else {
-            verdict = 'nak';
-            nakValue = suggest;
-          }
+          const r = this.reqAuth(v);
+          verdict = r.verdict;
+          nakValue = r.nak;
           break;
         }
         case LcpOpt.Magic:
@@ -272,6 +311,13 @@ export class Lcp implements FsmHandler {
           if (v.length !== 0 || !p.accomp) verdict = 'rej';
           else this.his.accomp = true;
           break;
+        case LcpOpt.Endpoint:
+          // pppd 2.4.9 accepts the endpoint discriminator even without multilink (Windows
+          // DUN sends one); MRRU and short sequence numbers need multilink and fall to
+          // the Reject below, as does Callback (pppd never agrees to call back).
+          if (!p.endpoint || v.length < 1 || v.length > 1 + MAX_ENDPOINT) verdict = 'rej';
+          else this.his.endpoint = { class: v[0]!, address: Buffer.from(v.subarray(1)) };
+          break;
         default:
           verdict = 'rej'; // RFC 1661 §5.4: options we do not implement are rejected
       }
@@ -284,6 +330,70 @@ export class Lcp implements FsmHandler {
     if (rejs.length) return { code: Code.ConfRej, data: emitOptions(rejs) };
     if (naks.length) return { code: Code.ConfNak, data: emitOptions(naks) };
     return { code: Code.ConfAck, data };
+  }
+
+  /**
+   * pppd lcp_nakci for the auth option: what is still worth asking for after the peer
+   * Nak'd our `cur` suggesting `v`; undefined for a Nak that makes no sense.
+   */
+  private nakAuth(cur: AuthMethod, v: Buffer): readonly AuthMethod[] | undefined {
+    const want = this.wantAuth;
+    const without = (proto: number) => want.filter((m) => m.protocol !== proto);
+    const proto = v.readUInt16BE(0);
+    if (proto === PROTO_PAP && v.length === 2) {
+      // They want PAP: stop asking for EAP, else CHAP; Nak'ing our PAP with PAP is bad.
+      if (cur.protocol === PROTO_PAP) return undefined;
+      return without(cur.protocol);
+    }
+    if (proto === PROTO_CHAP && v.length === 3) {
+      const theirs = want.find((m) => m.protocol === PROTO_CHAP && m.chapDigest === v[2]);
+      // Only their digest among the CHAP flavours (pppd: chap_mdtype = CHAP_MDTYPE_D(theirs)).
+      const onlyTheirs = (list: readonly AuthMethod[]) => list.filter((m) => m.protocol !== PROTO_CHAP || m === theirs);
+      if (cur.protocol === PROTO_EAP) return theirs ? onlyTheirs(without(PROTO_EAP)) : without(PROTO_EAP);
+      if (cur.protocol === PROTO_CHAP) {
+        if (cur.chapDigest === v[2]) return undefined; // Nak'd our digest and suggested it back
+        return theirs ? onlyTheirs(want) : want.filter((m) => m !== cur);
+      }
+      return without(PROTO_PAP);
+    }
+    // Something we do not know: stop asking for what we asked for.
+    if (proto === PROTO_EAP && cur.protocol === PROTO_EAP) this.host.log('debug', 'Unexpected Conf-Nak for EAP');
+    return without(cur.protocol);
+  }
+
+  /** pppd lcp_reqci for the auth option: which method the peer asks of us, or what to suggest. */
+  private reqAuth(v: Buffer): { verdict: 'ack' | 'nak' | 'rej'; nak?: ConfigOption } {
+    const allowed = this.policy.authSelf;
+    if (v.length < 2 || allowed.length === 0) {
+      this.host.log('debug', 'No auth is possible');
+      return { verdict: 'rej' };
+    }
+    const proto = v.readUInt16BE(0);
+    const can = (p: number) => allowed.find((m) => m.protocol === p);
+    const suggest = (...order: number[]): ConfigOption => {
+      const m = order.map(can).find((x) => x) ?? allowed[0]!;
+      return opt(LcpOpt.AuthProto, m.option);
+    };
+    // A second auth option in one request is rejected (pppd: "we've already accepted ...").
+    if (this.his.auth) return { verdict: 'rej' };
+    if (proto === PROTO_PAP || proto === PROTO_EAP) {
+      if (v.length !== 2) return { verdict: 'rej' };
+      const m = can(proto);
+      if (m) {
+        this.his.auth = m;
+        return { verdict: 'ack' };
+      }
+      return { verdict: 'nak', nak: proto === PROTO_PAP ? suggest(PROTO_EAP, PROTO_CHAP) : suggest(PROTO_CHAP, PROTO_PAP) };
+    }
+    if (proto === PROTO_CHAP) {
+      if (v.length !== 3) return { verdict: 'rej' };
+      if (!can(PROTO_CHAP)) return { verdict: 'nak', nak: suggest(PROTO_EAP, PROTO_PAP) };
+      const m = allowed.find((x) => x.protocol === PROTO_CHAP && x.chapDigest === v[2]);
+      if (!m) return { verdict: 'nak', nak: suggest(PROTO_CHAP) }; // our best digest instead
+      this.his.auth = m;
+      return { verdict: 'ack' };
+    }
+    return { verdict: 'nak', nak: suggest(PROTO_EAP, PROTO_CHAP, PROTO_PAP) };
   }
 
   up(): void {
@@ -316,8 +426,9 @@ export class Lcp implements FsmHandler {
       case Code.DiscReq:
         this.fsm.receiveRxr(code, id, data);
         return true;
-      case 12: // Identification (RFC 1570): informational
-      case 13: // Time-Remaining (RFC 1570): informational
+      case Code.Ident: // RFC 1570 §2.1: informational (Windows sends "MSRASV5.00")
+      case Code.TimeRemaining: // RFC 1570 §2.2: informational
+        this.stats.identRcvd++;
         return true;
       default:
         return false;

@@ -18,6 +18,9 @@ export const Code = {
   EchoReq: 9,
   EchoRep: 10,
   DiscReq: 11,
+  /** RFC 1570 §2.1 Identification, §2.2 Time-Remaining. */
+  Ident: 12,
+  TimeRemaining: 13,
 } as const;
 
 export interface ControlPacket {

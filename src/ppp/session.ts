@@ -1,10 +1,12 @@
 /**
  * One PPP link, sans-IO: bytes and time in; bytes, events and a next deadline out.
  *
- * It walks RFC 1661 §3's phases (Dead, Establish, Authenticate, Network, Terminate),
- * demultiplexes frames to LCP, PAP, CHAP and IPCP (pppd's protent table, main.c), and
- * keeps pppd's exit status as the link goes (auth.c: link_established, network_phase,
- * auth_peer_fail, ...). The caller owns the clock and the line:
+ * The session is the phase logic of RFC 1661 §3 (Dead, Establish, Authenticate, Network,
+ * Terminate) and pppd's exit status (auth.c: link_established, network_phase,
+ * auth_peer_fail, ...). It owns LCP; every other protocol is an entry of the protocol
+ * table (registry.ts, pppd's `protocols[]`) and frames reach the line through a lower
+ * layer (link/, lwIP's link_callbacks): async HDLC by default. The caller owns the clock
+ * and the line:
  *
  *   const s = new Session(options, now);
  *   s.start(now);
@@ -13,186 +15,33 @@
  *   flush = () => { for (const b of s.takeOutput()) line.write(b); handle(s.takeEvents()); }
  */
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
-import { HdlcDecoder, HdlcEncoder, eightBitCleanDiagnosis } from '../wire/hdlc.js';
-import { icmpEchoReply } from '../wire/ipv4.js';
 import { State } from './fsm.js';
-import { Lcp, DEFAULT_MRU, type AuthProto } from './lcp.js';
-import { Ipcp, type IpcpResult } from './ipcp.js';
-import { PapClient, PapServer } from './auth/pap.js';
-import { ChapClient, ChapServer } from './auth/chap.js';
+import { Lcp, DEFAULT_MRU } from './lcp.js';
 import { Timers } from './timers.js';
-import { describePacket } from './print.js';
-import type { AuthHost } from './auth/host.js';
-import type { LogLevel } from './log.js';
-import { secretsEqual, type SecretMatch, type Secrets } from './secrets.js';
-import { PROTO_CHAP, PROTO_IP, PROTO_IPCP, PROTO_LCP, PROTO_PAP, protocolLongName } from './protocols.js';
+import { secretsEqual, type SecretMatch } from './secrets.js';
+import { PROTO_IP, PROTO_LCP, protocolLongName } from './protocols.js';
 import { EXIT } from './exit-codes.js';
+import type { LogLevel } from './log.js';
+import type { Phase, Protent, SessionContext } from './protent.js';
+import type { SessionEvent } from './events.js';
+import type { SessionOptions } from './session-options.js';
+import { allowedMethods, wantedMethods, type AuthMethod, type AuthServices } from './auth/methods.js';
+import type { AuthProtocol } from './auth/auth-protocol.js';
+import type { MppeKeys } from './auth/chap-digest.js';
+import { AUTH_METHODS, PROTOCOLS, describePacket } from './registry.js';
+import { LINK_DEFAULTS, type LinkLayer } from './link/link.js';
+import { AsyncHdlcLink } from './link/async-hdlc.js';
 
-export type Phase = 'Dead' | 'Establish' | 'Authenticate' | 'Network' | 'Terminate';
-
-export interface SessionOptions {
-  /** Our name (pppd `name`; default the host name, chosen by the caller). */
-  name: string;
-  /** The name we authenticate as (pppd `user`; default `name`). */
-  user?: string;
-  /** pppd `password`: our secret for PAP or CHAP, instead of the secrets files. */
-  password?: string;
-  /** pppd `remotename`. */
-  remoteName?: string;
-  secrets?: Secrets;
-  /** Overrides how a PAP server judges a user/password pair (pppd `login` uses the system). */
-  checkPap?(user: string, password: Buffer): boolean;
-
-  /** Require the peer to authenticate (pppd `auth`; require-pap / require-chap narrow it). */
-  auth: boolean;
-  requirePap: boolean;
-  requireChap: boolean;
-  refusePap: boolean;
-  refuseChap: boolean;
-  /** pppd require-mschap / require-mschap-v2 / require-eap (each narrows `auth` like require-pap). */
-  requireMschap: boolean;
-  requireMschapV2: boolean;
-  requireEap: boolean;
-  refuseMschap: boolean;
-  refuseMschapV2: boolean;
-  refuseEap: boolean;
-  /** pppd chapms-strip-domain. */
-  chapmsStripDomain: boolean;
-
-  mru: number;
-  asyncmap: number;
-  /**
-   * pppd `escape`: 256-bit map of extra octets we always escape when sending
-   * (bit for octet c is `escape[c >> 3] & (1 << (c & 7))`, as HdlcEncoder's TxConfig.escape).
-   */
-  escape?: Uint8Array;
-  accomp: boolean;
-  pcomp: boolean;
-  magic: boolean;
-  passive: boolean;
-  silent: boolean;
-  lcpEchoInterval: number;
-  lcpEchoFailure: number;
-  lcpRestart: number;
-  lcpMaxConfigure: number;
-  lcpMaxTerminate: number;
-  lcpMaxFailure: number;
-  loopbackFail: number;
-
-  /** Disable IPCP (pppd `noip`). */
-  noip: boolean;
-  localAddr: number;
-  remoteAddr: number;
-  acceptLocal: boolean;
-  acceptRemote: boolean;
-  msDns: [number, number];
-  msWins: [number, number];
-  usePeerDns: boolean;
-  ipcpRestart: number;
-  ipcpMaxConfigure: number;
-  ipcpMaxTerminate: number;
-  ipcpMaxFailure: number;
-
-  papRestart: number;
-  papMaxAuthReq: number;
-  papTimeout: number;
-  chapRestart: number;
-  chapMaxChallenge: number;
-  chapInterval: number;
-  chapTimeout: number;
-  /** pppd eap-restart, eap-max-sreq, eap-timeout, eap-interval (server), eap-max-rreq (client). */
-  eapRestart: number;
-  eapMaxSreq: number;
-  eapTimeout: number;
-  eapInterval: number;
-  eapMaxRreq: number;
-
-  /** Log every control packet decoded (pppd `debug`). */
-  debug: boolean;
-  /** Emit 'frame' events for every frame in and out (for pcap capture). */
-  tapFrames: boolean;
-  /** Entropy for magic numbers and challenges; tests pass a seeded one. */
-  randomBytes?: (n: number) => Buffer;
-}
-
-/** pppd 2.4.9's defaults (see pppd(8)). */
-export function defaultSessionOptions(overrides: Partial<SessionOptions> = {}): SessionOptions {
-  return {
-    name: 'dialtone',
-    auth: false,
-    requirePap: false,
-    requireChap: false,
-    refusePap: false,
-    refuseChap: false,
-    requireMschap: false,
-    requireMschapV2: false,
-    requireEap: false,
-    refuseMschap: false,
-    refuseMschapV2: false,
-    refuseEap: false,
-    chapmsStripDomain: false,
-    mru: DEFAULT_MRU,
-    asyncmap: 0,
-    accomp: true,
-    pcomp: true,
-    magic: true,
-    passive: false,
-    silent: false,
-    lcpEchoInterval: 0,
-    lcpEchoFailure: 0,
-    lcpRestart: 3,
-    lcpMaxConfigure: 10,
-    lcpMaxTerminate: 2,
-    lcpMaxFailure: 5,
-    loopbackFail: 10,
-    noip: false,
-    localAddr: 0,
-    remoteAddr: 0,
-    acceptLocal: false,
-    acceptRemote: false,
-    msDns: [0, 0],
-    msWins: [0, 0],
-    usePeerDns: false,
-    ipcpRestart: 3,
-    ipcpMaxConfigure: 10,
-    ipcpMaxTerminate: 3,
-    ipcpMaxFailure: 5,
-    papRestart: 3,
-    papMaxAuthReq: 10,
-    papTimeout: 30,
-    chapRestart: 3,
-    chapMaxChallenge: 10,
-    chapInterval: 0,
-    chapTimeout: 60,
-    eapRestart: 3,
-    eapMaxSreq: 10,
-    eapTimeout: 20,
-    eapInterval: 0,
-    eapMaxRreq: 20,
-    debug: false,
-    tapFrames: false,
-    ...overrides,
-  };
-}
-
-export type SessionEvent =
-  | { type: 'log'; level: LogLevel; msg: string }
-  | { type: 'phase'; phase: Phase }
-  | { type: 'auth-up'; peerName: string; protocol: AuthProto }
-  | { type: 'ip-up'; local: number; remote: number; dns: [number, number] }
-  | { type: 'ip-down' }
-  /** An IP packet from the peer that is not for the link itself: for the network backend. */
-  | { type: 'ip'; packet: Buffer }
-  | { type: 'frame'; dir: 'in' | 'out'; protocol: number; payload: Buffer; time: number }
-  /** The link is over; `status` is pppd's exit status for it. */
-  | { type: 'dead'; status: number };
+export type { Phase } from './protent.js';
+export type { SessionEvent } from './events.js';
+export { defaultSessionOptions, type SessionOptions } from './session-options.js';
 
 export interface Counters {
   bytesIn: number;
   bytesOut: number;
   framesIn: number;
   framesOut: number;
-  /** Frames dropped by the framer (bad FCS, runts, too long, ...). */
+  /** Frames dropped by the lower layer (bad FCS, runts, too long, ...). */
   framesDropped: number;
   /** Frames of a known protocol discarded because the phase does not allow them. */
   discardedByPhase: number;
@@ -209,40 +58,33 @@ export class Session {
     bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0, framesDropped: 0,
     discardedByPhase: 0, protocolRejectsSent: 0, ipPacketsIn: 0, ipPacketsOut: 0,
   };
-  /** The IP link once IPCP is up. */
-  ip: IpcpResult | undefined;
   /** The name the peer authenticated as. */
   peerName: string | undefined;
-  /** Bytes of PPP frames since IP came up (pppd's link stats). */
+  /** Bytes of PPP frames since the first network protocol came up (pppd's link stats). */
   readonly linkStats = { bytesIn: 0, bytesOut: 0, upSince: 0 };
+  /** MPPE keys from MS-CHAP, once authentication produced them (RFC 3079). */
+  mppeKeys: MppeKeys | undefined;
 
   readonly lcp: Lcp;
-  readonly ipcp: Ipcp;
+  /** The protocol table of this session: one entry per registry line. */
+  readonly protocols: readonly Protent[];
+  readonly link: LinkLayer;
   private readonly timers: Timers;
-  private readonly encoder = new HdlcEncoder();
-  private readonly decoder: HdlcDecoder;
   private readonly random: (n: number) => Buffer;
   private output: Buffer[] = [];
   private events: SessionEvent[] = [];
-  private peerAuth: PapServer | ChapServer | undefined;
-  private selfAuth: PapClient | ChapClient | undefined;
   private pendingAuth = { peer: false, self: false };
   private peerSecret: SecretMatch | undefined;
-  private dropsSeen = 0;
+  private ncpsUp = 0;
   private dead = false;
   private lcpGoingDown = false;
 
-  constructor(readonly options: SessionOptions, now: number) {
+  constructor(readonly options: SessionOptions, now: number, link?: LinkLayer) {
     this.timers = new Timers({ now });
     this.random = options.randomBytes ?? cryptoRandomBytes;
-    if (options.escape) this.encoder.setConfig({ escape: options.escape });
-    this.decoder = new HdlcDecoder({ mru: Math.max(options.mru, DEFAULT_MRU) });
     const o = options;
-    const selfSecretKnown = (kind: 'pap' | 'chap') =>
-      o.password !== undefined || !!o.secrets?.hasSecretsFor?.(kind, this.userName);
-    // pppd: require-pap / require-chap name the protocols; plain `auth` allows both, CHAP first.
-    const explicit = o.requirePap || o.requireChap;
-    const authPeer = { chap: explicit ? o.requireChap : o.auth, pap: explicit ? o.requirePap : o.auth };
+    this.link = link ?? new AsyncHdlcLink({ mru: Math.max(o.mru, DEFAULT_MRU), escape: o.escape });
+    const haveSecret = (kind: 'pap' | 'chap') => o.password !== undefined || !!o.secrets?.hasSecretsFor?.(kind, this.userName);
     this.lcp = new Lcp(
       {
         mru: o.mru,
@@ -250,8 +92,9 @@ export class Session {
         magic: o.magic,
         pcomp: o.pcomp,
         accomp: o.accomp,
-        authPeer,
-        authSelf: { pap: !o.refusePap && selfSecretKnown('pap'), chap: !o.refuseChap && selfSecretKnown('chap') },
+        authPeer: wantedMethods(AUTH_METHODS, o),
+        authSelf: allowedMethods(AUTH_METHODS, o, haveSecret),
+        endpoint: !o.noendpoint,
         echoInterval: o.lcpEchoInterval,
         echoFailure: o.lcpEchoFailure,
         loopbackFail: o.loopbackFail,
@@ -280,37 +123,17 @@ export class Session {
       },
       this.timers,
     );
-    this.ipcp = new Ipcp(
-      {
-        localAddr: o.localAddr,
-        remoteAddr: o.remoteAddr,
-        acceptLocal: o.acceptLocal,
-        acceptRemote: o.acceptRemote,
-        dns: o.msDns,
-        wins: o.msWins,
-        usePeerDns: o.usePeerDns,
-        allowRemote: (a) => this.peerSecret?.allowIp?.(a) ?? true,
-      },
-      {
-        restartMs: o.ipcpRestart * 1000,
-        maxConfigure: o.ipcpMaxConfigure,
-        maxTerminate: o.ipcpMaxTerminate,
-        maxFailure: o.ipcpMaxFailure,
-      },
-      {
-        send: (p) => this.sendFrame(PROTO_IPCP, p),
-        log: (level, msg) => this.log(level, msg),
-        up: (r) => this.ipUp(r),
-        down: () => this.ipDown(),
-        finished: () => {
-          // pppd np_finished: with no network protocol left, the link has no purpose. Not
-          // while LCP itself is going down: that close has its own reason.
-          if (this.lcp.opened && !this.lcpGoingDown) this.closeLcp('No network protocols running');
-        },
-        fail: (reason) => this.ipcp.fsm.close(reason),
-      },
-      this.timers,
-    );
+    const ctx = this.context();
+    this.protocols = PROTOCOLS.map((m) => m.create(ctx));
+  }
+
+  /** The IP link once IPCP is up. */
+  get ip() {
+    return this.ipNcp?.result;
+  }
+
+  private get ipNcp() {
+    return this.protocols.find((p) => p.dataProtocols?.includes(PROTO_IP)) as (Protent & { result?: { local: number; remote: number; dns: [number, number] }; sendData(proto: number, p: Buffer): boolean }) | undefined;
   }
 
   private get userName(): string {
@@ -329,26 +152,13 @@ export class Session {
     this.lcp.fsm.lowerUp();
   }
 
-  /** Bytes from the line. */
+  /** Bytes from the line (for a frame-oriented lower layer: one frame). */
   input(bytes: Uint8Array, now: number): void {
     this.advance(now);
     this.counters.bytesIn += bytes.length;
-    // One frame at a time: a frame can change how the next is read (LCP coming up sets the
-    // receive ACCM, RFC 1662 §7.1), and one read often holds the peer's Configure-Ack and
-    // its first CHAP Challenge, sent with the new map.
     const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    for (let start = 0; start < chunk.length && !this.dead; ) {
-      const flag = chunk.indexOf(0x7e, start);
-      const end = flag < 0 ? chunk.length : flag + 1;
-      for (const f of this.decoder.push(chunk.subarray(start, end))) this.receiveFrame(f.protocol, f.payload);
-      start = end;
-    }
-    const s = this.decoder.stats;
-    const drops = s.badFcs + s.runts + s.tooLong + s.aborts + s.badProtocol + s.badAddress;
-    if (drops !== this.dropsSeen) {
-      this.counters.framesDropped += drops - this.dropsSeen;
-      this.dropsSeen = drops;
-    }
+    this.link.input(chunk, (protocol, info) => this.receiveFrame(protocol, info), () => !this.dead);
+    this.counters.framesDropped = this.link.stats.dropped;
   }
 
   /** Time passes: fire whatever is due. */
@@ -380,10 +190,7 @@ export class Session {
   /** An IP packet from the network backend, for the peer. Dropped unless IP is up. */
   sendIp(packet: Buffer, now: number): boolean {
     this.advance(now);
-    if (!this.ipcp.opened) return false;
-    this.counters.ipPacketsOut++;
-    this.sendFrame(PROTO_IP, packet);
-    return true;
+    return this.ipNcp?.sendData(PROTO_IP, packet) ?? false;
   }
 
   takeOutput(): Buffer[] {
@@ -396,10 +203,6 @@ export class Session {
     const ev = this.events;
     this.events = [];
     return ev;
-  }
-
-  get decoderStats() {
-    return this.decoder.stats;
   }
 
   // ---- internals ------------------------------------------------------------------------
@@ -418,6 +221,35 @@ export class Session {
     this.events.push({ type: 'phase', phase });
   }
 
+  /** What the protocol table sees of the session. */
+  private context(): SessionContext {
+    const self = this; // the getter below reads the session's current secret
+    return {
+      options: this.options,
+      timers: this.timers,
+      send: (protocol, info) => this.sendFrame(protocol, info),
+      log: (level, msg) => this.log(level, msg),
+      random: (n) => this.random(n),
+      emit: (ev) => this.events.push(ev),
+      get peerSecret() {
+        return self.peerSecret;
+      },
+      setPeerSecret: (m) => (this.peerSecret = m),
+      authResult: (role, method, ok, name) => (role === 'peer' ? this.peerAuthDone(method, ok, name) : this.selfAuthDone(method, ok)),
+      ncpUp: () => this.ncpUp(),
+      ncpDown: () => {
+        this.ncpsUp = Math.max(0, this.ncpsUp - 1);
+      },
+      ncpFinished: () => {
+        // pppd np_finished: with no network protocol left, the link has no purpose. Not
+        // while LCP itself is going down: that close has its own reason.
+        const anyOpen = this.protocols.some((p) => p.kind === 'ncp' && p.isOpen);
+        if (!anyOpen && this.lcp.opened && !this.lcpGoingDown) this.closeLcp('No network protocols running');
+      },
+      closeLink: (reason) => this.closeLcp(reason),
+    };
+  }
+
   private closeLcp(reason: string): void {
     // pppd lcp_close: the Terminate phase, unless nothing is up yet.
     if (this.phase !== 'Dead') this.setPhase('Terminate');
@@ -432,17 +264,19 @@ export class Session {
 
   private sendFrame(protocol: number, info: Buffer): void {
     if (this.options.debug && protocol >= 0x8000) this.log('debug', `sent ${describePacket(protocol, info)}`);
-    const frame = this.encoder.encode(protocol, info);
+    const frame = this.link.encode(protocol, info);
     this.output.push(frame);
     this.counters.framesOut++;
     this.counters.bytesOut += frame.length;
-    if (this.ip) this.linkStats.bytesOut += info.length + 2;
+    if (protocol === PROTO_IP) this.counters.ipPacketsOut++;
+    if (this.ncpsUp) this.linkStats.bytesOut += info.length + 2;
     if (this.options.tapFrames) this.events.push({ type: 'frame', dir: 'out', protocol, payload: info, time: this.timers.clock.now });
   }
 
+  /** pppd main.c get_input: the phase rules, then the table. */
   private receiveFrame(protocol: number, info: Buffer): void {
     this.counters.framesIn++;
-    if (this.ip) this.linkStats.bytesIn += info.length + 2;
+    if (this.ncpsUp) this.linkStats.bytesIn += info.length + 2;
     if (this.options.tapFrames) this.events.push({ type: 'frame', dir: 'in', protocol, payload: info, time: this.timers.clock.now });
     if (this.options.debug && protocol >= 0x8000) this.log('debug', `rcvd ${describePacket(protocol, info)}`);
 
@@ -452,230 +286,159 @@ export class Session {
       this.counters.discardedByPhase++;
       return;
     }
-    switch (protocol) {
-      case PROTO_PAP:
-      case PROTO_CHAP: {
-        // Either direction of authentication may use the protocol; each ignores what is not its.
-        const isPap = protocol === PROTO_PAP;
-        for (const m of [this.peerAuth, this.selfAuth]) {
-          if (m && (m instanceof PapServer || m instanceof PapClient) === isPap) m.input(info);
-        }
-        return;
-      }
-      case PROTO_IPCP:
-        if (this.phase !== 'Network' || this.options.noip) break;
-        return this.ipcp.fsm.input(info);
-      case PROTO_IP:
-        if (!this.ipcp.opened || !this.ip) {
-          this.counters.discardedByPhase++;
-          return;
-        }
-        return this.receiveIp(info);
-      default:
-        break;
-    }
-    // pppd main.c: before the Network phase, packets of other protocols are discarded;
-    // afterwards anything we do not run gets a Protocol-Reject (RFC 1661 §5.7).
-    if (this.phase !== 'Network' || (protocol === PROTO_IPCP && !this.options.noip)) {
+    const entry = this.protocols.find((p) => p.protocol === protocol || p.dataProtocols?.includes(protocol));
+    const known = entry?.enabled;
+    // pppd: until the Network phase only LCP, LQR and authentication are taken; other
+    // packets are discarded, known or not. Afterwards what nobody runs is rejected.
+    if (entry && known && !entry.phases.includes(this.phase)) {
       this.counters.discardedByPhase++;
       return;
     }
-    this.counters.protocolRejectsSent++;
-    this.lcp.protocolReject(protocol, info, this.lcp.his.mru ?? DEFAULT_MRU);
-  }
-
-  private receiveIp(packet: Buffer): void {
-    this.counters.ipPacketsIn++;
-    const reply = icmpEchoReply(packet, this.ip!.local);
-    if (reply) {
-      this.counters.ipPacketsOut++;
-      this.sendFrame(PROTO_IP, reply);
+    if (!known) {
+      if (this.phase !== 'Network') {
+        this.counters.discardedByPhase++;
+        return;
+      }
+      // RFC 1661 §5.7.
+      this.counters.protocolRejectsSent++;
+      this.lcp.protocolReject(protocol, info, this.lcp.his.mru ?? DEFAULT_MRU);
       return;
     }
-    this.events.push({ type: 'ip', packet });
+    if (protocol === entry.protocol) return entry.input(info);
+    // Data travels only while its NCP is Opened (pppd hands it to the kernel only then).
+    if (!entry.isOpen) {
+      this.counters.discardedByPhase++;
+      return;
+    }
+    if (protocol === PROTO_IP) this.counters.ipPacketsIn++;
+    entry.dataInput?.(protocol, info);
   }
 
   /** LCP is up: pppd's link_established. */
   private linkEstablished(): void {
     const lcp = this.lcp;
     // The negotiated framing (RFC 1662 §7): what the peer asked of us applies to what we send.
-    this.encoder.setConfig({ accm: lcp.his.asyncmap ?? 0xffffffff, pfc: lcp.his.pcomp, acfc: lcp.his.accomp });
-    this.decoder.setRecvAccm(lcp.go.asyncmap ?? 0xffffffff);
-    const o = this.options;
-    const required = o.auth || o.requirePap || o.requireChap;
+    this.link.configure({
+      txAccm: lcp.his.asyncmap ?? 0xffffffff,
+      rxAccm: lcp.go.asyncmap ?? 0xffffffff,
+      pfc: lcp.his.pcomp,
+      acfc: lcp.his.accomp,
+    });
+    const required = wantedMethods(AUTH_METHODS, this.options).length > 0;
     if (required && !lcp.go.auth) {
       this.log('warn', 'peer refused to authenticate: terminating link');
       this.status = EXIT.PEER_AUTH_FAILED;
       this.closeLcp('peer refused to authenticate');
       return;
     }
+    // pppd: tell every other protocol that the link is up.
+    for (const p of this.protocols) if (p.enabled) p.lowerUp?.();
     this.pendingAuth = { peer: !!lcp.go.auth, self: !!lcp.his.auth };
     if (!this.pendingAuth.peer && !this.pendingAuth.self) return this.networkPhase();
     this.setPhase('Authenticate');
-    if (lcp.go.auth) this.startPeerAuth(lcp.go.auth);
-    if (lcp.his.auth) this.startSelfAuth(lcp.his.auth);
+    if (lcp.go.auth) this.startAuth('peer', lcp.go.auth);
+    if (lcp.his.auth) this.startAuth('self', lcp.his.auth);
   }
 
-  private authHost(protocol: number, onDone: (ok: boolean, name?: string) => void): AuthHost {
-    return {
-      send: (p) => this.sendFrame(protocol, p),
-      log: (level, msg) => this.log(level, msg),
-      randomBytes: (n) => this.random(n),
-      timers: this.timers,
-      done: onDone,
-    };
+  private authProtocol(method: AuthMethod): AuthProtocol {
+    return this.protocols.find((p) => p.protocol === method.protocol) as AuthProtocol;
   }
 
-  private lookupPeerSecret(kind: AuthProto, client: string): SecretMatch | undefined {
-    return this.options.secrets?.lookup(kind, client, this.options.name);
-  }
-
-  private startPeerAuth(proto: AuthProto): void {
+  private startAuth(role: 'peer' | 'self', method: AuthMethod): void {
     const o = this.options;
-    const done = (ok: boolean, name?: string) => this.peerAuthDone(proto, ok, name);
-    if (proto === 'pap') {
-      this.peerAuth = new PapServer(
-        {
-          timeout: o.papTimeout,
-          check: (user, password) => {
-            const pw = password.toString('latin1');
-            let match: SecretMatch | undefined;
-            if (o.checkPap) {
-              match = o.checkPap(user, password) ? (this.lookupPeerSecret('pap', user) ?? { secret: '' }) : undefined;
-            } else if (o.secrets?.verifyPap) {
-              match = o.secrets.verifyPap(user, pw, o.name);
-            } else {
-              const m = this.lookupPeerSecret('pap', user);
-              match = m && secretsEqual(m.secret, pw) ? m : undefined;
-            }
-            const ok = match !== undefined;
-            if (match) this.peerSecret = match;
-            // pppd check_passwd's messages.
-            return { ok, message: ok ? 'Login ok' : 'Login incorrect' };
-          },
-        },
-        this.authHost(PROTO_PAP, done),
-      );
-    } else {
-      this.peerAuth = new ChapServer(
-        {
-          name: o.name,
-          restart: o.chapRestart,
-          maxChallenge: o.chapMaxChallenge,
-          interval: o.chapInterval,
-          remoteName: o.remoteName,
-          secretFor: (peer) => {
-            const match = this.lookupPeerSecret('chap', peer);
-            this.peerSecret = match;
-            return match ? Buffer.from(match.secret, 'latin1') : undefined;
-          },
-        },
-        this.authHost(PROTO_CHAP, done),
-      );
-    }
-    this.peerAuth.start();
+    this.authProtocol(method).start(role, method, (host): AuthServices => ({
+      options: o,
+      host,
+      userName: this.userName,
+      peerSecret: (peer) => {
+        const match = o.secrets?.lookup(method.secrets, peer, o.name);
+        this.peerSecret = match;
+        return match ? Buffer.from(match.secret, 'latin1') : undefined;
+      },
+      checkPap: (user, password) => {
+        let match: SecretMatch | undefined;
+        if (o.checkPap) {
+          match = o.checkPap(user, password) ? (o.secrets?.lookup('pap', user, o.name) ?? { secret: '' }) : undefined;
+        } else if (o.secrets?.verifyPap) {
+          match = o.secrets.verifyPap(user, password.toString('latin1'), o.name);
+        } else {
+          const m = o.secrets?.lookup('pap', user, o.name);
+          match = m && secretsEqual(m.secret, password.toString('latin1')) ? m : undefined;
+        }
+        if (match) this.peerSecret = match;
+        return match;
+      },
+      selfSecret: (kind, server) => o.password ?? o.secrets?.lookup(kind, this.userName, server)?.secret,
+    }));
   }
 
-  private startSelfAuth(proto: AuthProto): void {
-    const o = this.options;
-    const done = (ok: boolean) => this.selfAuthDone(proto, ok);
-    const secretTo = (kind: AuthProto, server: string | undefined) =>
-      o.password ?? o.secrets?.lookup(kind, this.userName, server)?.secret;
-    if (proto === 'pap') {
-      const password = secretTo('pap', o.remoteName);
-      if (password === undefined) this.log('warn', `no PAP secret found for ${this.userName}`);
-      this.selfAuth = new PapClient(
-        { user: this.userName, password: password ?? '', restart: o.papRestart, maxAuthReq: o.papMaxAuthReq },
-        this.authHost(PROTO_PAP, done),
-      );
-    } else {
-      this.selfAuth = new ChapClient(
-        {
-          name: this.userName,
-          remoteName: o.remoteName,
-          timeout: o.chapTimeout,
-          secretFor: (server) => {
-            const s = secretTo('chap', server);
-            return s === undefined ? undefined : Buffer.from(s, 'latin1');
-          },
-        },
-        this.authHost(PROTO_CHAP, done),
-      );
-    }
-    this.selfAuth.start();
-  }
-
-  private peerAuthDone(proto: AuthProto, ok: boolean, name?: string): void {
+  private peerAuthDone(method: AuthMethod, ok: boolean, name?: string): void {
     if (!ok) {
       // pppd auth_peer_fail.
       this.status = EXIT.PEER_AUTH_FAILED;
       this.closeLcp('Authentication failed');
       return;
     }
-    if (!this.pendingAuth.peer) return; // a CHAP re-challenge succeeded again
+    if (!this.pendingAuth.peer) return; // a re-challenge succeeded again
     this.pendingAuth.peer = false;
     this.peerName = name;
-    this.events.push({ type: 'auth-up', peerName: name ?? '', protocol: proto });
+    const keys = this.authProtocol(method).keys('peer');
+    if (keys) this.mppeKeys = keys;
+    this.events.push({ type: 'auth-up', peerName: name ?? '', protocol: method.id, keys });
     if (!this.pendingAuth.self) this.networkPhase();
   }
 
-  private selfAuthDone(proto: AuthProto, ok: boolean): void {
+  private selfAuthDone(method: AuthMethod, ok: boolean): void {
     if (!ok) {
       // pppd auth_withpeer_fail.
       this.status = EXIT.AUTH_TOPEER_FAILED;
       this.closeLcp('Failed to authenticate ourselves to peer');
       return;
     }
-    this.log('notice', `${proto.toUpperCase()} authentication succeeded`);
+    if (!this.pendingAuth.self) return;
+    // pppd auth_withpeer_success.
+    this.log('notice', `${method.logName} authentication succeeded`);
     this.pendingAuth.self = false;
+    const keys = this.authProtocol(method).keys('self');
+    if (keys) this.mppeKeys = keys;
+    this.events.push({ type: 'auth-self', protocol: method.id, keys });
     if (!this.pendingAuth.peer) this.networkPhase();
   }
 
+  /** pppd network_phase / start_networks: open every enabled NCP. */
   private networkPhase(): void {
-    if (this.options.noip) {
-      this.setPhase('Network');
+    this.setPhase('Network');
+    const ncps = this.protocols.filter((p) => p.kind === 'ncp' && p.enabled);
+    if (!ncps.length) {
       this.log('error', 'No network protocols running');
       this.closeLcp('No network protocols running');
       return;
     }
-    this.setPhase('Network');
-    // The secrets entry may name the peer's address (pppd: first single address).
-    if (!this.options.remoteAddr && this.peerSecret?.suggested) {
-      this.ipcp.policy.remoteAddr = this.peerSecret.suggested;
-    }
-    this.ipcp.fsm.open();
-    this.ipcp.fsm.lowerUp();
+    for (const p of ncps) p.open?.();
   }
 
-  private ipUp(r: IpcpResult): void {
-    this.ip = r;
+  /** pppd np_up: the first network protocol up makes the link a success. */
+  private ncpUp(): void {
+    if (this.ncpsUp++ > 0) return;
     this.status = EXIT.OK;
     this.linkStats.bytesIn = 0;
     this.linkStats.bytesOut = 0;
     this.linkStats.upSince = this.timers.clock.now;
-    this.events.push({ type: 'ip-up', local: r.local, remote: r.remote, dns: r.dns });
-  }
-
-  private ipDown(): void {
-    if (!this.ip) return;
-    this.ip = undefined;
-    this.events.push({ type: 'ip-down' });
   }
 
   private linkDown(): void {
     // pppd lcp_down -> link_down: authentication and NCPs go down with the link.
-    this.peerAuth?.stop();
-    this.selfAuth?.stop();
     this.lcpGoingDown = true;
     try {
-      this.ipcp.fsm.lowerDown();
-      this.ipcp.fsm.close('LCP down');
+      for (const p of this.protocols) {
+        if (!p.enabled) continue;
+        p.lowerDown?.();
+        if (p.kind === 'ncp') p.close?.('LCP down');
+      }
     } finally {
       this.lcpGoingDown = false;
     }
-    this.ipDown();
-    this.encoder.setConfig({ accm: 0xffffffff, pfc: false, acfc: false });
-    this.decoder.setRecvAccm(0xffffffff);
+    this.link.configure(LINK_DEFAULTS);
     if (this.phase !== 'Terminate' && this.phase !== 'Dead') this.setPhase('Establish');
   }
 
@@ -685,20 +448,10 @@ export class Session {
       this.log('error', 'Received Protocol-Reject for LCP!');
       return;
     }
-    if (proto === PROTO_IPCP) {
-      this.log('debug', `Protocol-Reject for '${name}' (0x${proto.toString(16)}) received`);
-      this.ipcp.fsm.protocolRejected();
-      return;
-    }
-    if (proto === PROTO_PAP || proto === PROTO_CHAP) {
-      const kind = proto === PROTO_PAP ? 'PAP' : 'CHAP';
-      if (this.selfAuth && this.pendingAuth.self) {
-        this.log('error', `${kind} authentication failed due to protocol-reject`);
-        this.selfAuthDone(kind === 'PAP' ? 'pap' : 'chap', false);
-      } else if (this.peerAuth && this.pendingAuth.peer) {
-        this.log('error', `${kind} authentication of peer failed (protocol-reject)`);
-        this.peerAuthDone(kind === 'PAP' ? 'pap' : 'chap', false);
-      }
+    const entry = this.protocols.find((p) => p.protocol === proto && p.enabled);
+    if (entry) {
+      if (entry.kind === 'ncp') this.log('debug', `Protocol-Reject for '${name ?? entry.name}' (0x${proto.toString(16)}) received`);
+      entry.protocolRejected();
       return;
     }
     this.log('warn', name ? `Protocol-Reject for unsupported protocol '${name}' (0x${proto.toString(16)})` : `Protocol-Reject for unsupported protocol 0x${proto.toString(16)}`);
@@ -708,9 +461,7 @@ export class Session {
   private linkTerminated(): void {
     if (this.dead) return;
     this.dead = true;
-    this.peerAuth?.stop();
-    this.selfAuth?.stop();
-    if (this.ip) this.ipDown();
+    for (const p of this.protocols) if (p.kind === 'auth') p.lowerDown?.();
     this.log('notice', 'Connection terminated.');
     if (this.linkStats.upSince || this.status === EXIT.OK) {
       const seconds = (this.timers.clock.now - this.linkStats.upSince) / 1000;
@@ -718,11 +469,10 @@ export class Session {
       this.log('info', `Connect time ${Math.floor(tenths / 10)}.${tenths % 10} minutes.`);
       this.log('info', `Sent ${this.linkStats.bytesOut} bytes, received ${this.linkStats.bytesIn} bytes.`);
     }
-    if (this.counters.bytesIn > 0 && this.status === EXIT.NEGOTIATION_FAILED) {
-      for (const line of eightBitCleanDiagnosis(this.decoder.bit7())) this.log('warn', line);
+    if (this.status === EXIT.NEGOTIATION_FAILED) {
+      for (const line of this.link.diagnosis()) this.log('warn', line);
     }
     this.setPhase('Dead');
     this.events.push({ type: 'dead', status: this.status });
   }
 }
-

@@ -2,6 +2,9 @@
  * Deadlines instead of timers: protocol code asks for "call me at T" and the owner of
  * the clock (an IO adapter, or a test's virtual clock) calls `fire(now)` when T comes.
  * Nothing here reads the real time.
+ *
+ * Only armed timers are held by the set, so a protocol object that is dropped (an
+ * authentication exchange of a link that renegotiated) leaves nothing behind.
  */
 export interface Clock {
   /** Milliseconds, as last passed in by the caller that drives the session. */
@@ -12,16 +15,18 @@ export class Timer {
   deadline: number | undefined;
 
   constructor(
-    private readonly clock: Clock,
+    private readonly owner: Timers,
     private readonly onExpire: () => void,
   ) {}
 
   start(ms: number): void {
-    this.deadline = this.clock.now + ms;
+    this.deadline = this.owner.clock.now + ms;
+    this.owner.armed.add(this);
   }
 
   stop(): void {
     this.deadline = undefined;
+    this.owner.armed.delete(this);
   }
 
   get running(): boolean {
@@ -31,26 +36,25 @@ export class Timer {
   /** Runs the handler if due; returns whether it ran. */
   fireIfDue(now: number): boolean {
     if (this.deadline === undefined || this.deadline > now) return false;
-    this.deadline = undefined;
+    this.stop();
     this.onExpire();
     return true;
   }
 }
 
 export class Timers {
-  private readonly all: Timer[] = [];
+  /** The timers with a deadline; at most one entry per timer. */
+  readonly armed = new Set<Timer>();
 
   constructor(readonly clock: Clock) {}
 
   create(onExpire: () => void): Timer {
-    const t = new Timer(this.clock, onExpire);
-    this.all.push(t);
-    return t;
+    return new Timer(this, onExpire);
   }
 
   next(): number | undefined {
     let min: number | undefined;
-    for (const t of this.all) if (t.deadline !== undefined && (min === undefined || t.deadline < min)) min = t.deadline;
+    for (const t of this.armed) if (min === undefined || t.deadline! < min) min = t.deadline;
     return min;
   }
 
@@ -58,7 +62,10 @@ export class Timers {
   fire(now: number): void {
     this.clock.now = Math.max(this.clock.now, now);
     for (let guard = 0; guard < 10_000; guard++) {
-      const due = this.all.find((t) => t.deadline !== undefined && t.deadline <= now);
+      let due: Timer | undefined;
+      for (const t of this.armed) {
+        if (t.deadline! <= now && (due === undefined || t.deadline! < due.deadline!)) due = t;
+      }
       if (!due) return;
       due.fireIfDue(now);
     }

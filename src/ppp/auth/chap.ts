@@ -14,6 +14,9 @@ const Failure = 4;
 
 import type { ChapDigest, MppeKeys } from './chap-digest.js';
 import { chapMd5Digest } from './chap-md5.js';
+import { PROTO_CHAP } from '../protocols.js';
+import { chapOption, type AuthMethod } from './methods.js';
+import type { SessionOptions } from '../session-options.js';
 
 /** Splits a Challenge or Response Data field: Value-Size, Value, Name. */
 function valueAndName(data: Buffer): { value: Buffer; name: Buffer } | undefined {
@@ -238,4 +241,65 @@ export class ChapClient {
     this.pending = { id, state: r.state, keys: r.keys };
     this.host.send(emitControl(Response, id, Buffer.concat([lengthPrefixed(r.value), Buffer.from(this.cfg.name)])));
   }
+}
+
+/** CHAP's options (pppd chap-new.c, chap_ms.c). */
+export interface ChapOptions {
+  chapRestart: number;
+  chapMaxChallenge: number;
+  chapInterval: number;
+  chapTimeout: number;
+  /** pppd chapms-strip-domain. */
+  chapmsStripDomain: boolean;
+}
+
+export const CHAP_DEFAULTS: ChapOptions = { chapRestart: 3, chapMaxChallenge: 10, chapInterval: 0, chapTimeout: 60, chapmsStripDomain: false };
+
+/** A registry entry for CHAP with one digest: both roles on the same state machine. */
+export function chapMethod(
+  id: string,
+  digest: ChapDigest,
+  required: (o: SessionOptions) => boolean,
+  refused: (o: SessionOptions) => boolean,
+): AuthMethod {
+  return {
+    id,
+    protocol: PROTO_CHAP,
+    chapDigest: digest.code,
+    option: chapOption(digest.code),
+    logName: 'CHAP',
+    secrets: 'chap',
+    required,
+    refused,
+    server: (s) => {
+      const o = s.options;
+      return new ChapServer(
+        {
+          digest,
+          name: o.name,
+          restart: o.chapRestart,
+          maxChallenge: o.chapMaxChallenge,
+          interval: o.chapInterval,
+          remoteName: o.remoteName,
+          stripDomain: o.chapmsStripDomain && digest.code !== chapMd5Digest.code,
+          secretFor: (peer) => s.peerSecret(peer),
+        },
+        s.host,
+      );
+    },
+    client: (s) =>
+      new ChapClient(
+        {
+          digest,
+          name: s.userName,
+          remoteName: s.options.remoteName,
+          timeout: s.options.chapTimeout,
+          secretFor: (server) => {
+            const secret = s.selfSecret('chap', server);
+            return secret === undefined ? undefined : Buffer.from(secret, 'latin1');
+          },
+        },
+        s.host,
+      ),
+  };
 }

@@ -5,6 +5,8 @@ import { emitControl, parseControl } from '../packet.js';
 import { lengthPrefixed, type AuthHost } from './host.js';
 import { printableText } from '../log.js';
 import type { Timer } from '../timers.js';
+import { PROTO_PAP } from '../protocols.js';
+import { shortOption, type AuthMethod } from './methods.js';
 
 const AuthReq = 1;
 const AuthAck = 2;
@@ -148,3 +150,42 @@ export class PapServer {
     this.host.done(false);
   }
 }
+
+/** PAP's options (pppd upap.c). */
+export interface PapOptions {
+  papRestart: number;
+  papMaxAuthReq: number;
+  papTimeout: number;
+}
+
+export const PAP_DEFAULTS: PapOptions = { papRestart: 3, papMaxAuthReq: 10, papTimeout: 30 };
+
+export const papMethod: AuthMethod = {
+  id: 'pap',
+  protocol: PROTO_PAP,
+  option: shortOption(PROTO_PAP),
+  logName: 'PAP',
+  secrets: 'pap',
+  required: (o) => o.requirePap,
+  refused: (o) => o.refusePap,
+  server: (s) =>
+    new PapServer(
+      {
+        timeout: s.options.papTimeout,
+        check: (user, password) => {
+          const ok = s.checkPap(user, password) !== undefined;
+          // pppd check_passwd's messages.
+          return { ok, message: ok ? 'Login ok' : 'Login incorrect' };
+        },
+      },
+      s.host,
+    ),
+  client: (s) => {
+    const password = s.selfSecret('pap', s.options.remoteName);
+    if (password === undefined) s.host.log('warn', `no PAP secret found for ${s.userName}`);
+    return new PapClient(
+      { user: s.userName, password: password ?? '', restart: s.options.papRestart, maxAuthReq: s.options.papMaxAuthReq },
+      s.host,
+    );
+  },
+};

@@ -1,0 +1,77 @@
+/**
+ * pppd's protocol table (main.c `struct protent`): every protocol the session runs is one
+ * module exporting one `ProtocolModule`, listed once in registry.ts. The session keeps
+ * only the phase logic (RFC 1661 §3) and hands each packet to the table entry for its
+ * protocol number; a protocol that is absent or disabled gets a Protocol-Reject.
+ */
+import type { Timers } from './timers.js';
+import type { LogLevel } from './log.js';
+import type { SessionOptions } from './session-options.js';
+import type { SecretMatch } from './secrets.js';
+import type { SessionEvent } from './events.js';
+import type { AuthMethod } from './auth/methods.js';
+
+/** RFC 1661 §3.2: Dead, Establish, Authenticate, Network, Terminate. */
+export type Phase = 'Dead' | 'Establish' | 'Authenticate' | 'Network' | 'Terminate';
+
+/** What the session lends every protocol. */
+export interface SessionContext {
+  readonly options: SessionOptions;
+  readonly timers: Timers;
+  send(protocol: number, info: Buffer): void;
+  log(level: LogLevel, msg: string): void;
+  random(n: number): Buffer;
+  emit(ev: SessionEvent): void;
+  /** The secrets entry the peer authenticated with (its address list, suggested address). */
+  readonly peerSecret: SecretMatch | undefined;
+  /** An authentication exchange ended (pppd auth_peer_success/fail, auth_withpeer_success/fail). */
+  authResult(role: 'peer' | 'self', method: AuthMethod, ok: boolean, peerName?: string): void;
+  /** A secret was chosen for the peer (kept for IPCP's address checks). */
+  setPeerSecret(match: SecretMatch | undefined): void;
+  /** A network protocol came up or went down (pppd np_up / np_down / np_finished). */
+  ncpUp(p: Protent): void;
+  ncpDown(p: Protent): void;
+  ncpFinished(p: Protent): void;
+  /** The NCP needs the link closed (e.g. IPCP could not agree on addresses). */
+  closeLink(reason: string): void;
+}
+
+/** One protocol's entry in the table, created per session. */
+export interface Protent {
+  /** pppd's PROTO_NAME, "IPCP", "PAP"... */
+  readonly name: string;
+  /** The control protocol number (0xc023 PAP, 0x8021 IPCP...). */
+  readonly protocol: number;
+  /** Data protocols it carries (IPCP: 0x0021 IP). */
+  readonly dataProtocols?: readonly number[];
+  /**
+   * The phases in which its packets are taken (pppd main.c: only LCP, LQR and
+   * authentication before the Network phase); elsewhere they are discarded.
+   */
+  readonly phases: readonly Phase[];
+  /** False when options turn it off (pppd enabled_flag): its packets get a Protocol-Reject. */
+  readonly enabled: boolean;
+  /** Kind of protocol, for the phase logic: NCPs open in the Network phase. */
+  readonly kind: 'auth' | 'ncp';
+  input(info: Buffer): void;
+  dataInput?(protocol: number, info: Buffer): void;
+  /** The link layer is up / down (LCP opened or closed): pppd lowerup/lowerdown. */
+  lowerUp?(): void;
+  lowerDown?(): void;
+  /** Administrative open / close (pppd open/close). */
+  open?(): void;
+  close?(reason: string): void;
+  /** The peer sent a Protocol-Reject for us (RFC 1661 §5.7). */
+  protocolRejected(): void;
+  /** An NCP that is Opened (for the "No network protocols running" rule). */
+  readonly isOpen?: boolean;
+}
+
+/** A registry line: how to make the entry for one session, and how to print its packets. */
+export interface ProtocolModule {
+  readonly name: string;
+  readonly protocol: number;
+  create(ctx: SessionContext): Protent;
+  /** pppd's printpkt: the text after `sent [`/`rcvd [` up to `]`, e.g. `IPCP ConfReq id=0x1 <addr 0.0.0.0>`. */
+  print(info: Buffer): string;
+}

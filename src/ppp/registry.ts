@@ -1,0 +1,47 @@
+/**
+ * The protocol table (pppd main.c `protocols[]`) and the authentication registry. Adding
+ * a protocol is one module that exports a ProtocolModule, plus one line here; adding an
+ * authentication method is one AuthMethod, plus one line in AUTH_METHODS (see README.md).
+ */
+import { PROTO_CCP, PROTO_CHAP, PROTO_IPCP, PROTO_IPV6CP, PROTO_LCP, PROTO_PAP, protocolName } from './protocols.js';
+import type { ProtocolModule } from './protent.js';
+import type { AuthMethod } from './auth/methods.js';
+import { AuthProtocol } from './auth/auth-protocol.js';
+import { papMethod } from './auth/pap.js';
+import { chapMethod } from './auth/chap.js';
+import { chapMd5Digest } from './auth/chap-md5.js';
+import { IpcpProtocol } from './ipcp.js';
+import { printCcp, printChap, printFsm, printIpcp, printIpv6cp, printLcp, printPap, printUnknown } from './print.js';
+
+/** pppd 2.4.9's order of preference: EAP, CHAP (MD5, MS-CHAPv2, MS-CHAP), PAP. */
+export const AUTH_METHODS: readonly AuthMethod[] = [
+  chapMethod('chap-md5', chapMd5Digest, (o) => o.requireChap, (o) => o.refuseChap),
+  papMethod,
+];
+
+function authProtocol(name: string, protocol: number, print: (info: Buffer) => string): ProtocolModule {
+  return { name, protocol, print, create: (ctx) => new AuthProtocol(name, protocol, ctx) };
+}
+
+/** Every protocol a session runs besides LCP (which the session owns: RFC 1661 §3). */
+export const PROTOCOLS: readonly ProtocolModule[] = [
+  authProtocol('PAP', PROTO_PAP, printPap),
+  authProtocol('CHAP', PROTO_CHAP, printChap),
+  { name: 'IPCP', protocol: PROTO_IPCP, print: printIpcp, create: (ctx) => new IpcpProtocol(ctx) },
+];
+
+/** Printed in `debug` lines though not run here (a peer's CCP or IPV6CP gets a Protocol-Reject). */
+const PRINT_ONLY: Record<number, (info: Buffer) => string> = {
+  [PROTO_LCP]: printLcp,
+  [PROTO_CCP]: printCcp,
+  [PROTO_IPV6CP]: printIpv6cp,
+};
+
+/** One pppd-style description of a PPP packet (protocol + Information field). */
+export function describePacket(protocol: number, info: Buffer): string {
+  const print = PROTOCOLS.find((m) => m.protocol === protocol)?.print ?? PRINT_ONLY[protocol];
+  if (print) return print(info);
+  const name = protocolName(protocol);
+  if (name && protocol >= 0x8000) return printFsm(name)(info);
+  return printUnknown(protocol, info);
+}

@@ -1,0 +1,61 @@
+/**
+ * A session's options: each protocol module owns its part and its pppd defaults (lcp.ts,
+ * auth/*.ts, ipcp.ts); this file only puts them together with the few that belong to
+ * the session itself.
+ */
+import { LCP_DEFAULTS, type LcpOptions } from './lcp.js';
+import { AUTH_DEFAULTS, type AuthOptions } from './auth/methods.js';
+import { PAP_DEFAULTS, type PapOptions } from './auth/pap.js';
+import { CHAP_DEFAULTS, type ChapOptions } from './auth/chap.js';
+import { IPCP_DEFAULTS, type IpcpOptions } from './ipcp.js';
+import type { Secrets } from './secrets.js';
+
+/** pppd eap.c's options (eap-restart, eap-max-sreq, eap-timeout, eap-interval, eap-max-rreq). */
+export interface EapOptions {
+  eapRestart: number;
+  eapMaxSreq: number;
+  eapTimeout: number;
+  eapInterval: number;
+  eapMaxRreq: number;
+}
+
+export const EAP_DEFAULTS: EapOptions = { eapRestart: 3, eapMaxSreq: 10, eapTimeout: 20, eapInterval: 0, eapMaxRreq: 20 };
+
+/** The session's own options: names, secrets, logging. */
+export interface CoreOptions {
+  /** Our name (pppd `name`; default the host name, chosen by the caller). */
+  name: string;
+  /** The name we authenticate as (pppd `user`; default `name`). */
+  user?: string;
+  /** pppd `password`: our secret for PAP or CHAP, instead of the secrets files. */
+  password?: string;
+  /** pppd `remotename`. */
+  remoteName?: string;
+  secrets?: Secrets;
+  /** Overrides how a PAP server judges a user/password pair (pppd `login` uses the system). */
+  checkPap?(user: string, password: Buffer): boolean;
+  /** Log every control packet decoded (pppd `debug`). */
+  debug: boolean;
+  /** Emit 'frame' events for every frame in and out (for pcap capture). */
+  tapFrames: boolean;
+  /** Entropy for magic numbers and challenges; tests pass a seeded one. */
+  randomBytes?: (n: number) => Buffer;
+}
+
+export type SessionOptions = CoreOptions & LcpOptions & AuthOptions & PapOptions & ChapOptions & EapOptions & IpcpOptions;
+
+/** pppd 2.4.9's defaults (see pppd(8)). */
+export function defaultSessionOptions(overrides: Partial<SessionOptions> = {}): SessionOptions {
+  return {
+    name: 'dialtone',
+    debug: false,
+    tapFrames: false,
+    ...LCP_DEFAULTS,
+    ...AUTH_DEFAULTS,
+    ...PAP_DEFAULTS,
+    ...CHAP_DEFAULTS,
+    ...EAP_DEFAULTS,
+    ...IPCP_DEFAULTS,
+    ...overrides,
+  };
+}
