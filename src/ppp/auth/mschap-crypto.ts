@@ -116,6 +116,18 @@ export function challengeResponse(challenge: Uint8Array, passwordHash: Uint8Arra
   return r;
 }
 
+/**
+ * RFC 2433 §A.1 LmChallengeResponse: ChallengeResponse with the LAN Manager hash. pppd
+ * (built without MSLANMAN) always sends zeros here and never accepts it; kept for the
+ * RFC 2433 §B.2 example only.
+ */
+export function lmChallengeResponse(challenge: Uint8Array, secret: Uint8Array): Buffer {
+  const h = lmPasswordHash(secret);
+  const r = challengeResponse(challenge, h);
+  h.fill(0);
+  return r;
+}
+
 /** RFC 2433 §A.1 NtChallengeResponse (MS-CHAP v1): ChallengeResponse(challenge, NtPasswordHash). */
 export function ntChallengeResponse(challenge: Uint8Array, secret: Uint8Array): Buffer {
   const h = ntPasswordHash(secret);
