@@ -301,10 +301,10 @@ export class EapServer {
     // pppd eap_send_success bumps the Identifier before sending. RFC 3748 §4.2 says Success
     // should carry the Response's Identifier; peers (pppd among them) do not check it.
     this.id = (this.id + 1) & 0xff;
-    this.host.send(emitEap(Success, this.id));
     this.state = 'open';
     this.retransmit.stop();
     if (this.cfg.interval > 0) this.rechallenge.start(this.cfg.interval * 1000);
+    this.host.send(emitEap(Success, this.id));
     if (!this.everSucceeded) {
       this.everSucceeded = true;
       this.host.done(true, this.peer?.toString('latin1'));
@@ -314,10 +314,10 @@ export class EapServer {
   /** pppd eap_send_failure: Failure (RFC 3748 §4.2) ends the exchange and the link. */
   private fail(): void {
     this.id = (this.id + 1) & 0xff;
-    this.host.send(emitEap(Failure, this.id));
     this.state = 'badauth';
     this.retransmit.stop();
     this.rechallenge.stop();
+    this.host.send(emitEap(Failure, this.id));
     this.host.done(false, this.peer?.toString('latin1'));
   }
 
@@ -338,9 +338,10 @@ export class EapServer {
   }
 
   private transmit(): void {
-    this.host.send(this.packet!);
+    // Count and arm first: the answer may arrive (and be handled) before send() returns.
     this.requests++;
     if (this.cfg.restart > 0) this.retransmit.start(this.cfg.restart * 1000);
+    this.host.send(this.packet!);
   }
 
   /** pppd eap_send_request: eap-max-sreq Requests sent in this exchange means Failure. */
