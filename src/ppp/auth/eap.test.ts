@@ -186,6 +186,17 @@ test('EAP client: eap-timeout runs from the start and again from each Request an
   timers.fire(35_000);
   assert.deepEqual(s.logs.at(-1), 'error: EAP: timeout waiting for Request from peer');
   assert.deepEqual(s.verdicts, [{ ok: false, name: undefined }]);
+
+  // After a Success the timer rests, and runs again only while a re-challenge is unanswered.
+  const u = side(timers);
+  const c2 = new EapClient({ name: 'bob', maxRequests: 20, timeout: 20, secretFor: lookup }, u.h);
+  c2.start();
+  c2.input(eap(3, 1));
+  timers.fire(100_000);
+  assert.deepEqual(u.verdicts, [{ ok: true, name: undefined }]);
+  c2.input(eap(1, 2, 4, 8, 'abcdefgh', 'srv'));
+  timers.fire(120_000);
+  assert.deepEqual(u.verdicts.at(-1), { ok: false, name: undefined });
 });
 
 test('EAP server: a Nak listing MD5 gets a fresh MD5-Challenge; a Nak without it ends in Failure', () => {

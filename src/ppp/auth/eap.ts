@@ -298,8 +298,9 @@ export class EapServer {
   }
 
   private succeed(): void {
-    // pppd eap_send_success bumps the Identifier before sending. RFC 3748 §4.2 says Success
-    // should carry the Response's Identifier; peers (pppd among them) do not check it.
+    // pppd eap_send_success bumps the Identifier before sending, and so do we so that debug
+    // logs match pppd's. RFC 3748 §4.2 says Success/Failure MUST carry the Identifier of the
+    // Response they answer; peers (pppd among them) do not check it.
     this.id = (this.id + 1) & 0xff;
     this.state = 'open';
     this.retransmit.stop();
@@ -384,8 +385,9 @@ export interface EapClientConfig {
    */
   maxRequests: number;
   /**
-   * eap-timeout, seconds: give up when no Request arrives for this long, counted from the
-   * start and again from each Request answered (pppd default 20; 0 = wait forever).
+   * eap-timeout, seconds: give up when neither a Request nor a verdict arrives for this long,
+   * counted from the start and again from each Request answered (pppd default 20; 0 = wait
+   * forever). A Success stops it until the next re-challenge Request.
    */
   timeout: number;
   /** Our secret for authenticating to the named server, or undefined. */
@@ -482,8 +484,9 @@ export class EapClient {
         this.respond(id, TypeNak, Buffer.from([TypeMd5]));
         break;
     }
-    // pppd: each Request answered restarts eap-timeout.
-    if (this.state === 'listen' && this.cfg.timeout > 0) this.timer.start(this.cfg.timeout * 1000);
+    // pppd: each Request answered restarts eap-timeout, re-challenges after a Success included
+    // (2.4.9's default build, with EAP-TLS, counts the Open state as active); the verdict stops it.
+    if ((this.state === 'listen' || this.state === 'open') && this.cfg.timeout > 0) this.timer.start(this.cfg.timeout * 1000);
   }
 
   /** RFC 3748 §5.4: returns false when the Request was dropped without an answer. */
@@ -551,7 +554,7 @@ export class EapClient {
   }
 
   private timeout(): void {
-    if (this.state !== 'listen') return;
+    if (this.state !== 'listen' && this.state !== 'open') return;
     this.host.log('error', 'EAP: timeout waiting for Request from peer');
     this.giveUp();
   }
