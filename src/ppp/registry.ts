@@ -3,19 +3,24 @@
  * a protocol is one module that exports a ProtocolModule, plus one line here; adding an
  * authentication method is one AuthMethod, plus one line in AUTH_METHODS (see README.md).
  */
-import { PROTO_CCP, PROTO_CHAP, PROTO_IPCP, PROTO_IPV6CP, PROTO_LCP, PROTO_PAP, protocolName } from './protocols.js';
+import { PROTO_CCP, PROTO_CHAP, PROTO_EAP, PROTO_IPCP, PROTO_IPV6CP, PROTO_LCP, PROTO_PAP, protocolName } from './protocols.js';
 import type { ProtocolModule } from './protent.js';
 import type { AuthMethod } from './auth/methods.js';
 import { AuthProtocol } from './auth/auth-protocol.js';
 import { papMethod } from './auth/pap.js';
 import { chapMethod } from './auth/chap.js';
 import { chapMd5Digest } from './auth/chap-md5.js';
+import { msChapDigest, msChapV2Digest } from './auth/chap-ms.js';
+import { eapMethod, describeEap } from './auth/eap.js';
 import { IpcpProtocol } from './ipcp.js';
 import { printCcp, printChap, printFsm, printIpcp, printIpv6cp, printLcp, printPap, printUnknown } from './print.js';
 
 /** pppd 2.4.9's order of preference: EAP, CHAP (MD5, MS-CHAPv2, MS-CHAP), PAP. */
 export const AUTH_METHODS: readonly AuthMethod[] = [
+  eapMethod,
   chapMethod('chap-md5', chapMd5Digest, (o) => o.requireChap, (o) => o.refuseChap),
+  chapMethod('mschap-v2', msChapV2Digest, (o) => o.requireMschapV2, (o) => o.refuseMschapV2),
+  chapMethod('mschap', msChapDigest, (o) => o.requireMschap, (o) => o.refuseMschap),
   papMethod,
 ];
 
@@ -27,6 +32,7 @@ function authProtocol(name: string, protocol: number, print: (info: Buffer) => s
 export const PROTOCOLS: readonly ProtocolModule[] = [
   authProtocol('PAP', PROTO_PAP, printPap),
   authProtocol('CHAP', PROTO_CHAP, printChap),
+  authProtocol('EAP', PROTO_EAP, describeEap),
   { name: 'IPCP', protocol: PROTO_IPCP, print: printIpcp, create: (ctx) => new IpcpProtocol(ctx) },
 ];
 

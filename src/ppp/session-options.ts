@@ -8,18 +8,8 @@ import { AUTH_DEFAULTS, type AuthOptions } from './auth/methods.js';
 import { PAP_DEFAULTS, type PapOptions } from './auth/pap.js';
 import { CHAP_DEFAULTS, type ChapOptions } from './auth/chap.js';
 import { IPCP_DEFAULTS, type IpcpOptions } from './ipcp.js';
+import { EAP_DEFAULTS, type EapOptions } from './auth/eap.js';
 import type { Secrets } from './secrets.js';
-
-/** pppd eap.c's options (eap-restart, eap-max-sreq, eap-timeout, eap-interval, eap-max-rreq). */
-export interface EapOptions {
-  eapRestart: number;
-  eapMaxSreq: number;
-  eapTimeout: number;
-  eapInterval: number;
-  eapMaxRreq: number;
-}
-
-export const EAP_DEFAULTS: EapOptions = { eapRestart: 3, eapMaxSreq: 10, eapTimeout: 20, eapInterval: 0, eapMaxRreq: 20 };
 
 /** The session's own options: names, secrets, logging. */
 export interface CoreOptions {

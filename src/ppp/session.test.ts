@@ -101,9 +101,9 @@ test('a peer that refuses to authenticate: "peer refused to authenticate" and ex
   assert.equal(deadStatus(a), EXIT.PEER_AUTH_FAILED);
 });
 
-test('a server that prefers CHAP falls back to PAP when the client Naks it (auth allows both)', () => {
+test('a server asking for EAP and CHAP falls back to PAP when the client Naks them (auth allows all)', () => {
   const a = server({ auth: true, secrets: staticSecrets([{ client: 'fred', server: '*', secret: 'pw' }]) });
-  const b = client({ user: 'fred', password: 'pw', refuseChap: true });
+  const b = client({ user: 'fred', password: 'pw', refuseEap: true, refuseChap: true, refuseMschap: true, refuseMschapV2: true });
   run(a, b, { stop: () => !!ipUp(a) && !!ipUp(b) });
   assert.ok(a.logs.includes('PAP peer authentication succeeded for fred'));
 });

@@ -518,8 +518,12 @@ export class PppDaemon {
       name: ourName(cfg, this.p.hostname),
       secrets,
       auth: cfg.authRequired,
+      // pppd auth_check_options: `noauth` (after any require-*) asks for nothing.
       requirePap: cfg.authRequired && cfg.requirePap,
       requireChap: cfg.authRequired && cfg.requireChap,
+      requireMschap: cfg.authRequired && !!cfg.session.requireMschap,
+      requireMschapV2: cfg.authRequired && !!cfg.session.requireMschapV2,
+      requireEap: cfg.authRequired && !!cfg.session.requireEap,
       asyncmap: cfg.defaultAsyncmap ? 0xffffffff : (cfg.asyncmap ?? 0),
       escape: cfg.escape,
       noip: cfg.noip,

@@ -9,7 +9,7 @@
  *    are recorded and reported ("not applied"), since dialtone has no kernel PPP interface;
  *  - options dialtone does not implement yet are accepted with a "not supported yet"
  *    warning when the link still works without them, and refused (exit 2) when going
- *    ahead would do something else than asked (plugin, sync, require-mschap, papcrypt...).
+ *    ahead would do something else than asked (plugin, sync, require-mppe, papcrypt...).
  *
  * Privileged options (OPT_PRIV, OPT_PRIVFIX) are treated as if pppd ran as root: dialtone is
  * never setuid, so there is nobody to protect the options from.
@@ -391,20 +391,27 @@ bool('+chap', (c) => {
   c.requireChap = true;
   c.authRequired = true;
 }, { sub: true });
-refused('require-mschap', 0, 'MS-CHAP is not implemented', { sub: true });
-refused('+mschap', 0, 'MS-CHAP is not implemented', { sub: true });
-refused('require-mschap-v2', 0, 'MS-CHAPv2 is not implemented', { sub: true });
-refused('+mschap-v2', 0, 'MS-CHAPv2 is not implemented', { sub: true });
+for (const o of ['require-mschap', '+mschap']) bool(o, (c) => {
+  S(c).requireMschap = true;
+  c.authRequired = true;
+}, { sub: true });
+for (const o of ['require-mschap-v2', '+mschap-v2']) bool(o, (c) => {
+  S(c).requireMschapV2 = true;
+  c.authRequired = true;
+}, { sub: true });
 bool('refuse-pap', (c) => (S(c).refusePap = true));
 bool('-pap', (c) => (S(c).refusePap = true));
 bool('refuse-chap', (c) => (S(c).refuseChap = true));
 bool('-chap', (c) => (S(c).refuseChap = true));
-inherent('refuse-mschap', 0, 'dialtone never authenticates with MS-CHAP');
-inherent('-mschap', 0, 'dialtone never authenticates with MS-CHAP');
-inherent('refuse-mschap-v2', 0, 'dialtone never authenticates with MS-CHAPv2');
-inherent('-mschap-v2', 0, 'dialtone never authenticates with MS-CHAPv2');
-refused('require-eap', 0, 'EAP is not implemented', { sub: true });
-inherent('refuse-eap', 0, 'dialtone never authenticates with EAP');
+bool('refuse-mschap', (c) => (S(c).refuseMschap = true));
+bool('-mschap', (c) => (S(c).refuseMschap = true));
+bool('refuse-mschap-v2', (c) => (S(c).refuseMschapV2 = true));
+bool('-mschap-v2', (c) => (S(c).refuseMschapV2 = true));
+bool('require-eap', (c) => {
+  S(c).requireEap = true;
+  c.authRequired = true;
+}, { sub: true });
+bool('refuse-eap', (c) => (S(c).refuseEap = true));
 str('name', (c, v) => (c.name = v), (c) => c.name, { prio: true });
 T.push({
   name: '+ua',
@@ -617,7 +624,8 @@ notYet('mrru', 1, 'multilink is not supported', { prio: true });
 notYet('mpshortseq', 0, 'multilink is not supported', { prio: true });
 inherent('nompshortseq', 0, 'dialtone never does multilink', { sub: true });
 notYet('endpoint', 1, 'multilink is not supported', { prio: true });
-inherent('noendpoint', 0, 'dialtone never sends an endpoint discriminator');
+// lcp.c: neither propose an endpoint discriminator (dialtone never does) nor accept the peer's.
+bool('noendpoint', (c) => (S(c).noendpoint = true));
 
 // ---- upap.c, chap-new.c ---------------------------------------------------------------------
 
@@ -630,7 +638,7 @@ int('chap-restart', (c, n) => (S(c).chapRestart = n), (c) => c.session.chapResta
 int('chap-max-challenge', (c, n) => (S(c).chapMaxChallenge = n), (c) => c.session.chapMaxChallenge, { prio: true });
 int('chap-interval', (c, n) => (S(c).chapInterval = n), (c) => c.session.chapInterval, { prio: true });
 int('chap-timeout', (c, n) => (S(c).chapTimeout = n), (c) => c.session.chapTimeout, { prio: true });
-inherent('chapms-strip-domain', 0, 'dialtone never does MS-CHAP');
+bool('chapms-strip-domain', (c) => (S(c).chapmsStripDomain = true));
 
 // ---- ipcp.c ---------------------------------------------------------------------------------
 
@@ -756,7 +764,12 @@ notYet('predictor1', 0, NO_CCP);
 for (const o of ['nopredictor1', '-predictor1']) inherent(o, 0, 'CCP is never run');
 for (const o of ['require-mppe', '+mppe', 'require-mppe-40', '+mppe-40', 'require-mppe-128', '+mppe-128', 'mppe-stateful']) refused(o, 0, 'MPPE encryption is not implemented');
 for (const o of ['nomppe', '-mppe', 'nomppe-40', '-mppe-40', 'nomppe-128', '-mppe-128', 'nomppe-stateful']) inherent(o, 0, 'MPPE is never used');
-for (const o of ['eap-restart', 'eap-max-sreq', 'eap-timeout', 'eap-max-rreq', 'eap-interval', 'srp-interval']) notYet(o, 1, 'EAP is not implemented', { prio: true });
+int('eap-restart', (c, n) => (S(c).eapRestart = n), (c) => c.session.eapRestart, { prio: true });
+int('eap-max-sreq', (c, n) => (S(c).eapMaxSreq = n), (c) => c.session.eapMaxSreq, { prio: true });
+int('eap-timeout', (c, n) => (S(c).eapTimeout = n), (c) => c.session.eapTimeout, { prio: true });
+int('eap-max-rreq', (c, n) => (S(c).eapMaxRreq = n), (c) => c.session.eapMaxRreq, { prio: true });
+int('eap-interval', (c, n) => (S(c).eapInterval = n), (c) => c.session.eapInterval, { prio: true });
+notYet('srp-interval', 1, 'EAP-SRP is not supported', { prio: true });
 
 // ---- dialtone's own ---------------------------------------------------------------------------
 

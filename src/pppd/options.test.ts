@@ -101,12 +101,12 @@ test("errors use pppd's wording", () => {
 
 test('options dialtone cannot honour: refused or reported, never silently ignored', () => {
   assert.throws(() => parseCommandLine(['plugin', 'rp-pppoe.so']), /plugin option is not supported by dialtone yet/);
-  assert.throws(() => parseCommandLine(['require-mschap-v2']), /not supported by dialtone yet \(MS-CHAPv2/);
+  assert.throws(() => parseCommandLine(['require-mppe']), /not supported by dialtone yet \(MPPE/);
   assert.throws(() => parseCommandLine(['papcrypt']), /papcrypt option is not supported/);
   assert.throws(() => parseCommandLine(['sync']), /sync option is not supported/);
   const c = parseCommandLine(['lcp-echo-adaptive', 'deflate', '15', 'record', '/tmp/rec', 'allow-ip', '10.0.0.5', 'stop-bits', '2', '+ipv6']);
   assert.deepEqual(c.notYet.map((n) => n.split(':')[0]), ['lcp-echo-adaptive', 'deflate', 'record', 'allow-ip', 'stop-bits', '+ipv6']);
-  const inherent = parseCommandLine(['noccp', 'noipv6', 'novj', 'refuse-mschap', 'nobsdcomp', 'nodeflate']);
+  const inherent = parseCommandLine(['noccp', 'noipv6', 'novj', 'hide-password', 'nobsdcomp', 'nodeflate']);
   assert.equal(inherent.notYet.length, 0, 'things dialtone never does anyway are fine');
   assert.equal(inherent.notes.length, 6);
   for (const o of ['persist', 'updetach', 'demand', 'idle 60', 'maxconnect 60', 'holdoff 5', 'maxfail 3', 'lock', 'connect true', 'defaultroute', 'proxyarp', 'ktune', 'kdebug 1', 'linkname x', 'ipparam y', 'login', 'usehostname', 'domain example.com']) {

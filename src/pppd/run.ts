@@ -86,9 +86,11 @@ function checkOptions(cfg: PppdConfig, defaultDevice: string | undefined): void 
 function checkAuth(cfg: PppdConfig, pppDir: string, name: string, warnings: string[]): void {
   if (!cfg.authRequired) return;
   const files = readSecretsFiles(pppDir, (_level, msg) => warnings.push(msg));
-  const neither = !cfg.requirePap && !cfg.requireChap;
+  // EAP-MD5 and every CHAP digest take their secrets from chap-secrets.
+  const chapLike = cfg.requireChap || !!cfg.session.requireMschap || !!cfg.session.requireMschapV2 || !!cfg.session.requireEap;
+  const neither = !cfg.requirePap && !chapLike;
   const pap = cfg.requirePap || neither;
-  const chap = cfg.requireChap || neither;
+  const chap = chapLike || neither;
   const client = cfg.explicitRemote ? cfg.remotename ?? null : null;
   let lacksIp = false;
   let can = false;

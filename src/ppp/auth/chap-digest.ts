@@ -14,7 +14,7 @@ export interface MppeKeys {
 
 export interface ChapVerdict {
   ok: boolean;
-  /** The Message field of the Success or Failure packet (e.g. `S=...` or `E=691 R=1 C=... V=3 M=...`). */
+  /** The Message field of the Success or Failure packet (e.g. `S=...` or pppd's `E=691 R=1 C=... V=0 M=...`). */
   message: Buffer;
   /** MS-CHAP keys for MPPE, when the digest derives them and authentication succeeded. */
   keys?: MppeKeys;
@@ -49,7 +49,7 @@ export interface ChapDigest {
     random: (n: number) => Buffer;
   }): ChapResponse;
   /** Client: whether a Success packet's message is acceptable (MS-CHAPv2 checks `S=`). Default: yes. */
-  checkSuccess?(a: { id: number; message: Buffer; state: unknown }): boolean;
+  checkSuccess?(a: { id: number; message: Buffer; state: unknown; log?: (line: string) => void }): boolean;
   /** Client: log lines for a Failure packet's message (MS-CHAP: the `E=` code in words). */
   describeFailure?(message: Buffer): string[];
 }

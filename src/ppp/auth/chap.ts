@@ -208,7 +208,7 @@ export class ChapClient {
       // Success it does not accept is a failure; a digest with handle_failure explains E=.
       let ok = pkt.code === Success;
       if (ok && this.digest.checkSuccess) {
-        ok = this.digest.checkSuccess({ id: pkt.id, message: pkt.data, state: this.pending?.state });
+        ok = this.digest.checkSuccess({ id: pkt.id, message: pkt.data, state: this.pending?.state, log: (line) => this.host.log('error', line) });
       } else if (ok) {
         this.host.log('info', text ? `CHAP authentication succeeded: ${text}` : 'CHAP authentication succeeded');
       } else if (this.digest.describeFailure) {

@@ -17,6 +17,8 @@ import { chapMd5 } from './chap-md5.js';
 import { timingSafeEqual } from 'node:crypto';
 import type { AuthHost } from './host.js';
 import type { Timer } from '../timers.js';
+import { PROTO_EAP } from '../protocols.js';
+import { shortOption, type AuthMethod } from './methods.js';
 
 // RFC 3748 §4: Code.
 const Request = 1;
@@ -759,3 +761,51 @@ export function describeEap(info: Buffer): string {
   else s += hexB(tail);
   return s;
 }
+
+/** EAP's options (pppd eap.c): the server's eap-restart, eap-max-sreq, eap-interval; the client's eap-timeout, eap-max-rreq. */
+export interface EapOptions {
+  eapRestart: number;
+  eapMaxSreq: number;
+  eapTimeout: number;
+  eapInterval: number;
+  eapMaxRreq: number;
+}
+
+export const EAP_DEFAULTS: EapOptions = { eapRestart: 3, eapMaxSreq: 10, eapTimeout: 20, eapInterval: 0, eapMaxRreq: 20 };
+
+/** The registry entry: EAP with MD5-Challenge (pppd `require-eap`, `refuse-eap`), secrets from chap-secrets. */
+export const eapMethod: AuthMethod = {
+  id: 'eap',
+  protocol: PROTO_EAP,
+  option: shortOption(PROTO_EAP),
+  logName: 'EAP',
+  secrets: 'chap',
+  required: (o) => o.requireEap,
+  refused: (o) => o.refuseEap,
+  server: (s) =>
+    new EapServer(
+      {
+        name: s.options.name,
+        restart: s.options.eapRestart,
+        maxRequests: s.options.eapMaxSreq,
+        interval: s.options.eapInterval,
+        remoteName: s.options.remoteName,
+        secretFor: (peer) => s.peerSecret(peer),
+      },
+      s.host,
+    ),
+  client: (s) =>
+    new EapClient(
+      {
+        name: s.userName,
+        remoteName: s.options.remoteName,
+        maxRequests: s.options.eapMaxRreq,
+        timeout: s.options.eapTimeout,
+        secretFor: (server) => {
+          const secret = s.selfSecret('chap', server);
+          return secret === undefined ? undefined : Buffer.from(secret, 'latin1');
+        },
+      },
+      s.host,
+    ),
+};
