@@ -46,12 +46,22 @@ export interface Driven {
   close(reason: string, status: number): void;
   /** Writes out what the session has queued (after calling it from outside the driver). */
   flush(): void;
+  /** IP packets from the backend dropped because the line had MAX_LINE_BACKLOG unwritten. */
+  readonly droppedForBacklog: number;
 }
+
+/**
+ * The most a line may hold unwritten before IP packets from the network backend are
+ * dropped (as a router drops on a full queue; TCP recovers, UDP is best effort). A fast
+ * UDP sender on a slow (33.6k) line must not grow memory; control frames always go out.
+ */
+export const MAX_LINE_BACKLOG = 128 * 1024;
 
 export function drive(session: Session, line: Line, opts: DriveOptions): Driven {
   const now = opts.now ?? Date.now;
   let timer: NodeJS.Timeout | undefined;
   let finished = false;
+  let droppedForBacklog = 0;
   let resolveDone!: (status: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
 
@@ -63,6 +73,10 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
       opts.onEvent(ev);
       if (ev.type === 'ip') opts.backend?.deliver(ev.packet);
       if (ev.type === 'ip-up') opts.backend?.attach((p) => {
+        if (line.stream.writableLength > MAX_LINE_BACKLOG) {
+          droppedForBacklog++;
+          return;
+        }
         session.sendIp(p, now());
         flush();
       }, { local: ev.local, remote: ev.remote, dns: ev.dns });
@@ -152,6 +166,9 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
     done,
     session,
     flush,
+    get droppedForBacklog() {
+      return droppedForBacklog;
+    },
     close: (reason, status) => {
       if (finished) return;
       session.close(reason, now(), status);
