@@ -39,7 +39,7 @@ function saveFixtures(m: AuthMethod, outcome: Outcome, p: PppdPair): void {
 
 for (const m of AUTH_METHODS) {
   test(`real pppd require-${m}, right secret: both authenticate, IP up, ping`, { skip, timeout: 120000 }, async (t) => {
-    const capture = m !== 'mschap';
+    const capture = true;
     const p = await runPppdPair({
       serverArgs: serverArgs(m),
       serverFiles: { 'ppp/chap-secrets': 'fred server secret *\n' },
