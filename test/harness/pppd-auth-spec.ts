@@ -14,7 +14,8 @@ import assert from 'node:assert/strict';
 export const AUTH_METHODS = ['mschap', 'mschap-v2', 'eap'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 export type Role = 'server' | 'client';
-export type Outcome = 'ok' | 'wrong-secret';
+/** 'refused': the client has refuse-METHOD (and no other method is acceptable to the server). */
+export type Outcome = 'ok' | 'wrong-secret' | 'refused';
 
 export interface Names {
   /** `name` of the authenticator. */
@@ -39,7 +40,11 @@ export function authOption(m: AuthMethod): string {
 export function exitCodes(o: Outcome): { server: number; client: number } | undefined {
   // With the right secret, the client ends on SIGTERM (5) and the server on
   // the hangup after LCP TermReq (16): exit codes of the harness, not of the method.
-  return o === 'wrong-secret' ? { server: 11, client: 19 } : undefined;
+  // Refused: the server terminates the link (EXIT_PEER_AUTH_FAILED), the client
+  // sees LCP terminated by peer and then the hangup (EXIT_HANGUP).
+  if (o === 'wrong-secret') return { server: 11, client: 19 };
+  if (o === 'refused') return { server: 11, client: 16 };
+  return undefined;
 }
 
 /** Lines (regular expressions, one whole log line each, in this order) of `role`'s log. */
@@ -50,6 +55,17 @@ export function expectedLines(m: AuthMethod, role: Role, o: Outcome, n: Names): 
   const rcvd = role === 'server' ? 'rcvd' : 'sent'; // packets from the client
   const ok = o === 'ok';
   const L: RegExp[] = [];
+  if (o === 'refused') {
+    // The client Naks the auth option, suggesting CHAP with MD5 (pppd's choice, whatever
+    // it refuses); the server, which requires only METHOD, asks again without it,
+    // then ends the link once LCP is up.
+    L.push(line(`${sent} \\[LCP ConfReq id=${ID} .*${q(authOption(m))}.*\\]`));
+    L.push(line(`${rcvd} \\[LCP ConfNak id=${ID} <auth chap MD5>\\]`));
+    if (role === 'server') L.push(line('peer refused to authenticate: terminating link'));
+    L.push(line(`${sent} \\[LCP TermReq id=${ID} "peer refused to authenticate"\\]`));
+    if (role === 'client') L.push(line('LCP terminated by peer \\(peer refused to authenticate\\)'));
+    return L;
+  }
   L.push(line(`${sent} \\[LCP ConfReq id=${ID} .*${q(authOption(m))}.*\\]`));
   L.push(line(`${rcvd} \\[LCP ConfAck id=${ID} .*${q(authOption(m))}.*\\]`));
   if (m === 'mschap' || m === 'mschap-v2') {
@@ -103,7 +119,8 @@ export function expectedLines(m: AuthMethod, role: Role, o: Outcome, n: Names): 
 /** Lines that must not be in `role`'s log. */
 export function forbiddenLines(m: AuthMethod, role: Role, o: Outcome): RegExp[] {
   const F: RegExp[] = [];
-  if (o === 'wrong-secret') F.push(/^(local|remote) +IP address/m, /authentication succeeded/m);
+  if (o === 'refused') F.push(/^(sent|rcvd) \[(CHAP|EAP) /m, /^(local|remote) +IP address/m, /authentication (succeeded|failed)/m);
+  else if (o === 'wrong-secret') F.push(/^(local|remote) +IP address/m, /authentication succeeded/m);
   else F.push(/authentication failed/im, /^Peer .* failed/m);
   // MS-CHAPv2's success message is the authenticator response; pppd does not print it.
   if (m === 'mschap-v2' && role === 'client') F.push(/^CHAP authentication succeeded: /m);

@@ -21,14 +21,14 @@ export interface PppdPairOptions {
   clientAfter?: string;
   /** socat -x on the client's line: RUN/line.hex in the client's run directory. */
   captureClient?: boolean;
-  /** Bound on each UML (default 45000). */
+  /** Bound on each UML (default 60000). */
   timeoutMs?: number;
 }
 
 export async function runPppdPair(opts: PppdPairOptions): Promise<PppdPair> {
   const avail = umlAvailable();
   assert.ok(avail.ok, `user-mode-linux harness unavailable: ${avail.why}`);
-  const timeoutMs = opts.timeoutMs ?? 45000;
+  const timeoutMs = opts.timeoutMs ?? 60000;
   const t0 = Date.now();
   // The server waits for the client to end the link (LCP TermReq) instead of
   // being stopped by the harness as soon as its ip-up has run.

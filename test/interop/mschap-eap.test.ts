@@ -6,7 +6,10 @@
 //   b. real pppd requires X, dialtone is the client (`user fred remotename server`,
 //      chap-secrets).
 // Each with the right secret (IP up, ping across the link) and a wrong one (exit 19 on
-// the side that failed to authenticate itself, 11 on the authenticator). Both logs are
+// the side that failed to authenticate itself, 11 on the authenticator); and
+//   c. dialtone client with refuse-X against real pppd requiring X;
+//   d. dialtone requiring X against a real pppd client with refuse-X
+// (the client Naks the auth option: the server ends the link, exit 11; the client 16). Both logs are
 // held to what real pppd logs for the same events (test/harness/pppd-auth-spec.ts,
 // observed in pppd-vs-pppd-auth.test.ts; whole logs in test/fixtures/pppd-auth-logs/),
 // and dialtone's `pcap FILE` to tshark: no malformed packets or expert warnings (but
@@ -39,7 +42,7 @@ const names = { server: 'server', client: 'fred' };
 const SECRET = 'fred server s3cret *\n';
 const WRONG = 'fred server wrong *\n';
 /** Bound on each side; after one side has ended, the other gets GRACE_MS more. */
-const RUN_MS = 45_000;
+const RUN_MS = 60_000;
 const GRACE_MS = 10_000;
 
 interface DialtoneRun {
@@ -139,7 +142,7 @@ const DIALTONE_SERVER = (m: AuthMethod): string[] => ['auth', `require-${m}`, 'n
 const DIALTONE_CLIENT = ['noauth', 'user', 'fred', 'remotename', 'server', 'usepeerdns'];
 
 for (const m of AUTH_METHODS) {
-  test(`a. dialtone require-${m} server, real pppd client, right secret: authenticated, ping, pcap`, { skip, timeout: 120_000 }, async () => {
+  test(`a. dialtone require-${m} server, real pppd client, right secret: authenticated, ping, pcap`, { skip, timeout: 150_000 }, async () => {
     const { d, r } = await against(
       { pppdArgs: PPPD_CLIENT, files: { 'ppp/chap-secrets': SECRET }, after: 'ping -c 2 -W 2 10.0.0.1\n' },
       DIALTONE_SERVER(m),
@@ -156,7 +159,7 @@ for (const m of AUTH_METHODS) {
     assertPcap(d, m, 'server', why);
   });
 
-  test(`a. dialtone require-${m} server, real pppd client, wrong secret: pppd exits 19, dialtone 11`, { skip, timeout: 120_000 }, async () => {
+  test(`a. dialtone require-${m} server, real pppd client, wrong secret: pppd exits 19, dialtone 11`, { skip, timeout: 150_000 }, async () => {
     const { d, r } = await against(
       { pppdArgs: PPPD_CLIENT, files: { 'ppp/chap-secrets': WRONG }, waitExit: true },
       DIALTONE_SERVER(m),
@@ -170,7 +173,7 @@ for (const m of AUTH_METHODS) {
     assert.equal(d.code, 11, why); // EXIT_PEER_AUTH_FAILED
   });
 
-  test(`b. real pppd require-${m} server, dialtone client, right secret: authenticated, ping, pcap`, { skip, timeout: 120_000 }, async () => {
+  test(`b. real pppd require-${m} server, dialtone client, right secret: authenticated, ping, pcap`, { skip, timeout: 150_000 }, async () => {
     const { d, r } = await against(
       { pppdArgs: pppdServer(m), files: { 'ppp/chap-secrets': SECRET }, after: 'ping -c 2 -W 2 10.0.0.2\n' },
       DIALTONE_CLIENT,
@@ -187,7 +190,7 @@ for (const m of AUTH_METHODS) {
     assertPcap(d, m, 'client', why);
   });
 
-  test(`b. real pppd require-${m} server, dialtone client, wrong secret: dialtone exits 19, pppd 11`, { skip, timeout: 120_000 }, async () => {
+  test(`b. real pppd require-${m} server, dialtone client, wrong secret: dialtone exits 19, pppd 11`, { skip, timeout: 150_000 }, async () => {
     const { d, r } = await against(
       { pppdArgs: pppdServer(m), files: { 'ppp/chap-secrets': SECRET }, waitExit: true },
       DIALTONE_CLIENT,
@@ -199,5 +202,33 @@ for (const m of AUTH_METHODS) {
     assertAuthLog(r.log, m, 'server', 'wrong-secret', names, why);
     assert.equal(d.code, 19, why); // EXIT_AUTH_TOPEER_FAILED
     assert.equal(r.exitCode, 11, why); // EXIT_PEER_AUTH_FAILED
+  });
+
+  test(`c. real pppd require-${m} server, dialtone client with refuse-${m}: pppd exits 11, dialtone 16`, { skip, timeout: 150_000 }, async () => {
+    const { d, r } = await against(
+      { pppdArgs: pppdServer(m), files: { 'ppp/chap-secrets': SECRET }, waitExit: true },
+      [...DIALTONE_CLIENT, `refuse-${m}`],
+      { 'chap-secrets': SECRET },
+    );
+    const why = explain(d, r);
+    assertDialtoneRan(d, why);
+    assertAuthLog(d.log, m, 'client', 'refused', names, why);
+    assertAuthLog(r.log, m, 'server', 'refused', names, why);
+    assert.equal(r.exitCode, 11, why); // EXIT_PEER_AUTH_FAILED
+    assert.equal(d.code, 16, why); // EXIT_HANGUP, after LCP terminated by peer
+  });
+
+  test(`d. dialtone require-${m} server, real pppd client with refuse-${m}: dialtone exits 11, pppd 16`, { skip, timeout: 150_000 }, async () => {
+    const { d, r } = await against(
+      { pppdArgs: [...PPPD_CLIENT, `refuse-${m}`], files: { 'ppp/chap-secrets': SECRET }, waitExit: true },
+      DIALTONE_SERVER(m),
+      { 'chap-secrets': SECRET },
+    );
+    const why = explain(d, r);
+    assertDialtoneRan(d, why);
+    assertAuthLog(d.log, m, 'server', 'refused', names, why);
+    assertAuthLog(r.log, m, 'client', 'refused', names, why);
+    assert.equal(d.code, 11, why); // EXIT_PEER_AUTH_FAILED
+    assert.equal(r.exitCode, 16, why); // EXIT_HANGUP, after LCP terminated by peer
   });
 }

@@ -38,7 +38,7 @@ function saveFixtures(m: AuthMethod, outcome: Outcome, p: PppdPair): void {
 }
 
 for (const m of AUTH_METHODS) {
-  test(`real pppd require-${m}, right secret: both authenticate, IP up, ping`, { skip, timeout: 120000 }, async (t) => {
+  test(`real pppd require-${m}, right secret: both authenticate, IP up, ping`, { skip, timeout: 150000 }, async (t) => {
     const capture = true;
     const p = await runPppdPair({
       serverArgs: serverArgs(m),
@@ -67,7 +67,7 @@ for (const m of AUTH_METHODS) {
     }
   });
 
-  test(`real pppd require-${m}, wrong secret: server exits 11, client exits 19`, { skip, timeout: 120000 }, async (t) => {
+  test(`real pppd require-${m}, wrong secret: server exits 11, client exits 19`, { skip, timeout: 150000 }, async (t) => {
     const p = await runPppdPair({
       serverArgs: serverArgs(m),
       serverFiles: { 'ppp/chap-secrets': 'fred server secret *\n' },
@@ -84,5 +84,24 @@ for (const m of AUTH_METHODS) {
     assert.equal(p.client.exitCode, 19, info); // EXIT_AUTH_TOPEER_FAILED
     assert.equal(p.client.ipUp, undefined, info);
     assert.equal(p.client.afterRc, null, info);
+  });
+
+  test(`real pppd require-${m} against a client with refuse-${m}: server exits 11, client 16`, { skip, timeout: 150000 }, async (t) => {
+    const p = await runPppdPair({
+      serverArgs: serverArgs(m),
+      serverFiles: { 'ppp/chap-secrets': 'fred server secret *\n' },
+      clientArgs: [...CLIENT, `refuse-${m}`],
+      clientFiles: { 'ppp/chap-secrets': 'fred server secret *\n' },
+      clientAfter: 'echo should-not-run\n',
+    });
+    saveFixtures(m, 'refused', p);
+    const info = describePair(p);
+    t.diagnostic(`pair took ${p.totalMs} ms`);
+    assertAuthLog(p.server.log, m, 'server', 'refused', names, info);
+    assertAuthLog(p.client.log, m, 'client', 'refused', names, info);
+    assert.equal(p.server.exitCode, 11, info); // EXIT_PEER_AUTH_FAILED
+    assert.equal(p.client.exitCode, 16, info); // EXIT_HANGUP, after LCP terminated by peer
+    assert.equal(p.client.ipUp, undefined, info);
+    assert.equal(p.server.ipUp, undefined, info);
   });
 }
