@@ -30,9 +30,16 @@ const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..
 type MsDigests = { msChapDigest: ChapDigest; msChapV2Digest: ChapDigest };
 let msModule: Promise<MsDigests | undefined> | undefined;
 function loadMsDigests(): Promise<MsDigests | undefined> {
+  // Absent: skip. Present but broken or without the two exports: the tests fail, loudly.
   msModule ??= import('../../src/ppp/auth/chap-ms.js' as string).then(
-    (m: Partial<MsDigests>) => (m.msChapDigest && m.msChapV2Digest ? (m as MsDigests) : undefined),
-    () => undefined,
+    (m: Partial<MsDigests>) => {
+      if (!m.msChapDigest || !m.msChapV2Digest) throw new Error('src/ppp/auth/chap-ms.ts must export msChapDigest and msChapV2Digest');
+      return m as MsDigests;
+    },
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('chap-ms')) return undefined;
+      throw err;
+    },
   );
   return msModule;
 }
@@ -299,6 +306,31 @@ test('client alone: CCP Configure-Reject and Nak end CCP gracefully, IPCP goes o
   }
 });
 
+test('in process: LCP echo from the server (lcp-echo-interval 1) is answered; the link stays up', () => {
+  const srv = server({ requirePap: true, lcpEchoInterval: 1, lcpEchoFailure: 2 });
+  const c = client();
+  const ev = runVirtual(c, srv, { untilMs: 10_000 });
+  assert.ok(ipUp(ev), c.logs.join('\n'));
+  assert.ok(!ev.some((e) => e.type === 'dead'), c.logs.join('\n'));
+  assert.ok(srv.s.lcp.stats.echoRepliesRcvd >= 8, `echo replies: ${srv.s.lcp.stats.echoRepliesRcvd}`);
+});
+
+// A src/ bug found while writing this client (see test/clients/README.md): a Session with
+// only requireMschap / requireMschapV2 / requireEap (the SessionOptions fields that are
+// "not wired yet") asks for no authentication at all and brings IP up for anyone. pppd's
+// require-mschap(-v2)/require-eap imply `auth`. Marked todo so the suite stays green; it
+// starts passing once the MS-CHAP methods are in AUTH_METHODS (or the session refuses).
+for (const o of [{ requireMschap: true }, { requireMschapV2: true }, { requireEap: true }] as Partial<SessionOptions>[]) {
+  test(`in process: a server with ${Object.keys(o)[0]} never brings IP up for an unauthenticated peer`, { todo: 'src bug: required methods missing from AUTH_METHODS are ignored: fail-open' }, () => {
+    const srv = server(o);
+    const c = client({ password: 'not-the-secret', auth: ['pap', 'chap-md5'] });
+    const ev = runVirtual(c, srv, { stop: (e) => !!ipUp(e) || e.some((x) => x.type === 'dead'), untilMs: 30_000 });
+    const serverLcpReq = srv.logs.find((l) => l.startsWith('sent [LCP ConfReq'));
+    assert.ok(!ipUp(ev), `IP came up without authentication; server asked: ${serverLcpReq}`);
+    assert.ok(!srv.events.some((e) => e.type === 'ip-up'));
+  });
+}
+
 function* iterOptions(d: Buffer) {
   for (let i = 0; i + 2 <= d.length && d[i + 1]! >= 2; i += d[i + 1]!) yield { type: d[i]!, value: d.subarray(i + 2, i + d[i + 1]!) };
 }
@@ -345,7 +377,7 @@ function waitForText(read: () => string, re: RegExp, child: ReturnType<typeof sp
   });
 }
 
-async function withPppd(method: (typeof METHODS)[number], t: { skip(msg: string): void }) {
+async function withPppd(method: (typeof METHODS)[number], t: { skip(msg: string): void; diagnostic(msg: string): void }) {
   const digests = await digestsFor(method.method);
   if (!digests) return t.skip(MS_MISSING);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialtone-windows-dun-'));
@@ -363,14 +395,17 @@ async function withPppd(method: (typeof METHODS)[number], t: { skip(msg: string)
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   let sock: net.Socket | undefined;
   try {
-    await waitForText(() => out, /Waiting for a connection/, child, 15_000);
+    // "Waiting for a connection" is logged before the socket listens; "Listening on" after.
+    await waitForText(() => out, /Listening on 127\.0\.0\.1:\d+/, child, 15_000);
     sock = net.connect(port, '127.0.0.1');
     await new Promise<void>((r, j) => sock!.once('connect', r).once('error', j));
     sock.setNoDelay(true);
     const c = client({ digests, auth: [method.method] });
     const d = driveSocket(c, sock);
+    const t0 = Date.now();
     d.start();
     const up = await d.waitFor('ip-up', 20_000);
+    t.diagnostic(`connected to ip-up in ${Date.now() - t0} ms`);
     assert.equal(up.local, ip('10.0.0.2'));
     assert.equal(up.remote, ip('10.0.0.1'));
     assert.deepEqual(up.dns, [ip('10.0.0.53'), ip('10.0.0.53')], 'pppd hands the one ms-dns out as both');
@@ -385,6 +420,7 @@ async function withPppd(method: (typeof METHODS)[number], t: { skip(msg: string)
     // Hang up like Windows: LCP Terminate-Request; pppd says goodbye and exits.
     d.close();
     await d.waitFor('dead', 15_000);
+    t.diagnostic(`hung up after ${Date.now() - t0} ms`);
     return { out, client: c };
   } finally {
     sock?.destroy();
@@ -427,7 +463,7 @@ for (const { method, auth } of ISP_METHODS) {
       const up = await d.waitFor('ip-up', 20_000);
       assert.ok(up.local >= ip('10.0.2.15') && up.local <= ip('10.0.2.254'), `pool address, got ${up.local}`);
       assert.equal(up.remote, ip('10.0.2.2'));
-      assert.equal(up.dns[0], ip('10.0.2.3'));
+      assert.deepEqual(up.dns, [ip('10.0.2.3'), ip('10.0.2.3')], 'one dns: handed out as primary and secondary');
       assert.equal((await d.waitFor('auth-ok')).method, method);
       const sessions = (isp.status() as { sessions: { user?: string }[] }).sessions;
       assert.equal(sessions[0]?.user, 'win', logs.join('\n'));
