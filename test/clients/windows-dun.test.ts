@@ -148,7 +148,7 @@ for (const { method, server: serverOpts } of METHODS) {
     assert.equal(up.remote, ip('10.0.0.1'));
     assert.deepEqual(up.dns, [ip('10.0.0.53'), ip('10.0.0.54')]);
     assert.deepEqual(up.wins, [0, 0], 'no WINS: the server rejects 130 and 132');
-    assert.deepEqual(ev.find((e) => e.type === 'auth-ok'), { type: 'auth-ok', method });
+    assert.deepEqual(ev.find((e) => e.type === 'auth-ok'), { type: 'auth-ok', method }, `server asked: ${srv.logs.find((l) => l.startsWith('sent [LCP ConfReq'))}`);
     assert.deepEqual(ev.find((e) => e.type === 'lcp-up' && e.auth), ev.find((e) => e.type === 'lcp-up'));
     assert.equal((ev.find((e) => e.type === 'lcp-up') as { auth?: string }).auth, method);
     assert.equal(srv.s.peerName, 'win');
@@ -475,3 +475,46 @@ for (const { method, auth } of ISP_METHODS) {
     }
   });
 }
+
+test('dialtone isp --config (examples/isp.conf, auth any): Windows DUN with its default preferences gets in with CHAP-MD5', { timeout: 60_000 }, async (t) => {
+  // The shipped example, with the listeners moved to free ports and the side files to a temp dir.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialtone-windows-isp-'));
+  const example = fs.readFileSync(path.resolve(path.dirname(bin), '../examples/isp.conf'), 'utf8');
+  const conf = example
+    .replace(/^listen-ppp .*$/m, 'listen-ppp 127.0.0.1:0')
+    .replace(/^listen-modem .*$/m, 'listen-modem off')
+    .replace(/^status .*$/m, 'status off')
+    .replace(/^lcp-echo-interval .*$/m, 'lcp-echo-interval 0')
+    .replace(/^accounting .*$/m, `accounting ${path.join(dir, 'accounting.jsonl')}`);
+  assert.match(conf, /^auth any$/m);
+  fs.writeFileSync(path.join(dir, 'isp.conf'), conf);
+  const child = spawn(process.execPath, [bin, 'isp', '--config', path.join(dir, 'isp.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const sock = new net.Socket();
+  try {
+    const port = Number((await waitForText(() => out, /raw PPP on 127\.0\.0\.1:(\d+)/, child, 15_000))[1]);
+    sock.connect(port, '127.0.0.1');
+    await new Promise<void>((r, j) => sock.once('connect', r).once('error', j));
+    // Windows' defaults: MS-CHAPv2, MS-CHAP, CHAP-MD5, PAP; without the MS digests it offers the last two.
+    const digests = (await digestsFor('mschap-v2')) ?? {};
+    const c = new WindowsDunClient({ user: 'demo', password: 'dialtone', seed: 'win98', vj: true, digests }, 0);
+    const d = driveSocket(c, sock);
+    d.start();
+    const up = await d.waitFor('ip-up', 20_000);
+    const auth = await d.waitFor('auth-ok');
+    t.diagnostic(`authenticated with ${auth.method}`);
+    assert.equal(auth.method, Object.keys(digests).length ? 'mschap-v2' : 'chap-md5');
+    assert.ok(up.local >= ip('10.0.2.15') && up.local <= ip('10.0.2.254'));
+    assert.deepEqual(up.dns, [ip('10.0.2.3'), ip('10.0.2.3')]);
+    d.close();
+    await d.waitFor('dead', 15_000);
+  } finally {
+    sock.destroy();
+    child.kill('SIGTERM');
+    await exited;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
