@@ -25,7 +25,7 @@ import type { LogLevel } from './log.js';
 import type { Phase, Protent, SessionContext } from './protent.js';
 import type { SessionEvent } from './events.js';
 import type { SessionOptions } from './session-options.js';
-import { allowedMethods, wantedMethods, type AuthMethod, type AuthServices } from './auth/methods.js';
+import { allowedMethods, authRequired, wantedMethods, type AuthMethod, type AuthServices } from './auth/methods.js';
 import type { AuthProtocol } from './auth/auth-protocol.js';
 import type { MppeKeys } from './auth/chap-digest.js';
 import { AUTH_METHODS, PROTOCOLS, describePacket } from './registry.js';
@@ -324,8 +324,8 @@ export class Session {
       pfc: lcp.his.pcomp,
       acfc: lcp.his.accomp,
     });
-    const required = wantedMethods(AUTH_METHODS, this.options).length > 0;
-    if (required && !lcp.go.auth) {
+    // Required but not agreed (or nothing we could ask for): never fail open.
+    if (authRequired(this.options) && !lcp.go.auth) {
       this.log('warn', 'peer refused to authenticate: terminating link');
       this.status = EXIT.PEER_AUTH_FAILED;
       this.closeLcp('peer refused to authenticate');

@@ -1,7 +1,6 @@
 // A client that negotiates like Windows 2000 Dial-Up Networking, against the project's
 // servers: the Session in process on a virtual clock, a real `dialtone pppd` process over
-// TCP, and `dialtone isp` (IspServer) over TCP. MS-CHAP and MS-CHAPv2 cases import the
-// digests from src/ppp/auth/chap-ms.ts and are skipped until that module exists.
+// TCP, and `dialtone isp` (IspServer) over TCP, with PAP, CHAP-MD5, MS-CHAP and MS-CHAPv2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -20,37 +19,16 @@ import { seeded } from '../../src/ppp/testing/pair.js';
 import { IspServer } from '../../src/isp/server.js';
 import { defaultIspConfig, type IspConfig } from '../../src/isp/config.js';
 import type { ChapDigest } from '../../src/ppp/auth/chap-digest.js';
+import { msChapDigest, msChapV2Digest } from '../../src/ppp/auth/chap-ms.js';
 import { CHAP_ALG, WindowsDunClient, driveSocket, type DunAuth, type DunEvent, type WindowsDunOptions } from './windows-dun.js';
 
 const ip = (s: string) => parseIp4(s)!;
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
 
-// ---- MS-CHAP digests, once src/ppp/auth/chap-ms.ts lands ----------------------------------
-
-type MsDigests = { msChapDigest: ChapDigest; msChapV2Digest: ChapDigest };
-let msModule: Promise<MsDigests | undefined> | undefined;
-function loadMsDigests(): Promise<MsDigests | undefined> {
-  // Absent: skip. Present but broken or without the two exports: the tests fail, loudly.
-  msModule ??= import('../../src/ppp/auth/chap-ms.js' as string).then(
-    (m: Partial<MsDigests>) => {
-      if (!m.msChapDigest || !m.msChapV2Digest) throw new Error('src/ppp/auth/chap-ms.ts must export msChapDigest and msChapV2Digest');
-      return m as MsDigests;
-    },
-    (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('chap-ms')) return undefined;
-      throw err;
-    },
-  );
-  return msModule;
-}
-const MS_MISSING = 'src/ppp/auth/chap-ms.ts (msChapDigest, msChapV2Digest) is not in the tree yet';
-
-/** The digests a test passes to the client for `method`, or undefined to skip. */
-async function digestsFor(method: DunAuth): Promise<Record<number, ChapDigest> | undefined> {
+/** The digests a test passes to the client for `method`. */
+function digestsFor(method: DunAuth): Record<number, ChapDigest> {
   if (method === 'pap' || method === 'chap-md5') return {};
-  const ms = await loadMsDigests();
-  if (!ms) return undefined;
-  return { [CHAP_ALG.mschap]: ms.msChapDigest, [CHAP_ALG.mschapV2]: ms.msChapV2Digest };
+  return { [CHAP_ALG.mschap]: msChapDigest, [CHAP_ALG.mschapV2]: msChapV2Digest };
 }
 
 const METHODS: { method: DunAuth; server: Partial<SessionOptions>; pppd: string }[] = [
@@ -137,8 +115,7 @@ const lcpSent = (srv: Server, code: number) => srv.sent.filter((f) => f.protocol
 
 for (const { method, server: serverOpts } of METHODS) {
   test(`in process: Windows DUN with ${method} against Session reaches IP-up with address and DNS`, async (t) => {
-    const digests = await digestsFor(method);
-    if (!digests) return t.skip(MS_MISSING);
+    const digests = digestsFor(method);
     const srv = server(serverOpts);
     const c = client({ digests });
     const ev = runVirtual(c, srv, { stop: (e) => !!ipUp(e) && srv.events.some((x) => x.type === 'ip-up'), untilMs: 60_000 });
@@ -315,13 +292,11 @@ test('in process: LCP echo from the server (lcp-echo-interval 1) is answered; th
   assert.ok(srv.s.lcp.stats.echoRepliesRcvd >= 8, `echo replies: ${srv.s.lcp.stats.echoRepliesRcvd}`);
 });
 
-// A src/ bug found while writing this client (see test/clients/README.md): a Session with
-// only requireMschap / requireMschapV2 / requireEap (the SessionOptions fields that are
-// "not wired yet") asks for no authentication at all and brings IP up for anyone. pppd's
-// require-mschap(-v2)/require-eap imply `auth`. Marked todo so the suite stays green; it
-// starts passing once the MS-CHAP methods are in AUTH_METHODS (or the session refuses).
+// pppd's require-mschap(-v2)/require-eap imply `auth`: a server that requires them never
+// lets an unauthenticated peer on (a bug found by this client, when the methods were not
+// yet registered: the session failed open).
 for (const o of [{ requireMschap: true }, { requireMschapV2: true }, { requireEap: true }] as Partial<SessionOptions>[]) {
-  test(`in process: a server with ${Object.keys(o)[0]} never brings IP up for an unauthenticated peer`, { todo: 'src bug: required methods missing from AUTH_METHODS are ignored: fail-open' }, () => {
+  test(`in process: a server with ${Object.keys(o)[0]} never brings IP up for an unauthenticated peer`, () => {
     const srv = server(o);
     const c = client({ password: 'not-the-secret', auth: ['pap', 'chap-md5'] });
     const ev = runVirtual(c, srv, { stop: (e) => !!ipUp(e) || e.some((x) => x.type === 'dead'), untilMs: 30_000 });
@@ -378,8 +353,7 @@ function waitForText(read: () => string, re: RegExp, child: ReturnType<typeof sp
 }
 
 async function withPppd(method: (typeof METHODS)[number], t: { skip(msg: string): void; diagnostic(msg: string): void }) {
-  const digests = await digestsFor(method.method);
-  if (!digests) return t.skip(MS_MISSING);
+  const digests = digestsFor(method.method);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialtone-windows-dun-'));
   const secret = 'win server wilma *\n';
   fs.writeFileSync(path.join(dir, 'pap-secrets'), secret, { mode: 0o600 });
@@ -448,8 +422,7 @@ const ISP_METHODS: { method: DunAuth; auth: IspConfig['auth'] }[] = [
 
 for (const { method, auth } of ISP_METHODS) {
   test(`dialtone isp (auth ${auth}): Windows DUN with ${method} gets a pool address and DNS 10.0.2.3`, { timeout: 60_000 }, async (t) => {
-    const digests = await digestsFor(method);
-    if (!digests) return t.skip(MS_MISSING);
+    const digests = digestsFor(method);
     const config: IspConfig = { ...defaultIspConfig(), listenPpp: { host: '127.0.0.1', port: 0 }, lcpEchoInterval: 0, auth };
     const logs: string[] = [];
     const isp = new IspServer({ config, secrets: staticSecrets([{ client: 'win', server: '*', secret: 'wilma' }]), log: (m) => logs.push(m) });
@@ -499,7 +472,7 @@ test('dialtone isp --config (examples/isp.conf, auth any): Windows DUN with its 
     sock.connect(port, '127.0.0.1');
     await new Promise<void>((r, j) => sock.once('connect', r).once('error', j));
     // Windows' defaults: MS-CHAPv2, MS-CHAP, CHAP-MD5, PAP; without the MS digests it offers the last two.
-    const digests = (await digestsFor('mschap-v2')) ?? {};
+    const digests = (digestsFor('mschap-v2')) ?? {};
     const c = new WindowsDunClient({ user: 'demo', password: 'dialtone', seed: 'win98', vj: true, digests }, 0);
     const d = driveSocket(c, sock);
     d.start();

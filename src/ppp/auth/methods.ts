@@ -103,6 +103,11 @@ export function wantedMethods(methods: readonly AuthMethod[], o: SessionOptions)
   return o.auth ? [...methods] : [];
 }
 
+/** pppd auth_required: `auth`, or any require-* option (each implies it). */
+export function authRequired(o: SessionOptions): boolean {
+  return o.auth || o.requirePap || o.requireChap || o.requireMschap || o.requireMschapV2 || o.requireEap;
+}
+
 /**
  * pppd auth_reset: what we agree to authenticate ourselves with: not refused, and we
  * have a password or a secret for it.
