@@ -5,6 +5,7 @@
 import type { Duplex } from 'node:stream';
 import { ChatEngine, type ChatEngineOptions } from '../chat/engine.js';
 import { parseChatFile } from '../chat/script.js';
+import { DeadlineTimer } from '../runtime/deadline-timer.js';
 
 export interface ChatRunResult {
   /** chat's exit code: 0 ok, 3 timeout, 4+N ABORT string N, ... */
@@ -20,7 +21,10 @@ export function runChat(
   const now = opts.now ?? Date.now;
   const engine = new ChatEngine(parseChatFile(script), { charDelayMs: 0, ...opts });
   return new Promise((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
+    const timer = new DeadlineTimer(() => {
+      engine.tick(now());
+      pump();
+    }, now);
     let finished = false;
     const onData = (b: Buffer) => {
       engine.input(b, now());
@@ -32,7 +36,7 @@ export function runChat(
     };
     const finish = (code: number) => {
       finished = true;
-      if (timer) clearTimeout(timer);
+      timer.stop();
       stream.off('data', onData);
       stream.off('end', onEnd);
       resolve({ code });
@@ -45,9 +49,7 @@ export function runChat(
         else if (a.type === 'readFile') engine.fileData({ error: 'not available' }, now());
         else if (a.type === 'done') return finish(a.code);
       }
-      if (timer) clearTimeout(timer);
-      const at = engine.nextDeadline();
-      if (at !== undefined) timer = setTimeout(() => { engine.tick(now()); pump(); }, Math.max(0, at - now()));
+      timer.arm(engine.nextDeadline());
     };
     stream.on('data', onData);
     stream.on('end', onEnd);

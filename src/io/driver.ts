@@ -5,6 +5,7 @@
 import { Session, type SessionEvent } from '../ppp/session.js';
 import { EXIT } from '../ppp/exit-codes.js';
 import type { Line } from './line.js';
+import { DeadlineTimer } from '../runtime/deadline-timer.js';
 
 /** The link's addresses at ip-up (IPv4 as numbers; 0 = none), for backends that need them. */
 export interface IpUpInfo {
@@ -59,7 +60,10 @@ export const MAX_LINE_BACKLOG = 128 * 1024;
 
 export function drive(session: Session, line: Line, opts: DriveOptions): Driven {
   const now = opts.now ?? Date.now;
-  let timer: NodeJS.Timeout | undefined;
+  const timer = new DeadlineTimer(() => {
+    session.tick(now());
+    flush();
+  }, now);
   let finished = false;
   let droppedForBacklog = 0;
   let resolveDone!: (status: number) => void;
@@ -88,21 +92,14 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
   };
 
   const schedule = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    if (finished) return;
-    const at = session.nextDeadline();
-    if (at === undefined) return;
-    timer = setTimeout(() => {
-      session.tick(now());
-      flush();
-    }, Math.max(0, at - now()));
+    if (finished) timer.stop();
+    else timer.arm(session.nextDeadline());
   };
 
   const finish = (status: number) => {
     if (finished) return;
     finished = true;
-    if (timer) clearTimeout(timer);
+    timer.stop();
     if (opts.keepLineOpen) {
       const release = () => {
         line.stream.off('data', onData);

@@ -4,6 +4,7 @@
  * keeping one timer for its next deadline. The stacks have no clock or timers of their own
  * (src/net is sans-IO), so this is where time gets into them.
  */
+import { DeadlineTimer } from '../runtime/deadline-timer.js';
 
 /** What the driver needs of a stack: its output and its timers. */
 export interface DrivenStack<R> {
@@ -24,11 +25,15 @@ export interface StackDriverHooks<R> {
 }
 
 export class StackDriver<R> {
-  private timer?: NodeJS.Timeout;
-  private timerAt?: number;
+  private readonly timer: DeadlineTimer;
   private pumping = false;
 
-  constructor(private readonly hooks: StackDriverHooks<R>) {}
+  constructor(private readonly hooks: StackDriverHooks<R>) {
+    this.timer = new DeadlineTimer(() => {
+      this.hooks.stack()?.tick(this.hooks.now());
+      this.pump();
+    }, () => this.hooks.now());
+  }
 
   /** Hands the stack's output to the link and the adapter until it has none, then re-arms the timer. */
   pump(): void {
@@ -55,30 +60,11 @@ export class StackDriver<R> {
 
   /** Drops the timer (the stack is gone or closed). */
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = undefined;
+    this.timer.stop();
   }
 
   private schedule(): void {
     const stack = this.hooks.stack();
-    if (!stack) return;
-    const at = stack.nextDeadline();
-    // Keep a timer that fires no later than needed (an early tick is harmless and
-    // reschedules); re-arming on every packet would cost more than the stack itself.
-    if (this.timer && this.timerAt !== undefined && (at === undefined || this.timerAt <= at)) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = at;
-    if (at === undefined) return;
-    const delay = Math.min(Math.max(0, at - this.hooks.now()), 0x7fffffff);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = undefined;
-      this.hooks.stack()?.tick(this.hooks.now());
-      this.pump();
-    }, delay);
-    // The timer alone must not keep the process alive.
-    this.timer.unref();
+    if (stack) this.timer.arm(stack.nextDeadline());
   }
 }
