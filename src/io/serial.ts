@@ -27,7 +27,8 @@ import tty from 'node:tty';
 import { Duplex } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import { SerialPort } from 'serialport';
-import { strerror, type LogFn } from '../pppd/scripts.js';
+import { type LogFn } from '../pppd/scripts.js';
+import { strerror } from '../pppd/strerror.js';
 
 export interface SerialOptions {
   speed?: number;

@@ -35,7 +35,8 @@ import os from 'node:os';
 import tty from 'node:tty';
 import { spawn, spawnSync } from 'node:child_process';
 import type { Duplex } from 'node:stream';
-import { strerror, type LogFn } from './scripts.js';
+import { type LogFn } from './scripts.js';
+import { strerror } from './strerror.js';
 
 export interface LineIo { stream: Duplex; fd?: number }
 

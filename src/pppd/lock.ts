@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { strerror, type LogFn } from './scripts.js';
+import { type LogFn } from './scripts.js';
+import { strerror } from './strerror.js';
 
 export type LockResult = { ok: true; path: string } | { ok: false; message: string };
 

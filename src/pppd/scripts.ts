@@ -5,10 +5,12 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import util from 'node:util';
 import { spawn } from 'node:child_process';
 
-export type LogLevel = 'debug' | 'info' | 'notice' | 'warn' | 'error';
+import type { LogLevel } from '../ppp/log.js';
+import { strerror } from './strerror.js';
+
+export type { LogLevel };
 export type LogFn = (level: LogLevel, msg: string) => void;
 
 export interface ScriptEnv { [k: string]: string }
@@ -47,50 +49,6 @@ export interface LinkInfo {
   extra?: Record<string, string>;
 }
 
-/** glibc's strerror() text, which is what pppd's %m prints. */
-const STRERROR: Record<string, string> = {
-  EPERM: 'Operation not permitted',
-  ENOENT: 'No such file or directory',
-  ESRCH: 'No such process',
-  EINTR: 'Interrupted system call',
-  EIO: 'Input/output error',
-  ENXIO: 'No such device or address',
-  E2BIG: 'Argument list too long',
-  ENOEXEC: 'Exec format error',
-  EBADF: 'Bad file descriptor',
-  EAGAIN: 'Resource temporarily unavailable',
-  ENOMEM: 'Cannot allocate memory',
-  EACCES: 'Permission denied',
-  EBUSY: 'Device or resource busy',
-  EEXIST: 'File exists',
-  ENODEV: 'No such device',
-  ENOTDIR: 'Not a directory',
-  EISDIR: 'Is a directory',
-  EINVAL: 'Invalid argument',
-  EMFILE: 'Too many open files',
-  ENOTTY: 'Inappropriate ioctl for device',
-  ETXTBSY: 'Text file busy',
-  ENOSPC: 'No space left on device',
-  EROFS: 'Read-only file system',
-  EPIPE: 'Broken pipe',
-  ENAMETOOLONG: 'File name too long',
-  ELOOP: 'Too many levels of symbolic links',
-};
-
-/** What pppd's `%m` would print for a Node system error. */
-export function strerror(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e && typeof e.code === 'string') {
-    if (STRERROR[e.code]) return STRERROR[e.code];
-    if (typeof e.errno === 'number') {
-      const m = util.getSystemErrorMap().get(e.errno);
-      if (m) return m[1].charAt(0).toUpperCase() + m[1].slice(1);
-    }
-    return e.code;
-  }
-  return e instanceof Error ? e.message : String(err);
-}
-
 /** pppd's PATH_VARRUN-style facts used by the scripts: where they live by default. */
 export const PATH_IPUP = '/etc/ppp/ip-up';
 export const PATH_IPDOWN = '/etc/ppp/ip-down';
@@ -121,7 +79,7 @@ export function runScript(path: string, args: string[], env: ScriptEnv, log: Log
     return Promise.resolve(undefined);
   }
   if (!st.isFile() || (st.mode & 0o111) === 0) {
-    log('warn', `Can't execute ${path}: ${STRERROR.EINVAL}`);
+    log('warn', `Can't execute ${path}: ${strerror('EINVAL')}`);
     return Promise.resolve(undefined);
   }
   return new Promise((resolve) => {

@@ -1,4 +1,9 @@
-/** C strerror() text for a Node error, as pppd prints it with %m. */
+/**
+ * C strerror() text for a Node error, as pppd and chat print it with %m: the one copy
+ * (the daemon, its scripts, serial lines, locks and chat use it).
+ */
+import util from 'node:util';
+
 const MESSAGES: Record<string, string> = {
   EACCES: 'Permission denied',
   EPERM: 'Operation not permitted',
@@ -26,10 +31,25 @@ const MESSAGES: Record<string, string> = {
   ENOTTY: 'Inappropriate ioctl for device',
   EINVAL: 'Invalid argument',
   EPIPE: 'Broken pipe',
+  ESRCH: 'No such process',
+  EINTR: 'Interrupted system call',
+  E2BIG: 'Argument list too long',
+  ENOEXEC: 'Exec format error',
+  EBADF: 'Bad file descriptor',
+  ENOMEM: 'Cannot allocate memory',
+  ETXTBSY: 'Text file busy',
 };
 
+/** `err` is a Node error, or an errno name such as 'EINVAL'. */
 export function strerror(err: unknown): string {
+  if (typeof err === 'string' && /^E[A-Z0-9]+$/.test(err)) return MESSAGES[err] ?? err;
   const e = err as NodeJS.ErrnoException;
-  if (e && typeof e.code === 'string' && MESSAGES[e.code]) return MESSAGES[e.code]!;
+  if (e && typeof e.code === 'string') {
+    if (MESSAGES[e.code]) return MESSAGES[e.code]!;
+    if (typeof e.errno === 'number') {
+      const m = util.getSystemErrorMap().get(e.errno);
+      if (m) return m[1].charAt(0).toUpperCase() + m[1].slice(1);
+    }
+  }
   return e && typeof e.message === 'string' ? e.message : String(err);
 }
