@@ -1,6 +1,7 @@
 /**
  * pppd 2.4.9's options, in pppd's table order (options.c general_options, auth.c
- * auth_options, tty.c tty_options, then the protocols lcp, pap, chap, ipcp, ipv6cp, ccp, eap),
+ * auth_options, tty.c tty_options, then the protocols lcp, pap, chap, cbcp, ipcp, ipv6cp,
+ * ccp, ecp, ipxcp, eap) as Debian builds it (SYSTEMD, USE_EAPTLS, CBCP_SUPPORT, IPX_CHANGE),
  * each with pppd's argument count, priority grouping (OPT_PRIO / OPT_PRIOSUB), checks,
  * messages and `dump` format, and with what dialtone does with it:
  *
@@ -172,16 +173,19 @@ function str(name: string, set: (c: PppdConfig, v: string, ctx: ParseContext) =>
   T.push({ name, args: 1, ...f, apply: (ctx, arg) => set(ctx.cfg, arg, ctx), print: (c) => `${name} ${hide ? '??????' : q(get(c))}` });
 }
 
-/** Accepted, with a "not supported yet" warning when the daemon starts. */
+/**
+ * Accepted, with a "not supported yet" warning when the daemon starts. `also` runs first: it
+ * checks the argument as pppd does (throwing pppd's message) and may record something.
+ */
 function notYet(name: string, args: 0 | 1, why: string, flags: Flags = {}, also?: (c: PppdConfig, arg: string) => void): void {
   T.push({
     name,
     args,
     ...flags,
     apply: (ctx, arg) => {
+      also?.(ctx.cfg, arg);
       const text = `${name}: ${why}`;
       if (!ctx.cfg.notYet.includes(text)) ctx.cfg.notYet.push(text);
-      also?.(ctx.cfg, arg);
     },
     print: () => name + (args ? ' xxx # [not supported by dialtone yet]' : ''),
   });
@@ -241,6 +245,10 @@ int('kdebug', (c, n) => {
 }, (c) => c.kdebug, { prio: true });
 bool('nodetach', (c) => (c.nodetach = true), { prio: true });
 bool('-detach', (c) => (c.nodetach = true), { sub: true });
+// options.c (Debian builds with SYSTEMD): OPT_A2COPY sets nodetach too.
+notYet('up_sdnotify', 0, 'systemd is not notified when the link is up; dialtone stays in the foreground as with nodetach', { sub: true }, (c) => {
+  c.nodetach = true;
+});
 bool('updetach', (c) => {
   c.updetach = true;
   c.nodetach = false;
@@ -457,6 +465,10 @@ T.push({
 });
 notYet('remotenumber', 1, 'there is no caller number to check', { prio: true });
 notYet('allow-number', 1, 'there is no caller number to check');
+// auth.c, USE_EAPTLS (Debian's build has it): plain strings, checked only when EAP-TLS runs.
+const NO_EAPTLS = 'EAP-TLS is not supported; certificates, keys and CRLs are not used';
+for (const o of ['ca', 'capath', 'cert', 'key', 'crl-dir', 'crl', 'max-tls-version']) notYet(o, 1, NO_EAPTLS);
+notYet('need-peer-eap', 0, 'EAP-TLS is not supported; the peer is not required to authenticate us with EAP');
 
 // ---- tty.c tty_options ----------------------------------------------------------------------
 
@@ -632,6 +644,10 @@ int('chap-interval', (c, n) => (S(c).chapInterval = n), (c) => c.session.chapInt
 int('chap-timeout', (c, n) => (S(c).chapTimeout = n), (c) => c.session.chapTimeout, { prio: true });
 inherent('chapms-strip-domain', 0, 'dialtone never does MS-CHAP');
 
+// ---- cbcp.c ---------------------------------------------------------------------------------
+
+notYet('callback', 1, 'CBCP callback is not supported; the link stays on the call we made, as with a peer that declines CBCP', { prio: true });
+
 // ---- ipcp.c ---------------------------------------------------------------------------------
 
 bool('noip', (c) => (c.noip = true));
@@ -735,7 +751,7 @@ T.push({
   print: (c) => `${c.localName ?? ''}:${c.remoteName ?? ''}`,
 });
 
-// ---- ipv6cp.c, ccp.c, eap.c -----------------------------------------------------------------
+// ---- ipv6cp.c, ccp.c ------------------------------------------------------------------------
 
 const NO_IPV6 = 'IPv6CP is not implemented; a peer\'s IPV6CP gets a Protocol-Reject';
 notYet('ipv6', 1, NO_IPV6);
@@ -756,6 +772,37 @@ notYet('predictor1', 0, NO_CCP);
 for (const o of ['nopredictor1', '-predictor1']) inherent(o, 0, 'CCP is never run');
 for (const o of ['require-mppe', '+mppe', 'require-mppe-40', '+mppe-40', 'require-mppe-128', '+mppe-128', 'mppe-stateful']) refused(o, 0, 'MPPE encryption is not implemented');
 for (const o of ['nomppe', '-mppe', 'nomppe-40', '-mppe-40', 'nomppe-128', '-mppe-128', 'nomppe-stateful']) inherent(o, 0, 'MPPE is never used');
+
+// ---- ecp.c, ipxcp.c -------------------------------------------------------------------------
+
+for (const o of ['noecp', '-ecp']) inherent(o, 0, 'ECP is never run; a peer\'s ECP gets a Protocol-Reject');
+const NO_IPX = 'IPX is not supported; a peer\'s IPXCP gets a Protocol-Reject';
+notYet('ipx', 0, NO_IPX, { prio: true });
+notYet('+ipx', 0, NO_IPX, { sub: true });
+// Debian's stock /etc/ppp/options says noipx.
+for (const o of ['noipx', '-ipx']) inherent(o, 0, 'IPXCP is never run', { sub: true });
+notYet('ipx-network', 1, NO_IPX, { prio: true }, (_c, arg) => void hexOption(arg, 'ipx-network'));
+notYet('ipxcp-accept-network', 0, NO_IPX);
+notYet('ipx-node', 1, NO_IPX, {}, (_c, arg) => {
+  // ipxcp.c setipxnode: hex digits, optionally ':' and the peer's hex digits.
+  if (!/^[0-9a-f]*(:[0-9a-f]*)?$/i.test(arg)) throw new OptionError(`invalid parameter '${arg}' for ipx-node option`);
+});
+notYet('ipxcp-accept-local', 0, NO_IPX);
+notYet('ipxcp-accept-remote', 0, NO_IPX);
+notYet('ipx-routing', 1, NO_IPX, { prio: true }, (_c, arg) => void intOption(arg, 'ipx-routing'));
+notYet('ipx-router-name', 1, NO_IPX, { prio: true }, (_c, arg) => {
+  // ipxcp.c setipxname: each character is checked, then the length (a 48-byte field).
+  for (let i = 0; i < arg.length; i++) {
+    if (!/[A-Za-z0-9_]/.test(arg[i]!)) throw new OptionError('IPX router name must be alphanumeric or _');
+    if (i >= 47) throw new OptionError('IPX router name is limited to 47 characters');
+  }
+});
+for (const o of ['ipxcp-restart', 'ipxcp-max-terminate', 'ipxcp-max-configure', 'ipxcp-max-failure']) {
+  notYet(o, 1, NO_IPX, { prio: true }, (_c, arg) => void intOption(arg, o));
+}
+
+// ---- eap.c ----------------------------------------------------------------------------------
+
 for (const o of ['eap-restart', 'eap-max-sreq', 'eap-timeout', 'eap-max-rreq', 'eap-interval', 'srp-interval']) notYet(o, 1, 'EAP is not implemented', { prio: true });
 
 // ---- dialtone's own ---------------------------------------------------------------------------
