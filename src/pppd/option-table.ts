@@ -191,6 +191,13 @@ function notYet(name: string, args: 0 | 1, why: string, flags: Flags = {}, also?
   });
 }
 
+/** A notYet check for an o_int option: pppd's number parsing and OPT_LLIMIT message. */
+function intCheck(name: string, min?: number): (c: PppdConfig, arg: string) => void {
+  return (_c, arg) => {
+    if (intOption(arg, name) < (min ?? -Infinity)) throw new OptionError(`${name} value must be >= ${min}`);
+  };
+}
+
 /** Accepted: dialtone behaves that way anyway (a note at debug level, no warning). */
 function inherent(name: string, args: 0 | 1, why: string, flags: Flags = {}): void {
   T.push({
@@ -371,10 +378,10 @@ notYet('bundle', 1, 'multilink is not supported', { prio: true });
 refused('plugin', 1, 'dialtone cannot load pppd plugins');
 notYet('pass-filter', 1, 'packet filters are not supported; every packet passes', { prio: true });
 notYet('active-filter', 1, 'packet filters are not supported; every IP packet counts as activity for idle', { prio: true });
-notYet('maxoctets', 1, 'traffic limits are not supported', { prio: true });
-notYet('mo', 1, 'traffic limits are not supported', { prio: true });
+notYet('maxoctets', 1, 'traffic limits are not supported', { prio: true }, intCheck('maxoctets', 0));
+notYet('mo', 1, 'traffic limits are not supported', { prio: true }, intCheck('mo', 0));
 notYet('mo-direction', 1, 'traffic limits are not supported');
-notYet('mo-timeout', 1, 'traffic limits are not supported', { prio: true });
+notYet('mo-timeout', 1, 'traffic limits are not supported', { prio: true }, intCheck('mo-timeout', 0));
 
 // ---- auth.c auth_options --------------------------------------------------------------------
 
@@ -557,7 +564,7 @@ int('stop-bits', (c, n) => {
 T.push({ name: 'modem', args: 0, prio: true, apply: (ctx) => { ctx.cfg.modem = true; }, print: (c) => (c.modem ? 'modem' : '') });
 T.push({ name: 'local', args: 0, sub: true, apply: (ctx) => { ctx.cfg.modem = false; }, print: (c) => (c.modem ? '' : 'local') });
 refused('sync', 0, 'synchronous HDLC serial lines are not supported');
-notYet('datarate', 1, 'rate limiting of pty/notty/record lines is not supported', { prio: true });
+notYet('datarate', 1, 'rate limiting of pty/notty/record lines is not supported', { prio: true }, intCheck('datarate'));
 T.push({
   name: 'escape',
   args: 1,
@@ -625,7 +632,7 @@ int('lcp-max-terminate', (c, n) => (S(c).lcpMaxTerminate = n), (c) => c.session.
 int('lcp-max-configure', (c, n) => (S(c).lcpMaxConfigure = n), (c) => c.session.lcpMaxConfigure, { prio: true });
 int('lcp-max-failure', (c, n) => (S(c).lcpMaxFailure = n), (c) => c.session.lcpMaxFailure, { prio: true });
 notYet('receive-all', 0, 'control characters in the receive asyncmap are still dropped');
-notYet('mrru', 1, 'multilink is not supported', { prio: true });
+notYet('mrru', 1, 'multilink is not supported', { prio: true }, intCheck('mrru'));
 notYet('mpshortseq', 0, 'multilink is not supported', { prio: true });
 inherent('nompshortseq', 0, 'dialtone never does multilink', { sub: true });
 notYet('endpoint', 1, 'multilink is not supported', { prio: true });
@@ -789,7 +796,7 @@ notYet('ipx-node', 1, NO_IPX, {}, (_c, arg) => {
 });
 notYet('ipxcp-accept-local', 0, NO_IPX);
 notYet('ipxcp-accept-remote', 0, NO_IPX);
-notYet('ipx-routing', 1, NO_IPX, { prio: true }, (_c, arg) => void intOption(arg, 'ipx-routing'));
+notYet('ipx-routing', 1, NO_IPX, { prio: true }, intCheck('ipx-routing'));
 notYet('ipx-router-name', 1, NO_IPX, { prio: true }, (_c, arg) => {
   // ipxcp.c setipxname: each character is checked, then the length (a 48-byte field).
   for (let i = 0; i < arg.length; i++) {
@@ -798,7 +805,7 @@ notYet('ipx-router-name', 1, NO_IPX, { prio: true }, (_c, arg) => {
   }
 });
 for (const o of ['ipxcp-restart', 'ipxcp-max-terminate', 'ipxcp-max-configure', 'ipxcp-max-failure']) {
-  notYet(o, 1, NO_IPX, { prio: true }, (_c, arg) => void intOption(arg, o));
+  notYet(o, 1, NO_IPX, { prio: true }, intCheck(o));
 }
 
 // ---- eap.c ----------------------------------------------------------------------------------

@@ -148,6 +148,12 @@ test("IPX, ECP, callback, up_sdnotify: pppd's checks, messages and priorities", 
   for (const o of ['ipxcp-restart', 'ipxcp-max-terminate', 'ipxcp-max-configure', 'ipxcp-max-failure']) {
     assert.throws(() => parseCommandLine([o, 'x']), new OptionError(`invalid numeric parameter 'x' for ${o} option`));
   }
+  // Existing notYet entries keep pppd's number checks too.
+  for (const o of ['maxoctets', 'mo', 'mo-timeout']) assert.throws(() => parseCommandLine([o, '-1']), new OptionError(`${o} value must be >= 0`));
+  for (const o of ['maxoctets', 'mo', 'mo-timeout', 'datarate', 'mrru']) {
+    assert.throws(() => parseCommandLine([o, 'x']), new OptionError(`invalid numeric parameter 'x' for ${o} option`));
+  }
+  parseCommandLine(['mrru', '-5', 'datarate', '-1', 'maxoctets', '0']);
   // Things dialtone never does: a debug note, no warning.
   const never = parseCommandLine(['noipx', '-ipx', 'noecp', '-ecp']);
   assert.deepEqual(never.notYet, []);
