@@ -1,6 +1,7 @@
 /**
  * pppd 2.4.9's options, in pppd's table order (options.c general_options, auth.c
- * auth_options, tty.c tty_options, then the protocols lcp, pap, chap, ipcp, ipv6cp, ccp, eap),
+ * auth_options, tty.c tty_options, then the protocols lcp, pap, chap, cbcp, ipcp, ipv6cp,
+ * ccp, ecp, ipxcp, eap) as Debian builds it (SYSTEMD, USE_EAPTLS, CBCP_SUPPORT, IPX_CHANGE),
  * each with pppd's argument count, priority grouping (OPT_PRIO / OPT_PRIOSUB), checks,
  * messages and `dump` format, and with what dialtone does with it:
  *
@@ -172,19 +173,29 @@ function str(name: string, set: (c: PppdConfig, v: string, ctx: ParseContext) =>
   T.push({ name, args: 1, ...f, apply: (ctx, arg) => set(ctx.cfg, arg, ctx), print: (c) => `${name} ${hide ? '??????' : q(get(c))}` });
 }
 
-/** Accepted, with a "not supported yet" warning when the daemon starts. */
+/**
+ * Accepted, with a "not supported yet" warning when the daemon starts. `also` runs first: it
+ * checks the argument as pppd does (throwing pppd's message) and may record something.
+ */
 function notYet(name: string, args: 0 | 1, why: string, flags: Flags = {}, also?: (c: PppdConfig, arg: string) => void): void {
   T.push({
     name,
     args,
     ...flags,
     apply: (ctx, arg) => {
+      also?.(ctx.cfg, arg);
       const text = `${name}: ${why}`;
       if (!ctx.cfg.notYet.includes(text)) ctx.cfg.notYet.push(text);
-      also?.(ctx.cfg, arg);
     },
     print: () => name + (args ? ' xxx # [not supported by dialtone yet]' : ''),
   });
+}
+
+/** A notYet check for an o_int option: pppd's number parsing and OPT_LLIMIT message. */
+function intCheck(name: string, min?: number): (c: PppdConfig, arg: string) => void {
+  return (_c, arg) => {
+    if (intOption(arg, name) < (min ?? -Infinity)) throw new OptionError(`${name} value must be >= ${min}`);
+  };
 }
 
 /** Accepted: dialtone behaves that way anyway (a note at debug level, no warning). */
@@ -241,6 +252,10 @@ int('kdebug', (c, n) => {
 }, (c) => c.kdebug, { prio: true });
 bool('nodetach', (c) => (c.nodetach = true), { prio: true });
 bool('-detach', (c) => (c.nodetach = true), { sub: true });
+// options.c (Debian builds with SYSTEMD): OPT_A2COPY sets nodetach too.
+notYet('up_sdnotify', 0, 'systemd is not notified when the link is up; dialtone stays in the foreground as with nodetach', { sub: true }, (c) => {
+  c.nodetach = true;
+});
 bool('updetach', (c) => {
   c.updetach = true;
   c.nodetach = false;
@@ -363,10 +378,10 @@ notYet('bundle', 1, 'multilink is not supported', { prio: true });
 refused('plugin', 1, 'dialtone cannot load pppd plugins');
 notYet('pass-filter', 1, 'packet filters are not supported; every packet passes', { prio: true });
 notYet('active-filter', 1, 'packet filters are not supported; every IP packet counts as activity for idle', { prio: true });
-notYet('maxoctets', 1, 'traffic limits are not supported', { prio: true });
-notYet('mo', 1, 'traffic limits are not supported', { prio: true });
+notYet('maxoctets', 1, 'traffic limits are not supported', { prio: true }, intCheck('maxoctets', 0));
+notYet('mo', 1, 'traffic limits are not supported', { prio: true }, intCheck('mo', 0));
 notYet('mo-direction', 1, 'traffic limits are not supported');
-notYet('mo-timeout', 1, 'traffic limits are not supported', { prio: true });
+notYet('mo-timeout', 1, 'traffic limits are not supported', { prio: true }, intCheck('mo-timeout', 0));
 
 // ---- auth.c auth_options --------------------------------------------------------------------
 
@@ -464,6 +479,10 @@ T.push({
 });
 notYet('remotenumber', 1, 'there is no caller number to check', { prio: true });
 notYet('allow-number', 1, 'there is no caller number to check');
+// auth.c, USE_EAPTLS (Debian's build has it): plain strings, checked only when EAP-TLS runs.
+const NO_EAPTLS = 'EAP-TLS is not supported; certificates, keys and CRLs are not used';
+for (const o of ['ca', 'capath', 'cert', 'key', 'crl-dir', 'crl', 'max-tls-version']) notYet(o, 1, NO_EAPTLS);
+notYet('need-peer-eap', 0, 'EAP-TLS is not supported; the peer is not required to authenticate us with EAP');
 
 // ---- tty.c tty_options ----------------------------------------------------------------------
 
@@ -552,7 +571,7 @@ int('stop-bits', (c, n) => {
 T.push({ name: 'modem', args: 0, prio: true, apply: (ctx) => { ctx.cfg.modem = true; }, print: (c) => (c.modem ? 'modem' : '') });
 T.push({ name: 'local', args: 0, sub: true, apply: (ctx) => { ctx.cfg.modem = false; }, print: (c) => (c.modem ? '' : 'local') });
 refused('sync', 0, 'synchronous HDLC serial lines are not supported');
-notYet('datarate', 1, 'rate limiting of pty/notty/record lines is not supported', { prio: true });
+notYet('datarate', 1, 'rate limiting of pty/notty/record lines is not supported', { prio: true }, intCheck('datarate'));
 T.push({
   name: 'escape',
   args: 1,
@@ -620,7 +639,7 @@ int('lcp-max-terminate', (c, n) => (S(c).lcpMaxTerminate = n), (c) => c.session.
 int('lcp-max-configure', (c, n) => (S(c).lcpMaxConfigure = n), (c) => c.session.lcpMaxConfigure, { prio: true });
 int('lcp-max-failure', (c, n) => (S(c).lcpMaxFailure = n), (c) => c.session.lcpMaxFailure, { prio: true });
 notYet('receive-all', 0, 'control characters in the receive asyncmap are still dropped');
-notYet('mrru', 1, 'multilink is not supported', { prio: true });
+notYet('mrru', 1, 'multilink is not supported', { prio: true }, intCheck('mrru'));
 notYet('mpshortseq', 0, 'multilink is not supported', { prio: true });
 inherent('nompshortseq', 0, 'dialtone never does multilink', { sub: true });
 notYet('endpoint', 1, 'multilink is not supported', { prio: true });
@@ -639,6 +658,10 @@ int('chap-max-challenge', (c, n) => (S(c).chapMaxChallenge = n), (c) => c.sessio
 int('chap-interval', (c, n) => (S(c).chapInterval = n), (c) => c.session.chapInterval, { prio: true });
 int('chap-timeout', (c, n) => (S(c).chapTimeout = n), (c) => c.session.chapTimeout, { prio: true });
 bool('chapms-strip-domain', (c) => (S(c).chapmsStripDomain = true));
+
+// ---- cbcp.c ---------------------------------------------------------------------------------
+
+notYet('callback', 1, 'CBCP callback is not supported; the link stays on the call we made, as with a peer that declines CBCP', { prio: true });
 
 // ---- ipcp.c ---------------------------------------------------------------------------------
 
@@ -743,7 +766,7 @@ T.push({
   print: (c) => `${c.localName ?? ''}:${c.remoteName ?? ''}`,
 });
 
-// ---- ipv6cp.c, ccp.c, eap.c -----------------------------------------------------------------
+// ---- ipv6cp.c, ccp.c ------------------------------------------------------------------------
 
 const NO_IPV6 = 'IPv6CP is not implemented; a peer\'s IPV6CP gets a Protocol-Reject';
 notYet('ipv6', 1, NO_IPV6);
@@ -764,12 +787,43 @@ notYet('predictor1', 0, NO_CCP);
 for (const o of ['nopredictor1', '-predictor1']) inherent(o, 0, 'CCP is never run');
 for (const o of ['require-mppe', '+mppe', 'require-mppe-40', '+mppe-40', 'require-mppe-128', '+mppe-128', 'mppe-stateful']) refused(o, 0, 'MPPE encryption is not implemented');
 for (const o of ['nomppe', '-mppe', 'nomppe-40', '-mppe-40', 'nomppe-128', '-mppe-128', 'nomppe-stateful']) inherent(o, 0, 'MPPE is never used');
-int('eap-restart', (c, n) => (S(c).eapRestart = n), (c) => c.session.eapRestart, { prio: true });
-int('eap-max-sreq', (c, n) => (S(c).eapMaxSreq = n), (c) => c.session.eapMaxSreq, { prio: true });
-int('eap-timeout', (c, n) => (S(c).eapTimeout = n), (c) => c.session.eapTimeout, { prio: true });
-int('eap-max-rreq', (c, n) => (S(c).eapMaxRreq = n), (c) => c.session.eapMaxRreq, { prio: true });
-int('eap-interval', (c, n) => (S(c).eapInterval = n), (c) => c.session.eapInterval, { prio: true });
-notYet('srp-interval', 1, 'EAP-SRP is not supported', { prio: true });
+
+// ---- ecp.c, ipxcp.c -------------------------------------------------------------------------
+
+for (const o of ['noecp', '-ecp']) inherent(o, 0, 'ECP is never run; a peer\'s ECP gets a Protocol-Reject');
+const NO_IPX = 'IPX is not supported; a peer\'s IPXCP gets a Protocol-Reject';
+notYet('ipx', 0, NO_IPX, { prio: true });
+notYet('+ipx', 0, NO_IPX, { sub: true });
+// Debian's stock /etc/ppp/options says noipx.
+for (const o of ['noipx', '-ipx']) inherent(o, 0, 'IPXCP is never run', { sub: true });
+notYet('ipx-network', 1, NO_IPX, { prio: true }, (_c, arg) => void hexOption(arg, 'ipx-network'));
+notYet('ipxcp-accept-network', 0, NO_IPX);
+notYet('ipx-node', 1, NO_IPX, {}, (_c, arg) => {
+  // ipxcp.c setipxnode: hex digits, optionally ':' and the peer's hex digits.
+  if (!/^[0-9a-f]*(:[0-9a-f]*)?$/i.test(arg)) throw new OptionError(`invalid parameter '${arg}' for ipx-node option`);
+});
+notYet('ipxcp-accept-local', 0, NO_IPX);
+notYet('ipxcp-accept-remote', 0, NO_IPX);
+notYet('ipx-routing', 1, NO_IPX, { prio: true }, intCheck('ipx-routing'));
+notYet('ipx-router-name', 1, NO_IPX, { prio: true }, (_c, arg) => {
+  // ipxcp.c setipxname: each character is checked, then the length (a 48-byte field).
+  for (let i = 0; i < arg.length; i++) {
+    if (!/[A-Za-z0-9_]/.test(arg[i]!)) throw new OptionError('IPX router name must be alphanumeric or _');
+    if (i >= 47) throw new OptionError('IPX router name is limited to 47 characters');
+  }
+});
+for (const o of ['ipxcp-restart', 'ipxcp-max-terminate', 'ipxcp-max-configure', 'ipxcp-max-failure']) {
+  notYet(o, 1, NO_IPX, { prio: true }, intCheck(o));
+}
+
+// ---- eap.c ----------------------------------------------------------------------------------
+
+int('eap-restart', (c, n) => (S(c).eapRestart = n), (c) => c.session.eapRestart);
+int('eap-max-sreq', (c, n) => (S(c).eapMaxSreq = n), (c) => c.session.eapMaxSreq);
+int('eap-timeout', (c, n) => (S(c).eapTimeout = n), (c) => c.session.eapTimeout);
+int('eap-max-rreq', (c, n) => (S(c).eapMaxRreq = n), (c) => c.session.eapMaxRreq);
+int('eap-interval', (c, n) => (S(c).eapInterval = n), (c) => c.session.eapInterval);
+notYet('srp-interval', 1, 'EAP-SRP is not supported');
 
 // ---- dialtone's own ---------------------------------------------------------------------------
 
