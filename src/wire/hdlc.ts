@@ -14,7 +14,7 @@
  * reads the clock.
  */
 
-import { FCS16_GOOD, FCS16_TABLE, FCS32_GOOD, crc32 } from './fcs.js';
+import { CRC32_TABLE, FCS16_GOOD, FCS16_TABLE, FCS32_GOOD, crc32, fcs16Range } from './fcs.js';
 
 const FLAG = 0x7e;
 const ESC = 0x7d;
@@ -99,15 +99,48 @@ function copyConfig(src: TxConfig): TxConfig {
   };
 }
 
+/**
+ * At most this many distinct octet values needing stuffing (0x7D and 0x7E
+ * included) and the encoder finds them with native `indexOf` scans and copies
+ * the runs between them in bulk; more, and it uses a per-octet table loop.
+ * ACCM 0 without an escape map gives two (the negotiated common case).
+ */
+const MAX_SCANNED = 4;
+/** Runs shorter than this are copied octet by octet (cheaper than a view + set). */
+const SHORT_RUN = 24;
+
+/** A Buffer over the same memory, so the native Buffer#indexOf can be used. */
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.length);
+}
+
+/**
+ * Copy `src[from..to)` to `dst` at `at`: short runs in a loop, long ones with
+ * a native copy (TypedArray#set through a temporary view).
+ */
+function copyRun(src: Uint8Array, from: number, to: number, dst: Uint8Array, at: number): void {
+  const k = to - from;
+  if (k < SHORT_RUN) {
+    for (let j = 0; j < k; j++) dst[at + j] = src[from + j]!;
+  } else {
+    dst.set(new Uint8Array(src.buffer, src.byteOffset + from, k), at);
+  }
+}
+
 export class HdlcEncoder {
   private cfg: TxConfig;
   private esc!: Uint8Array;
   private escLcp!: Uint8Array;
-  /** More than a handful of octet values need stuffing (see encode()). */
-  private dense = true;
+  /**
+   * The octet values the normal (non-LCP) table stuffs, when there are few
+   * enough of them to scan for with indexOf (see MAX_SCANNED); else empty.
+   */
+  private scanned: number[] = [];
   /** Reused output area; grown on demand, copied out once per frame. */
   private scratch = new Uint8Array(4096);
   private readonly hdr = new Uint8Array(4);
+  private readonly tail = new Uint8Array(4);
+  private readonly nextAt = new Int32Array(MAX_SCANNED);
 
   constructor(cfg?: Partial<TxConfig>) {
     this.cfg = copyConfig({ ...defaultTxConfig(), ...stripUndefined(cfg ?? {}) });
@@ -138,9 +171,9 @@ export class HdlcEncoder {
     const t = buildEscapeTables(this.cfg);
     this.esc = t.normal;
     this.escLcp = t.lcp;
-    let k = 0;
-    for (let c = 0; c < 256; c++) k += t.normal[c]!;
-    this.dense = k > 8;
+    const vals: number[] = [];
+    for (let c = 0; c < 256; c++) if (t.normal[c]) vals.push(c);
+    this.scanned = vals.length <= MAX_SCANNED ? vals : [];
   }
 
   /**
@@ -148,6 +181,9 @@ export class HdlcEncoder {
    * Always emits the opening flag (RFC 1662 §4.4.2 allows omitting it between
    * back-to-back frames, but sending it is always correct and flushes any
    * line noise the receiver may have accumulated).
+   *
+   * Returns a Buffer of its own (the caller may keep it): one allocation per
+   * frame, from Node's Buffer pool.
    */
   encode(protocol: number, payload: Uint8Array): Buffer {
     if (!Number.isInteger(protocol) || protocol < 0 || protocol > 0xffff) {
@@ -157,7 +193,6 @@ export class HdlcEncoder {
     // RFC 1661 §6.5/§6.6: ACFC and PFC never apply to LCP packets.
     const lcp = protocol === PPP_LCP;
     const esc = lcp ? this.escLcp : this.esc;
-    const dense = lcp || this.dense;
 
     const hdr = this.hdr;
     let h = 0;
@@ -177,8 +212,32 @@ export class HdlcEncoder {
       hdr[h++] = protocol & 0xff;
     }
 
-    const fcsLen = cfg.fcs32 ? 4 : 2;
     const n = payload.length;
+    // The FCS over the unstuffed octets, in its own pass: a sliced table for
+    // FCS-16, native zlib for FCS-32 (the header octets by table, saving a
+    // native call).  Transmitted complemented, LSB first (RFC 1662 §C.2/§C.3).
+    const tail = this.tail;
+    let fcsLen: number;
+    if (cfg.fcs32) {
+      const t32 = CRC32_TABLE;
+      let r = 0xffffffff;
+      for (let i = 0; i < h; i++) r = (r >>> 8) ^ t32[(r ^ hdr[i]!) & 0xff]!;
+      const crc = crc32(payload, ~r >>> 0);
+      tail[0] = crc;
+      tail[1] = crc >>> 8;
+      tail[2] = crc >>> 16;
+      tail[3] = crc >>> 24;
+      fcsLen = 4;
+    } else {
+      const t16 = FCS16_TABLE;
+      let fcs = 0xffff;
+      for (let i = 0; i < h; i++) fcs = (fcs >>> 8) ^ t16[(fcs ^ hdr[i]!) & 0xff]!;
+      fcs = fcs16Range(payload, 0, n, fcs) ^ 0xffff;
+      tail[0] = fcs;
+      tail[1] = fcs >>> 8;
+      fcsLen = 2;
+    }
+
     // Worst case every octet stuffed, plus the two flags.
     const worst = 2 + 2 * (h + n + fcsLen);
     let out = this.scratch;
@@ -188,83 +247,79 @@ export class HdlcEncoder {
 
     let o = 0;
     out[o++] = FLAG;
+    for (let i = 0; i < h; i++) {
+      const b = hdr[i]!;
+      if (esc[b]) {
+        out[o++] = ESC;
+        out[o++] = b ^ 0x20;
+      } else out[o++] = b;
+    }
 
-    if (!cfg.fcs32) {
-      // FCS-16 folded into the stuffing loop: one pass over the payload.
-      const t = FCS16_TABLE;
-      let fcs = 0xffff;
-      for (let i = 0; i < h; i++) {
-        const b = hdr[i]!;
-        fcs = (fcs >>> 8) ^ t[(fcs ^ b) & 0xff]!;
-        if (esc[b]) {
-          out[o++] = ESC;
-          out[o++] = b ^ 0x20;
-        } else out[o++] = b;
-      }
-      if (dense) {
-        // Many octets need stuffing (e.g. ACCM 0xffffffff: 34 of 256), so
-        // the branch would mispredict often; do it branch-free instead: write
-        // an escape, then the octet either over it (e = 0) or after it.
-        for (let i = 0; i < n; i++) {
-          const b = payload[i]!;
-          fcs = (fcs >>> 8) ^ t[(fcs ^ b) & 0xff]!;
-          const e = esc[b]!;
-          out[o] = ESC;
-          out[o + e] = b ^ (e << 5);
-          o += 1 + e;
-        }
-      } else {
-        for (let i = 0; i < n; i++) {
-          const b = payload[i]!;
-          fcs = (fcs >>> 8) ^ t[(fcs ^ b) & 0xff]!;
-          if (esc[b]) {
-            out[o++] = ESC;
-            out[o++] = b ^ 0x20;
-          } else out[o++] = b;
-        }
-      }
-      fcs ^= 0xffff; // RFC 1662 §C.2: transmit the complement, LSB first
-      const lo = fcs & 0xff;
-      const hi = fcs >>> 8;
-      if (esc[lo]) {
-        out[o++] = ESC;
-        out[o++] = lo ^ 0x20;
-      } else out[o++] = lo;
-      if (esc[hi]) {
-        out[o++] = ESC;
-        out[o++] = hi ^ 0x20;
-      } else out[o++] = hi;
+    const scanned = this.scanned;
+    if (!lcp && scanned.length > 0) {
+      o = this.stuffScanned(asBuffer(payload), out, o, scanned);
     } else {
-      // zlib's CRC-32 is native, so a separate pass beats a JS table here.
-      const crc = crc32(payload, crc32(hdr.subarray(0, h)));
-      for (let i = 0; i < h; i++) {
-        const b = hdr[i]!;
-        if (esc[b]) {
-          out[o++] = ESC;
-          out[o++] = b ^ 0x20;
-        } else out[o++] = b;
-      }
+      // Many octet values need stuffing (e.g. ACCM 0xffffffff: 34 of 256), so
+      // a branch would mispredict often; do it branch-free instead: write an
+      // escape, then the octet either over it (e = 0) or after it.
       for (let i = 0; i < n; i++) {
         const b = payload[i]!;
-        if (esc[b]) {
-          out[o++] = ESC;
-          out[o++] = b ^ 0x20;
-        } else out[o++] = b;
+        const e = esc[b]!;
+        out[o] = ESC;
+        out[o + e] = b ^ (e << 5);
+        o += 1 + e;
       }
-      // zlib's value is already the complemented register; LSB first.
-      for (let k = 0; k < 32; k += 8) {
-        const b = (crc >>> k) & 0xff;
-        if (esc[b]) {
-          out[o++] = ESC;
-          out[o++] = b ^ 0x20;
-        } else out[o++] = b;
-      }
+    }
+
+    for (let i = 0; i < fcsLen; i++) {
+      const b = tail[i]!;
+      if (esc[b]) {
+        out[o++] = ESC;
+        out[o++] = b ^ 0x20;
+      } else out[o++] = b;
     }
     out[o++] = FLAG;
 
     const res = Buffer.allocUnsafe(o);
     res.set(out.subarray(0, o));
     return res;
+  }
+
+  /**
+   * Stuff `p` into `out` at `o` when only the few octet values in `vals` need
+   * escaping: native indexOf finds the next one of each, the runs between are
+   * copied in bulk.  Returns the new output offset.
+   */
+  private stuffScanned(p: Buffer, out: Uint8Array, o: number, vals: number[]): number {
+    const n = p.length;
+    const nv = vals.length;
+    const next = this.nextAt;
+    for (let k = 0; k < nv; k++) {
+      const at = p.indexOf(vals[k]!, 0);
+      next[k] = at < 0 ? n : at;
+    }
+    let i = 0;
+    for (;;) {
+      let m = n;
+      let mk = 0;
+      for (let k = 0; k < nv; k++) {
+        const at = next[k]!;
+        if (at < m) {
+          m = at;
+          mk = k;
+        }
+      }
+      if (m > i) {
+        copyRun(p, i, m, out, o);
+        o += m - i;
+      }
+      if (m >= n) return o;
+      out[o++] = ESC;
+      out[o++] = p[m]! ^ 0x20;
+      i = m + 1;
+      const at = i < n ? p.indexOf(vals[mk]!, i) : -1;
+      next[mk] = at < 0 ? n : at;
+    }
   }
 }
 
@@ -410,8 +465,6 @@ export class HdlcDecoder {
   private len = 0;
   private escaped = false;
   private overflow = false;
-  /** Running FCS-16 over `buf[0..len)`. */
-  private fcs = 0xffff;
   /** Still looking for the very first flag. */
   private hunting = true;
 
@@ -518,35 +571,91 @@ export class HdlcDecoder {
       this.hunting = false;
       i = f + 1; // that flag opens the first frame
     }
+    if (i >= n) return frames;
 
+    if (this.recvAccm === 0) this.pushScanned(asBuffer(chunk), i, frames);
+    else this.pushTable(chunk, i, frames);
+    return frames;
+  }
+
+  /**
+   * The closing flag of a frame (or the 7D 7E abort): deliver or count it and
+   * start the next one.
+   */
+  private flagSeen(frames: Frame[]): void {
+    if (this.escaped) {
+      // 7D 7E: the sender aborted this frame (RFC 1662 §4.2, §4.3).
+      this.st.aborts++;
+    } else if (this.len > 0 || this.overflow) {
+      this.finishFrame(this.len, this.overflow, frames);
+    }
+    // else: back-to-back flags (or a frame made only of deleted characters)
+    // -- an empty frame, ignored silently.
+    this.len = 0;
+    this.escaped = false;
+    this.overflow = false;
+  }
+
+  /**
+   * Receive ACCM 0: only 7E and 7D are special, so find them with native
+   * indexOf and copy the runs between them in bulk.
+   */
+  private pushScanned(chunk: Buffer, i: number, frames: Frame[]): void {
+    const n = chunk.length;
+    let nextFlag = -1;
+    let nextEsc = -1;
+    while (i < n) {
+      if (this.escaped) {
+        const b = chunk[i]!;
+        if (b === FLAG) {
+          this.flagSeen(frames);
+        } else {
+          // An escape right after an escape is taken as data (XORed like any
+          // other escaped octet), exactly as ppp_async does.
+          this.escaped = false;
+          this.append1(b ^ 0x20);
+        }
+        i++;
+        continue;
+      }
+      if (nextFlag < i) {
+        nextFlag = chunk.indexOf(FLAG, i);
+        if (nextFlag < 0) nextFlag = n;
+      }
+      if (nextEsc < i) {
+        nextEsc = chunk.indexOf(ESC, i);
+        if (nextEsc < 0) nextEsc = n;
+      }
+      const m = nextFlag < nextEsc ? nextFlag : nextEsc;
+      if (m > i) this.appendRun(chunk, i, m);
+      if (m >= n) return;
+      if (m === nextFlag) this.flagSeen(frames);
+      else this.escaped = true;
+      i = m + 1;
+    }
+  }
+
+  /** Any other receive ACCM: a per-octet loop over the class table. */
+  private pushTable(chunk: Uint8Array, i: number, frames: Frame[]): void {
+    const n = chunk.length;
     const cls = this.cls;
     const buf = this.buf;
     const cap = this.cap;
-    const t = FCS16_TABLE;
     let len = this.len;
     let escaped = this.escaped;
     let overflow = this.overflow;
-    // FCS-16 is folded into this loop (it is needed for nearly every frame);
-    // FCS-32 frames are checked with native zlib at the closing flag instead.
-    let fcs = this.fcs;
-
     for (; i < n; i++) {
       let b = chunk[i]!;
       const c = cls[b]!;
       if (c !== C_DATA) {
         if (c === C_FLAG) {
-          if (escaped) {
-            // 7D 7E: the sender aborted this frame (RFC 1662 §4.2, §4.3).
-            st.aborts++;
-          } else if (len > 0 || overflow) {
-            this.finishFrame(len, overflow, fcs, frames);
-          }
-          // else: back-to-back flags (or a frame made only of deleted
-          // characters) -- an empty frame, ignored silently.
+          this.len = len;
+          this.escaped = escaped;
+          this.overflow = overflow;
+          this.flagSeen(frames);
           len = 0;
           escaped = false;
           overflow = false;
-          fcs = 0xffff;
           continue;
         }
         // C_DELETE: dropped.  A pending escape stays pending, so an XON/XOFF
@@ -563,20 +672,34 @@ export class HdlcDecoder {
         b ^= 0x20;
         escaped = false;
       }
-      if (len < cap) {
-        buf[len++] = b;
-        fcs = (fcs >>> 8) ^ t[(fcs ^ b) & 0xff]!;
-      } else overflow = true;
+      if (len < cap) buf[len++] = b;
+      else overflow = true;
     }
-
     this.len = len;
     this.escaped = escaped;
     this.overflow = overflow;
-    this.fcs = fcs;
-    return frames;
   }
 
-  private finishFrame(len: number, overflow: boolean, fcs16: number, frames: Frame[]): void {
+  private append1(b: number): void {
+    if (this.len < this.cap) this.buf[this.len++] = b;
+    else this.overflow = true;
+  }
+
+  /** Append destuffed octets `src[from..to)`, up to the frame size limit. */
+  private appendRun(src: Uint8Array, from: number, to: number): void {
+    if (this.overflow) return;
+    const len = this.len;
+    let k = to - from;
+    if (k > this.cap - len) {
+      // Nothing beyond `cap` is ever buffered: the frame is too long already.
+      k = this.cap - len;
+      this.overflow = true;
+    }
+    copyRun(src, from, from + k, this.buf, len);
+    this.len = len + k;
+  }
+
+  private finishFrame(len: number, overflow: boolean, frames: Frame[]): void {
     const st = this.st;
     if (overflow) {
       st.tooLong++;
@@ -596,7 +719,7 @@ export class HdlcDecoder {
         st.badFcs++;
         return;
       }
-    } else if (fcs16 !== FCS16_GOOD) {
+    } else if (fcs16Range(buf, 0, len) !== FCS16_GOOD) {
       st.badFcs++;
       return;
     }
