@@ -115,17 +115,16 @@ function asBuffer(u: Uint8Array): Buffer {
 }
 
 /**
- * Copy `src[from..to)` to `dst` at `at`: short runs in a loop, long ones with
- * a native copy (TypedArray#set through a temporary view).
+ * Frames are built in (encoder) or destuffed into (decoder) 64 KiB slabs, and
+ * handed out as Buffer views of them: one small object per frame, no copy out
+ * of a scratch area, and one ArrayBuffer per ~40 full-size frames instead of
+ * Node's one per 8 KiB pool.  Like Node's own Buffer pool, a frame the caller
+ * keeps also keeps its slab alive; a slab is never written again below the
+ * point it has handed out.
  */
-function copyRun(src: Uint8Array, from: number, to: number, dst: Uint8Array, at: number): void {
-  const k = to - from;
-  if (k < SHORT_RUN) {
-    for (let j = 0; j < k; j++) dst[at + j] = src[from + j]!;
-  } else {
-    dst.set(new Uint8Array(src.buffer, src.byteOffset + from, k), at);
-  }
-}
+const SLAB = 64 * 1024;
+/** Received chunks larger than this are destuffed in pieces (bounds slab size). */
+const PIECE = 16 * 1024;
 
 export class HdlcEncoder {
   private cfg: TxConfig;
@@ -136,11 +135,14 @@ export class HdlcEncoder {
    * enough of them to scan for with indexOf (see MAX_SCANNED); else empty.
    */
   private scanned: number[] = [];
-  /** Reused output area; grown on demand, copied out once per frame. */
-  private scratch = new Uint8Array(4096);
+  /** The slab frames are built in, and where the next one starts. */
+  private slab = new Uint8Array(SLAB);
+  private pos = 0;
   private readonly hdr = new Uint8Array(4);
   private readonly tail = new Uint8Array(4);
   private readonly nextAt = new Int32Array(MAX_SCANNED);
+  /** Offsets in the payload of the octets to stuff (scanned path). */
+  private escAt = new Int32Array(2048);
 
   constructor(cfg?: Partial<TxConfig>) {
     this.cfg = copyConfig({ ...defaultTxConfig(), ...stripUndefined(cfg ?? {}) });
@@ -240,12 +242,14 @@ export class HdlcEncoder {
 
     // Worst case every octet stuffed, plus the two flags.
     const worst = 2 + 2 * (h + n + fcsLen);
-    let out = this.scratch;
-    if (out.length < worst) {
-      out = this.scratch = new Uint8Array(Math.max(worst, out.length * 2));
+    if (this.slab.length - this.pos < worst) {
+      this.slab = new Uint8Array(Math.max(SLAB, worst));
+      this.pos = 0;
     }
+    const out = this.slab;
+    const start = this.pos;
 
-    let o = 0;
+    let o = start;
     out[o++] = FLAG;
     for (let i = 0; i < h; i++) {
       const b = hdr[i]!;
@@ -257,7 +261,7 @@ export class HdlcEncoder {
 
     const scanned = this.scanned;
     if (!lcp && scanned.length > 0) {
-      o = this.stuffScanned(asBuffer(payload), out, o, scanned);
+      o = this.stuffScanned(payload, out, o, scanned);
     } else {
       // Many octet values need stuffing (e.g. ACCM 0xffffffff: 34 of 256), so
       // a branch would mispredict often; do it branch-free instead: write an
@@ -280,46 +284,60 @@ export class HdlcEncoder {
     }
     out[o++] = FLAG;
 
-    const res = Buffer.allocUnsafe(o);
-    res.set(out.subarray(0, o));
-    return res;
+    this.pos = (o + 7) & ~7;
+    return Buffer.from(out.buffer, start, o - start);
   }
 
   /**
-   * Stuff `p` into `out` at `o` when only the few octet values in `vals` need
-   * escaping: native indexOf finds the next one of each, the runs between are
-   * copied in bulk.  Returns the new output offset.
+   * Stuff `payload` into `out` at `o` when only the few octet values in `vals`
+   * need escaping.  Native indexOf finds each of them (merging the per-value
+   * scans in order); the payload is copied to `out` in one piece, and then
+   * opened up from the back: each run after a stuffed octet moves right (a
+   * native memmove) by the number of escapes before it.  Returns the new
+   * output offset.
    */
-  private stuffScanned(p: Buffer, out: Uint8Array, o: number, vals: number[]): number {
+  private stuffScanned(payload: Uint8Array, out: Uint8Array, o: number, vals: number[]): number {
+    const p = asBuffer(payload);
     const n = p.length;
     const nv = vals.length;
     const next = this.nextAt;
+    if (this.escAt.length < n) this.escAt = new Int32Array(n);
+    const at = this.escAt;
+    let count = 0;
     for (let k = 0; k < nv; k++) {
-      const at = p.indexOf(vals[k]!, 0);
-      next[k] = at < 0 ? n : at;
+      const x = p.indexOf(vals[k]!, 0);
+      next[k] = x < 0 ? n : x;
     }
-    let i = 0;
     for (;;) {
       let m = n;
       let mk = 0;
       for (let k = 0; k < nv; k++) {
-        const at = next[k]!;
-        if (at < m) {
-          m = at;
+        const x = next[k]!;
+        if (x < m) {
+          m = x;
           mk = k;
         }
       }
-      if (m > i) {
-        copyRun(p, i, m, out, o);
-        o += m - i;
-      }
-      if (m >= n) return o;
-      out[o++] = ESC;
-      out[o++] = p[m]! ^ 0x20;
-      i = m + 1;
-      const at = i < n ? p.indexOf(vals[mk]!, i) : -1;
-      next[mk] = at < 0 ? n : at;
+      if (m >= n) break;
+      at[count++] = m;
+      const x = m + 1 < n ? p.indexOf(vals[mk]!, m + 1) : -1;
+      next[mk] = x < 0 ? n : x;
     }
+    out.set(payload, o);
+    // Open up from the back.  Octets in (at[j], end) move right by j + 1.
+    let end = n;
+    for (let j = count - 1; j >= 0; j--) {
+      const e = at[j]!;
+      const from = o + e + 1;
+      const k = end - e - 1;
+      const shift = j + 1;
+      if (k >= SHORT_RUN) out.copyWithin(from + shift, from, from + k);
+      else for (let q = k - 1; q >= 0; q--) out[from + shift + q] = out[from + q]!;
+      out[o + e + j] = ESC;
+      out[o + e + j + 1] = p[e]! ^ 0x20;
+      end = e;
+    }
+    return o + n + count;
   }
 }
 
@@ -458,9 +476,19 @@ export class HdlcDecoder {
   private recvAccm = 0xffffffff;
   private cls = new Uint8Array(256);
 
-  /** Destuffed octets of the frame in progress (header..FCS). */
-  private buf: Uint8Array;
-  /** How many octets `buf` may hold before the frame counts as too long. */
+  /**
+   * The slab (see SLAB) holding the destuffed octets of the frame in progress
+   * (header..FCS) at `mem[fs .. fs + len)`.  Delivered payloads are views of
+   * it, so nothing below `fs` is written again; received chunks are staged
+   * at `fs + len` and destuffed in place.
+   */
+  private mem = new Uint8Array(SLAB);
+  private fs = 0;
+  /** The frame in progress (for tests and debugging: what is buffered is bounded by `cap`). */
+  private get buf(): Uint8Array {
+    return this.mem.subarray(this.fs, this.fs + this.len);
+  }
+  /** How many octets a frame may have before it counts as too long. */
   private cap = 0;
   private len = 0;
   private escaped = false;
@@ -472,7 +500,6 @@ export class HdlcDecoder {
     if (opts.mru !== undefined) this.mru = checkMru(opts.mru);
     this.fcs32 = !!opts.fcs32;
     this.buildClasses();
-    this.buf = new Uint8Array(this.computeCap());
     this.updateCap();
   }
 
@@ -532,11 +559,6 @@ export class HdlcDecoder {
 
   private updateCap(): void {
     const cap = this.computeCap();
-    if (this.buf.length < cap) {
-      const nb = new Uint8Array(cap);
-      nb.set(this.buf.subarray(0, this.len));
-      this.buf = nb;
-    }
     this.cap = cap;
     if (this.len > cap) {
       this.len = cap;
@@ -573,21 +595,38 @@ export class HdlcDecoder {
     }
     if (i >= n) return frames;
 
+    if (n - i <= PIECE) {
+      this.pushPiece(chunk, i, frames);
+    } else {
+      // Bound the slab a huge read would need: a frame keeps its slab alive.
+      for (let at = i; at < n; at += PIECE) this.pushPiece(chunk.subarray(at, Math.min(n, at + PIECE)), 0, frames);
+    }
+    return frames;
+  }
+
+  private pushPiece(chunk: Uint8Array, i: number, frames: Frame[]): void {
+    // Room for the whole piece after the frame in progress; else a new slab,
+    // taking the frame in progress along.
+    if (this.fs + this.len + chunk.length > this.mem.length) {
+      const nm = new Uint8Array(Math.max(SLAB, this.len + chunk.length));
+      nm.set(this.mem.subarray(this.fs, this.fs + this.len));
+      this.mem = nm;
+      this.fs = 0;
+    }
     if (this.recvAccm === 0) this.pushScanned(asBuffer(chunk), i, frames);
     else this.pushTable(chunk, i, frames);
-    return frames;
   }
 
   /**
    * The closing flag of a frame (or the 7D 7E abort): deliver or count it and
-   * start the next one.
+   * start the next one (after it in the slab if it was delivered).
    */
   private flagSeen(frames: Frame[]): void {
     if (this.escaped) {
       // 7D 7E: the sender aborted this frame (RFC 1662 §4.2, §4.3).
       this.st.aborts++;
     } else if (this.len > 0 || this.overflow) {
-      this.finishFrame(this.len, this.overflow, frames);
+      if (this.finishFrame(this.len, this.overflow, frames)) this.fs += this.len;
     }
     // else: back-to-back flags (or a frame made only of deleted characters)
     // -- an empty frame, ignored silently.
@@ -597,11 +636,16 @@ export class HdlcDecoder {
   }
 
   /**
-   * Receive ACCM 0: only 7E and 7D are special, so find them with native
-   * indexOf and copy the runs between them in bulk.
+   * Receive ACCM 0: only 7E and 7D are special.  The chunk is copied into the
+   * slab right after the frame in progress (one native copy) and destuffed in
+   * place: native indexOf finds the next 7E / 7D, a frame's octets stay where
+   * they are up to its first escape, and runs after an escape move down by a
+   * native memmove.  A new frame starts where its first octet already is.
    */
   private pushScanned(chunk: Buffer, i: number, frames: Frame[]): void {
     const n = chunk.length;
+    const base = this.fs + this.len; // chunk[x] is staged at mem[base + x]
+    this.mem.set(chunk, base);
     let nextFlag = -1;
     let nextEsc = -1;
     while (i < n) {
@@ -609,6 +653,7 @@ export class HdlcDecoder {
         const b = chunk[i]!;
         if (b === FLAG) {
           this.flagSeen(frames);
+          this.fs = base + i + 1;
         } else {
           // An escape right after an escape is taken as data (XORed like any
           // other escaped octet), exactly as ppp_async does.
@@ -627,10 +672,12 @@ export class HdlcDecoder {
         if (nextEsc < 0) nextEsc = n;
       }
       const m = nextFlag < nextEsc ? nextFlag : nextEsc;
-      if (m > i) this.appendRun(chunk, i, m);
+      if (m > i) this.appendStaged(base + i, m - i);
       if (m >= n) return;
-      if (m === nextFlag) this.flagSeen(frames);
-      else this.escaped = true;
+      if (m === nextFlag) {
+        this.flagSeen(frames);
+        this.fs = base + m + 1;
+      } else this.escaped = true;
       i = m + 1;
     }
   }
@@ -639,8 +686,9 @@ export class HdlcDecoder {
   private pushTable(chunk: Uint8Array, i: number, frames: Frame[]): void {
     const n = chunk.length;
     const cls = this.cls;
-    const buf = this.buf;
+    const mem = this.mem;
     const cap = this.cap;
+    let fs = this.fs;
     let len = this.len;
     let escaped = this.escaped;
     let overflow = this.overflow;
@@ -653,6 +701,7 @@ export class HdlcDecoder {
           this.escaped = escaped;
           this.overflow = overflow;
           this.flagSeen(frames);
+          fs = this.fs;
           len = 0;
           escaped = false;
           overflow = false;
@@ -672,7 +721,7 @@ export class HdlcDecoder {
         b ^= 0x20;
         escaped = false;
       }
-      if (len < cap) buf[len++] = b;
+      if (len < cap) mem[fs + len++] = b;
       else overflow = true;
     }
     this.len = len;
@@ -681,47 +730,52 @@ export class HdlcDecoder {
   }
 
   private append1(b: number): void {
-    if (this.len < this.cap) this.buf[this.len++] = b;
+    if (this.len < this.cap) this.mem[this.fs + this.len++] = b;
     else this.overflow = true;
   }
 
-  /** Append destuffed octets `src[from..to)`, up to the frame size limit. */
-  private appendRun(src: Uint8Array, from: number, to: number): void {
+  /** Append the `k` destuffed octets staged at `mem[src..)`, up to the frame size limit. */
+  private appendStaged(src: number, k: number): void {
     if (this.overflow) return;
     const len = this.len;
-    let k = to - from;
     if (k > this.cap - len) {
-      // Nothing beyond `cap` is ever buffered: the frame is too long already.
+      // Nothing beyond `cap` is ever kept: the frame is too long already.
       k = this.cap - len;
       this.overflow = true;
     }
-    copyRun(src, from, from + k, this.buf, len);
+    const dst = this.fs + len;
+    if (dst !== src) {
+      const mem = this.mem;
+      if (k >= SHORT_RUN) mem.copyWithin(dst, src, src + k);
+      else for (let j = 0; j < k; j++) mem[dst + j] = mem[src + j]!; // dst < src
+    }
     this.len = len + k;
   }
 
-  private finishFrame(len: number, overflow: boolean, frames: Frame[]): void {
+  /** Checks and delivers the frame at `mem[fs .. fs + len)`; true if delivered. */
+  private finishFrame(len: number, overflow: boolean, frames: Frame[]): boolean {
     const st = this.st;
     if (overflow) {
       st.tooLong++;
-      return;
+      return false;
     }
-    const buf = this.buf;
+    const mem = this.mem;
+    const fs = this.fs;
     const fcsLen = this.fcs32 ? 4 : 2;
     // Smallest meaningful frame: a compressed protocol octet plus the FCS.
     if (len < fcsLen + 1) {
       st.runts++;
-      return;
+      return false;
     }
-    const whole = buf.subarray(0, len);
     if (this.fcs32) {
       // zlib's CRC over data+FCS yields the complement of the good residue.
-      if ((~crc32(whole) >>> 0) !== FCS32_GOOD) {
+      if ((~crc32(mem.subarray(fs, fs + len)) >>> 0) !== FCS32_GOOD) {
         st.badFcs++;
-        return;
+        return false;
       }
-    } else if (fcs16Range(buf, 0, len) !== FCS16_GOOD) {
+    } else if (fcs16Range(mem, fs, fs + len) !== FCS16_GOOD) {
       st.badFcs++;
-      return;
+      return false;
     }
 
     const end = len - fcsLen;
@@ -730,28 +784,28 @@ export class HdlcDecoder {
     // address is always 0xFF and the control field 0x03 (RFC 1662 §3.1);
     // like ppp_async, a leading 0xFF is always taken as the address field
     // (never as a compressed protocol octet), and must be followed by 0x03.
-    if (buf[0] === ALLSTATIONS) {
-      if (end < 2 || buf[1] !== UI) {
+    if (mem[fs] === ALLSTATIONS) {
+      if (end < 2 || mem[fs + 1] !== UI) {
         st.badAddress++;
-        return;
+        return false;
       }
       p = 2;
     }
     if (p >= end) {
       st.runts++;
-      return;
+      return false;
     }
     // RFC 1661 §6.5: a protocol octet with its low bit set ends the field, so
     // an odd first octet is a compressed one-octet protocol.
-    let protocol = buf[p]!;
+    let protocol = mem[fs + p]!;
     if (protocol & 1) {
       p += 1;
     } else {
       if (p + 1 >= end) {
         st.runts++;
-        return;
+        return false;
       }
-      protocol = (protocol << 8) | buf[p + 1]!;
+      protocol = (protocol << 8) | mem[fs + p + 1]!;
       p += 2;
     }
     // RFC 1661 §2: valid protocols have an odd low octet and an even high
@@ -760,17 +814,18 @@ export class HdlcDecoder {
     // so the rule reads as the RFC states it.
     if ((protocol & 1) === 0 || (protocol & 0x100) !== 0) {
       st.badProtocol++;
-      return;
+      return false;
     }
     const infoLen = end - p;
     if (infoLen > Math.max(this.mru, PPP_MRU)) {
       st.tooLong++;
-      return;
+      return false;
     }
-    const payload = Buffer.allocUnsafe(infoLen);
-    payload.set(buf.subarray(p, end));
+    // The payload is a view of the slab, which is never written there again.
+    const payload = Buffer.from(mem.buffer, mem.byteOffset + fs + p, infoLen);
     st.framesOk++;
     frames.push({ protocol, payload });
+    return true;
   }
 }
 
