@@ -445,9 +445,10 @@ export function eightBitCleanDiagnosis(bits: Bit7Stats): string[] {
 }
 
 // Receive octet classes.
+// Receive octet classes (the two common ones first: pushTable relies on it).
 const C_DATA = 0;
-const C_FLAG = 1;
-const C_ESC = 2;
+const C_ESC = 1;
+const C_FLAG = 2;
 const C_DELETE = 3;
 
 export interface HdlcDecoderOptions {
@@ -693,6 +694,28 @@ export class HdlcDecoder {
     let escaped = this.escaped;
     let overflow = this.overflow;
     for (; i < n; i++) {
+      // Fast path, branch-free per octet while only data and escapes come:
+      // an escape (not itself escaped) writes nothing and arms `e`; anything
+      // else is written XORed with 0x20 if `e` was armed.  At most one octet
+      // is written per input octet, so bounding the count by the room left
+      // under `cap` makes a per-octet size check unnecessary.
+      if (!overflow) {
+        let e = escaped ? 1 : 0;
+        let o = fs + len;
+        const lim = Math.min(n, i + (cap - len));
+        for (; i < lim; i++) {
+          const b = chunk[i]!;
+          const c = cls[b]!;
+          if (c > C_ESC) break;
+          const start = c & (e ^ 1); // an escape that is not itself escaped
+          mem[o] = b ^ (e << 5);
+          o += start ^ 1;
+          e = start;
+        }
+        len = o - fs;
+        escaped = e === 1;
+        if (i >= n) break;
+      }
       let b = chunk[i]!;
       const c = cls[b]!;
       if (c !== C_DATA) {
