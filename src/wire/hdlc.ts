@@ -354,7 +354,11 @@ function stripUndefined<T extends object>(o: T): T {
 export interface Frame {
   /** Protocol number, decompressed to its 16-bit value. */
   protocol: number;
-  /** Information field only (no address/control, protocol or FCS); a copy. */
+  /**
+   * Information field only (no address/control, protocol or FCS).  The
+   * caller's to keep: the decoder never writes that memory again (it is a
+   * view of one of the decoder's 64 KiB slabs, which it keeps alive).
+   */
   payload: Buffer;
   raw?: never;
 }
