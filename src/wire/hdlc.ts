@@ -101,15 +101,20 @@ function copyConfig(src: TxConfig): TxConfig {
 
 /**
  * At most this many distinct octet values needing stuffing (0x7D and 0x7E
- * included) and the encoder finds them with native `indexOf` scans and copies
- * the runs between them in bulk; more, and it uses a per-octet table loop.
- * ACCM 0 without an escape map gives two (the negotiated common case).
+ * included) and the encoder finds them with native `indexOf` scans and moves
+ * the runs between them with native copies; more, and it uses a per-octet
+ * table loop.  ACCM 0 without an escape map gives two (the negotiated common
+ * case); the decoder does the same for a receive ACCM of 0.
  */
 const MAX_SCANNED = 4;
-/** Runs shorter than this are copied octet by octet (cheaper than a view + set). */
+/** Runs shorter than this are moved octet by octet (cheaper than a copyWithin call). */
 const SHORT_RUN = 24;
 
-/** A Buffer over the same memory, so the native Buffer#indexOf can be used. */
+/**
+ * A Buffer over the same memory, so the native (memchr) Buffer#indexOf can be
+ * used: TypedArray#indexOf is several times slower.  Allocates a view only
+ * for non-Buffer input.
+ */
 function asBuffer(u: Uint8Array): Buffer {
   return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.length);
 }
