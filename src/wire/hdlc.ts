@@ -14,7 +14,7 @@
  * reads the clock.
  */
 
-import { FCS16_GOOD, FCS16_TABLE, FCS32_GOOD, crc32 } from './fcs.js';
+import { CRC32_TABLE, FCS16_GOOD, FCS16_TABLE, FCS32_GOOD, crc32, fcs16Range } from './fcs.js';
 
 const FLAG = 0x7e;
 const ESC = 0x7d;
@@ -99,15 +99,55 @@ function copyConfig(src: TxConfig): TxConfig {
   };
 }
 
+/**
+ * At most this many distinct octet values needing stuffing (0x7D and 0x7E
+ * included) and the encoder finds them with native `indexOf` scans and moves
+ * the runs between them with native copies; more, and it uses a per-octet
+ * table loop.  ACCM 0 without an escape map gives two (the negotiated common
+ * case); the decoder does the same for a receive ACCM of 0.
+ */
+const MAX_SCANNED = 4;
+/** Runs shorter than this are moved octet by octet (cheaper than a copyWithin call). */
+const SHORT_RUN = 24;
+
+/**
+ * A Buffer over the same memory, so the native (memchr) Buffer#indexOf can be
+ * used: TypedArray#indexOf is several times slower.  Allocates a view only
+ * for non-Buffer input.
+ */
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.length);
+}
+
+/**
+ * Frames are built in (encoder) or destuffed into (decoder) 64 KiB slabs, and
+ * handed out as Buffer views of them: one small object per frame, no copy out
+ * of a scratch area, and one ArrayBuffer per ~40 full-size frames instead of
+ * Node's one per 8 KiB pool.  Like Node's own Buffer pool, a frame the caller
+ * keeps also keeps its slab alive; a slab is never written again below the
+ * point it has handed out.
+ */
+const SLAB = 64 * 1024;
+/** Received chunks larger than this are destuffed in pieces (bounds slab size). */
+const PIECE = 16 * 1024;
+
 export class HdlcEncoder {
   private cfg: TxConfig;
   private esc!: Uint8Array;
   private escLcp!: Uint8Array;
-  /** More than a handful of octet values need stuffing (see encode()). */
-  private dense = true;
-  /** Reused output area; grown on demand, copied out once per frame. */
-  private scratch = new Uint8Array(4096);
+  /**
+   * The octet values the normal (non-LCP) table stuffs, when there are few
+   * enough of them to scan for with indexOf (see MAX_SCANNED); else empty.
+   */
+  private scanned: number[] = [];
+  /** The slab frames are built in, and where the next one starts. */
+  private slab = new Uint8Array(SLAB);
+  private pos = 0;
   private readonly hdr = new Uint8Array(4);
+  private readonly tail = new Uint8Array(4);
+  private readonly nextAt = new Int32Array(MAX_SCANNED);
+  /** Offsets in the payload of the octets to stuff (scanned path). */
+  private escAt = new Int32Array(2048);
 
   constructor(cfg?: Partial<TxConfig>) {
     this.cfg = copyConfig({ ...defaultTxConfig(), ...stripUndefined(cfg ?? {}) });
@@ -138,9 +178,9 @@ export class HdlcEncoder {
     const t = buildEscapeTables(this.cfg);
     this.esc = t.normal;
     this.escLcp = t.lcp;
-    let k = 0;
-    for (let c = 0; c < 256; c++) k += t.normal[c]!;
-    this.dense = k > 8;
+    const vals: number[] = [];
+    for (let c = 0; c < 256; c++) if (t.normal[c]) vals.push(c);
+    this.scanned = vals.length <= MAX_SCANNED ? vals : [];
   }
 
   /**
@@ -148,6 +188,9 @@ export class HdlcEncoder {
    * Always emits the opening flag (RFC 1662 §4.4.2 allows omitting it between
    * back-to-back frames, but sending it is always correct and flushes any
    * line noise the receiver may have accumulated).
+   *
+   * Returns a Buffer of its own (the caller may keep it): one allocation per
+   * frame, from Node's Buffer pool.
    */
   encode(protocol: number, payload: Uint8Array): Buffer {
     if (!Number.isInteger(protocol) || protocol < 0 || protocol > 0xffff) {
@@ -157,7 +200,6 @@ export class HdlcEncoder {
     // RFC 1661 §6.5/§6.6: ACFC and PFC never apply to LCP packets.
     const lcp = protocol === PPP_LCP;
     const esc = lcp ? this.escLcp : this.esc;
-    const dense = lcp || this.dense;
 
     const hdr = this.hdr;
     let h = 0;
@@ -177,94 +219,130 @@ export class HdlcEncoder {
       hdr[h++] = protocol & 0xff;
     }
 
-    const fcsLen = cfg.fcs32 ? 4 : 2;
     const n = payload.length;
+    // The FCS over the unstuffed octets, in its own pass: a sliced table for
+    // FCS-16, native zlib for FCS-32 (the header octets by table, saving a
+    // native call).  Transmitted complemented, LSB first (RFC 1662 §C.2/§C.3).
+    const tail = this.tail;
+    let fcsLen: number;
+    if (cfg.fcs32) {
+      const t32 = CRC32_TABLE;
+      let r = 0xffffffff;
+      for (let i = 0; i < h; i++) r = (r >>> 8) ^ t32[(r ^ hdr[i]!) & 0xff]!;
+      const crc = crc32(payload, ~r >>> 0);
+      tail[0] = crc;
+      tail[1] = crc >>> 8;
+      tail[2] = crc >>> 16;
+      tail[3] = crc >>> 24;
+      fcsLen = 4;
+    } else {
+      const t16 = FCS16_TABLE;
+      let fcs = 0xffff;
+      for (let i = 0; i < h; i++) fcs = (fcs >>> 8) ^ t16[(fcs ^ hdr[i]!) & 0xff]!;
+      fcs = fcs16Range(payload, 0, n, fcs) ^ 0xffff;
+      tail[0] = fcs;
+      tail[1] = fcs >>> 8;
+      fcsLen = 2;
+    }
+
     // Worst case every octet stuffed, plus the two flags.
     const worst = 2 + 2 * (h + n + fcsLen);
-    let out = this.scratch;
-    if (out.length < worst) {
-      out = this.scratch = new Uint8Array(Math.max(worst, out.length * 2));
+    if (this.slab.length - this.pos < worst) {
+      this.slab = new Uint8Array(Math.max(SLAB, worst));
+      this.pos = 0;
+    }
+    const out = this.slab;
+    const start = this.pos;
+
+    let o = start;
+    out[o++] = FLAG;
+    for (let i = 0; i < h; i++) {
+      const b = hdr[i]!;
+      if (esc[b]) {
+        out[o++] = ESC;
+        out[o++] = b ^ 0x20;
+      } else out[o++] = b;
     }
 
-    let o = 0;
-    out[o++] = FLAG;
-
-    if (!cfg.fcs32) {
-      // FCS-16 folded into the stuffing loop: one pass over the payload.
-      const t = FCS16_TABLE;
-      let fcs = 0xffff;
-      for (let i = 0; i < h; i++) {
-        const b = hdr[i]!;
-        fcs = (fcs >>> 8) ^ t[(fcs ^ b) & 0xff]!;
-        if (esc[b]) {
-          out[o++] = ESC;
-          out[o++] = b ^ 0x20;
-        } else out[o++] = b;
-      }
-      if (dense) {
-        // Many octets need stuffing (e.g. ACCM 0xffffffff: 34 of 256), so
-        // the branch would mispredict often; do it branch-free instead: write
-        // an escape, then the octet either over it (e = 0) or after it.
-        for (let i = 0; i < n; i++) {
-          const b = payload[i]!;
-          fcs = (fcs >>> 8) ^ t[(fcs ^ b) & 0xff]!;
-          const e = esc[b]!;
-          out[o] = ESC;
-          out[o + e] = b ^ (e << 5);
-          o += 1 + e;
-        }
-      } else {
-        for (let i = 0; i < n; i++) {
-          const b = payload[i]!;
-          fcs = (fcs >>> 8) ^ t[(fcs ^ b) & 0xff]!;
-          if (esc[b]) {
-            out[o++] = ESC;
-            out[o++] = b ^ 0x20;
-          } else out[o++] = b;
-        }
-      }
-      fcs ^= 0xffff; // RFC 1662 §C.2: transmit the complement, LSB first
-      const lo = fcs & 0xff;
-      const hi = fcs >>> 8;
-      if (esc[lo]) {
-        out[o++] = ESC;
-        out[o++] = lo ^ 0x20;
-      } else out[o++] = lo;
-      if (esc[hi]) {
-        out[o++] = ESC;
-        out[o++] = hi ^ 0x20;
-      } else out[o++] = hi;
+    const scanned = this.scanned;
+    if (!lcp && scanned.length > 0) {
+      o = this.stuffScanned(payload, out, o, scanned);
     } else {
-      // zlib's CRC-32 is native, so a separate pass beats a JS table here.
-      const crc = crc32(payload, crc32(hdr.subarray(0, h)));
-      for (let i = 0; i < h; i++) {
-        const b = hdr[i]!;
-        if (esc[b]) {
-          out[o++] = ESC;
-          out[o++] = b ^ 0x20;
-        } else out[o++] = b;
-      }
+      // Many octet values need stuffing (e.g. ACCM 0xffffffff: 34 of 256), so
+      // a branch would mispredict often; do it branch-free instead: write an
+      // escape, then the octet either over it (e = 0) or after it.
       for (let i = 0; i < n; i++) {
         const b = payload[i]!;
-        if (esc[b]) {
-          out[o++] = ESC;
-          out[o++] = b ^ 0x20;
-        } else out[o++] = b;
+        const e = esc[b]!;
+        out[o] = ESC;
+        out[o + e] = b ^ (e << 5);
+        o += 1 + e;
       }
-      // zlib's value is already the complemented register; LSB first.
-      for (let k = 0; k < 32; k += 8) {
-        const b = (crc >>> k) & 0xff;
-        if (esc[b]) {
-          out[o++] = ESC;
-          out[o++] = b ^ 0x20;
-        } else out[o++] = b;
-      }
+    }
+
+    for (let i = 0; i < fcsLen; i++) {
+      const b = tail[i]!;
+      if (esc[b]) {
+        out[o++] = ESC;
+        out[o++] = b ^ 0x20;
+      } else out[o++] = b;
     }
     out[o++] = FLAG;
 
-    const res = Buffer.allocUnsafe(o);
-    res.set(out.subarray(0, o));
-    return res;
+    this.pos = (o + 7) & ~7;
+    return Buffer.from(out.buffer, start, o - start);
+  }
+
+  /**
+   * Stuff `payload` into `out` at `o` when only the few octet values in `vals`
+   * need escaping.  Native indexOf finds each of them (merging the per-value
+   * scans in order); the payload is copied to `out` in one piece, and then
+   * opened up from the back: each run after a stuffed octet moves right (a
+   * native memmove) by the number of escapes before it.  Returns the new
+   * output offset.
+   */
+  private stuffScanned(payload: Uint8Array, out: Uint8Array, o: number, vals: number[]): number {
+    const p = asBuffer(payload);
+    const n = p.length;
+    const nv = vals.length;
+    const next = this.nextAt;
+    if (this.escAt.length < n) this.escAt = new Int32Array(n);
+    const at = this.escAt;
+    let count = 0;
+    for (let k = 0; k < nv; k++) {
+      const x = p.indexOf(vals[k]!, 0);
+      next[k] = x < 0 ? n : x;
+    }
+    for (;;) {
+      let m = n;
+      let mk = 0;
+      for (let k = 0; k < nv; k++) {
+        const x = next[k]!;
+        if (x < m) {
+          m = x;
+          mk = k;
+        }
+      }
+      if (m >= n) break;
+      at[count++] = m;
+      const x = m + 1 < n ? p.indexOf(vals[mk]!, m + 1) : -1;
+      next[mk] = x < 0 ? n : x;
+    }
+    out.set(payload, o);
+    // Open up from the back.  Octets in (at[j], end) move right by j + 1.
+    let end = n;
+    for (let j = count - 1; j >= 0; j--) {
+      const e = at[j]!;
+      const from = o + e + 1;
+      const k = end - e - 1;
+      const shift = j + 1;
+      if (k >= SHORT_RUN) out.copyWithin(from + shift, from, from + k);
+      else for (let q = k - 1; q >= 0; q--) out[from + shift + q] = out[from + q]!;
+      out[o + e + j] = ESC;
+      out[o + e + j + 1] = p[e]! ^ 0x20;
+      end = e;
+    }
+    return o + n + count;
   }
 }
 
@@ -281,7 +359,11 @@ function stripUndefined<T extends object>(o: T): T {
 export interface Frame {
   /** Protocol number, decompressed to its 16-bit value. */
   protocol: number;
-  /** Information field only (no address/control, protocol or FCS); a copy. */
+  /**
+   * Information field only (no address/control, protocol or FCS).  The
+   * caller's to keep: the decoder never writes that memory again (it is a
+   * view of one of the decoder's 64 KiB slabs, which it keeps alive).
+   */
   payload: Buffer;
   raw?: never;
 }
@@ -372,9 +454,10 @@ export function eightBitCleanDiagnosis(bits: Bit7Stats): string[] {
 }
 
 // Receive octet classes.
+// Receive octet classes (the two common ones first: pushTable relies on it).
 const C_DATA = 0;
-const C_FLAG = 1;
-const C_ESC = 2;
+const C_ESC = 1;
+const C_FLAG = 2;
 const C_DELETE = 3;
 
 export interface HdlcDecoderOptions {
@@ -403,15 +486,23 @@ export class HdlcDecoder {
   private recvAccm = 0xffffffff;
   private cls = new Uint8Array(256);
 
-  /** Destuffed octets of the frame in progress (header..FCS). */
-  private buf: Uint8Array;
-  /** How many octets `buf` may hold before the frame counts as too long. */
+  /**
+   * The slab (see SLAB) holding the destuffed octets of the frame in progress
+   * (header..FCS) at `mem[fs .. fs + len)`.  Delivered payloads are views of
+   * it, so nothing below `fs` is written again; received chunks are staged
+   * at `fs + len` and destuffed in place.
+   */
+  private mem = new Uint8Array(SLAB);
+  private fs = 0;
+  /** The frame in progress (for tests and debugging: what is buffered is bounded by `cap`). */
+  private get buf(): Uint8Array {
+    return this.mem.subarray(this.fs, this.fs + this.len);
+  }
+  /** How many octets a frame may have before it counts as too long. */
   private cap = 0;
   private len = 0;
   private escaped = false;
   private overflow = false;
-  /** Running FCS-16 over `buf[0..len)`. */
-  private fcs = 0xffff;
   /** Still looking for the very first flag. */
   private hunting = true;
 
@@ -419,7 +510,6 @@ export class HdlcDecoder {
     if (opts.mru !== undefined) this.mru = checkMru(opts.mru);
     this.fcs32 = !!opts.fcs32;
     this.buildClasses();
-    this.buf = new Uint8Array(this.computeCap());
     this.updateCap();
   }
 
@@ -479,11 +569,6 @@ export class HdlcDecoder {
 
   private updateCap(): void {
     const cap = this.computeCap();
-    if (this.buf.length < cap) {
-      const nb = new Uint8Array(cap);
-      nb.set(this.buf.subarray(0, this.len));
-      this.buf = nb;
-    }
     this.cap = cap;
     if (this.len > cap) {
       this.len = cap;
@@ -518,35 +603,140 @@ export class HdlcDecoder {
       this.hunting = false;
       i = f + 1; // that flag opens the first frame
     }
+    if (i >= n) return frames;
 
+    if (n - i <= PIECE) {
+      this.pushPiece(chunk, i, frames);
+    } else {
+      // Bound the slab a huge read would need: a frame keeps its slab alive.
+      for (let at = i; at < n; at += PIECE) this.pushPiece(chunk.subarray(at, Math.min(n, at + PIECE)), 0, frames);
+    }
+    return frames;
+  }
+
+  private pushPiece(chunk: Uint8Array, i: number, frames: Frame[]): void {
+    // Room for the whole piece after the frame in progress; else a new slab,
+    // taking the frame in progress along.
+    if (this.fs + this.len + chunk.length > this.mem.length) {
+      const nm = new Uint8Array(Math.max(SLAB, this.len + chunk.length));
+      nm.set(this.mem.subarray(this.fs, this.fs + this.len));
+      this.mem = nm;
+      this.fs = 0;
+    }
+    if (this.recvAccm === 0) this.pushScanned(asBuffer(chunk), i, frames);
+    else this.pushTable(chunk, i, frames);
+  }
+
+  /**
+   * The closing flag of a frame (or the 7D 7E abort): deliver or count it and
+   * start the next one (after it in the slab if it was delivered).
+   */
+  private flagSeen(frames: Frame[]): void {
+    if (this.escaped) {
+      // 7D 7E: the sender aborted this frame (RFC 1662 §4.2, §4.3).
+      this.st.aborts++;
+    } else if (this.len > 0 || this.overflow) {
+      if (this.finishFrame(this.len, this.overflow, frames)) this.fs += this.len;
+    }
+    // else: back-to-back flags (or a frame made only of deleted characters)
+    // -- an empty frame, ignored silently.
+    this.len = 0;
+    this.escaped = false;
+    this.overflow = false;
+  }
+
+  /**
+   * Receive ACCM 0: only 7E and 7D are special.  The chunk is copied into the
+   * slab right after the frame in progress (one native copy) and destuffed in
+   * place: native indexOf finds the next 7E / 7D, a frame's octets stay where
+   * they are up to its first escape, and runs after an escape move down by a
+   * native memmove.  A new frame starts where its first octet already is.
+   */
+  private pushScanned(chunk: Buffer, i: number, frames: Frame[]): void {
+    const n = chunk.length;
+    const base = this.fs + this.len; // chunk[x] is staged at mem[base + x]
+    this.mem.set(chunk, base);
+    let nextFlag = -1;
+    let nextEsc = -1;
+    while (i < n) {
+      if (this.escaped) {
+        const b = chunk[i]!;
+        if (b === FLAG) {
+          this.flagSeen(frames);
+          this.fs = base + i + 1;
+        } else {
+          // An escape right after an escape is taken as data (XORed like any
+          // other escaped octet), exactly as ppp_async does.
+          this.escaped = false;
+          this.append1(b ^ 0x20);
+        }
+        i++;
+        continue;
+      }
+      if (nextFlag < i) {
+        nextFlag = chunk.indexOf(FLAG, i);
+        if (nextFlag < 0) nextFlag = n;
+      }
+      if (nextEsc < i) {
+        nextEsc = chunk.indexOf(ESC, i);
+        if (nextEsc < 0) nextEsc = n;
+      }
+      const m = nextFlag < nextEsc ? nextFlag : nextEsc;
+      if (m > i) this.appendStaged(base + i, m - i);
+      if (m >= n) return;
+      if (m === nextFlag) {
+        this.flagSeen(frames);
+        this.fs = base + m + 1;
+      } else this.escaped = true;
+      i = m + 1;
+    }
+  }
+
+  /** Any other receive ACCM: a per-octet loop over the class table. */
+  private pushTable(chunk: Uint8Array, i: number, frames: Frame[]): void {
+    const n = chunk.length;
     const cls = this.cls;
-    const buf = this.buf;
+    const mem = this.mem;
     const cap = this.cap;
-    const t = FCS16_TABLE;
+    let fs = this.fs;
     let len = this.len;
     let escaped = this.escaped;
     let overflow = this.overflow;
-    // FCS-16 is folded into this loop (it is needed for nearly every frame);
-    // FCS-32 frames are checked with native zlib at the closing flag instead.
-    let fcs = this.fcs;
-
     for (; i < n; i++) {
+      // Fast path, branch-free per octet while only data and escapes come:
+      // an escape (not itself escaped) writes nothing and arms `e`; anything
+      // else is written XORed with 0x20 if `e` was armed.  At most one octet
+      // is written per input octet, so bounding the count by the room left
+      // under `cap` makes a per-octet size check unnecessary.
+      if (!overflow) {
+        let e = escaped ? 1 : 0;
+        let o = fs + len;
+        const lim = Math.min(n, i + (cap - len));
+        for (; i < lim; i++) {
+          const b = chunk[i]!;
+          const c = cls[b]!;
+          if (c > C_ESC) break;
+          const start = c & (e ^ 1); // an escape that is not itself escaped
+          mem[o] = b ^ (e << 5);
+          o += start ^ 1;
+          e = start;
+        }
+        len = o - fs;
+        escaped = e === 1;
+        if (i >= n) break;
+      }
       let b = chunk[i]!;
       const c = cls[b]!;
       if (c !== C_DATA) {
         if (c === C_FLAG) {
-          if (escaped) {
-            // 7D 7E: the sender aborted this frame (RFC 1662 §4.2, §4.3).
-            st.aborts++;
-          } else if (len > 0 || overflow) {
-            this.finishFrame(len, overflow, fcs, frames);
-          }
-          // else: back-to-back flags (or a frame made only of deleted
-          // characters) -- an empty frame, ignored silently.
+          this.len = len;
+          this.escaped = escaped;
+          this.overflow = overflow;
+          this.flagSeen(frames);
+          fs = this.fs;
           len = 0;
           escaped = false;
           overflow = false;
-          fcs = 0xffff;
           continue;
         }
         // C_DELETE: dropped.  A pending escape stays pending, so an XON/XOFF
@@ -563,42 +753,61 @@ export class HdlcDecoder {
         b ^= 0x20;
         escaped = false;
       }
-      if (len < cap) {
-        buf[len++] = b;
-        fcs = (fcs >>> 8) ^ t[(fcs ^ b) & 0xff]!;
-      } else overflow = true;
+      if (len < cap) mem[fs + len++] = b;
+      else overflow = true;
     }
-
     this.len = len;
     this.escaped = escaped;
     this.overflow = overflow;
-    this.fcs = fcs;
-    return frames;
   }
 
-  private finishFrame(len: number, overflow: boolean, fcs16: number, frames: Frame[]): void {
+  private append1(b: number): void {
+    if (this.len < this.cap) this.mem[this.fs + this.len++] = b;
+    else this.overflow = true;
+  }
+
+  /** Append the `k` destuffed octets staged at `mem[src..)`, up to the frame size limit. */
+  private appendStaged(src: number, k: number): void {
+    if (this.overflow) return;
+    const len = this.len;
+    if (k > this.cap - len) {
+      // Nothing beyond `cap` is ever kept: the frame is too long already.
+      k = this.cap - len;
+      this.overflow = true;
+    }
+    const dst = this.fs + len;
+    if (dst !== src) {
+      const mem = this.mem;
+      if (k >= SHORT_RUN) mem.copyWithin(dst, src, src + k);
+      else for (let j = 0; j < k; j++) mem[dst + j] = mem[src + j]!; // dst < src
+    }
+    this.len = len + k;
+  }
+
+  /** Checks and delivers the frame at `mem[fs .. fs + len)`; true if delivered. */
+  private finishFrame(len: number, overflow: boolean, frames: Frame[]): boolean {
     const st = this.st;
     if (overflow) {
       st.tooLong++;
-      return;
+      return false;
     }
-    const buf = this.buf;
+    const mem = this.mem;
+    const fs = this.fs;
     const fcsLen = this.fcs32 ? 4 : 2;
     // Smallest meaningful frame: a compressed protocol octet plus the FCS.
     if (len < fcsLen + 1) {
       st.runts++;
-      return;
+      return false;
     }
-    const whole = buf.subarray(0, len);
     if (this.fcs32) {
       // zlib's CRC over data+FCS yields the complement of the good residue.
-      if ((~crc32(whole) >>> 0) !== FCS32_GOOD) {
+      if ((~crc32(mem.subarray(fs, fs + len)) >>> 0) !== FCS32_GOOD) {
         st.badFcs++;
-        return;
+        return false;
       }
-    } else if (fcs16 !== FCS16_GOOD) {
+    } else if (fcs16Range(mem, fs, fs + len) !== FCS16_GOOD) {
       st.badFcs++;
-      return;
+      return false;
     }
 
     const end = len - fcsLen;
@@ -607,28 +816,28 @@ export class HdlcDecoder {
     // address is always 0xFF and the control field 0x03 (RFC 1662 §3.1);
     // like ppp_async, a leading 0xFF is always taken as the address field
     // (never as a compressed protocol octet), and must be followed by 0x03.
-    if (buf[0] === ALLSTATIONS) {
-      if (end < 2 || buf[1] !== UI) {
+    if (mem[fs] === ALLSTATIONS) {
+      if (end < 2 || mem[fs + 1] !== UI) {
         st.badAddress++;
-        return;
+        return false;
       }
       p = 2;
     }
     if (p >= end) {
       st.runts++;
-      return;
+      return false;
     }
     // RFC 1661 §6.5: a protocol octet with its low bit set ends the field, so
     // an odd first octet is a compressed one-octet protocol.
-    let protocol = buf[p]!;
+    let protocol = mem[fs + p]!;
     if (protocol & 1) {
       p += 1;
     } else {
       if (p + 1 >= end) {
         st.runts++;
-        return;
+        return false;
       }
-      protocol = (protocol << 8) | buf[p + 1]!;
+      protocol = (protocol << 8) | mem[fs + p + 1]!;
       p += 2;
     }
     // RFC 1661 §2: valid protocols have an odd low octet and an even high
@@ -637,17 +846,18 @@ export class HdlcDecoder {
     // so the rule reads as the RFC states it.
     if ((protocol & 1) === 0 || (protocol & 0x100) !== 0) {
       st.badProtocol++;
-      return;
+      return false;
     }
     const infoLen = end - p;
     if (infoLen > Math.max(this.mru, PPP_MRU)) {
       st.tooLong++;
-      return;
+      return false;
     }
-    const payload = Buffer.allocUnsafe(infoLen);
-    payload.set(buf.subarray(p, end));
+    // The payload is a view of the slab, which is never written there again.
+    const payload = Buffer.from(mem.buffer, mem.byteOffset + fs + p, infoLen);
     st.framesOk++;
     frames.push({ protocol, payload });
+    return true;
   }
 }
 
