@@ -237,7 +237,9 @@ test('LCP echo: a peer that vanishes without a Terminate-Request is found ("No r
   try {
     relay.target = p.port;
     const dir = pppDir({ 'chap-secrets': 'fred isp wilma\n' });
-    const d = inProcess([`tcp:127.0.0.1:${rport}`, 'noauth', 'user', 'fred', 'lcp-echo-interval', '1', 'lcp-echo-failure', '3', 'lcp-restart', '1', 'lcp-max-terminate', '2'], dir);
+    const d = inProcess([`tcp:127.0.0.1:${rport}`, 'noauth', 'user', 'fred', 'lcp-echo-interval', '1', 'lcp-echo-failure', '3', 'lcp-restart', '1', 'lcp-max-terminate', '2',
+      // UML may take long to boot on a loaded machine: keep asking meanwhile.
+      'lcp-max-configure', '60'], dir);
     await waitFor(d.log, /local {2}IP address 10\.0\.0\.2/, 30_000);
     await new Promise((r) => setTimeout(r, 2500)); // echoes answered meanwhile
     assert.doesNotMatch(d.log(), /No response/);
