@@ -47,7 +47,6 @@
  * All addresses are u32 numbers in host order (192.0.2.1 === 0xc0000201).
  */
 
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { tokenizeOptions, type Word } from './words.js';
 
 /** auth.c: bit in scan_authfile's result when the entry's server is not `*`. */
@@ -528,13 +527,4 @@ export function papPasswordCheck(
   };
 }
 
-/**
- * Compares a secret with a supplied password in constant time. Both are hashed first, so
- * timingSafeEqual always sees equal lengths and not even the length leaks (pppd itself
- * uses plain strcmp).
- */
-export function secretsEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a, 'utf8').digest();
-  const hb = createHash('sha256').update(b, 'utf8').digest();
-  return timingSafeEqual(ha, hb);
-}
+export { secretsEqual } from '../ppp/secrets.js';

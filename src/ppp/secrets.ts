@@ -2,7 +2,18 @@
  * How the session asks for secrets. The daemon plugs in pppd's secrets files
  * (src/config/secrets.ts); tests and embedders can plug in anything.
  */
-export { secretsEqual } from '../config/secrets.js';
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Compares a secret with a supplied password in constant time. Both are hashed first, so
+ * timingSafeEqual always sees equal lengths and not even the length leaks (pppd itself
+ * uses plain strcmp).
+ */
+export function secretsEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a, 'utf8').digest();
+  const hb = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(ha, hb);
+}
 
 export interface SecretMatch {
   secret: string;
