@@ -145,9 +145,8 @@ test('without a tty chat would refuse: the script sees a terminal on stdin and s
 test('exit status, a killed script (timeout) and a stream nobody read yet', async () => {
   const { client, server, close } = await tcpPair();
   assert.equal(await runDeviceScript('exit 3', { stream: client }, { log }), 3);
-  const t0 = Date.now();
+  // Killed at the timeout (null: ended by a signal), not after its ten seconds (0).
   assert.equal(await runDeviceScript('sleep 10', { stream: client }, { log, timeoutMs: 200 }), null);
-  assert.ok(Date.now() - t0 < 5000);
   // Data that arrived while no script ran and no reader was attached is still there for PPP.
   server.write('late');
   await until(() => client.readableLength >= 4, 'the data to arrive with no reader');
@@ -160,11 +159,9 @@ test('the line hanging up during the script ends it as a modem hangup would', as
   const { client, server, close } = await tcpPair();
   // The far end hangs up once the script runs (it says so on the line).
   server.once('data', () => server.destroy());
-  const t0 = Date.now();
   // `cat` stops when its terminal hangs up (a read error on a pty whose master is gone).
   const status = await runDeviceScript('echo running; cat >/dev/null', { stream: client }, { log, timeoutMs: 5000, errorsFile: path.join(dir, 'connect-errors-hup') });
   assert.notEqual(status, null, 'ended by the hangup, not by the timeout');
-  assert.ok(Date.now() - t0 < 4000);
   close();
 });
 
