@@ -20,9 +20,12 @@ export interface DaemonClock {
   clearTimer(timer: unknown): void;
 }
 
+/** setTimeout's longest delay (about 24.8 days): a later deadline is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const realClock: DaemonClock = {
   now: () => Date.now(),
-  setTimer: (ms, fn) => setTimeout(fn, ms),
+  setTimer: (ms, fn) => setTimeout(fn, Math.min(ms, MAX_TIMER_MS)),
   clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
 };
 
