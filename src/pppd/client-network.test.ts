@@ -13,6 +13,7 @@ import { defaultIspConfig } from '../isp/config.js';
 import { natBackendFactory } from '../isp/backend.js';
 import { staticSecrets } from '../ppp/secrets.js';
 import { parseCommandLine } from './options.js';
+import { waitFor } from './harness.test.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
 
@@ -52,15 +53,6 @@ function socksRequest(proxyPort: number, host: string, port: number, body?: Buff
   });
 }
 
-/** Polls a daemon's log file until `re` matches (the daemon is another process). */
-async function waitForLog(file: string, re: RegExp, ms = 90_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!re.test(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '')) {
-    if (Date.now() > until) throw new Error(`${file}: no ${re} in ${ms} ms:\n${fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '(no log)'}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const socksGet = (proxyPort: number, host: string, port: number) => socksRequest(proxyPort, host, port);
 const socksPost = async (proxyPort: number, host: string, port: number, body: Buffer) => (await socksRequest(proxyPort, host, port, body)).toString();
 
@@ -87,8 +79,8 @@ test('dialtone pppd dialling dialtone isp: applications reach the network throug
     'socks', `127.0.0.1:${socksPort}`, 'local-forward', `127.0.0.1:${fwdPort}:host.dialtone.internal:${webPort}`, 'nodetach', 'logfile', log], { env: { ...process.env, DIALTONE_PPP_DIR: dir }, stdio: 'ignore' });
   const exit = new Promise<number | null>((r) => child.on('exit', r));
   try {
-    // The listeners bind after IP is up: wait for their own lines, not for ip-up's.
-    await waitForLog(log, /SOCKS5 proxy on [\s\S]*forward 127\.0\.0\.1:|forward 127\.0\.0\.1:[\s\S]*SOCKS5 proxy on/);
+    // IP is up and both listeners are open (they open just after ip-up).
+    await waitFor(() => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : ''), /local {2}IP address[^]*(SOCKS5 proxy on[^]*forward \S+ →|forward \S+ →[^]*SOCKS5 proxy on)/, 50_000);
     const viaSocks = await socksGet(socksPort, '10.0.2.2', webPort);
     assert.equal(crypto.createHash('sha256').update(viaSocks).digest('hex'), sum);
     const viaName = await socksGet(socksPort, 'host.dialtone.internal', webPort);
@@ -134,7 +126,7 @@ test("ten dialtone pppd clients on one dialtone isp transfer data at the same ti
   }));
   try {
     for (const c of clients) {
-      await waitForLog(c.log, /SOCKS5 proxy on/);
+      await waitFor(() => (fs.existsSync(c.log) ? fs.readFileSync(c.log, 'utf8') : ''), /local {2}IP address[^]*SOCKS5 proxy on/, 100_000);
     }
     const addresses = clients.map((c) => /local {2}IP address (\S+)/.exec(fs.readFileSync(c.log, 'utf8'))?.[1]);
     assert.equal(new Set(addresses).size, 10, `ten distinct addresses: ${addresses.join(' ')}`);

@@ -1,24 +1,27 @@
 // The daemon's lifecycle, dialtone against dialtone (in this process, real scripts, real
 // TCP): scripts and their environment, persist/holdoff/maxfail and SIGHUP, demand and idle,
 // maxconnect, the connect/init/disconnect scripts, escape on the wire, pid files.
+// The link policy's times (holdoff, idle, maxconnect, the demand settle) run on a virtual
+// clock (virtualTime) that the tests move; they wait on the daemon's phases, log lines and
+// exits, never on the wall clock.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { stopAll, pppDir, inProcess, freePort, waitFor, count, recordingScript, readRecorded, TestBackend } from './harness.test.js';
+import { stopAll, pppDir, inProcess, freePort, waitFor, count, recordingScript, readRecorded, TestBackend, virtualTime } from './harness.test.js';
+import type { PppdHooks } from './run.js';
 import { icmpEchoRequest, parseIpv4 } from '../wire/ipv4.js';
 import { parseIp4 } from '../wire/ipv4.js';
 
 const ip = (s: string) => parseIp4(s)!;
 afterEach(stopAll);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A one-shot dialtone server (tcp-listen) that makes clients authenticate with CHAP as fred/wilma. */
-async function server(extra: string[] = [], files: Record<string, string> = {}, name = 'log') {
+async function server(extra: string[] = [], files: Record<string, string> = {}, name = 'log', hooks: PppdHooks = {}) {
   const port = await freePort();
   const dir = pppDir({ 'chap-secrets': 'fred server wilma *\n', ...files });
-  const s = inProcess([`tcp-listen:127.0.0.1:${port}`, 'auth', 'require-chap', 'name', 'server', '10.0.0.1:10.0.0.2', 'ms-dns', '10.0.0.53', ...extra], dir, {}, name);
+  const s = inProcess([`tcp-listen:127.0.0.1:${port}`, 'auth', 'require-chap', 'name', 'server', '10.0.0.1:10.0.0.2', 'ms-dns', '10.0.0.53', ...extra], dir, hooks, name);
   await waitFor(s.log, /Waiting for a connection/);
   return { ...s, port };
 }
@@ -80,17 +83,25 @@ test('ip-up, ip-down, auth-up, auth-down: pppd\'s arguments and environment; res
   assert.equal(fs.existsSync(path.join(s.dir, 'ppp0.pid')), false, 'pid files removed with the link');
 });
 
-test('persist: SIGHUP drops the link and it is redialled; SIGTERM ends the daemon (exit 5)', async () => {
+test('persist: SIGHUP drops the link and it is redialled after the holdoff; SIGTERM ends the daemon (exit 5)', async () => {
   const port = await freePort();
   const sdir = pppDir({ 'chap-secrets': 'fred server wilma *\n' });
   const s = inProcess([`tcp-listen:127.0.0.1:${port}`, 'auth', 'require-chap', 'name', 'server', '10.0.0.1:10.0.0.2', 'persist'], sdir);
   await waitFor(s.log, /Waiting for a connection/);
-  const c = inProcess([`tcp:127.0.0.1:${port}`, ...CLIENT, 'persist', 'holdoff', '1', 'maxfail', '5'], pppDir());
-  await waitFor(c.log, /local {2}IP address/);
-  const t0 = Date.now();
+  const { clock, phases, hooks } = virtualTime();
+  const c = inProcess([`tcp:127.0.0.1:${port}`, ...CLIENT, 'persist', 'holdoff', '1', 'maxfail', '5'], pppDir(), hooks);
+  await phases.reach('running');
   c.signal('SIGHUP');
+  await phases.reach('holdoff');
+  assert.deepEqual(clock.pending(), [1000], 'holdoff 1 s before redialling');
+  // The server (persist, no holdoff) listens again before the client's holdoff is over.
+  await waitFor(s.log, /Listening on[^]*Listening on/);
+  clock.advance(999);
+  assert.equal(phases.current, 'holdoff');
+  clock.advance(1);
+  assert.equal(phases.current, 'link', 'redialled when the holdoff is over');
+  await phases.reach('running', 2);
   const text = await waitFor(c.log, /local {2}IP address[^]*local {2}IP address/);
-  assert.ok(Date.now() - t0 >= 900, 'holdoff 1 s before redialling');
   assert.match(text, /Hangup \(SIGHUP\)/);
   assert.equal(count(text, /Connect: ppp0/), 2);
   // The server side: the peer's Terminate-Request, then persist listens again.
@@ -112,24 +123,35 @@ test('persist + maxfail: gives up after maxfail unsuccessful attempts with the l
 test('demand + idle: dormant until a packet; the packet is delivered; idle drops the link; dormant again', async () => {
   const s = await server(['idle', '600']);
   const backend = new TestBackend();
-  const c = inProcess([`tcp:127.0.0.1:${s.port}`, ...CLIENT, 'demand', 'idle', '2', '10.0.0.2:10.0.0.1'], pppDir(), { backend });
+  const { clock, phases, hooks } = virtualTime();
+  const c = inProcess([`tcp:127.0.0.1:${s.port}`, ...CLIENT, 'demand', 'idle', '2', '10.0.0.2:10.0.0.1'], pppDir(), { backend, ...hooks });
+  await phases.reach('dormant');
   await waitFor(c.log, /remote IP address 10\.0\.0\.1/);
-  await sleep(300);
+  assert.deepEqual(clock.pending(), [], 'dormant: nothing happens by itself');
   assert.doesNotMatch(c.log(), /Connect:/, 'no link until there is traffic');
   assert.equal(backend.attached, true, 'the interface takes packets while dormant');
   const replies: Buffer[] = [];
   backend.events.on('packet', (p: Buffer) => replies.push(p));
-  const t0 = Date.now();
   backend.send(icmpEchoRequest(ip('10.0.0.2'), ip('10.0.0.1'), 1, 1, Buffer.from('first packet')));
+  assert.equal(phases.current, 'link', 'the packet starts the link');
+  await phases.reach('running');
+  // The queued packet waits 300 ms for the peer to settle (it sends no IP of its own first).
+  assert.deepEqual(clock.pending(), [300]);
+  assert.equal(replies.length, 0);
+  clock.advance(300);
   await waitFor(() => String(replies.length), /^1$/, 10_000, 'echo reply to the queued first packet');
   assert.ok(replies[0]!.subarray(28).equals(Buffer.from('first packet')));
+  // idle 2 counts from the last packet (the echo and its reply, both at +300 ms).
+  clock.advance(1999);
+  assert.equal(phases.current, 'running');
+  clock.advance(1);
+  assert.equal(phases.current, 'terminate');
   const text = await waitFor(c.log, /Terminating connection due to lack of activity\./, 10_000);
-  const upAt = Date.now();
   assert.match(text, /Starting link/);
-  assert.ok(upAt - t0 >= 2000, 'idle 2 counts from the last packet');
-  assert.match(s.log(), /LCP terminated by peer \(Link inactive\)/);
   await s.done;
-  await sleep(300);
+  assert.match(s.log(), /LCP terminated by peer \(Link inactive\)/);
+  await phases.reach('dormant', 2);
+  assert.deepEqual(clock.pending(), [], 'dormant again: nothing happens by itself');
   assert.equal(count(c.log(), /Connect: ppp0/), 1, 'dormant again, not redialling by itself');
   c.signal('SIGTERM');
   assert.equal(await c.done, 5);
@@ -137,12 +159,21 @@ test('demand + idle: dormant until a packet; the packet is delivered; idle drops
 
 test('idle without demand ends the daemon with status 12; maxconnect with 13', async () => {
   const s = await server();
-  const c = inProcess([`tcp:127.0.0.1:${s.port}`, ...CLIENT, 'idle', '1'], pppDir());
+  const v = virtualTime();
+  const c = inProcess([`tcp:127.0.0.1:${s.port}`, ...CLIENT, 'idle', '1'], pppDir(), v.hooks);
+  await v.phases.reach('running');
+  assert.deepEqual(v.clock.pending(), [1000]);
+  v.clock.advance(1000);
   assert.equal(await c.done, 12);
   assert.match(c.log(), /Terminating connection due to lack of activity\./);
   await s.done;
-  const s2 = await server(['maxconnect', '1'], {}, 'log2');
+  const v2 = virtualTime();
+  const s2 = await server(['maxconnect', '1'], {}, 'log2', v2.hooks);
   const c2 = inProcess([`tcp:127.0.0.1:${s2.port}`, ...CLIENT], pppDir());
+  await v2.phases.reach('running');
+  v2.clock.advance(999);
+  assert.equal(v2.phases.current, 'running');
+  v2.clock.advance(1);
   assert.equal(await s2.done, 13);
   assert.match(s2.log(), /Connect time expired/);
   await c2.done;
@@ -198,17 +229,29 @@ test('escape reaches the framer: every 0xc0 we send is escaped (7d e0)', async (
 });
 
 test('SIGUSR1 toggles debug: control packets are logged only while it is on', async () => {
-  const s = await server(['lcp-echo-interval', '1']);
+  // The server logs every Echo-Request it gets (debug): the echoes the client sent while its
+  // debug was off are there, and not in the client's log.
+  const s = await server(['lcp-echo-interval', '1', 'debug']);
   const c = inProcess([`tcp:127.0.0.1:${s.port}`, ...CLIENT, 'lcp-echo-interval', '1'], pppDir());
   await waitFor(c.log, /local {2}IP address/);
   assert.doesNotMatch(c.log(), /sent \[/);
+  const ids = (text: string, dir: 'sent' | 'rcvd') => [...text.matchAll(new RegExp(`${dir} \\[LCP EchoReq id=(0x[0-9a-f]+)`, 'g'))].map((m) => Number(m[1]));
   c.signal('SIGUSR1');
   await waitFor(c.log, /sent \[LCP EchoReq/, 5000);
   c.signal('SIGUSR1');
-  const n = count(c.log(), /sent \[LCP EchoReq/);
-  await sleep(1500);
-  assert.equal(count(c.log(), /sent \[LCP EchoReq/), n);
+  const atOff = ids(s.log(), 'rcvd').length;
+  await waitFor(() => String(ids(s.log(), 'rcvd').length >= atOff + 3), /true/, 10_000, 'three more echoes');
+  c.signal('SIGUSR1');
+  const atOn = Math.max(...ids(s.log(), 'rcvd'));
+  await waitFor(() => String(ids(c.log(), 'sent').some((id) => id > atOn)), /true/, 10_000, 'an echo logged again');
   c.signal('SIGTERM');
   assert.equal(await c.done, 5);
   await s.done;
+  const logged = ids(c.log(), 'sent');
+  const gaps = logged.slice(1).map((id, i) => id - logged[i]! - 1);
+  const unlogged = gaps.filter((g) => g > 0);
+  assert.equal(unlogged.length, 1, `one stretch of echoes not logged: ${logged.join(' ')}`);
+  assert.ok(unlogged[0]! >= 2, `the echoes sent while debug was off: ${logged.join(' ')}`);
+  const got = new Set(ids(s.log(), 'rcvd'));
+  for (let id = logged[0]!; id <= logged[logged.length - 1]!; id++) assert.ok(got.has(id), `echo ${id} was sent`);
 });

@@ -10,6 +10,10 @@
  *   `maxconnect`; then `disconnect`, close, unlock;
  *   [persist: holdoff, redial, up to maxfail unsuccessful attempts]
  *
+ * When to dial, hold off, give up, end an idle or too long link and send what waited for a
+ * demand link is the sans-IO LinkPolicy's (link-policy.ts); the daemon feeds it events and runs
+ * it from one timer on its clock (deps.clock), and does what it decides.
+ *
  * Signals: SIGINT/SIGTERM end the link with a Terminate-Request and the daemon (exit 5);
  * SIGHUP ends the link, which `persist` redials; SIGUSR1 toggles debug.
  */
@@ -31,7 +35,8 @@ import { fileSecrets, readSecretsFiles } from './secrets-files.js';
 import { strerror } from './strerror.js';
 import type { DetachPipe } from './detach.js';
 import type { LinkInfo, ScriptEnv } from './scripts.js';
-import type { PppdDeps } from './deps.js';
+import type { DaemonClock, PppdDeps } from './deps.js';
+import { LinkPolicy, type LinkPhase, type LinkPolicyAction } from './link-policy.js';
 
 /** A line as the daemon holds it: a stream, and for serial ports the modem controls. */
 interface LineHandle {
@@ -50,28 +55,18 @@ interface CurrentLink {
   session: Session;
   driven: Driven;
   line: LineHandle;
-  startedAt: number;
   ipUp: boolean;
   authUp: boolean;
-  ipTimers: NodeJS.Timeout[];
-  lastActivity: number;
   counters: { in: number; out: number };
   peerName?: string;
   local?: number;
   remote?: number;
   dns: [number, number];
   wroteResolv: boolean;
-  /** demand: IP is up, but the packets that waited are not sent yet (see ipUp). */
-  settling: boolean;
 }
 
-/**
- * demand: how long after IPCP comes up the packets that waited go out. When our
- * Configure-Ack is the last IPCP packet, the peer's IPCP opens only as it reads it, and a
- * pppd peer then sets up its interface (ip-pre-up, NPMODE_PASS) before it passes IP: packets
- * right behind the Ack are dropped there. pppd's demand_rexmit sends at once and loses them.
- */
-const DEMAND_SETTLE_MS = 300;
+/** The PPP session's clock: drive() runs the Session on real time (its own timers). */
+const sessionNow = (): number => Date.now();
 
 export interface DaemonParams {
   cfg: PppdConfig;
@@ -99,10 +94,15 @@ export class PppDaemon {
   /** pppd's `status`: the exit status so far. */
   status: number = EXIT.OK;
   private quit = false;
-  private persist: boolean;
-  private unsuccess = 0;
-  private needHoldoff = true;
-  private hups = 0;
+  private readonly policy: LinkPolicy;
+  private readonly clock: DaemonClock;
+  private policyTimer: unknown;
+  private policyTimerAt: number | undefined;
+  private pumping = false;
+  private pumpAgain = false;
+  private lastPhase: LinkPhase | undefined;
+  /** The policy's dial and exit decisions, for the main loop. */
+  private steps: Array<LinkPolicyAction & { type: 'dial' | 'exit' }> = [];
   private readonly wake = new EventEmitter();
   private attemptAbort: AbortController | undefined;
   private current: CurrentLink | undefined;
@@ -116,7 +116,16 @@ export class PppDaemon {
 
   constructor(private readonly p: DaemonParams) {
     this.cfg = p.cfg;
-    this.persist = p.cfg.persist;
+    this.clock = p.deps.clock;
+    this.policy = new LinkPolicy({
+      persist: p.cfg.persist,
+      demand: p.cfg.demand,
+      idle: p.cfg.idle,
+      maxconnect: p.cfg.maxconnect,
+      maxfail: p.cfg.maxfail,
+      ...(p.cfg.holdoffSpecified ? { holdoff: p.cfg.holdoff } : {}),
+      connectScript: !!p.cfg.connect,
+    });
     this.ifname = p.cfg.ifname ?? `ppp${p.cfg.unit ?? 0}`;
     this.log = (level, msg) => p.log.log(level, msg);
     this.debug = p.cfg.debug;
@@ -137,19 +146,21 @@ export class PppDaemon {
         return;
       case 'SIGHUP': {
         this.log('info', 'Hangup (SIGHUP)');
-        this.hups++;
         const st = this.current?.session.status === EXIT.HANGUP ? EXIT.HANGUP : EXIT.USER_REQUEST;
         this.status = st;
         this.killLink(st);
+        this.policy.hangup(this.clock.now());
+        this.pump();
         return;
       }
       default: {
         // SIGINT, SIGTERM
         this.log('info', sig === 'SIGINT' ? 'Interrupt received: terminating link' : `Terminating on signal ${os.constants.signals[sig]}`);
         this.quit = true;
-        this.persist = false;
         this.status = EXIT.USER_REQUEST;
         this.killLink(EXIT.USER_REQUEST);
+        this.policy.quit(this.clock.now());
+        this.pump();
       }
     }
   }
@@ -160,23 +171,79 @@ export class PppDaemon {
     this.wake.emit('wake');
   }
 
-  /** Resolves once `pred` holds (checked at every wake-up) or after `ms`. */
-  private waitUntil(pred: () => boolean, ms?: number): Promise<void> {
+  /** Resolves once `pred` holds (checked at every wake-up). */
+  private waitUntil(pred: () => boolean): Promise<void> {
     if (pred()) return Promise.resolve();
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
       const check = () => {
         if (!pred()) return;
-        done();
-      };
-      const done = () => {
-        if (timer) clearTimeout(timer);
         this.wake.off('wake', check);
         resolve();
       };
       this.wake.on('wake', check);
-      if (ms !== undefined) timer = setTimeout(done, ms);
     });
+  }
+
+  // ---- the link policy (link-policy.ts) on the daemon's clock --------------------------------
+
+  /** Does what the policy decided, then sets the one timer for its next deadline. */
+  private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        for (const a of this.policy.takeActions()) this.act(a);
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+    }
+    const phase = this.policy.phase;
+    if (phase !== this.lastPhase) {
+      this.lastPhase = phase;
+      this.p.deps.newPhaseHook?.(phase);
+    }
+    const at = this.policy.nextDeadline();
+    if (at === this.policyTimerAt) return;
+    this.stopPolicyTimer();
+    if (at === undefined) return;
+    this.policyTimerAt = at;
+    this.policyTimer = this.clock.setTimer(Math.max(0, at - this.clock.now()), () => {
+      this.policyTimer = undefined;
+      this.policyTimerAt = undefined;
+      this.policy.tick(this.clock.now());
+      this.pump();
+    });
+  }
+
+  private stopPolicyTimer(): void {
+    if (this.policyTimer !== undefined) this.clock.clearTimer(this.policyTimer);
+    this.policyTimer = undefined;
+    this.policyTimerAt = undefined;
+  }
+
+  private act(a: LinkPolicyAction): void {
+    switch (a.type) {
+      case 'dial':
+      case 'exit':
+        this.steps.push(a);
+        this.wake.emit('wake');
+        return;
+      case 'terminate':
+        // auth.c check_idle / connect_time_expired: the message, then lcp_close.
+        this.log(a.level, a.message);
+        this.current?.driven.close(a.reason, a.status);
+        return;
+      case 'flush-demand-queue':
+        if (this.current) this.demandRexmit(this.current);
+        return;
+      case 'discard-demand-queue':
+        this.demandQueue = [];
+        return;
+    }
   }
 
   // ---- the main loop (main.c main) ------------------------------------------------------------
@@ -184,27 +251,20 @@ export class PppDaemon {
   async run(): Promise<number> {
     const cfg = this.cfg;
     if (cfg.demand) this.demandConf();
+    this.policy.start(this.clock.now());
+    this.pump();
     for (;;) {
-      this.needHoldoff = true;
+      // The policy says when: at once, after a holdoff, or (demand) at the first packet.
+      await this.waitUntil(() => this.steps.length > 0);
+      const step = this.steps.shift()!;
+      if (step.type === 'exit') break;
       this.status = EXIT.OK;
-      this.unsuccess++;
-      if (cfg.demand) {
-        // Don't do anything until we see some activity.
-        this.demandQueue = this.demandQueue.slice(-DEMAND_QUEUE_MAX);
-        await this.waitUntil(() => this.quit || this.demandQueue.length > 0);
-        if (this.quit) break;
-        this.log('info', 'Starting link');
-      }
+      if (step.demand) this.log('info', 'Starting link');
       await this.attempt();
-      if (!this.persist || this.quit || (cfg.maxfail > 0 && this.unsuccess >= cfg.maxfail)) break;
-      if (cfg.demand) this.demandQueue = [];
-      const t = this.needHoldoff ? cfg.holdoff : 0;
-      if (t > 0) {
-        const hups = this.hups;
-        await this.waitUntil(() => this.quit || this.hups !== hups, t * 1000);
-        if (!this.persist) break;
-      }
+      this.policy.linkDown(this.clock.now());
+      this.pump();
     }
+    this.stopPolicyTimer();
     await this.waitForScripts();
     if (this.pidFiles.length) this.removePidFiles();
     this.p.backend?.detach();
@@ -213,12 +273,12 @@ export class PppDaemon {
 
   /** pppd waits for its scripts at exit, at most child-timeout seconds. */
   private async waitForScripts(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: unknown;
     await Promise.race([
       this.scriptChain,
-      new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, this.cfg.childTimeout) * 1000))),
+      new Promise<void>((r) => (timer = this.clock.setTimer(Math.max(0, this.cfg.childTimeout) * 1000, r))),
     ]);
-    if (timer) clearTimeout(timer);
+    this.clock.clearTimer(timer);
   }
 
   // ---- dial on demand (demand.c, ipcp.c ip_demand_conf) -------------------------------------
@@ -240,15 +300,16 @@ export class PppDaemon {
   /** A packet from the network backend for the peer. */
   private outbound(pkt: Buffer): void {
     const cur = this.current;
-    if (cur?.ipUp && !cur.settling) {
-      cur.session.sendIp(pkt, Date.now());
+    if (cur?.ipUp && !this.policy.settling) {
+      cur.session.sendIp(pkt, sessionNow());
       cur.driven.flush();
       return;
     }
     if (!this.cfg.demand) return; // no link: dropped, as by a down interface
     // pppd: the interface queues (NPMODE_QUEUE) until IPCP is up; the first packet starts the link.
     if (this.demandQueue.length < DEMAND_QUEUE_MAX) this.demandQueue.push(pkt);
-    this.wake.emit('wake');
+    this.policy.demandPacket(this.clock.now());
+    this.pump();
   }
 
   // ---- one link (auth.c start_link .. link_terminated) ----------------------------------------
@@ -442,14 +503,14 @@ export class PppDaemon {
             finish();
           };
           const finish = () => {
-            clearTimeout(t);
+            this.clock.clearTimer(t);
             line!.stream.off('data', onData);
             this.wake.off('wake', onWake);
             line!.stream.pause();
             resolve();
           };
           const onWake = () => quitting() && finish();
-          const t = setTimeout(finish, cfg.connectDelay);
+          const t = this.clock.setTimer(cfg.connectDelay, finish);
           line!.stream.on('data', onData);
           this.wake.on('wake', onWake);
         });
@@ -544,32 +605,33 @@ export class PppDaemon {
 
   /** PPP on the open line until the link is dead; resolves with its exit status. */
   private runPpp(line: LineHandle, initial: Buffer[]): Promise<number> {
-    const session = new Session(this.sessionOptions(), Date.now());
+    const session = new Session(this.sessionOptions(), sessionNow());
     const cur: CurrentLink = {
       session,
       driven: undefined as unknown as Driven,
       line,
-      startedAt: Date.now(),
       ipUp: false,
       authUp: false,
-      ipTimers: [],
-      lastActivity: Date.now(),
       counters: { in: 0, out: 0 },
       dns: [0, 0],
       wroteResolv: false,
-      settling: false,
     };
     this.current = cur;
+    this.policy.linkUp(this.clock.now());
     cur.driven = drive(session, { name: line.name, stream: line.stream, close: () => undefined }, {
       keepLineOpen: true,
       initialInput: initial,
+      now: sessionNow,
       onEvent: (ev) => this.onEvent(cur, ev),
       onFlush: () => {
+        // auth.c check_idle counts data packets only: the session's IP counters, both ways.
         const c = session.counters;
-        if (c.ipPacketsIn !== cur.counters.in || c.ipPacketsOut !== cur.counters.out) {
-          cur.counters = { in: c.ipPacketsIn, out: c.ipPacketsOut };
-          cur.lastActivity = Date.now();
-        }
+        if (c.ipPacketsIn === cur.counters.in && c.ipPacketsOut === cur.counters.out) return;
+        const now = this.clock.now();
+        if (c.ipPacketsIn !== cur.counters.in) this.policy.ipPacket(now, 'in');
+        if (c.ipPacketsOut !== cur.counters.out) this.policy.ipPacket(now, 'out');
+        cur.counters = { in: c.ipPacketsIn, out: c.ipPacketsOut };
+        this.pump();
       },
     });
     line.stream.resume();
@@ -599,7 +661,9 @@ export class PppDaemon {
         this.ipDown(cur);
         return;
       case 'ip':
-        if (cur.settling) this.demandRexmit(cur); // the peer passes IP: it is ready
+        // demand: the peer passes IP, so it is ready for what waited (that goes out first).
+        this.policy.ipPacket(this.clock.now(), 'in');
+        this.pump();
         this.p.backend?.deliver(ev.packet);
         return;
       default:
@@ -626,8 +690,9 @@ export class PppDaemon {
     cur.local = local;
     cur.remote = remote;
     cur.dns = dns;
-    cur.lastActivity = Date.now();
-    this.unsuccess = 0;
+    // auth.c np_up: the attempt succeeded; idle and maxconnect run from now, and (demand) the
+    // packets that waited go out once the peer is ready (demand.c demand_rexmit).
+    this.policy.ipUp(this.clock.now());
     const info = this.baseInfo();
     if (cfg.usepeerdns && (dns[0] || dns[1]) && !cfg.noresolvconf) {
       const file = path.join(this.p.pppDir, 'resolv.conf');
@@ -644,23 +709,11 @@ export class PppDaemon {
       this.demandAddrs = { local, remote };
       // The interface has its negotiated addresses now: tell the backend.
       this.p.backend?.attach((pkt) => this.outbound(pkt), { local, remote, dns });
-      // demand.c demand_rexmit: the packets that waited go out first (once the peer is ready).
-      cur.settling = true;
-      cur.ipTimers.push(setTimeout(() => this.demandRexmit(cur), DEMAND_SETTLE_MS));
     } else {
       this.reportNetworkSide(local, remote);
       this.p.backend?.attach((pkt) => this.outbound(pkt), { local, remote, dns });
     }
-    // auth.c np_up: idle and maxconnect timers, updetach.
-    if (cfg.idle > 0) this.scheduleIdle(cur, cfg.idle * 1000);
-    if (cfg.maxconnect > 0) {
-      cur.ipTimers.push(
-        setTimeout(() => {
-          this.log('info', 'Connect time expired');
-          cur.driven.close('Connect time expired', EXIT.CONNECT_TIME);
-        }, cfg.maxconnect * 1000),
-      );
-    }
+    // auth.c np_up: updetach.
     if (cfg.updetach && !cfg.nodetach && this.p.detach?.active) {
       this.log('debug', 'updetach is set. Now detaching.');
       this.p.detach.detached();
@@ -670,33 +723,16 @@ export class PppDaemon {
     const args = this.p.deps.ipScriptArgs(info);
     void this.script(path.join(this.p.pppDir, 'ip-pre-up'), args, info);
     void this.script(upScript, args, info);
+    this.pump();
   }
 
+  /** demand.c demand_rexmit: the packets that waited go out, first. */
   private demandRexmit(cur: CurrentLink): void {
-    if (!cur.settling) return;
-    cur.settling = false;
     if (!cur.ipUp) return;
     const queued = this.demandQueue;
     this.demandQueue = [];
-    for (const pkt of queued) cur.session.sendIp(pkt, Date.now());
+    for (const pkt of queued) cur.session.sendIp(pkt, sessionNow());
     cur.driven.flush();
-  }
-
-  /** auth.c check_idle: only data packets count (the session's IP counters, both ways). */
-  private scheduleIdle(cur: CurrentLink, ms: number): void {
-    const t = setTimeout(() => {
-      if (!cur.ipUp) return;
-      const idleMs = Date.now() - cur.lastActivity;
-      const left = this.cfg.idle * 1000 - idleMs;
-      if (left <= 0) {
-        this.log('notice', 'Terminating connection due to lack of activity.');
-        this.needHoldoff = false;
-        cur.driven.close('Link inactive', EXIT.IDLE_TIMEOUT);
-      } else {
-        this.scheduleIdle(cur, left);
-      }
-    }, ms);
-    cur.ipTimers.push(t);
   }
 
   /** ipcp.c ipcp_down (+ auth.c link_down's auth-down, which pppd starts first). */
@@ -704,13 +740,13 @@ export class PppDaemon {
     const cfg = this.cfg;
     if (!cur.ipUp) return;
     cur.ipUp = false;
-    for (const t of cur.ipTimers) clearTimeout(t);
-    cur.ipTimers = [];
+    this.policy.ipDown(this.clock.now());
+    this.pump();
     if (!cfg.demand) this.p.backend?.detach();
     const stats = cur.session.linkStats;
     const info: LinkInfo = {
       ...this.baseInfo(),
-      connectTime: Math.floor((Date.now() - cur.startedAt) / 1000),
+      connectTime: this.policy.connectTime(this.clock.now()),
       bytesSent: stats.bytesOut,
       bytesRcvd: stats.bytesIn,
     };
@@ -735,10 +771,9 @@ export class PppDaemon {
   /** The link is dead: whatever is still up goes down. */
   private linkGone(cur: CurrentLink): void {
     if (cur.ipUp) this.ipDown(cur);
-    for (const t of cur.ipTimers) clearTimeout(t);
     if (cur.authUp) {
       cur.authUp = false;
-      const info = { ...this.baseInfo(), connectTime: Math.floor((Date.now() - cur.startedAt) / 1000) };
+      const info = { ...this.baseInfo(), connectTime: this.policy.connectTime(this.clock.now()) };
       void this.script(path.join(this.p.pppDir, 'auth-down'), this.p.deps.authScriptArgs(info), info);
     }
   }

@@ -69,7 +69,7 @@ test('an unreadable secrets file: with `auth` pppd refuses to start (exit 1); a 
   const run = fs.mkdtempSync(path.join(path.dirname(sdir), 'dialtone-run-'));
   fs.chmodSync(run, 0o777);
   const s = command([`tcp-listen:127.0.0.1:${port}`, 'auth', 'require-pap', 'login', '10.0.0.1:10.0.0.2', 'nodetach'], { DIALTONE_PPP_DIR: sdir, DIALTONE_RUN_DIR: run, HOME: sdir }, 30_000, asUser);
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(s.out, /Waiting for a connection/, 30_000, 'the server listening');
   const c = inProcess([`tcp:127.0.0.1:${port}`, 'noauth', 'user', 'fred', 'password', 'flintstone', 'connect-delay', '0'], pppDir());
   assert.equal(await c.done, 19);
   assert.match(c.log(), /Remote message: Login incorrect/);

@@ -12,6 +12,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runPppd, type PppdHooks } from './run.js';
 import type { NetworkBackend } from '../io/driver.js';
+import type { DaemonClock } from './deps.js';
+import type { LinkPhase } from './link-policy.js';
 
 export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
 export const SEEDS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/seed-configs');
@@ -67,6 +69,80 @@ export async function waitFor(read: () => string, re: RegExp, ms = 20_000, what 
     if (Date.now() > end) throw new Error(`timed out waiting for ${re} ${what}:\n${text}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * A virtual clock for a daemon (deps.clock): time stands still until the test moves it, and
+ * the daemon's timers (its link policy's) fire as it passes them, in order.
+ */
+export class FakeClock implements DaemonClock {
+  private t = 1_700_000_000_000;
+  private seq = 0;
+  private readonly timers = new Map<number, { at: number; fn: () => void }>();
+  now = (): number => this.t;
+  setTimer(ms: number, fn: () => void): unknown {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
+    return id;
+  }
+  clearTimer(timer: unknown): void {
+    this.timers.delete(timer as number);
+  }
+  /** When the timers still set fire, in milliseconds from now, soonest first. */
+  pending(): number[] {
+    return [...this.timers.values()].map((x) => x.at - this.t).sort((a, b) => a - b);
+  }
+  /** Moves time on by `ms`, running each timer due on the way at its own time. */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      let next: [number, { at: number; fn: () => void }] | undefined;
+      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
+      if (!next) break;
+      this.timers.delete(next[0]);
+      this.t = Math.max(this.t, next[1].at);
+      next[1].fn();
+    }
+    this.t = end;
+  }
+}
+
+/** The link policy's phases as a daemon enters them (deps.newPhaseHook), to wait on. */
+export class Phases {
+  readonly seen: LinkPhase[] = [];
+  private readonly events = new EventEmitter();
+  readonly hook = (phase: LinkPhase): void => {
+    this.seen.push(phase);
+    this.events.emit('phase');
+  };
+  get current(): LinkPhase | undefined {
+    return this.seen[this.seen.length - 1];
+  }
+  /** Resolves when `phase` has been entered `nth` times (fails after `ms` of real time). */
+  reach(phase: LinkPhase, nth = 1, ms = 20_000): Promise<void> {
+    const done = () => this.seen.filter((p) => p === phase).length >= nth;
+    if (done()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.events.off('phase', check);
+        reject(new Error(`phase ${phase} (#${nth}) not reached; phases: ${this.seen.join(' ')}`));
+      }, ms);
+      const check = () => {
+        if (!done()) return;
+        clearTimeout(timer);
+        this.events.off('phase', check);
+        resolve();
+      };
+      this.events.on('phase', check);
+    });
+  }
+}
+
+/** A daemon on a virtual clock, its phases watched: hooks for inProcess. */
+export function virtualTime(): { clock: FakeClock; phases: Phases; hooks: PppdHooks } {
+  const clock = new FakeClock();
+  const phases = new Phases();
+  return { clock, phases, hooks: { deps: { clock, newPhaseHook: phases.hook } } };
 }
 
 export function count(text: string, re: RegExp): number {
@@ -134,6 +210,8 @@ export function inProcess(args: string[], dir: string, hooks: PppdHooks = {}, lo
 
 export interface Spawned {
   done: Promise<{ code: number | null; out: string; err: string }>;
+  /** Standard output so far. */
+  out(): string;
   kill(sig: NodeJS.Signals): void;
   pid: number | undefined;
 }
@@ -151,6 +229,7 @@ export function command(args: string[], env: Record<string, string | undefined>,
       clearTimeout(timer);
       resolve({ code, out, err });
     })),
+    out: () => out,
     kill: (sig) => child.kill(sig),
     pid: child.pid,
   };
