@@ -101,7 +101,7 @@ test('dialtone pppd dialling dialtone isp: applications reach the network throug
   }
 });
 
-test("ten dialtone pppd clients on one dialtone isp transfer data at the same time, all intact", { timeout: 120_000 }, async (t) => {
+test("ten dialtone pppd clients on one dialtone isp transfer data at the same time, all intact", { timeout: 300_000 }, async (t) => {
   const body = crypto.randomBytes(1024 * 1024);
   const sum = crypto.createHash('sha256').update(body).digest('hex');
   const web = http.createServer((q, r) => {
