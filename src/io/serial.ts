@@ -27,8 +27,8 @@ import tty from 'node:tty';
 import { Duplex } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import { SerialPort } from 'serialport';
-import { type LogFn } from '../pppd/scripts.js';
-import { strerror } from '../pppd/strerror.js';
+import type { LogFn } from '../ppp/log.js';
+import { strerror } from '../runtime/strerror.js';
 
 export interface SerialOptions {
   speed?: number;

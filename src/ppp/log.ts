@@ -7,3 +7,4 @@ export function printableText(b: Uint8Array): string {
   for (const c of b) s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
   return s;
 }
+export type LogFn = (level: LogLevel, msg: string) => void;

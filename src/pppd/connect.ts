@@ -36,7 +36,7 @@ import tty from 'node:tty';
 import { spawn, spawnSync } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import { type LogFn } from './scripts.js';
-import { strerror } from './strerror.js';
+import { strerror } from '../runtime/strerror.js';
 
 export interface LineIo { stream: Duplex; fd?: number }
 

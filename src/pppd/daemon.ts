@@ -32,7 +32,7 @@ import { ourName, type Resolved } from './options.js';
 import type { Logger } from './logger.js';
 import type { PcapFile } from './pcap-file.js';
 import { fileSecrets, readSecretsFiles } from './secrets-files.js';
-import { strerror } from './strerror.js';
+import { strerror } from '../runtime/strerror.js';
 import type { DetachPipe } from './detach.js';
 import type { LinkInfo, ScriptEnv } from './scripts.js';
 import type { DaemonClock, PppdDeps } from './deps.js';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type LogFn } from './scripts.js';
-import { strerror } from './strerror.js';
+import { strerror } from '../runtime/strerror.js';
 
 export type LockResult = { ok: true; path: string } | { ok: false; message: string };
 

@@ -21,7 +21,7 @@ import { inetAton, isBadAddress } from '../config/secrets.js';
 import { ip4ToString } from '../wire/ipv4.js';
 import { parseLineSpec, type LineSpec } from '../io/line.js';
 import { OptionError, type ParseContext, type PppdConfig } from './options-types.js';
-import { strerror } from './strerror.js';
+import { strerror } from '../runtime/strerror.js';
 import { parseListen, parseLocalForward } from '../io/client-backend.js';
 
 /** Checks a value with a parser that throws TypeError, as an option error; returns the text. */

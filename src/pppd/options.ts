@@ -18,7 +18,7 @@ import { inetAton } from '../config/secrets.js';
 import { ip4ToString } from '../wire/ipv4.js';
 import { OPTION_INDEX, OPTION_TABLE, groupHead, lineWord } from './option-table.js';
 import { OPRIO, OptionError, emptyConfig, type ParseContext, type PppdConfig } from './options-types.js';
-import { strerror } from './strerror.js';
+import { strerror } from '../runtime/strerror.js';
 
 export { OptionError, emptyConfig, type PppdConfig } from './options-types.js';
 export { EarlyExit } from './option-table.js';

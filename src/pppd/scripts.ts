@@ -7,11 +7,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
 
-import type { LogLevel } from '../ppp/log.js';
-import { strerror } from './strerror.js';
+import type { LogLevel, LogFn } from '../ppp/log.js';
+import { strerror } from '../runtime/strerror.js';
 
 export type { LogLevel };
-export type LogFn = (level: LogLevel, msg: string) => void;
+export type { LogFn };
 
 export interface ScriptEnv { [k: string]: string }
 

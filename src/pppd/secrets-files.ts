@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseSecrets, permissionWarning } from '../config/secrets.js';
 import { fileSecrets, type LoadedFile, type Log, type SecretsFiles, type SecretsOptions } from '../config/secrets-provider.js';
 import type { Secrets } from '../ppp/secrets.js';
-import { strerror } from './strerror.js';
+import { strerror } from '../runtime/strerror.js';
 
 export { fileSecrets, haveSecret, type LoadedFile, type SecretsFiles } from '../config/secrets-provider.js';
 
