@@ -14,7 +14,7 @@
  */
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { NatBackend } from '../src/io/nat-backend.js';
+import { NatBackend } from '../src/runtime/nat-backend.js';
 import { ClientTcp } from '../src/net/testing/peer.js';
 import { HdlcDecoder, HdlcEncoder } from '../src/wire/hdlc.js';
 

@@ -15,8 +15,8 @@
 import net from 'node:net';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { ClientBackend } from '../src/io/client-backend.js';
-import { PppLink } from '../src/io/link.js';
+import { ClientBackend } from '../src/runtime/client-backend.js';
+import { PppLink } from '../src/runtime/link.js';
 import { IspServer } from '../src/isp/server.js';
 import { natBackendFactory } from '../src/isp/backend.js';
 import { defaultIspConfig } from '../src/isp/config.js';

@@ -9,9 +9,9 @@
  */
 
 // ---- running a link on a stream ----------------------------------------------------------
-export { PppLink, type LinkOptions, type IpUp } from './io/link.js';
-export { drive, type NetworkBackend, type Driven } from './io/driver.js';
-export { openLine, parseLineSpec, type Line, type LineSpec } from './io/line.js';
+export { PppLink, type LinkOptions, type IpUp } from './runtime/link.js';
+export { drive, type NetworkBackend, type Driven } from './runtime/driver.js';
+export { openLine, parseLineSpec, type Line, type LineSpec } from './lines/line.js';
 
 // ---- the sans-IO PPP core ----------------------------------------------------------------
 export { Session, defaultSessionOptions, type SessionOptions, type SessionEvent, type Phase, type Counters } from './ppp/session.js';
@@ -46,12 +46,12 @@ export { VERSION } from './version.js';
 // ---- before PPP: chat, the modem, the getty; the access server ----------------------------
 export { ChatEngine, type ChatAction, type ChatEngineOptions } from './chat/engine.js';
 export { parseChatFile } from './chat/script.js';
-export { runChat } from './io/chat-run.js';
+export { runChat } from './runtime/chat-run.js';
 export { HayesModem } from './modem/hayes.js';
-export { ModemBank, type CallHandler } from './io/modem-bank.js';
+export { ModemBank, type CallHandler } from './runtime/modem-bank.js';
 export { LoginDialog } from './getty/dialog.js';
 export { AutoPppDetector } from './getty/autoppp.js';
 export { NetStack } from './net/stack.js';
-export { NatBackend } from './io/nat-backend.js';
+export { NatBackend } from './runtime/nat-backend.js';
 export { IspServer } from './isp/server.js';
 export { parseIspConfig, defaultIspConfig } from './isp/config.js';

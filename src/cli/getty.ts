@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { parseLineSpec } from '../io/line.js';
-import { serveLine } from '../io/getty.js';
+import { parseLineSpec } from '../lines/line.js';
+import { serveLine } from '../runtime/getty.js';
 import { parseLoginConfig, parseMgettyConfig, MGETTY_DEFAULTS, type LoginEntry } from '../getty/config.js';
 import { loadSecrets } from '../pppd/secrets-files.js';
 import { syncPasswordChecker } from '../pppd/system-password.js';

@@ -6,8 +6,8 @@ import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runChat } from '../io/chat-run.js';
-import { PppLink } from '../io/link.js';
+import { runChat } from '../runtime/chat-run.js';
+import { PppLink } from '../runtime/link.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
 

@@ -2,8 +2,8 @@
  * `dialtone modem`: run a bank of virtual Hayes modems on TCP until interrupted.
  */
 import { readFile } from 'node:fs/promises';
-import { ModemBank } from '../io/modem-bank.js';
-import { runPppdChild } from '../io/pppd-child.js';
+import { ModemBank } from '../runtime/modem-bank.js';
+import { runPppdChild } from '../runtime/pppd-child.js';
 import { PhoneBook, PhoneBookError } from '../modem/phonebook.js';
 import { splitHostPort } from '../modem/dialstring.js';
 import type { TelnetMode } from '../modem/telnet.js';

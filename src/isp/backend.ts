@@ -2,7 +2,7 @@
  * The userspace network behind each ISP session: one NAT stack per client (src/net),
  * sharing process-wide limits. The virtual network is the /24 around the gateway.
  */
-import { NatBackend } from '../io/nat-backend.js';
+import { NatBackend } from '../runtime/nat-backend.js';
 import { SharedLimits } from '../net/config.js';
 import type { IspConfig } from './config.js';
 import type { IspOptions } from './server.js';

@@ -9,8 +9,8 @@ import { IspServer } from './server.js';
 import { defaultIspConfig, parseIspConfig, IspConfigError } from './config.js';
 import { AddressPool } from './pool.js';
 import { staticSecrets } from '../ppp/secrets.js';
-import { PppLink } from '../io/link.js';
-import { runChat } from '../io/chat-run.js';
+import { PppLink } from '../runtime/link.js';
+import { runChat } from '../runtime/chat-run.js';
 
 const example = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../examples/isp.conf');
 

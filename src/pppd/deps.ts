@@ -6,7 +6,7 @@
 import * as scripts from './scripts.js';
 import * as connect from './connect.js';
 import * as lock from './lock.js';
-import * as serial from '../io/serial.js';
+import * as serial from '../lines/serial.js';
 import type { LinkPhase } from './link-policy.js';
 
 /**

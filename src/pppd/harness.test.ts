@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runPppd, type PppdHooks } from './run.js';
-import type { NetworkBackend } from '../io/driver.js';
+import type { NetworkBackend } from '../runtime/driver.js';
 import type { DaemonClock } from './deps.js';
 import type { LinkPhase } from './link-policy.js';
 

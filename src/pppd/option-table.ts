@@ -19,10 +19,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { inetAton, isBadAddress } from '../config/secrets.js';
 import { ip4ToString } from '../wire/ipv4.js';
-import { parseLineSpec, type LineSpec } from '../io/line.js';
+import { parseLineSpec, type LineSpec } from '../lines/line.js';
 import { OptionError, type ParseContext, type PppdConfig } from './options-types.js';
 import { strerror } from '../runtime/strerror.js';
-import { parseListen, parseLocalForward } from '../io/client-backend.js';
+import { parseListen, parseLocalForward } from '../runtime/client-backend.js';
 
 /** Checks a value with a parser that throws TypeError, as an option error; returns the text. */
 function checked(value: string, parse: (v: string) => unknown): string {

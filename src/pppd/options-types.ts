@@ -3,7 +3,7 @@
  * the option table (option-table.ts) and the reader (options.ts) so both can import it.
  */
 import type { SessionOptions } from '../ppp/session.js';
-import type { LineSpec } from '../io/line.js';
+import type { LineSpec } from '../lines/line.js';
 
 /** pppd's OPRIO_* (pppd.h): where a value came from decides whether it may be overridden. */
 export const OPRIO = { DEFAULT: 0, CFGFILE: 1, CMDLINE: 2, SECFILE: 3 } as const;

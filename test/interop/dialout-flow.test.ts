@@ -12,8 +12,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ModemBank } from '../../src/io/modem-bank.js';
-import { serveLine } from '../../src/io/getty.js';
+import { ModemBank } from '../../src/runtime/modem-bank.js';
+import { serveLine } from '../../src/runtime/getty.js';
 import { MGETTY_DEFAULTS, parseLoginConfig } from '../../src/getty/config.js';
 import { PhoneBook } from '../../src/modem/phonebook.js';
 

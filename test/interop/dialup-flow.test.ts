@@ -11,8 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startPppdPeer, umlAvailable } from '../harness/uml.js';
-import { ModemBank } from '../../src/io/modem-bank.js';
-import { serveLine } from '../../src/io/getty.js';
+import { ModemBank } from '../../src/runtime/modem-bank.js';
+import { serveLine } from '../../src/runtime/getty.js';
 import { MGETTY_DEFAULTS, parseLoginConfig } from '../../src/getty/config.js';
 import { PhoneBook } from '../../src/modem/phonebook.js';
 

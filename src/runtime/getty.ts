@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { openLine, type Line, type LineSpec } from './line.js';
+import { openLine, type Line, type LineSpec } from '../lines/line.js';
 import { runChat } from './chat-run.js';
 import { runPppdChild } from './pppd-child.js';
 import type { DialogConfig } from '../getty/dialog.js';
