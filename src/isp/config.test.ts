@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseIspConfig, IspConfigError } from './config.js';
+import { growthRatio, LINEAR_RATIO } from '../config/linear-check.js';
 
 const example = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../examples/isp.conf');
 
@@ -66,4 +67,11 @@ test('control characters and phone numbers a modem cannot dial are refused', () 
 test('the example isp.conf still loads', () => {
   const c = parseIspConfig(fs.readFileSync(example, 'utf8'), 'isp.conf');
   assert.equal(c.modemLines, 4);
+});
+
+test('isp.conf parsing is linear in a run of blanks and in line count', () => {
+  const blanks = growthRatio((n) => parseIspConfig(`phone${' '.repeat(n)}5551000\n`, 'f'), 200_000);
+  assert.ok(blanks < LINEAR_RATIO, `4x the blanks took ${blanks.toFixed(1)}x the time`);
+  const lines = growthRatio((n) => parseIspConfig('forward tcp 5022:22\n'.replace('5022', '1') + '# c\n'.repeat(n), 'f'), 50_000);
+  assert.ok(lines < LINEAR_RATIO, `4x the lines took ${lines.toFixed(1)}x the time`);
 });
