@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseChatFile, splitSubexpects } from './script.js';
+import { growthRatio, LINEAR_RATIO } from '../config/linear-check.js';
 
 test('chat files: blanks separate words, quotes group them, pairs run across lines', () => {
   assert.deepEqual(parseChatFile("ABORT 'NO CARRIER'\n\"\"\tATZ\nOK\nATDT5551212\n").words, [
@@ -54,4 +55,16 @@ test('subexpects split at unescaped dashes', () => {
   assert.deepEqual(splitSubexpects('OK--'), ['OK', '']);
   assert.deepEqual(splitSubexpects('-x'), ['', 'x']);
   assert.deepEqual(splitSubexpects(''), []);
+});
+
+test('a chat file with a megabyte line and no newline splits in linear time', () => {
+  // fgets reads such a line in 1023-byte pieces; the newline search used to restart at every
+  // piece and scan to the end of the file, which made the split quadratic.
+  const words = parseChatFile(`ABORT ${'x'.repeat(1_000_000)}`).words;
+  assert.equal(words[0], 'ABORT');
+  assert.equal(words.join('').length, 1_000_005);
+  const ratio = growthRatio((n) => parseChatFile(`${'ab '.repeat(n)}`), 300_000);
+  assert.ok(ratio < LINEAR_RATIO, `4x the input took ${ratio.toFixed(1)}x the time`);
+  const oneLine = growthRatio((n) => parseChatFile('y'.repeat(n)), 2_000_000);
+  assert.ok(oneLine < LINEAR_RATIO, `4x the line took ${oneLine.toFixed(1)}x the time`);
 });

@@ -75,9 +75,15 @@ export function parseChatFile(text: string): ChatScript {
 /** The successive strings fgets(buf, 1024, f) returns for this file content. */
 function* fgetsPieces(text: string): Generator<string> {
   let pos = 0;
+  // The newline ending the current line, found once per line: searching afresh for every
+  // 1023-byte piece made a long line without newlines quadratic to split.
+  let nl = -1;
   while (pos < text.length) {
-    const nl = text.indexOf('\n', pos);
-    const lineEnd = nl < 0 ? text.length : nl + 1;
+    if (nl < pos) {
+      nl = text.indexOf('\n', pos);
+      if (nl < 0) nl = text.length;
+    }
+    const lineEnd = Math.min(nl + 1, text.length);
     const end = Math.min(lineEnd, pos + LINE_BUFFER - 1);
     yield text.slice(pos, end);
     pos = end;

@@ -8,15 +8,60 @@
  *   `chat -v -s` here); -s writes each line once; -S without -s writes none.
  * - The line need not be a terminal. chat exits 2 ("Can't get terminal parameters") on a pipe;
  *   dialtone accepts pipes and sockets so that it can be driven by other programs and tests. On a
- *   terminal it switches to raw mode (Node's raw mode, which also clears ICRNL/IXON where chat
- *   leaves them alone; pppd and socat hand chat a line that is already raw) and restores it.
+ *   terminal it sets the line up exactly as chat's set_tty_parameters() does (chat.c): input
+ *   flags kept plus IGNBRK ISTRIP IGNPAR, c_oflag = 0 (no output processing: the script's bytes
+ *   go out as they are, `AT\r` and never `AT\r\n`), c_lflag = 0 (no canonical mode, echo or
+ *   signals), VERASE and VKILL off, VMIN 1, VTIME 0; and it restores the saved settings at the
+ *   end, as chat does. Node cannot set termios itself (tty.ReadStream.setRawMode is libuv's raw
+ *   mode, which clears ICRNL/IXON where chat leaves them and keeps OPOST|ONLCR), so this runs
+ *   `stty` on the terminal; without stty it falls back to setRawMode.
  * - BREAK (\K) is a no-op: Node has no tcsendbreak(). chat's is a no-op on a pty too.
  */
 import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { ChatEngine, type ChatAction, type ChatSignal, type FileResult } from '../chat/engine.js';
 import { argToBinary } from '../chat/escapes.js';
 import { parseCommandLine, toEngineOptions, USAGE_TEXT, type ChatCommandLine } from '../chat/options.js';
 import { parseChatFile, type ChatScript } from '../chat/script.js';
+
+/**
+ * chat.c set_tty_parameters() as stty words: `t.c_iflag |= IGNBRK | ISTRIP | IGNPAR;
+ * t.c_oflag = 0; t.c_lflag = 0; t.c_cc[VERASE] = t.c_cc[VKILL] = 0; t.c_cc[VMIN] = 1;
+ * t.c_cc[VTIME] = 0;` Every c_oflag and c_lflag bit GNU stty knows is listed, cleared.
+ */
+export const CHAT_STTY = [
+  'ignbrk', 'istrip', 'ignpar',
+  '-opost', '-olcuc', '-ocrnl', '-onlcr', '-onocr', '-onlret', '-ofill', '-ofdel', 'nl0', 'cr0', 'tab0', 'bs0', 'vt0', 'ff0',
+  '-isig', '-icanon', '-iexten', '-echo', '-echoe', '-echok', '-echonl', '-noflsh', '-xcase', '-tostop', '-echoprt', '-echoctl', '-echoke', '-flusho', '-extproc',
+  'erase', 'undef', 'kill', 'undef', 'min', '1', 'time', '0',
+];
+
+/** Terminal settings through stty on fd 0 (chat's line); undefined if stty is unusable. */
+export interface TtyControl {
+  /** Save the settings (stty -g) and set chat's; throws with stty's message on failure. */
+  set(): void;
+  /** Put the saved settings back; throws on failure. */
+  restore(): void;
+}
+
+function sttyOnStdin(): TtyControl | undefined {
+  const run = (args: string[]): string => {
+    const r = spawnSync('stty', args, { stdio: [0, 'pipe', 'pipe'], encoding: 'latin1' });
+    if (r.error) throw r.error;
+    if (r.status !== 0) throw new Error(String(r.stderr).trim() || `stty exited ${r.status}`);
+    return String(r.stdout).trim();
+  };
+  let saved: string | undefined;
+  try {
+    saved = run(['-g']);
+  } catch {
+    return undefined; // no stty (or not a terminal it can read): use setRawMode
+  }
+  return {
+    set: () => void run(CHAT_STTY),
+    restore: () => void run([saved!]),
+  };
+}
 
 /** The process resources `run` uses; tests may replace any of them. */
 export interface ChatIO {
@@ -179,9 +224,11 @@ export async function run(args: string[], ioOverrides: Partial<ChatIO> = {}): Pr
 
   const stdin = io.stdin;
   const isTTY = !!stdin.isTTY && typeof stdin.setRawMode === 'function';
+  const stty = isTTY && stdin === process.stdin ? sttyOnStdin() : undefined;
   if (isTTY) {
     try {
-      stdin.setRawMode!(true);
+      if (stty) stty.set();
+      else stdin.setRawMode!(true);
     } catch (e) {
       log('error', `Can't set terminal parameters: ${strerror(e)}`);
       return 2;
@@ -230,7 +277,8 @@ export async function run(args: string[], ioOverrides: Partial<ChatIO> = {}): Pr
           code = 2;
         } else {
           try {
-            stdin.setRawMode!(false);
+            if (stty) stty.restore();
+            else stdin.setRawMode!(false);
           } catch (e) {
             log('error', `Can't restore terminal parameters: ${strerror(e)}`);
             code = 2;

@@ -47,7 +47,7 @@
  * All addresses are u32 numbers in host order (192.0.2.1 === 0xc0000201).
  */
 
-import { tokenizeOptions, type Word } from './words.js';
+import { tokenizeOptions, WordReader, type Word } from './words.js';
 
 /** auth.c: bit in scan_authfile's result when the entry's server is not `*`. */
 export const NONWILD_SERVER = 1;
@@ -334,9 +334,9 @@ function readIndirect(
     if (w !== undefined) warnings.push(w);
   }
   // Only the first word is read (getword), not the first line.
-  const first = tokenizeOptions(text, path)[0];
+  const first = new WordReader(text, path).next();
   if (first === undefined) return { error: `no secret in indirect secret file ${path}`, warnings };
-  if (first.warnings) warnings.push(...first.warnings);
+  if (first.warnings) for (const w of first.warnings) warnings.push(w);
   return { secret: first.text, warnings };
 }
 
@@ -347,7 +347,9 @@ function readIndirect(
 export function parseSecrets(text: string, file: string, opts: ParseSecretsOptions = {}): ParsedSecrets {
   const words = tokenizeOptions(text, file);
   const warnings: string[] = [];
-  for (const w of words) if (w.warnings) warnings.push(...w.warnings);
+  // No push(...list): spreading a list as call arguments overflows the stack at ~100,000
+  // elements, which a secrets line with that many address words produced.
+  for (const w of words) if (w.warnings) for (const m of w.warnings) warnings.push(m);
 
   // Group words into lines as scan_authfile sees them: a word with newlinep set starts a line;
   // scan_authfile forces newline = 1 for the first word of the file.
@@ -366,7 +368,7 @@ export function parseSecrets(text: string, file: string, opts: ParseSecretsOptio
     const addrWords = dashdash >= 0 ? rest.slice(0, dashdash) : rest;
     const options = dashdash >= 0 ? rest.slice(dashdash + 1) : [];
     const compiled = compileAddresses(addrWords, opts);
-    warnings.push(...compiled.warnings);
+    for (const m of compiled.warnings) warnings.push(m);
 
     const entry: SecretEntry = {
       client: c.text,

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseLoginConfig, parseMgettyConfig, matchLogin, MGETTY_DEFAULTS } from './config.js';
+import { growthRatio, LINEAR_RATIO } from '../config/linear-check.js';
 
 const seeds = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/seed-configs');
 const read = (f: string) => fs.readFileSync(path.join(seeds, f), 'utf8');
@@ -50,4 +51,33 @@ test("the dialup-server seed's login.config: AutoPPP, a ppp user, and everyone e
 test("the lw-isp seed's login.config", () => {
   const { value } = parseLoginConfig(read('lw-isp/login.config'), 'login.config');
   assert.deepEqual(value.map((e) => [e.user, e.userid, e.utmp, e.program, e.args]), [['/AutoPPP/', '-', 'a_ppp', '/usr/sbin/pppd', ['115200']]]);
+});
+
+test('a login.config line with a bare CR parses: CR is a blank, as isspace() makes it in mgetty', () => {
+  const { value, warnings } = parseLoginConfig('/AutoPPP/ -\ra_ppp /usr/sbin/pppd auth\r\n* - - /bin/login @\r', 'login.config');
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(value.map((e) => [e.user, e.userid, e.utmp, e.program, e.args]), [
+    ['/AutoPPP/', '-', 'a_ppp', '/usr/sbin/pppd', ['auth']],
+    ['*', '-', '-', '/bin/login', ['@']],
+  ]);
+  const m = parseMgettyConfig('init-chat "" ATZ\r OK\r\nspeed\r38400\r\n', 'mgetty.config', 'ttyS0');
+  assert.deepEqual(m.warnings, []);
+  assert.equal(m.value.initChat, '"" ATZ\r OK');
+  assert.equal(m.value.speed, 38400);
+});
+
+test('getty config lines with other control characters are skipped with a warning naming file and line', () => {
+  const { value, warnings } = parseLoginConfig('# ok\nfred - - /bin/lo\x00gin\n* - - /bin/login @\n', 'login.config');
+  assert.deepEqual(warnings, ['login.config:2: control character 0x00 in line: ignored']);
+  assert.equal(value.length, 1);
+  const m = parseMgettyConfig('speed 57600\nissue-file /etc/\x1bissue\n', 'mgetty.config', 'ttyS0');
+  assert.deepEqual(m.warnings, ['mgetty.config:2: control character 0x1b in line: ignored']);
+});
+
+test('getty config parsing is linear in a run of blanks and in line count', () => {
+  // 40,000 blanks inside a line took 1.5 s (a quadratic trim regex); now it is a plain scan.
+  const ratio = growthRatio((n) => parseLoginConfig(`a${' '.repeat(n)}b c d\n`, 'login.config'), 200_000);
+  assert.ok(ratio < LINEAR_RATIO, `4x the blanks took ${ratio.toFixed(1)}x the time`);
+  const lines = growthRatio((n) => parseMgettyConfig('debug 4\n'.repeat(n), 'mgetty.config', 'ttyS0'), 20_000);
+  assert.ok(lines < LINEAR_RATIO, `4x the lines took ${lines.toFixed(1)}x the time`);
 });

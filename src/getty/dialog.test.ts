@@ -17,7 +17,48 @@ test('AutoPPP: an LCP frame at the login prompt starts pppd with the /AutoPPP/ a
   assert.equal(text(d.poll()), 'Welcome\r\nbox login: ');
   d.input(Buffer.from('7eff7d23c0217d21', 'hex'));
   const out = d.poll();
-  assert.deepEqual(out.find((o) => o.type === 'start-ppp'), { type: 'start-ppp', args: ['auth', '-chap', '+pap', 'login'], via: 'autoppp' });
+  assert.deepEqual(out.find((o) => o.type === 'start-ppp'), {
+    type: 'start-ppp',
+    args: ['auth', '-chap', '+pap', 'login'],
+    via: 'autoppp',
+    initial: Uint8Array.from(Buffer.from('7eff7d23c0217d21', 'hex')),
+  });
+});
+
+test('AutoPPP hands PPP the whole first frame, even when it arrives in pieces after typed noise', () => {
+  const frame = Buffer.from('7eff7d23c0217d217d217d207d2e7d227d26ffff7e', 'hex');
+  for (const split of [1, 2, 3, 5, 8]) {
+    const { d } = dialog();
+    d.poll();
+    d.input(Buffer.from('\r~x'));
+    d.input(frame.subarray(0, split));
+    d.input(frame.subarray(split));
+    const start = d.poll().find((o) => o.type === 'start-ppp');
+    assert.ok(start && start.type === 'start-ppp', `split at ${split}`);
+    // Detection needs 6 bytes (7E FF 7D 23 C0 21); what comes after that input is not the
+    // dialog's: it stays in the stream for PPP.
+    assert.deepEqual(Buffer.from(start.initial!), split >= 6 ? frame.subarray(0, split) : frame, `split at ${split}`);
+  }
+  // No opening flag: the frame starts at the FF.
+  const { d } = dialog();
+  d.poll();
+  d.input(Buffer.from('ff03c021010100', 'hex'));
+  const start = d.poll().find((o) => o.type === 'start-ppp');
+  assert.ok(start && start.type === 'start-ppp');
+  assert.deepEqual(Buffer.from(start.initial!), Buffer.from('ff03c021010100', 'hex'));
+});
+
+test('Enter (CR, LF or CR LF) at an empty login: prompt shows the prompt again, once per Enter', () => {
+  const { d, text } = dialog();
+  d.poll();
+  d.input(Buffer.from('\r'));
+  assert.equal(text(d.poll()), '\r\nbox login: ');
+  d.input(Buffer.from('\r\n'));
+  assert.equal(text(d.poll()), '\r\nbox login: ');
+  d.input(Buffer.from('\n'));
+  assert.equal(text(d.poll()), '\r\nbox login: ');
+  d.input(Buffer.from('fred\r\n'));
+  assert.equal(text(d.poll()), 'fred\r\nPassword: ');
 });
 
 test('text login: name echoed, password not, then a shell where `ppp` starts pppd -detach', () => {

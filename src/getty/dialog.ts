@@ -9,7 +9,14 @@ import { isPppd, matchLogin, type LoginEntry } from './config.js';
 export type DialogOutput =
   | { type: 'send'; data: Buffer }
   /** Hand the line to pppd with these arguments (the user, when a text login preceded it). */
-  | { type: 'start-ppp'; args: string[]; user?: string; via: 'autoppp' | 'login-config' | 'shell' | 'login' }
+  | {
+      type: 'start-ppp';
+      args: string[];
+      user?: string;
+      via: 'autoppp' | 'login-config' | 'shell' | 'login';
+      /** AutoPPP: the caller's bytes from the start of its first LCP frame on, for the PPP session. */
+      initial?: Uint8Array;
+    }
   | { type: 'check-password'; user: string; password: string }
   | { type: 'hangup'; reason: string }
   | { type: 'log'; msg: string };
@@ -33,6 +40,7 @@ const CRLF = '\r\n';
 export class LoginDialog {
   private phase: Phase = 'login';
   private buf = '';
+  private lastCr = false;
   private user = '';
   private attempts = 0;
   private deadline: number | undefined;
@@ -87,7 +95,7 @@ export class LoginDialog {
       const entry = this.cfg.login.find((e) => e.user === '/AutoPPP/');
       if (entry && isPppd(entry.program)) {
         this.out.push({ type: 'log', msg: 'AutoPPP: caller speaks PPP' });
-        return this.finish({ type: 'start-ppp', args: entry.args, via: 'autoppp' });
+        return this.finish({ type: 'start-ppp', args: entry.args, via: 'autoppp', initial: this.autoppp.frame });
       }
     }
     for (const c of bytes) {
@@ -98,6 +106,10 @@ export class LoginDialog {
 
   private key(c: number): void {
     const echo = this.phase !== 'password';
+    // CR LF (a terminal's Enter, or a telnet CR LF) is one line end, not two.
+    const afterCr = this.lastCr;
+    this.lastCr = c === 0x0d;
+    if (c === 0x0a && afterCr) return;
     if (c === 0x0d || c === 0x0a) {
       const text = this.buf;
       this.buf = '';
@@ -121,8 +133,9 @@ export class LoginDialog {
       case 'login': {
         const name = text.trim();
         if (!name) {
-          if (text === '') return; // a bare CR/LF pair: nothing typed yet
-          return this.send(this.cfg.prompt);
+          // Enter at an empty login: prompt again, as mgetty does (getlogname() starts over
+          // on an empty line): people press Enter to wake a line up and see the prompt.
+          return this.send(`${CRLF}${this.cfg.prompt}`);
         }
         this.user = name;
         const entry = matchLogin(this.cfg.login, name);

@@ -65,50 +65,111 @@ export function defaultIspConfig(): IspConfig {
 
 export class IspConfigError extends Error {}
 
-function hostPort(v: string, where: string): { host: string; port: number } {
-  const m = /^(?:(.*):)?(\d+)$/.exec(v);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new IspConfigError(`${where}: want [HOST:]PORT, got '${v}'`);
-  return { host: m[1] || '127.0.0.1', port };
+/**
+ * Ranges checked at load time, so that a bad value stops `dialtone isp` before it listens
+ * instead of failing later inside a session (a `forward` port of 70000 used to pass here and
+ * throw `RangeError: bad port` in the NAT stack when the first session came up).
+ */
+export const LIMITS = {
+  /** TCP/UDP ports (RFC 793 / RFC 768: 16 bits; 0 is not a port one can forward or dial). */
+  port: [1, 65535],
+  /** Lines of the modem bank: one TCP client each. */
+  modemLines: [1, 256],
+  /** CONNECT speeds: Bell 103's 300 bit/s up to V.90/V.92's 56000, and ISDN's 64000/128000. */
+  modemSpeed: [300, 128000],
+  maxSessions: [1, 65535],
+  /** pppd lcp-echo-interval: seconds, 0 = no echo requests. One day is plenty. */
+  lcpEchoInterval: [0, 86400],
+  /** pppd lcp-echo-failure: 0 = never give up on unanswered echoes. */
+  lcpEchoFailure: [0, 1000],
+} as const satisfies Record<string, readonly [number, number]>;
+
+/** Longest value of a text key (phone number, user, password, path) we keep. */
+const MAX_VALUE = 1024;
+
+/** Where each key was set, for errors found only once the whole file has been read. */
+type Seen = Map<string, number>;
+
+const NETWORK_BITS = 24; // src/isp/backend.ts: the virtual network is the /24 around the gateway
+
+function ipText(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
+function hostPort(v: string, err: (m: string) => IspConfigError): { host: string; port: number } {
+  const m = /^(?:(.*):)?(\d+)$/.exec(v);
+  if (!m) throw err(`want [HOST:]PORT, got '${v}'`);
+  const port = Number(m[2]);
+  // Port 0 would make the OS pick one that nobody can be told about; not allowed in a config.
+  if (port < LIMITS.port[0] || port > LIMITS.port[1]) throw err(`port ${m[2]} out of range (${LIMITS.port[0]}-${LIMITS.port[1]})`);
+  const host = m[1] ?? '127.0.0.1';
+  // An IPv4 address, a [IPv6] address or a host name (RFC 1123 letters, digits, '-', '.').
+  const ok = parseIp4(host) !== undefined || /^\[[0-9A-Fa-f:.]+\]$/.test(host) || /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(host);
+  if (!ok) throw err(`bad host '${host}' (want an IPv4 address, [IPv6] or a host name)`);
+  return { host: host.replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/**
+ * Parses isp.conf. Every error is an IspConfigError reading `FILE:LINE: KEY: what is wrong`,
+ * thrown here at load time; `dialtone isp` prints it and exits 2 before listening.
+ */
 export function parseIspConfig(text: string, file: string): IspConfig {
   const c = defaultIspConfig();
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.replace(/#.*$/, '').trim();
-    if (!line) return;
+  const seen: Seen = new Map();
+  const forwardAt = new Map<string, number>();
+  // One pass over the lines; each line is cut at '#' and split on blanks: linear in the text.
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const hash = lines[i]!.indexOf('#');
+    const line = (hash >= 0 ? lines[i]!.slice(0, hash) : lines[i]!).trim();
+    if (!line) continue;
     const where = `${file}:${i + 1}`;
-    const [key, ...vals] = line.split(/\s+/) as [string, ...string[]];
+    const vals = line.split(/[ \t\r\f\v]+/);
+    const key = vals.shift()!;
+    const err = (m: string) => new IspConfigError(`${where}: ${key}: ${m}`);
+    // A control character in a value is a corrupt file, not a name (the split above took blanks).
+    // eslint-disable-next-line no-control-regex
+    const bad = /[\x00-\x1f\x7f]/.exec(line);
+    if (bad) throw err(`control character 0x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')} in line`);
     const v = vals.join(' ');
+    if (v.length > MAX_VALUE) throw err(`value longer than ${MAX_VALUE} characters`);
     const need = (n: number) => {
       if (vals.length < n) throw new IspConfigError(`${where}: ${key} needs ${n} value(s)`);
     };
     const ip = (s: string) => {
-      if (parseIp4(s) === undefined) throw new IspConfigError(`${where}: ${key}: not an IPv4 address: '${s}'`);
+      if (parseIp4(s) === undefined) throw err(`not an IPv4 address: '${s}'`);
       return s;
     };
-    const int = (s: string) => {
-      if (!/^\d+$/.test(s)) throw new IspConfigError(`${where}: ${key}: not a number: '${s}'`);
-      return Number(s);
+    const int = (s: string, range: readonly [number, number]) => {
+      if (!/^\d+$/.test(s)) throw err(`not a number: '${s}'`);
+      const n = Number(s);
+      if (n < range[0] || n > range[1]) throw err(`${s} out of range (${range[0]}-${range[1]})`);
+      return n;
     };
     const bool = (s: string) => {
-      if (!/^(yes|no|true|false|on|off)$/i.test(s)) throw new IspConfigError(`${where}: ${key}: want yes or no, got '${s}'`);
+      if (!/^(yes|no|true|false|on|off)$/i.test(s)) throw err(`want yes or no, got '${s}'`);
       return /^(yes|true|on)$/i.test(s);
     };
+    seen.set(key, i + 1);
     switch (key) {
-      case 'listen-ppp': need(1); c.listenPpp = v === 'off' ? undefined : hostPort(v, where); break;
-      case 'listen-modem': need(1); c.listenModem = v === 'off' ? undefined : hostPort(v, where); break;
-      case 'modem-lines': need(1); c.modemLines = int(v); break;
-      case 'modem-speed': need(1); c.modemSpeed = int(v); break;
-      case 'phone': need(1); c.phone = v; break;
+      case 'listen-ppp': need(1); c.listenPpp = v === 'off' ? undefined : hostPort(v, err); break;
+      case 'listen-modem': need(1); c.listenModem = v === 'off' ? undefined : hostPort(v, err); break;
+      case 'modem-lines': need(1); c.modemLines = int(v, LIMITS.modemLines); break;
+      case 'modem-speed': need(1); c.modemSpeed = int(v, LIMITS.modemSpeed); break;
+      case 'phone':
+        need(1);
+        // What a modem can dial: digits and the dial-string punctuation people write in numbers.
+        if (!/^[0-9A-Da-d*#+().-]+$/.test(v) || !/[0-9]/.test(v)) throw err(`'${v}' is not a phone number (digits, A-D * # + and - ( ) ., no blanks)`);
+        c.phone = v;
+        break;
       case 'gateway': need(1); c.gateway = ip(v); break;
       case 'dns': need(1); c.dns = ip(v); break;
       case 'pool':
         need(1);
         try {
           AddressPool.parse(v);
-        } catch (err) {
-          throw new IspConfigError(`${where}: ${(err as Error).message}`);
+        } catch (e) {
+          throw new IspConfigError(`${where}: ${(e as Error).message}`);
         }
         c.pool = v;
         break;
@@ -118,24 +179,83 @@ export function parseIspConfig(text: string, file: string): IspConfig {
         c.auth = v as IspConfig['auth'];
         break;
       case 'secrets-dir': need(1); c.secretsDir = v; break;
-      case 'account': need(2); c.accounts.push({ user: vals[0]!, password: vals[1]! }); break;
+      case 'account':
+        need(2);
+        if (vals.length > 2) throw err('want USER PASSWORD (no blanks in either)');
+        c.accounts.push({ user: vals[0]!, password: vals[1]! });
+        break;
       case 'forward': {
         need(2);
         const m = /^(\d+):(\d+)$/.exec(vals[1]!);
-        if ((vals[0] !== 'tcp' && vals[0] !== 'udp') || !m) throw new IspConfigError(`${where}: forward tcp|udp HOSTPORT:CLIENTPORT`);
-        c.forwards.push({ proto: vals[0], hostPort: Number(m[1]), clientPort: Number(m[2]) });
+        if ((vals[0] !== 'tcp' && vals[0] !== 'udp') || !m || vals.length > 2) throw new IspConfigError(`${where}: forward tcp|udp HOSTPORT:CLIENTPORT`);
+        const [hostP, clientP] = [m[1]!, m[2]!].map((p) => {
+          const n = Number(p);
+          if (n < LIMITS.port[0] || n > LIMITS.port[1]) throw err(`port ${p} out of range (${LIMITS.port[0]}-${LIMITS.port[1]})`);
+          return n;
+        }) as [number, number];
+        // A host port can be bound once per protocol.
+        const id = `${vals[0]} ${hostP}`;
+        const before = forwardAt.get(id);
+        if (before !== undefined) throw err(`${vals[0]} host port ${hostP} already forwarded on line ${before}`);
+        forwardAt.set(id, i + 1);
+        c.forwards.push({ proto: vals[0], hostPort: hostP, clientPort: clientP });
         break;
       }
-      case 'status': need(1); c.status = v === 'off' ? undefined : hostPort(v, where); break;
+      case 'status': need(1); c.status = v === 'off' ? undefined : hostPort(v, err); break;
       case 'accounting': need(1); c.accounting = v; break;
-      case 'max-sessions': need(1); c.maxSessions = int(v); break;
-      case 'lcp-echo-interval': need(1); c.lcpEchoInterval = int(v); break;
-      case 'lcp-echo-failure': need(1); c.lcpEchoFailure = int(v); break;
+      case 'max-sessions': need(1); c.maxSessions = int(v, LIMITS.maxSessions); break;
+      case 'lcp-echo-interval': need(1); c.lcpEchoInterval = int(v, LIMITS.lcpEchoInterval); break;
+      case 'lcp-echo-failure': need(1); c.lcpEchoFailure = int(v, LIMITS.lcpEchoFailure); break;
       case 'allow-outbound': need(1); c.allowOutbound = bool(v); break;
       case 'debug': c.debug = vals.length ? bool(v) : true; break;
       default:
         throw new IspConfigError(`${where}: unknown keyword '${key}'`);
     }
-  });
+  }
+  checkNetwork(c, file, seen);
+  checkListeners(c, file, seen);
   return c;
+}
+
+/**
+ * The addresses must fit the virtual network, the /24 around the gateway (src/isp/backend.ts):
+ * the DNS address and the pool inside it, the pool clear of the gateway, the DNS address and
+ * the network and broadcast addresses (RFC 919/922: host part all zeros or all ones).
+ */
+function checkNetwork(c: IspConfig, file: string, seen: Seen): void {
+  const at = (key: string, fallback: string) => {
+    const line = seen.get(key) ?? seen.get(fallback);
+    return line === undefined ? `${file}` : `${file}:${line}`;
+  };
+  const gw = parseIp4(c.gateway)!;
+  const mask = (0xffffffff << (32 - NETWORK_BITS)) >>> 0;
+  const net = (gw & mask) >>> 0;
+  const bcast = (net | ~mask) >>> 0;
+  const netText = `${ipText(net)}/${NETWORK_BITS}`;
+  const inside = (a: number) => ((a & mask) >>> 0) === net;
+  if (gw === net || gw === bcast) throw new IspConfigError(`${at('gateway', 'gateway')}: gateway: ${c.gateway} is the network or broadcast address of ${netText}`);
+  const dns = parseIp4(c.dns)!;
+  if (!inside(dns) || dns === net || dns === bcast) throw new IspConfigError(`${at('dns', 'gateway')}: dns: ${c.dns} is not a host of the network ${netText} (the /24 around gateway ${c.gateway})`);
+  if (dns === gw) throw new IspConfigError(`${at('dns', 'gateway')}: dns: ${c.dns} is the gateway's address`);
+  const pool = AddressPool.parse(c.pool);
+  const where = `${at('pool', 'gateway')}: pool`;
+  if (!inside(pool.first) || !inside(pool.last)) throw new IspConfigError(`${where}: ${c.pool} is outside the network ${netText} (the /24 around gateway ${c.gateway})`);
+  if (pool.first === net || pool.last === bcast) throw new IspConfigError(`${where}: ${c.pool} includes the network or broadcast address of ${netText}`);
+  for (const [name, a] of [['gateway', gw], ['dns', dns]] as const) {
+    if (a >= pool.first && a <= pool.last) throw new IspConfigError(`${where}: ${c.pool} includes the ${name} address ${ipText(a)}`);
+  }
+}
+
+/** Two listeners on one address and port would fail at start-up: say so at load time. */
+function checkListeners(c: IspConfig, file: string, seen: Seen): void {
+  const taken = new Map<string, string>();
+  for (const key of ['listen-ppp', 'listen-modem', 'status'] as const) {
+    const a = key === 'listen-ppp' ? c.listenPpp : key === 'listen-modem' ? c.listenModem : c.status;
+    if (!a) continue;
+    const id = `${a.host}:${a.port}`;
+    const other = taken.get(id);
+    const line = seen.get(key);
+    if (other) throw new IspConfigError(`${file}${line === undefined ? '' : `:${line}`}: ${key}: ${id} is already used by ${other}`);
+    taken.set(id, key);
+  }
 }

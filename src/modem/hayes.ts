@@ -64,7 +64,25 @@ export type ModemOutput =
   /** Go on hook: end the call (or the dial/answer attempt). */
   | { type: 'hangup' }
   /** Data Carrier Detect as the DTE should see it (per &C). */
-  | { type: 'dcd'; on: boolean };
+  | { type: 'dcd'; on: boolean }
+  /** The DTE sent nothing in command mode for HayesOptions.commandIdleMs: drop the line. */
+  | { type: 'idle' };
+
+/** The sizes of everything the modem keeps between events that its input can grow. */
+export interface RetainedSizes {
+  /** The command line being typed (at most MAX_COMMAND_LINE). */
+  commandLine: number;
+  /** The number from earlier `ATD...;` commands (at most MAX_DIAL_STRING). */
+  dialPrefix: number;
+  /** The previous command line, for A/ (at most MAX_COMMAND_LINE). */
+  lastLine: number;
+  /** The last number dialled, for ATDL (at most MAX_DIAL_STRING). */
+  lastDial: number;
+  /** Stored numbers, &Z0..&Z3 (each at most MAX_COMMAND_LINE). */
+  storedNumbers: number;
+  /** Outputs not yet returned (always 0 between calls: every call returns them all). */
+  pendingOutput: number;
+}
 
 export interface ModemIdentity {
   manufacturer: string;
@@ -78,13 +96,40 @@ export interface HayesOptions {
   connectSpeed?: number;
   /** Non-volatile memory to use (and update on &W, &Y, &Z). Default: a fresh factory one. */
   nvram?: Nvram;
+  /**
+   * Hang up on an idle DTE: when the modem has sat in command mode (no call, no dial or
+   * answer under way) for this many milliseconds without a byte from the DTE, it emits an
+   * `idle` output and its owner drops the line (the modem bank closes the TCP client).
+   * Real modems have no such timer (S30 only covers calls); a bank of lines on a network
+   * port needs it so that a client that connects and never dials cannot hold a line for
+   * ever. Default: off (undefined or 0).
+   */
+  commandIdleMs?: number;
   /** Text for I0..I9, overriding the defaults; several lines as an array. */
   info?: Partial<Record<number, string | readonly string[]>>;
   identity?: Partial<ModemIdentity>;
 }
 
-/** Longest command line kept (after AT); longer lines answer ERROR, as buffer overflow does. */
+/**
+ * Longest command line kept (the characters after AT, before the CR); a longer line answers
+ * ERROR when its CR comes and none of it is executed, as a command buffer overflow does on
+ * real modems. ITU-T V.250 §5.2.1 requires a DCE to accept at least 40 characters; manuals
+ * give 40 (Hayes Smartmodem, Advantech PCM-3601 §3.4: "If the command buffer overflows, the
+ * modem sends the ERROR response code upon receiving the carriage return character"), 58
+ * (Panasonic FP Modem), 80 (Black Box Modem 3600), 160 (Diamond SupraExpress 56e); tcpser
+ * keeps 255. We take the largest, 255: everything any of those accept is accepted here.
+ * Characters past the bound are echoed but not stored, so the line costs at most this much.
+ */
 export const MAX_COMMAND_LINE = 255;
+
+/**
+ * Longest dial string, counting the parts given in earlier `ATD...;` commands (`;` dials and
+ * stays in command mode, and the next ATD continues the same number). Without a bound a DTE
+ * sending `ATD<digits>;` forever grew the kept number without end (and the work per command
+ * with it). A number longer than a command line cannot be meant; past this the dial command
+ * answers ERROR and the partial number is forgotten, as on-hook would.
+ */
+export const MAX_DIAL_STRING = MAX_COMMAND_LINE;
 
 /** S1 is cleared when no ring has come for this long (Hayes: 8 seconds). */
 export const RING_RESET_MS = 8000;
@@ -104,7 +149,11 @@ const DEFAULT_INFO: Readonly<Record<number, string>> = {
   5: '0',
 };
 
-const enc = (s: string): Uint8Array => Uint8Array.from(s, (ch) => ch.charCodeAt(0) & 0xff);
+const enc = (s: string): Uint8Array => {
+  const a = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i) & 0xff;
+  return a;
+};
 
 type Step = 'next' | 'stop' | 'error';
 
@@ -116,7 +165,19 @@ export class HayesModem {
 
   private phaseValue: Phase = 'command';
   private out: ModemOutput[] = [];
+  /**
+   * Bytes for the DTE or the far end not yet put into `out`: the bytes of one direction are
+   * collected here and copied once, in flushRun(). Joining at every emit (as before) copied
+   * the whole run for each echoed byte, quadratic in the size of a write (200 KB took 40 s).
+   */
+  private run: { type: 'dte' | 'remote'; bytes: number[] } | undefined;
   private now = 0;
+  /**
+   * The idle timer's start: the first event the modem saw, the DTE's last byte, or the end
+   * of the last call, whichever is latest.
+   */
+  private idleSince: number | undefined;
+  private idleReported = false;
 
   // Command line assembly.
   private sawA = false;
@@ -159,6 +220,7 @@ export class HayesModem {
   /** Feed one event at time `now` (ms); returns what the modem does in response. */
   handle(ev: ModemEvent, now: number): ModemOutput[] {
     this.now = Math.max(this.now, now);
+    this.idleSince ??= this.now;
     this.runTimers();
     switch (ev.type) {
       case 'dte':
@@ -221,6 +283,8 @@ export class HayesModem {
     if (this.ringResetAt !== undefined) ds.push(this.ringResetAt);
     const inact = this.inactivityDeadline();
     if (inact !== undefined) ds.push(inact);
+    const idle = this.commandIdleDeadline();
+    if (idle !== undefined) ds.push(idle);
     return ds.length ? Math.min(...ds) : undefined;
   }
 
@@ -248,23 +312,41 @@ export class HayesModem {
   get nvram(): Nvram {
     return this.mem;
   }
+  /** What the modem holds that input can grow (see RetainedSizes); each is bounded. */
+  get retained(): RetainedSizes {
+    return {
+      commandLine: this.buf.length,
+      dialPrefix: this.dialPrefix.length,
+      lastLine: this.lastLine.length,
+      lastDial: this.lastDial.length,
+      storedNumbers: this.mem.numbers.reduce((n, s) => n + s.length, 0),
+      pendingOutput: this.out.length + (this.run ? this.run.bytes.length : 0),
+    };
+  }
 
   // ----- output helpers -------------------------------------------------------------------
 
   private emit(o: ModemOutput): void {
-    const last = this.out[this.out.length - 1];
     // Merge byte runs so owners write one chunk per direction rather than one per byte.
-    if (last && (o.type === 'dte' || o.type === 'remote') && last.type === o.type) {
-      const merged = new Uint8Array(last.data.length + o.data.length);
-      merged.set(last.data);
-      merged.set(o.data, last.data.length);
-      this.out[this.out.length - 1] = { type: o.type, data: merged };
-      return;
-    }
+    if (o.type === 'dte' || o.type === 'remote') return this.bytesTo(o.type, o.data);
+    this.flushRun();
     this.out.push(o);
   }
+  private bytesTo(type: 'dte' | 'remote', data: Uint8Array | string): void {
+    if (data.length === 0) return;
+    if (this.run && this.run.type !== type) this.flushRun();
+    const r = (this.run ??= { type, bytes: [] });
+    if (typeof data === 'string') for (let i = 0; i < data.length; i++) r.bytes.push(data.charCodeAt(i) & 0xff);
+    else for (const b of data) r.bytes.push(b);
+  }
+  private flushRun(): void {
+    const r = this.run;
+    if (!r) return;
+    this.run = undefined;
+    this.out.push({ type: r.type, data: Uint8Array.from(r.bytes) });
+  }
   private toDte(s: string): void {
-    if (s) this.emit({ type: 'dte', data: enc(s) });
+    this.bytesTo('dte', s);
   }
   private result(r: Result): void {
     this.toDte(formatResult(r, this.active));
@@ -273,6 +355,7 @@ export class HayesModem {
     this.toDte(formatInfo(lines, this.active));
   }
   private drain(): ModemOutput[] {
+    this.flushRun();
     const o = this.out;
     this.out = [];
     return o;
@@ -301,8 +384,20 @@ export class HayesModem {
     return this.lastActivity + s30 * 10_000;
   }
 
+  private commandIdleDeadline(): number | undefined {
+    const ms = this.opts.commandIdleMs;
+    if (!ms || ms <= 0 || this.phaseValue !== 'command' || this.idleReported) return undefined;
+    return (this.idleSince ?? this.now) + ms;
+  }
+
   private runTimers(): void {
     const now = this.now;
+    const idle = this.commandIdleDeadline();
+    if (idle !== undefined && now >= idle) {
+      // Reported once; the owner drops the line. Any later DTE byte re-arms it.
+      this.idleReported = true;
+      this.emit({ type: 'idle' });
+    }
     if (this.escDeadline !== undefined && now >= this.escDeadline) {
       this.escDeadline = undefined;
       this.escCount = 0;
@@ -352,6 +447,7 @@ export class HayesModem {
   /** The call is over (either side): back to command mode, carrier off. */
   private endCall(): void {
     this.phaseValue = 'command';
+    this.idleSince = this.now;
     this.carrier = false;
     this.waitDeadline = undefined;
     this.resetEscape();
@@ -385,6 +481,10 @@ export class HayesModem {
   // ----- events ---------------------------------------------------------------------------
 
   private onDte(data: Uint8Array): void {
+    if (data.length) {
+      this.idleSince = this.now;
+      this.idleReported = false;
+    }
     let run: number[] = [];
     const flush = (): void => {
       if (run.length) {
@@ -522,6 +622,7 @@ export class HayesModem {
     const s = this.active.sregs;
     s[1] = Math.min(255, s[1]! + 1);
     this.ringResetAt = this.now + RING_RESET_MS;
+    this.idleSince = this.now; // a ringing line is in use: the idle timer waits for the call
     this.result({ kind: 'ring' });
     // With &D1..&D3 a DTE that dropped DTR is not ready, so the modem must not pick up.
     const dteReady = this.dtr || this.active.dtrMode === 0;
@@ -791,6 +892,10 @@ export class HayesModem {
   private dial(text: string): Step {
     if (this.phaseValue !== 'command') return 'error';
     const full = this.dialPrefix + text;
+    if (full.length > MAX_DIAL_STRING) {
+      this.dialPrefix = '';
+      return 'error';
+    }
     let d = parseDialString(full, this.active.pulse);
     if (d.returnToCommand && (d.kind === 'number' || d.kind === 'host')) {
       // "ATD123;" dials the first part and stays in command mode; the next ATD continues it.

@@ -53,6 +53,14 @@ export interface TelnetInput {
   events: TelnetEvent[];
 }
 
+/**
+ * Longest subnegotiation kept (IAC SB ... IAC SE, without the framing). The longest we act on
+ * is RFC 2217 SET-BAUDRATE: option, command and a 4-byte value. A client that opens IAC SB and
+ * never sends IAC SE would otherwise grow the buffer with every byte it sends; past this
+ * bound the bytes are dropped and the (overlong, hence meaningless) subnegotiation ignored.
+ */
+export const MAX_SUBNEGOTIATION = 64;
+
 const LOCAL_OK = new Set([OPT_BINARY, OPT_ECHO, OPT_SGA, OPT_COM_PORT]);
 const REMOTE_OK = new Set([OPT_BINARY, OPT_SGA, OPT_COM_PORT]);
 
@@ -72,6 +80,7 @@ export class TelnetFilter {
   private st = St.Data;
   private verb = 0;
   private sub: number[] = [];
+  private subOverflow = false;
   private heldIac = false;
   private afterCr = false;
   private readonly local = new Set<number>();
@@ -135,7 +144,7 @@ export class TelnetFilter {
           this.heldIac = false;
           if (this.detect && b >= SE && b !== IAC) {
             this.activeFlag = true;
-            reply.push(...this.offers());
+            for (const o of this.offers()) reply.push(o);
             this.st = St.Iac;
             this.step(b, data, reply, events);
             continue;
@@ -178,6 +187,7 @@ export class TelnetFilter {
           this.st = St.Verb;
         } else if (b === SB) {
           this.sub = [];
+          this.subOverflow = false;
           this.st = St.Sub;
         } else {
           this.st = St.Data; // NOP, GA, AYT, BREAK...: nothing to do on a virtual line
@@ -189,14 +199,16 @@ export class TelnetFilter {
         return;
       case St.Sub:
         if (b === IAC) this.st = St.SubIac;
-        else this.sub.push(b);
+        else this.subByte(b);
         return;
       case St.SubIac:
         if (b === SE) {
-          this.subnegotiation(this.sub, reply, events);
+          if (!this.subOverflow) this.subnegotiation(this.sub, reply, events);
+          this.sub = [];
+          this.subOverflow = false;
           this.st = St.Data;
         } else {
-          if (b === IAC) this.sub.push(IAC);
+          if (b === IAC) this.subByte(IAC);
           this.st = St.Sub;
         }
         return;
@@ -240,6 +252,16 @@ export class TelnetFilter {
 
   private get comPort(): boolean {
     return this.local.has(OPT_COM_PORT) || this.remote.has(OPT_COM_PORT);
+  }
+
+  private subByte(b: number): void {
+    if (this.sub.length < MAX_SUBNEGOTIATION) this.sub.push(b);
+    else this.subOverflow = true;
+  }
+
+  /** Bytes held by an unfinished subnegotiation (at most MAX_SUBNEGOTIATION). */
+  get retained(): number {
+    return this.sub.length;
   }
 
   private subnegotiation(sub: number[], reply: number[], events: TelnetEvent[]): void {

@@ -5,7 +5,28 @@
 import type { Duplex } from 'node:stream';
 import { LoginDialog, type DialogConfig } from '../getty/dialog.js';
 
-export type DialogEnd = { kind: 'ppp'; args: string[]; user?: string } | { kind: 'hangup'; reason: string };
+export type DialogEnd =
+  | { kind: 'ppp'; args: string[]; user?: string; /** Bytes put back into the stream for PPP (AutoPPP's first frame). */ replayed?: number }
+  | { kind: 'hangup'; reason: string };
+
+/**
+ * Puts bytes the dialog already consumed back at the front of the stream, for whoever reads
+ * it next (a `dialtone pppd` child through pipe(), or an in-process PPP link through a 'data'
+ * listener). The stream is paused first, or the bytes would be emitted to nobody before the
+ * next reader attaches; it resumes when that reader adds its 'data' listener (pipe() resumes
+ * by itself; a bare on('data') does not after an explicit pause()).
+ */
+export function replay(stream: Duplex, bytes: Uint8Array): void {
+  if (bytes.length === 0) return;
+  stream.pause();
+  stream.unshift(Buffer.from(bytes));
+  const onListener = (event: string | symbol) => {
+    if (event !== 'data') return;
+    stream.off('newListener', onListener);
+    process.nextTick(() => stream.resume());
+  };
+  stream.on('newListener', onListener);
+}
 
 export function runDialog(
   stream: Duplex,
@@ -36,7 +57,14 @@ export function runDialog(
             dialog.passwordResult(false);
             pump();
           });
-        } else if (o.type === 'start-ppp') return end({ kind: 'ppp', args: o.args, user: o.user });
+        } else if (o.type === 'start-ppp') {
+          // AutoPPP read the start of the caller's first LCP frame: PPP gets it back, so its
+          // Configure-Request is answered now rather than after the caller's 3 s restart.
+          stream.off('data', onData);
+          const initial = o.initial ?? new Uint8Array(0);
+          replay(stream, initial);
+          return end({ kind: 'ppp', args: o.args, user: o.user, replayed: initial.length });
+        }
         else if (o.type === 'hangup') return end({ kind: 'hangup', reason: o.reason });
       }
       if (timer) clearTimeout(timer);

@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { ModemBank, type ModemBankOptions } from './modem-bank.js';
+import { ModemBank, PACER_HIGH_WATER, type ModemBankOptions } from './modem-bank.js';
 import { PhoneBook } from '../modem/phonebook.js';
 import { parseModemArgs, UsageError } from '../cli/modem.js';
 
@@ -358,4 +358,60 @@ test('the CLI parses its options', () => {
   assert.throws(() => parseModemArgs(['--bogus']), UsageError);
   assert.throws(() => parseModemArgs(['--lines', '0']), UsageError);
   assert.throws(() => parseModemArgs(['--telnet', 'maybe']), UsageError);
+});
+
+test('a modem-bank client flooding ATD<digits>; gets OK and ERROR and the line retains bounded state', async () => {
+  const { bank, port } = await startBank({});
+  const d = await dteOnLine(port, 1);
+  const line = `ATD${'1234567890'.repeat(5)};\r`;
+  // About 2 MB in 64 KB writes; each ERROR marks a number that would have passed 255 digits.
+  const chunk = line.repeat(Math.floor(65536 / line.length));
+  const writes = Math.ceil(2_000_000 / chunk.length);
+  for (let i = 0; i < writes; i++) d.send(chunk);
+  d.send('ATI7\r');
+  const got = await d.expect(/line 1,[^\r]*\r\n\r\nOK\r\n/, 60_000);
+  const lines = writes * Math.floor(65536 / line.length);
+  assert.equal(got.split('ERROR').length - 1, Math.floor(lines / 6));
+  const r = bank.retained()[0]!;
+  assert.ok(r.modem, 'line 1 has a modem');
+  assert.ok(r.modem.dialPrefix <= 255 && r.modem.commandLine <= 255 && r.modem.pendingOutput === 0, JSON.stringify(r));
+  assert.equal(r.telnet, 0);
+  d.close();
+});
+
+test('a modem bank with commandIdleMs drops a DTE that never sends a command', async () => {
+  const { bank, port } = await startBank({ commandIdleMs: 1 });
+  const d = await Dte.connect(port);
+  // The bank's timer fires at the modem's idle deadline and closes the connection.
+  await new Promise<void>((resolve) => (d.closed ? resolve() : d.sock.once('close', () => resolve())));
+  assert.equal(d.closed, true);
+  assert.equal(bank.status()[0]!.attached, false);
+});
+
+test('a call handler writing faster than the line is held back: the paced direction stays under its high-water mark', async () => {
+  const { bank, port } = await startBank({ lines: 1, pace: true, speed: 2400, phoneBook: PhoneBook.parse(BOOK) });
+  let writes = 0;
+  let refused = false;
+  let stream: import('node:stream').Duplex | undefined;
+  bank.registerHandler('greeter', (call) => {
+    stream = call;
+    const kb = Buffer.alloc(1024, 0x41);
+    // 1 MB offered at once to a 240 byte/s line: the stream must say "wait" (write() false).
+    for (let i = 0; i < 1024 && !refused; i++) {
+      writes++;
+      refused = !call.write(kb);
+    }
+  });
+  const a = await dteOnLine(port, 1);
+  a.send('ATDT5557000\r');
+  await a.expect('CONNECT 2400\r\n');
+  await new Promise((r) => setImmediate(r));
+  assert.ok(refused, 'the handler was told to wait');
+  assert.ok(writes < 1024);
+  const held = bank.retained()[0]!.call;
+  assert.ok(held, 'the call is up');
+  assert.ok(held.toCaller <= PACER_HIGH_WATER + 1024, JSON.stringify(held));
+  assert.equal(held.dropped, 0);
+  stream?.destroy();
+  a.close();
 });

@@ -15,7 +15,7 @@
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { HayesModem, type CallFailure, type ModemEvent, type ModemOutput } from '../modem/hayes.js';
+import { HayesModem, type CallFailure, type ModemEvent, type ModemOutput, type RetainedSizes } from '../modem/hayes.js';
 import { factoryNvram, type Nvram } from '../modem/sregs.js';
 import { TelnetFilter, type TelnetMode } from '../modem/telnet.js';
 import { normalizeNumber, splitHostPort } from '../modem/dialstring.js';
@@ -57,20 +57,50 @@ export interface ModemBankOptions {
   ringIntervalMs?: number;
   /** Port for `ATDT host` without one; default 23. */
   defaultTcpPort?: number;
+  /**
+   * Drop a DTE whose modem sits in command mode with no byte from it for this long (ms), so
+   * that a client which connects and never dials cannot hold a line for ever. 0 = never
+   * (the default: a getty waiting for RING, or an emulator that dials hours after boot,
+   * is idle in just this way). See HayesOptions.commandIdleMs.
+   */
+  commandIdleMs?: number;
   /** Diagnostic messages. */
   log?: (message: string) => void;
 }
 
+/**
+ * Bytes a paced direction of a call may hold before its source is paused (a DTE or TCP
+ * socket stops being read, a handler's write callback waits): the virtual line's flow
+ * control, as RTS/CTS is a real modem's. 16 KB is about 5 s at 33600 bit/s.
+ */
+export const PACER_HIGH_WATER = 16 * 1024;
+/**
+ * Hard bound on a paced direction: bytes beyond it are dropped, as a modem's buffer overruns
+ * when the DTE ignores flow control. Pausing a socket still lets the chunks already read
+ * arrive (64 KB each at most), so this is reached only if a source does not stop at all.
+ */
+export const PACER_LIMIT = 256 * 1024;
+
 const now = (): number => performance.now();
 
-/** Delivers bytes at a fixed rate, in small bursts from a timer. */
+/**
+ * Delivers bytes at a fixed rate, in small bursts from a timer. Holds at most PACER_LIMIT
+ * bytes; above PACER_HIGH_WATER it asks its source to pause (onHigh) and, once drained below
+ * half of that, to resume (onLow).
+ */
 class Pacer {
   private queue: Uint8Array[] = [];
+  private queued = 0;
   private credit = 0;
   private last = 0;
   private timer: NodeJS.Timeout | undefined;
   private onEmpty: (() => void) | undefined;
   private stopped = false;
+  private paused = false;
+  /** Bytes dropped because the source did not stop at PACER_LIMIT. */
+  dropped = 0;
+  onHigh: (() => void) | undefined;
+  onLow: (() => void) | undefined;
 
   /** bytesPerSec <= 0 delivers at once. */
   constructor(
@@ -78,11 +108,27 @@ class Pacer {
     private readonly sink: (d: Uint8Array) => void,
   ) {}
 
+  /** Bytes waiting to be delivered (at most PACER_LIMIT). */
+  get retained(): number {
+    return this.queued;
+  }
+
+  /** True while the source should hold back. */
+  get full(): boolean {
+    return this.paused;
+  }
+
   push(d: Uint8Array): void {
     if (this.stopped || d.length === 0) return;
     if (this.bytesPerSec <= 0) {
       this.sink(d);
       return;
+    }
+    if (this.queued + d.length > PACER_LIMIT) {
+      const room = PACER_LIMIT - this.queued;
+      this.dropped += d.length - room;
+      if (room <= 0) return;
+      d = d.subarray(0, room);
     }
     if (this.queue.length === 0 && this.timer === undefined) {
       // Idle time earns at most one 10 ms burst, so a line never bursts above its speed.
@@ -91,6 +137,11 @@ class Pacer {
       this.last = t;
     }
     this.queue.push(d);
+    this.queued += d.length;
+    if (!this.paused && this.queued > PACER_HIGH_WATER) {
+      this.paused = true;
+      this.onHigh?.();
+    }
     this.pump();
   }
 
@@ -109,8 +160,14 @@ class Pacer {
       const n = Math.min(head.length, Math.floor(this.credit));
       if (n === head.length) this.queue.shift();
       else this.queue[0] = head.subarray(n);
+      this.queued -= n;
       this.credit -= n;
       this.sink(head.subarray(0, n));
+      if (this.stopped) return;
+    }
+    if (this.paused && this.queued <= PACER_HIGH_WATER / 2) {
+      this.paused = false;
+      this.onLow?.();
       if (this.stopped) return;
     }
     if (this.queue.length) {
@@ -131,6 +188,11 @@ class Pacer {
   stop(): void {
     this.stopped = true;
     this.queue = [];
+    this.queued = 0;
+    if (this.paused) {
+      this.paused = false;
+      this.onLow?.();
+    }
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -144,6 +206,9 @@ interface FarEnd {
   connected(speed: number): void;
   /** The caller hung up (or the call was abandoned before it was up). */
   callerGone(): void;
+  /** Stop sending toward the caller for now (its direction is full), and go on again. */
+  pause?(): void;
+  resume?(): void;
 }
 
 class Call {
@@ -187,6 +252,11 @@ class Call {
     const rate = this.bank.paceEnabled ? this.info.speed / 10 : 0;
     this.toFar = new Pacer(rate, (d) => this.far?.receive(d));
     this.toCaller = new Pacer(rate, (d) => this.caller.feed({ type: 'remote-data', data: d }));
+    // Flow control: a full direction pauses the side that fills it.
+    this.toFar.onHigh = () => this.caller.pauseInput();
+    this.toFar.onLow = () => this.caller.resumeInput();
+    this.toCaller.onHigh = () => this.far?.pause?.();
+    this.toCaller.onLow = () => this.far?.resume?.();
     this.caller.feed({ type: 'connected', speed: this.info.speed });
     this.far?.connected(this.info.speed);
   }
@@ -197,6 +267,32 @@ class Call {
 
   fromFar(d: Uint8Array): void {
     if (this.state === 'up') this.toCaller?.push(d);
+  }
+
+  /** Whether the direction toward the caller is full (its source should wait). */
+  get callerFull(): boolean {
+    return !!this.toCaller?.full;
+  }
+
+  /** Run `cb` once the direction toward the caller has room (at once if it has). */
+  whenCallerHasRoom(cb: () => void): void {
+    const p = this.toCaller;
+    if (!p || !p.full || this.state !== 'up') return cb();
+    const prev = p.onLow;
+    p.onLow = () => {
+      p.onLow = prev;
+      prev?.();
+      cb();
+    };
+  }
+
+  /** Bytes held in both directions (each at most PACER_LIMIT). */
+  get retained(): { toFar: number; toCaller: number; dropped: number } {
+    return {
+      toFar: this.toFar?.retained ?? 0,
+      toCaller: this.toCaller?.retained ?? 0,
+      dropped: (this.toFar?.dropped ?? 0) + (this.toCaller?.dropped ?? 0),
+    };
   }
 
   /** The call could not be made. */
@@ -279,11 +375,15 @@ class Line {
     const numbers = this.bank.numbersOf(this.index);
     this.modem = new HayesModem({
       nvram: this.nvram,
+      commandIdleMs: this.bank.commandIdleMs,
       connectSpeed: this.bank.speed,
       info: { 7: `line ${this.index}, number ${numbers.join(', ') || '(none)'}` },
     });
     this.telnet = new TelnetFilter(this.bank.telnetMode);
     this.write(this.telnet.start());
+    // Start the modem's clock now, so its timers (the command-mode idle timer) run from the
+    // moment the DTE is attached even if it never sends a byte.
+    this.feed({ type: 'tick' });
     socket.on('data', (buf: Buffer) => {
       const telnet = this.telnet;
       if (!telnet) return;
@@ -316,6 +416,14 @@ class Line {
 
   private write(d: Uint8Array): void {
     if (d.length && this.socket && !this.socket.destroyed) this.socket.write(d);
+  }
+
+  /** Stop reading the DTE (the call's line is full); like dropping CTS. */
+  pauseInput(): void {
+    this.socket?.pause();
+  }
+  resumeInput(): void {
+    this.socket?.resume();
   }
 
   /** Feed the modem an event now; re-entrant calls are queued behind the current one. */
@@ -373,6 +481,11 @@ class Line {
         case 'dcd':
           if (this.telnet) this.write(this.telnet.modemState(o.on));
           break;
+        case 'idle':
+          this.bank.log(`line ${this.index}: no command for ${this.bank.commandIdleMs} ms; dropping the DTE`);
+          this.socket?.end();
+          this.detach(); // the line is free from now, not only when the socket has closed
+          break;
       }
     }
     // Telnet detection must not look at PPP frames (which start with 0xFF) in online mode.
@@ -389,6 +502,7 @@ export class ModemBank {
   readonly speed: number;
   readonly paceEnabled: boolean;
   readonly telnetMode: TelnetMode;
+  readonly commandIdleMs: number;
   private readonly opts: ModemBankOptions;
   private readonly lines: Line[];
   private readonly book: PhoneBook;
@@ -402,6 +516,7 @@ export class ModemBank {
     this.speed = opts.speed ?? 33600;
     this.paceEnabled = opts.pace ?? true;
     this.telnetMode = opts.telnet ?? 'auto';
+    this.commandIdleMs = opts.commandIdleMs ?? 0;
     this.book = opts.phoneBook ?? new PhoneBook();
     const n = opts.lines ?? 4;
     if (!Number.isInteger(n) || n < 1) throw new RangeError('lines must be a positive integer');
@@ -454,6 +569,19 @@ export class ModemBank {
       attached: !!l.socket,
       phase: l.modem?.phase ?? 'detached',
       inCall: !!l.call,
+    }));
+  }
+
+  /**
+   * What each line holds that its input can grow, for tests and diagnostics: the modem's
+   * command state, an unfinished telnet subnegotiation, and the call's paced directions.
+   */
+  retained(): Array<{ line: number; modem?: RetainedSizes; telnet: number; call?: { toFar: number; toCaller: number; dropped: number } }> {
+    return this.lines.map((l) => ({
+      line: l.index,
+      ...(l.modem ? { modem: l.modem.retained } : {}),
+      telnet: l.telnet?.retained ?? 0,
+      ...(l.call ? { call: l.call.retained } : {}),
     }));
   }
 
@@ -531,6 +659,8 @@ export class ModemBank {
           receive: (d) => callee.feed({ type: 'remote-data', data: d }),
           connected: (speed) => callee.feed({ type: 'connected', speed }),
           callerGone: () => callee.feed({ type: 'remote-hangup' }),
+          pause: () => callee.pauseInput(),
+          resume: () => callee.resumeInput(),
         };
         // Ringing starts after the delay; until then the callee line is reserved.
         call.later(delay, () => call.startRinging(this.opts.ringIntervalMs ?? 6000));
@@ -570,6 +700,8 @@ export class ModemBank {
       },
       connected: () => {},
       callerGone: () => socket.destroy(),
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
     };
     socket.on('connect', () => {
       settled = true;
@@ -591,7 +723,9 @@ export class ModemBank {
       read() {},
       write(chunk: Buffer, _enc, cb) {
         call.fromFar(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        cb();
+        // Backpressure: the handler's next write waits until the line toward the caller has
+        // room, so a handler faster than the line fills the stream's buffer, not ours.
+        call.whenCallerHasRoom(() => cb());
       },
       final(cb) {
         call.hangupByFar();
