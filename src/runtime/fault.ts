@@ -18,8 +18,9 @@
  * Per pushed chunk, in this order: the chunk is cut into pieces of at most `maxChunk`
  * bytes (`byteAtATime` = 1); each piece is dropped with `dropRate`; its bits are flipped
  * independently with `bitErrorRate` (per bit); it is delivered twice with
- * `duplicateRate`; it is due at now + latencyMs + jitterMs·U, plus `reorderDelayMs` with
- * `reorderRate` (so later pieces overtake it). Pieces come out in order of due time, in
+ * `duplicateRate`; it is due at now + latencyMs + jitterMs·U (never before the piece pushed
+ * before it: jitter keeps the order), plus `reorderDelayMs` with `reorderRate` (so later
+ * pieces overtake it). Pieces come out in order of due time, in
  * push order among equals. The line is cut once `disconnectAfterBytes` bytes have come out
  * (the piece that crosses the limit is truncated) or at `disconnectAtMs`; pieces still in
  * flight then are lost and later pushes are discarded.
@@ -39,7 +40,7 @@ export interface FaultOptions {
   reorderDelayMs?: number;
   /** Fixed delay of every piece. */
   latencyMs?: number;
-  /** Extra delay, uniform in [0, jitterMs). With jitter, pieces may arrive out of order. */
+  /** Extra delay, uniform in [0, jitterMs). Jitter keeps the order (a line is FIFO); only reorderRate reorders. */
   jitterMs?: number;
   /** Deliver one byte per piece (a UART with no FIFO). */
   byteAtATime?: boolean;
@@ -154,6 +155,8 @@ export class FaultModel {
   private untilFlip: number;
   private cut = false;
   private cutAt?: number;
+  /** Due time of the last in-order piece: jitter never lets a piece overtake another. */
+  private lastDue = -Infinity;
 
   constructor(opts: FaultOptions) {
     check(opts);
@@ -207,9 +210,12 @@ export class FaultModel {
       this.corrupt(data);
       let due = now + (o.latencyMs ?? 0);
       if (o.jitterMs) due += this.rng.float() * o.jitterMs;
+      due = Math.max(due, this.lastDue);
       if (this.rng.chance(o.reorderRate)) {
         this.stats.reordered++;
         due += o.reorderDelayMs ?? 10;
+      } else {
+        this.lastDue = due;
       }
       this.enqueue(due, data);
       if (this.rng.chance(o.duplicateRate)) {
