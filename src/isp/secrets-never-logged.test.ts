@@ -80,7 +80,16 @@ function assertNoSecrets(where: string, hay: string | Buffer, secrets: string[] 
   }
 }
 
-const secretsBut = (m: Method) => ALL_SECRETS.filter((s) => !s.includes('PAP-'));
+const secretsBut = (_m: 'pap') => ALL_SECRETS.filter((s) => !s.includes('PAP-'));
+
+test('the search finds a secret in every form it looks for', () => {
+  const s = 's3cr3t-CHAP-plugh';
+  for (const { form, needle } of textForms(s)) {
+    assert.throws(() => assertNoSecrets('control', `log line ${form.includes('hex') ? needle.toUpperCase() : needle} end`), new RegExp(`\\(${form.replace(/[()]/g, '.')}\\)|appears`));
+  }
+  for (const { needle } of byteForms(s)) assert.throws(() => assertNoSecrets('control', Buffer.concat([Buffer.from([0, 1]), needle])));
+  assert.doesNotThrow(() => assertNoSecrets('control', 'sent [CHAP Response id=0x1 <0ceb6f>, name = "fred"]'));
+});
 
 // ---------------------------------------------------------------------------------------
 // (a) two in-memory sessions
@@ -106,12 +115,25 @@ test('(a) in-memory sessions: no secret in any event, log or captured frame, for
           const frames = events.flatMap((ev) => (ev.type === 'frame' ? [ev.payload] : []));
           if (tap) assert.ok(frames.length > 0);
           for (const f of frames) assertNoSecrets(`${what}: ${s.options.name}'s frames`, f, x.m === 'pap' ? secretsBut('pap') : ALL_SECRETS);
+          // The control: PAP's password is in the frames, so the search does find secrets.
+          // (The client's frames: the server's copy of the request is wiped, see the todo below.)
+          if (tap && x.m === 'pap' && e === b) assert.ok(frames.some((f) => f.includes(Buffer.from(ok ? x.secret : x.wrong))));
           checked++;
         }
       }
     }
   }
   assert.equal(checked, 40);
+});
+
+test('a PAP server\'s capture of the Authenticate-Request shows the password as it was on the wire',
+  { todo: 'session.ts:280 emits the received frame\'s buffer itself as the frame event\'s payload; pap.ts:129 then wipes the password in that buffer (password.fill(0)), so the server\'s pcap records the PAP password as NULs (the client\'s capture has it). The tap should copy the payload (or PAP copy before wiping).' }, () => {
+  const a = end('server', { localAddr: ip('10.0.0.1'), remoteAddr: ip('10.0.0.2'), secrets: staticSecrets([{ client: 'fred', server: '*', secret: 'pw' }]), requirePap: true, tapFrames: true });
+  const b = end('client', { user: 'fred', password: 'pw', tapFrames: true });
+  run(a, b, { stop: () => (!!ipUp(a) && !!ipUp(b)) || deadStatus(a) !== undefined });
+  const papIn = a.events.find((ev) => ev.type === 'frame' && ev.dir === 'in' && ev.protocol === 0xc023);
+  assert.ok(papIn && papIn.type === 'frame');
+  assert.equal(papIn.payload.toString('hex'), '0101000c0466726564027077'); // id 1, user "fred", password "pw"
 });
 
 // ---------------------------------------------------------------------------------------
@@ -211,6 +233,8 @@ test('(b) dialtone pppd processes: no secret in debug logfiles or output, for ev
               const bytes = fs.readFileSync(full);
               assert.ok(bytes.length > 24, `${full} has packets`);
               assertNoSecrets(`${x.m} ${full}`, bytes, x.m === 'pap' ? secretsBut('pap') : ALL_SECRETS);
+              // The control: a PAP capture holds the password, so the search does find secrets.
+              if (x.m === 'pap' && d === r.cdir) assert.ok(bytes.includes(Buffer.from(x.secret)) || bytes.includes(Buffer.from(x.wrong)), `${full} holds the PAP password`);
             } else {
               assertNoSecrets(`${x.m} ${full}`, fs.readFileSync(full, 'utf8'));
             }
@@ -305,6 +329,7 @@ test('(c) dialtone isp: no secret in its output, status JSON or accounting, for 
     // Every method was really used.
     const anyOut = anyIsp.out();
     for (const m of ['EAP', 'CHAP']) assert.match(anyOut, new RegExp(`\\[${m} `), `isp debug log shows ${m}`);
+    for (const rx of [/<auth chap MD5>/, /<auth chap MS-v2>/, /<auth chap MS>/, /<auth eap>/]) assert.match(anyOut, rx);
     assert.match(papIsp.out(), /\[PAP /);
     t.diagnostic(results.join(', '));
   } finally {
