@@ -5,6 +5,8 @@ import net from 'node:net';
 import { PassThrough, Duplex } from 'node:stream';
 import { FaultModel, Prng } from './fault.js';
 import { FaultRelay, listenFaultRelay } from './fault-relay.js';
+import { PppLink } from '../io/link.js';
+import { staticSecrets } from '../ppp/secrets.js';
 
 const bytes = (n: number, seed = 'x') => {
   const out = Buffer.alloc(n);
@@ -189,4 +191,21 @@ test('listenFaultRelay: a TCP relay on 127.0.0.1, one seeded pair of models per 
   assert.equal(await relay.relays[1]!.done, 'b->a cut');
   await relay.close();
   await new Promise((r) => echo.close(r));
+});
+
+test('two PppLinks through a FaultRelay (byte-at-a-time, 1e-4 BER) come up; a hang-up ends both with status 16', { timeout: 120_000 }, async () => {
+  const [clientEnd, relayA] = duplexPair();
+  const [relayB, serverEnd] = duplexPair();
+  const relay = new FaultRelay(relayA, relayB, { seed: 'links', both: { byteAtATime: true, bitErrorRate: 1e-4 } });
+  const server = new PppLink(serverEnd, { name: 'server', requireChap: true, secrets: staticSecrets([{ client: 'fred', server: '*', secret: 'wilma' }]), localAddr: '10.0.0.1', remoteAddr: '10.0.0.2', lcpEchoInterval: 0 });
+  const client = new PppLink(clientEnd, { user: 'fred', password: 'wilma', lcpEchoInterval: 0 });
+  const up = (l: PppLink) => new Promise<void>((resolve, reject) => {
+    l.on('ip-up', () => resolve());
+    void l.done.then((s) => reject(new Error(`dead with ${s} before ip-up`)));
+  });
+  await Promise.all([up(server), up(client)]);
+  assert.ok(relay.aToB.stats.piecesOut > 100, 'byte at a time');
+  relay.close();
+  assert.deepEqual(await Promise.all([server.done, client.done]), [16, 16]);
+  assert.equal(await relay.done, 'closed');
 });
