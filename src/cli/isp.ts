@@ -90,8 +90,9 @@ export async function run(args: string[]): Promise<number> {
 function printHowTo(server: IspServer, c: IspConfig, demo: boolean): void {
   const a = server.addresses;
   const acct = c.accounts[0];
-  const user = acct?.user ?? 'USER';
-  const pass = acct?.password ?? 'PASSWORD';
+  const user = demo && acct ? acct.user : 'USER';
+  // Only the demo's well-known test password is printed; a configured one never is.
+  const pass = demo && acct ? acct.password : 'PASSWORD';
   const lines = [`dialtone isp: ${demo ? 'demo ISP (no --config given)' : 'running'}`];
   if (demo && acct) lines.push(`  test account: user ${acct.user}, password ${acct.password}`);
   lines.push(`  addresses: gateway ${c.gateway}, DNS ${c.dns}, clients from ${c.pool}`);

@@ -38,7 +38,8 @@ test('counts and speeds out of range are refused at load time', () => {
 
 test('listen addresses: port range, host syntax, and two listeners on one port', () => {
   rejects('listen-ppp 127.0.0.1:65536', 'isp.conf:1: listen-ppp: port 65536 out of range (1-65535)');
-  rejects('status 0', 'isp.conf:1: status: port 0 out of range (1-65535)');
+  // Port 0 on a listener: the OS picks a free one (the banner says which).
+  assert.equal(parseIspConfig('listen-ppp 127.0.0.1:0\nlisten-modem 127.0.0.1:0\nstatus 127.0.0.1:0', 'f').status?.port, 0);
   rejects('listen-modem bad host!:6400', /isp\.conf:1: listen-modem: bad host 'bad host!'/);
   rejects('listen-ppp 127.0.0.1:2323\nlisten-modem 127.0.0.1:2323', 'isp.conf:2: listen-modem: 127.0.0.1:2323 is already used by listen-ppp');
   assert.deepEqual(parseIspConfig('listen-ppp [::1]:2323', 'f').listenPpp, { host: '::1', port: 2323 });

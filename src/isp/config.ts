@@ -96,12 +96,15 @@ function ipText(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
-function hostPort(v: string, err: (m: string) => IspConfigError): { host: string; port: number } {
+/**
+ * `anyPort`: port 0 lets the OS pick a free port (listeners: the banner says which; tests
+ * use it). `forward` ports must be real.
+ */
+function hostPort(v: string, err: (m: string) => IspConfigError, anyPort = false): { host: string; port: number } {
   const m = /^(?:(.*):)?(\d+)$/.exec(v);
   if (!m) throw err(`want [HOST:]PORT, got '${v}'`);
   const port = Number(m[2]);
-  // Port 0 would make the OS pick one that nobody can be told about; not allowed in a config.
-  if (port < LIMITS.port[0] || port > LIMITS.port[1]) throw err(`port ${m[2]} out of range (${LIMITS.port[0]}-${LIMITS.port[1]})`);
+  if (!(anyPort && port === 0) && (port < LIMITS.port[0] || port > LIMITS.port[1])) throw err(`port ${m[2]} out of range (${LIMITS.port[0]}-${LIMITS.port[1]})`);
   const host = m[1] ?? '127.0.0.1';
   // An IPv4 address, a [IPv6] address or a host name (RFC 1123 letters, digits, '-', '.').
   const ok = parseIp4(host) !== undefined || /^\[[0-9A-Fa-f:.]+\]$/.test(host) || /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(host);
@@ -152,8 +155,8 @@ export function parseIspConfig(text: string, file: string): IspConfig {
     };
     seen.set(key, i + 1);
     switch (key) {
-      case 'listen-ppp': need(1); c.listenPpp = v === 'off' ? undefined : hostPort(v, err); break;
-      case 'listen-modem': need(1); c.listenModem = v === 'off' ? undefined : hostPort(v, err); break;
+      case 'listen-ppp': need(1); c.listenPpp = v === 'off' ? undefined : hostPort(v, err, true); break;
+      case 'listen-modem': need(1); c.listenModem = v === 'off' ? undefined : hostPort(v, err, true); break;
       case 'modem-lines': need(1); c.modemLines = int(v, LIMITS.modemLines); break;
       case 'modem-speed': need(1); c.modemSpeed = int(v, LIMITS.modemSpeed); break;
       case 'phone':
@@ -201,7 +204,7 @@ export function parseIspConfig(text: string, file: string): IspConfig {
         c.forwards.push({ proto: vals[0], hostPort: hostP, clientPort: clientP });
         break;
       }
-      case 'status': need(1); c.status = v === 'off' ? undefined : hostPort(v, err); break;
+      case 'status': need(1); c.status = v === 'off' ? undefined : hostPort(v, err, true); break;
       case 'accounting': need(1); c.accounting = v; break;
       case 'max-sessions': need(1); c.maxSessions = int(v, LIMITS.maxSessions); break;
       case 'lcp-echo-interval': need(1); c.lcpEchoInterval = int(v, LIMITS.lcpEchoInterval); break;
@@ -251,7 +254,7 @@ function checkListeners(c: IspConfig, file: string, seen: Seen): void {
   const taken = new Map<string, string>();
   for (const key of ['listen-ppp', 'listen-modem', 'status'] as const) {
     const a = key === 'listen-ppp' ? c.listenPpp : key === 'listen-modem' ? c.listenModem : c.status;
-    if (!a) continue;
+    if (!a || a.port === 0) continue; // any free port: never the same one twice
     const id = `${a.host}:${a.port}`;
     const other = taken.get(id);
     const line = seen.get(key);

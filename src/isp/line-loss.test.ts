@@ -16,8 +16,8 @@ import { IspServer } from './server.js';
 import { defaultIspConfig, type IspConfig } from './config.js';
 import { natBackendFactory } from './backend.js';
 import { staticSecrets } from '../ppp/secrets.js';
-import { PppLink } from '../io/link.js';
-import { ClientBackend } from '../io/client-backend.js';
+import { PppLink } from '../runtime/link.js';
+import { ClientBackend } from '../runtime/client-backend.js';
 import { listenFaultRelay } from '../runtime/fault-relay.js';
 import { EXIT } from '../ppp/exit-codes.js';
 

@@ -277,7 +277,8 @@ export class Session {
   private receiveFrame(protocol: number, info: Buffer): void {
     this.counters.framesIn++;
     if (this.ncpsUp) this.linkStats.bytesIn += info.length + 2;
-    if (this.options.tapFrames) this.events.push({ type: 'frame', dir: 'in', protocol, payload: info, time: this.timers.clock.now });
+    // A copy: protocols may wipe what they were handed (PAP clears the password it read).
+    if (this.options.tapFrames) this.events.push({ type: 'frame', dir: 'in', protocol, payload: Buffer.from(info), time: this.timers.clock.now });
     if (this.options.debug && protocol >= 0x8000) this.log('debug', `rcvd ${describePacket(protocol, info)}`);
 
     if (protocol === PROTO_LCP) return this.lcp.fsm.input(info);
