@@ -23,6 +23,8 @@ import { ChatEngine, type ChatAction, type ChatSignal, type FileResult } from '.
 import { argToBinary } from '../chat/escapes.js';
 import { parseCommandLine, toEngineOptions, USAGE_TEXT, type ChatCommandLine } from '../chat/options.js';
 import { parseChatFile, type ChatScript } from '../chat/script.js';
+import { DeadlineTimer } from '../runtime/deadline-timer.js';
+import { strerror } from '../runtime/strerror.js';
 
 /**
  * chat.c set_tty_parameters() as stty words: `t.c_iflag |= IGNBRK | ISTRIP | IGNPAR;
@@ -78,31 +80,6 @@ export interface ChatIO {
 }
 
 /** glibc's strerror() text for the errors chat can report. */
-const STRERROR: Record<string, string> = {
-  EPERM: 'Operation not permitted',
-  ENOENT: 'No such file or directory',
-  EINTR: 'Interrupted system call',
-  EIO: 'Input/output error',
-  ENXIO: 'No such device or address',
-  EBADF: 'Bad file descriptor',
-  EAGAIN: 'Resource temporarily unavailable',
-  EACCES: 'Permission denied',
-  ENOTDIR: 'Not a directory',
-  EISDIR: 'Is a directory',
-  EMFILE: 'Too many open files',
-  ENOSPC: 'No space left on device',
-  EROFS: 'Read-only file system',
-  EPIPE: 'Broken pipe',
-  ENAMETOOLONG: 'File name too long',
-  ELOOP: 'Too many levels of symbolic links',
-  ECONNRESET: 'Connection reset by peer',
-};
-
-function strerror(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  if (err && typeof err.code === 'string' && STRERROR[err.code]) return STRERROR[err.code]!;
-  return err && err.message ? err.message : String(e);
-}
 
 const sleepBuffer = new Int32Array(new SharedArrayBuffer(4));
 
@@ -236,7 +213,10 @@ export async function run(args: string[], ioOverrides: Partial<ChatIO> = {}): Pr
   }
 
   return new Promise<number>((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
+    const timer = new DeadlineTimer(() => {
+      engine.tick(io.now());
+      pump();
+    }, () => io.now());
     let finished = false;
     let lineDead = false;
 
@@ -264,7 +244,7 @@ export async function run(args: string[], ioOverrides: Partial<ChatIO> = {}): Pr
 
     const finish = (code: number): void => {
       finished = true;
-      if (timer) clearTimeout(timer);
+      timer.stop();
       stdin.removeListener('data', onData);
       stdin.removeListener('end', onEnd);
       stdin.removeListener('error', onError);
@@ -335,16 +315,7 @@ export async function run(args: string[], ioOverrides: Partial<ChatIO> = {}): Pr
         perform(a);
         if (finished) return;
       }
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      const deadline = engine.nextDeadline();
-      if (deadline !== undefined) {
-        timer = setTimeout(() => {
-          timer = undefined;
-          engine.tick(io.now());
-          pump();
-        }, Math.max(0, deadline - io.now()));
-      }
+      timer.arm(engine.nextDeadline());
     };
 
     stdin.on('data', onData);

@@ -24,7 +24,7 @@ export class DeadlineTimer {
     if (deadline === undefined) return;
     this.at = deadline;
     // Node's timers hold at most 2^31-1 ms; a later deadline is re-armed when this fires.
-    const delay = Math.min(Math.max(0, deadline - this.now()), 0x7fffffff);
+    const delay = Math.min(Math.max(0, Math.ceil(deadline - this.now())), 0x7fffffff);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.at = undefined;

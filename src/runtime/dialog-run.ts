@@ -4,6 +4,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { LoginDialog, type DialogConfig } from '../getty/dialog.js';
+import { DeadlineTimer } from './deadline-timer.js';
 
 export type DialogEnd =
   | { kind: 'ppp'; args: string[]; user?: string; /** Bytes put back into the stream for PPP (AutoPPP's first frame). */ replayed?: number }
@@ -35,12 +36,15 @@ export function runDialog(
 ): Promise<DialogEnd> {
   const dialog = new LoginDialog(config);
   return new Promise((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
+    const timer = new DeadlineTimer(() => {
+      dialog.tick(Date.now());
+      pump();
+    });
     let ended = false;
     const end = (r: DialogEnd) => {
       if (ended) return;
       ended = true;
-      if (timer) clearTimeout(timer);
+      timer.stop();
       stream.off('data', onData);
       stream.off('end', onEnd);
       resolve(r);
@@ -67,9 +71,7 @@ export function runDialog(
         }
         else if (o.type === 'hangup') return end({ kind: 'hangup', reason: o.reason });
       }
-      if (timer) clearTimeout(timer);
-      const at = dialog.nextDeadline();
-      if (at !== undefined) timer = setTimeout(() => { dialog.tick(Date.now()); pump(); }, Math.max(0, at - Date.now()));
+      timer.arm(dialog.nextDeadline());
     };
     const onData = (b: Buffer) => {
       dialog.input(b);

@@ -20,6 +20,7 @@ import { factoryNvram, type Nvram } from '../modem/sregs.js';
 import { TelnetFilter, type TelnetMode } from '../modem/telnet.js';
 import { normalizeNumber, splitHostPort } from '../modem/dialstring.js';
 import { PhoneBook, type PhoneBookEntry, type Target } from '../modem/phonebook.js';
+import { DeadlineTimer } from './deadline-timer.js';
 
 export interface CallInfo {
   /** The dialled number, normalised (digits, or the host/alias text in lower case). */
@@ -360,7 +361,7 @@ class Line {
   call: Call | undefined;
   /** &W/&Z memory survives reconnects of the client. */
   readonly nvram: Nvram = factoryNvram();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer = new DeadlineTimer(() => this.feed({ type: 'tick' }), now);
   private readonly queue: ModemEvent[] = [];
   private running = false;
 
@@ -405,8 +406,7 @@ class Line {
     this.socket = undefined;
     this.modem = undefined;
     this.telnet = undefined;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.stop();
     this.queue.length = 0;
     if (call) {
       if (call.caller === this) call.hangupByCaller();
@@ -444,14 +444,7 @@ class Line {
   }
 
   private reschedule(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const d = this.modem?.nextDeadline();
-    if (d === undefined) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.feed({ type: 'tick' });
-    }, Math.max(0, Math.ceil(d - now())));
+    this.timer.arm(this.modem?.nextDeadline());
   }
 
   private apply(outs: ModemOutput[]): void {
