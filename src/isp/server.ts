@@ -190,6 +190,11 @@ export class IspServer {
     await Promise.all([...closing, this.bank?.close()]);
   }
 
+  /** Links and held connections, authenticated or not. */
+  get liveCount(): number {
+    return this.sessions.size;
+  }
+
   status(): unknown {
     const live = [...this.sessions.values()];
     return {
