@@ -207,6 +207,7 @@ export class IspServer {
       pool: { size: this.pool.size, inUse: this.pool.inUse },
       maxSessions: this.config.maxSessions,
       authenticated: this.authenticatedCount,
+      connections: this.sessions.size,
       admission: this.admission.status(),
       totals: this.totals,
     };
