@@ -257,7 +257,7 @@ export class IspServer {
   private gate(id: number, source: string, stream: Duplex, origin: string, deadlineMs: number, onClose?: (why: string) => void): Gate {
     const log = (m: string) => this.opts.log(`[${id}] ${m}`);
     const close = (why: string) => {
-      if (this.config.debug || why !== 'evicted') log(`closing ${origin} before authentication: ${why}`);
+      if (this.config.debug || !why.startsWith('evicted')) log(`closing ${origin} before authentication: ${why}`);
       clearTimeout(timer);
       stream.off('data', count);
       if (onClose) onClose(why);
