@@ -77,13 +77,37 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
   printHowTo(server, config, !configFile);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  // SIGHUP: reread isp.conf; a bad file is reported (file:line) and the running config kept.
+  const reload = () => {
+    if (!configFile) return log('SIGHUP: no --config file to reload (demo configuration)');
+    let next: IspConfig;
+    try {
+      next = parseIspConfig(fs.readFileSync(configFile, 'utf8'), path.resolve(configFile));
+    } catch (err) {
+      return log(`SIGHUP: ${(err as Error).message}; keeping the running configuration`);
+    }
+    const notes = server.reload({ config: next, secrets: secretsFor(next, log), backend: natBackendFactory(next, log) });
+    log(`SIGHUP: reloaded ${path.resolve(configFile)}; new sessions use it${notes.map((n) => ` (${n})`).join('')}`);
+  };
+  process.on('SIGHUP', reload);
+  // SIGTERM/SIGINT: a graceful stop (Terminate-Request on every link, accounting, bounded by
+  // stop-timeout); a second signal exits at once.
+  let signals = 0;
+  const signalled = await new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (signals++ === 0) return resolve(sig);
+      log(`${sig} again: exiting now`);
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
-  log('shutting down');
+  log(`${signalled}: shutting down (terminating ${server.liveCount} link(s), at most ${config.stopTimeout} s)`);
   await server.stop();
+  process.off('SIGHUP', reload);
+  log('stopped');
+  // Nothing the server owned keeps the process alive; a stray handle must not either.
+  setTimeout(() => process.exit(0), 1000).unref();
   return 0;
 }
 

@@ -42,6 +42,22 @@ export interface IspConfig {
   /** Let clients reach addresses beyond the host (true) or only the host itself (false). */
   allowOutbound: boolean;
   debug: boolean;
+
+  // ---- Admission control and shutdown (hostile callers; see examples/isp.conf) ----
+  /** Connections not yet authenticated, in all; the oldest is closed when a new one arrives. */
+  maxUnauthenticated: number;
+  /** Connections not yet authenticated from one source address (or the modem bank). */
+  maxUnauthenticatedPerSource: number;
+  /** Seconds from connect to authenticated before the connection is closed. */
+  authTimeout: number;
+  /** Bytes accepted from a connection before it authenticated. */
+  maxUnauthenticatedBytes: number;
+  /** Seconds: the first delay after a failed authentication (per user, per source), doubled per failure. */
+  authFailDelay: number;
+  /** Seconds: the longest such delay. */
+  authFailDelayMax: number;
+  /** Seconds a graceful stop (SIGTERM/SIGINT) waits for Terminate-Acks before hanging up. */
+  stopTimeout: number;
 }
 
 export function defaultIspConfig(): IspConfig {
@@ -60,6 +76,14 @@ export function defaultIspConfig(): IspConfig {
     lcpEchoFailure: 4,
     allowOutbound: true,
     debug: false,
+    // Admission control and shutdown.
+    maxUnauthenticated: 64,
+    maxUnauthenticatedPerSource: 8,
+    authTimeout: 10,
+    maxUnauthenticatedBytes: 16384,
+    authFailDelay: 1,
+    authFailDelayMax: 30,
+    stopTimeout: 5,
   };
 }
 
@@ -211,6 +235,15 @@ export function parseIspConfig(text: string, file: string): IspConfig {
       case 'lcp-echo-failure': need(1); c.lcpEchoFailure = int(v, LIMITS.lcpEchoFailure); break;
       case 'allow-outbound': need(1); c.allowOutbound = bool(v); break;
       case 'debug': c.debug = vals.length ? bool(v) : true; break;
+      // ---- Admission control and shutdown (hostile callers) ----
+      case 'max-unauthenticated': need(1); c.maxUnauthenticated = int(v, [1, 100000]); break;
+      case 'max-unauthenticated-per-source': need(1); c.maxUnauthenticatedPerSource = int(v, [1, 100000]); break;
+      case 'auth-timeout': need(1); c.authTimeout = int(v, [1, 3600]); break;
+      case 'max-unauthenticated-bytes': need(1); c.maxUnauthenticatedBytes = int(v, [1500, 16777216]); break;
+      case 'auth-fail-delay': need(1); c.authFailDelay = int(v, [0, 3600]); break;
+      case 'auth-fail-delay-max': need(1); c.authFailDelayMax = int(v, [0, 86400]); break;
+      case 'stop-timeout': need(1); c.stopTimeout = int(v, [0, 3600]); break;
+      // ---- end of admission control ----
       default:
         throw new IspConfigError(`${where}: unknown keyword '${key}'`);
     }

@@ -4,6 +4,11 @@
  * (AutoPPP or a text login then `ppp`); each gets an address from the pool, DNS, the
  * configured authentication, and a network backend (the userspace NAT) for its traffic.
  * Sessions are counted, reported on a loopback status endpoint, and accounted.
+ *
+ * Until a caller authenticates it is in the admission pool (admission.ts): bounded in all and
+ * per source, oldest evicted first, with a deadline and a byte cap; `max-sessions` and the
+ * address pool are for authenticated sessions only (the address is handed to IPCP at
+ * auth-up, before the peer can send IPCP).
  */
 import net from 'node:net';
 import http from 'node:http';
@@ -18,6 +23,8 @@ import { parseLoginConfig } from '../getty/config.js';
 import { ip4ToString } from '../wire/ipv4.js';
 import type { Secrets } from '../ppp/secrets.js';
 import { AddressPool } from './pool.js';
+import { Admission } from './admission.js';
+import { EXIT } from '../ppp/exit-codes.js';
 import type { IspConfig } from './config.js';
 
 export interface SessionInfo {
@@ -46,30 +53,63 @@ export interface IspOptions {
 
 interface Live {
   info: SessionInfo;
-  link: PppLink;
+  stream: Duplex;
+  /** Undefined while the connection is held back by its source's failure delay. */
+  link?: PppLink;
   backend?: ReturnType<NonNullable<IspOptions['backend']>>;
+  /** Authenticated: counts against max-sessions and holds a pool address. */
+  authenticated: boolean;
+  /** The pool address (a number), once authenticated. */
+  address?: number;
+  accounted: boolean;
+  /** The admission pool entry while not authenticated. */
+  gate?: Gate;
+}
+
+interface Gate {
+  /** Starts counting bytes against max-unauthenticated-bytes (once something reads the stream). */
+  count(): void;
+  /** Leaves the admission pool; false if it had left already (evicted, timed out, closed). */
+  leave(): boolean;
+}
+
+/** What may change on SIGHUP: new sessions get it. */
+export interface IspReload {
+  config: IspConfig;
+  secrets: Secrets;
+  backend?: IspOptions['backend'];
 }
 
 export class IspServer {
-  private readonly pool: AddressPool;
+  private pool: AddressPool;
+  private config: IspConfig;
+  private secrets: Secrets;
+  private backendFactory: IspOptions['backend'];
   private readonly sessions = new Map<number, Live>();
+  private authenticatedCount = 0;
   private nextId = 1;
+  private stopping = false;
   private pppServer?: net.Server;
   private statusServer?: http.Server;
   private bank?: ModemBank;
-  readonly totals = { sessions: 0, refused: 0, bytesIn: 0, bytesOut: 0 };
+  readonly admission: Admission;
+  readonly totals = { sessions: 0, refused: 0, bytesIn: 0, bytesOut: 0, reloads: 0 };
   readonly addresses: { ppp?: net.AddressInfo; modem?: net.AddressInfo; status?: net.AddressInfo } = {};
 
   constructor(private readonly opts: IspOptions) {
+    this.config = opts.config;
+    this.secrets = opts.secrets;
+    this.backendFactory = opts.backend;
     this.pool = AddressPool.parse(opts.config.pool);
+    this.admission = new Admission(admissionLimits(opts.config));
   }
 
   async start(): Promise<void> {
-    const c = this.opts.config;
+    const c = this.config;
     if (c.listenPpp) {
       this.pppServer = net.createServer((sock) => {
         sock.setNoDelay(true);
-        this.serve(sock, `tcp ${sock.remoteAddress}:${sock.remotePort}`);
+        this.serve(sock, `tcp ${sock.remoteAddress}:${sock.remotePort}`, sock.remoteAddress ?? 'unknown');
       });
       this.addresses.ppp = await listen(this.pppServer, c.listenPpp);
     }
@@ -97,105 +137,351 @@ export class IspServer {
     }
   }
 
-  async stop(): Promise<void> {
-    for (const s of this.sessions.values()) s.link.close('Server shutting down');
-    await Promise.all([...this.sessions.values()].map((s) => s.link.done));
-    await Promise.all([
+  /**
+   * SIGHUP: new sessions get `next` (limits, authentication, accounts, pool, backend); live
+   * sessions keep what they started with. Listening addresses stay (they need a restart).
+   */
+  reload(next: IspReload): string[] {
+    const notes: string[] = [];
+    const old = this.config;
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    if (!same(old.listenPpp, next.config.listenPpp) || !same(old.listenModem, next.config.listenModem) || !same(old.status, next.config.status)
+      || old.modemLines !== next.config.modemLines || old.phone !== next.config.phone) {
+      notes.push('listen-ppp, listen-modem, status, modem-lines and phone changes take effect at the next start');
+    }
+    if (next.config.pool !== old.pool) {
+      const pool = AddressPool.parse(next.config.pool);
+      // Addresses of live sessions stay taken in the new pool (where it covers them).
+      for (const s of this.sessions.values()) if (s.address !== undefined) pool.take(s.address);
+      this.pool = pool;
+    }
+    this.config = { ...next.config, listenPpp: old.listenPpp, listenModem: old.listenModem, status: old.status };
+    this.secrets = next.secrets;
+    if (next.backend) this.backendFactory = next.backend;
+    this.admission.limits = admissionLimits(next.config);
+    this.totals.reloads++;
+    return notes;
+  }
+
+  /**
+   * Graceful stop: no new callers; every authenticated link is ended with LCP Terminate-Request
+   * (unauthenticated connections are hung up); after `stop-timeout` seconds the rest are
+   * hung up. Every authenticated session gets its accounting record.
+   */
+  async stop(timeoutMs = this.config.stopTimeout * 1000): Promise<void> {
+    this.stopping = true;
+    const closing = [
       this.pppServer && new Promise((r) => this.pppServer!.close(r)),
       this.statusServer && new Promise((r) => this.statusServer!.close(r)),
-      this.bank?.close(),
-    ]);
+    ];
+    this.statusServer?.closeAllConnections();
+    const lives = [...this.sessions.values()];
+    for (const s of lives) {
+      if (s.authenticated && s.link) s.link.close('Server shutting down');
+      else this.hangUp(s);
+    }
+    const allDone = Promise.all(lives.map((s) => s.link?.done));
+    if (!(await within(allDone, timeoutMs))) {
+      for (const s of this.sessions.values()) this.hangUp(s);
+      await within(allDone, 2000);
+    }
+    // Whatever did not report its end (a stuck line) is still accounted.
+    for (const s of lives) if (s.authenticated && !s.accounted) this.accountStop(s, EXIT.HANGUP);
+    await Promise.all([...closing, this.bank?.close()]);
+  }
+
+  /** Links and held connections, authenticated or not. */
+  get liveCount(): number {
+    return this.sessions.size;
   }
 
   status(): unknown {
+    const live = [...this.sessions.values()];
     return {
-      sessions: [...this.sessions.values()].map((s) => ({
+      sessions: live.filter((s) => s.authenticated && s.link).map((s) => ({
         ...s.info,
-        phase: s.link.session.phase,
-        counters: s.link.session.counters,
+        phase: s.link!.session.phase,
+        counters: s.link!.session.counters,
         network: s.backend?.stats?.(),
       })),
       pool: { size: this.pool.size, inUse: this.pool.inUse },
+      maxSessions: this.config.maxSessions,
+      authenticated: this.authenticatedCount,
+      connections: this.sessions.size,
+      admission: this.admission.status(),
       totals: this.totals,
     };
   }
 
   /** A modem call: the getty dialog first (AutoPPP or a text login), then PPP. */
   private async answer(call: Duplex, origin: string): Promise<void> {
+    // The bank does not tell which TCP client placed the call: the bank is one source.
+    const source = 'modem-bank';
+    const id = this.nextId++;
+    // The dialog is in the admission pool too, with the getty's own 60 s login time.
+    const gate = this.gate(id, source, call, origin, 60_000);
+    gate.count();
     const login = parseLoginConfig('/AutoPPP/ - a_ppp /usr/sbin/pppd\n* - - /bin/login @\n', 'built-in').value;
     const end = await runDialog(
       call,
       { issue: '\r\ndialtone ISP\r\n\r\n', prompt: 'login: ', login, loginTime: 60, loginPpp: false },
       {
-        checkPassword: async (user, password) => this.opts.secrets.verifyPap?.(user, password, 'isp') !== undefined,
+        checkPassword: async (user, password) => {
+          const now = Date.now();
+          if (this.admission.users.wait(user, now) > 0) {
+            this.admission.counters.throttledUsers++;
+            return false;
+          }
+          const ok = this.secrets.verifyPap?.(user, password, 'isp') !== undefined;
+          if (ok) this.admission.authSucceeded(user);
+          else this.admission.authFailed(user, source, now);
+          return ok;
+        },
         log: (m) => this.opts.log(`${origin}: ${m}`),
       },
     );
-    if (end.kind === 'hangup') {
+    const stillAdmitted = gate.leave();
+    if (end.kind === 'hangup' || !stillAdmitted || this.stopping) {
       call.end();
+      call.destroy();
       return;
     }
     // A user who logged in as text is already authenticated (the HOWTO's shell account).
-    this.serve(call, origin, end.user);
+    this.serve(call, origin, source, end.user, id);
   }
 
-  private serve(stream: Duplex, origin: string, preAuthenticated?: string): void {
-    const c = this.opts.config;
-    const id = this.nextId++;
+  /**
+   * Puts a not-yet-authenticated stream in the admission pool with a deadline and a byte cap.
+   * leave() takes it out (false if it was evicted, timed out or closed meanwhile).
+   */
+  private gate(id: number, source: string, stream: Duplex, origin: string, deadlineMs: number, onClose?: (why: string) => void): Gate {
     const log = (m: string) => this.opts.log(`[${id}] ${m}`);
-    const address = this.sessions.size < c.maxSessions ? this.pool.take() : undefined;
-    if (address === undefined) {
-      this.totals.refused++;
-      log(`refusing ${origin}: ${this.sessions.size >= c.maxSessions ? 'max-sessions reached' : 'address pool exhausted'}`);
+    const close = (why: string) => {
+      if (this.config.debug || !why.startsWith('evicted')) log(`closing ${origin} before authentication: ${why}`);
+      clearTimeout(timer);
+      stream.off('data', count);
+      if (onClose) onClose(why);
+      else stream.destroy();
+    };
+    this.admission.admit({ id, source, evict: (why) => close(why) });
+    const timer = setTimeout(() => {
+      if (!this.admission.release(id)) return;
+      this.admission.counters.timedOut++;
+      close(`not authenticated within ${Math.round(deadlineMs / 1000)} s`);
+    }, deadlineMs);
+    let bytes = 0;
+    const cap = this.config.maxUnauthenticatedBytes;
+    const count = (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes <= cap || !this.admission.release(id)) return;
+      this.admission.counters.overBytes++;
+      close(`more than ${cap} bytes before authentication`);
+    };
+    const gone = () => {
+      clearTimeout(timer);
+      this.admission.release(id);
+    };
+    stream.once('close', gone);
+    return {
+      /** Starts counting bytes (call when something reads the stream). */
+      count: () => stream.on('data', count),
+      leave: () => {
+        clearTimeout(timer);
+        stream.off('data', count);
+        stream.off('close', gone);
+        return this.admission.release(id);
+      },
+    };
+  }
+
+  private serve(stream: Duplex, origin: string, source: string, preAuthenticated?: string, givenId?: number): void {
+    const c = this.config;
+    const id = givenId ?? this.nextId++;
+    const log = (m: string) => this.opts.log(`[${id}] ${m}`);
+    if (this.stopping) {
       stream.destroy();
       return;
     }
-    const info: SessionInfo = { id, origin, user: preAuthenticated, address: ip4ToString(address), startedAt: Date.now() };
-    const auth = preAuthenticated ? 'none' : c.auth;
-    const backend = this.opts.backend?.({ client: info.address!, gateway: c.gateway, dns: c.dns, sessionId: id });
+    const info: SessionInfo = { id, origin, user: preAuthenticated, startedAt: Date.now() };
+    const live: Live = { info, stream, authenticated: false, accounted: false };
+    if (preAuthenticated !== undefined) {
+      if (!this.promote(live, log)) {
+        stream.destroy();
+        return;
+      }
+      this.begin(live, c, log, preAuthenticated);
+      return;
+    }
+    // Not authenticated yet: the admission pool, the deadline, the byte cap.
+    const gate = this.gate(id, source, stream, origin, c.authTimeout * 1000, (why) => {
+      // Evicted, timed out or over the byte cap: hang up at once (no Terminate handshake).
+      void why;
+      this.hangUp(live);
+    });
+    live.gate = gate;
+    this.sessions.set(id, live);
+    this.totals.sessions++;
+    // A source in its failure delay waits before PPP starts (its pool slot is evictable).
+    const hold = this.admission.sources.wait(source, Date.now());
+    if (hold > 0) {
+      this.admission.counters.throttledSources++;
+      log(`${origin}: holding ${hold} ms after failed authentications from ${source}`);
+      const held = () => {
+        clearTimeout(t);
+        this.sessions.delete(id);
+      };
+      const t = setTimeout(() => {
+        stream.off('close', held);
+        if (stream.destroyed || this.stopping || !this.admission.has(id)) return held();
+        this.begin(live, c, log, undefined, source);
+      }, hold);
+      stream.once('close', held);
+      return;
+    }
+    this.begin(live, c, log, undefined, source);
+  }
+
+  /** Authenticated: a max-sessions slot and an address, or false (refused). */
+  private promote(live: Live, log: (m: string) => void): boolean {
+    const c = this.config;
+    live.gate?.leave();
+    if (live.gate) this.admission.counters.promoted++;
+    const address = this.authenticatedCount < c.maxSessions ? this.pool.take() : undefined;
+    if (address === undefined) {
+      this.totals.refused++;
+      log(`refusing ${live.info.origin}: ${this.authenticatedCount >= c.maxSessions ? 'max-sessions reached' : 'address pool exhausted'}`);
+      return false;
+    }
+    live.authenticated = true;
+    live.address = address;
+    live.info.address = ip4ToString(address);
+    this.authenticatedCount++;
+    return true;
+  }
+
+  private begin(live: Live, c: IspConfig, log: (m: string) => void, preAuthenticated?: string, source?: string): void {
+    const { info, stream } = live;
+    const id = info.id;
+    const auth = preAuthenticated !== undefined ? 'none' : c.auth;
+    // The peer's name as it tried to authenticate, and refusal while that user is in its delay.
+    let attempted: string | undefined;
+    let failed = false;
+    const base = this.secrets;
+    const throttled = (user: string) => {
+      attempted = user;
+      if (this.admission.users.wait(user, Date.now()) <= 0) return false;
+      this.admission.counters.throttledUsers++;
+      return true;
+    };
+    const secrets: Secrets = {
+      // An attempt while the user is in its delay fails exactly like a wrong password.
+      lookup: (kind, client, server) => (throttled(client) ? undefined : base.lookup(kind, client, server)),
+      hasSecretsFor: base.hasSecretsFor && ((kind, client) => base.hasSecretsFor!(kind, client)),
+      verifyPap: base.verifyPap && ((user, password, server) => (throttled(user) ? undefined : base.verifyPap!(user, password, server))),
+    };
     const link = new PppLink(stream, {
       name: 'isp',
       localAddr: c.gateway,
-      remoteAddr: address,
+      // Assigned at auth-up (promotion); a text-login caller has it already.
+      remoteAddr: live.address,
       msDns: [c.dns],
       requirePap: auth === 'pap',
       requireChap: auth === 'chap',
       auth: auth === 'any',
-      secrets: this.opts.secrets,
+      secrets,
       lcpEchoInterval: c.lcpEchoInterval,
       lcpEchoFailure: c.lcpEchoFailure,
       debug: c.debug,
-      backend,
+      // The session's NAT is made at promotion; until then IP cannot flow anyway.
+      backend: {
+        deliver: (p) => live.backend?.deliver(p),
+        attach: (send, ip) => live.backend?.attach(send, ip),
+        detach: () => live.backend?.detach(),
+      },
     });
-    const live: Live = { info, link, backend };
+    live.link = link;
     this.sessions.set(id, live);
-    this.totals.sessions++;
-    log(`${origin}: session started, address ${info.address}`);
-    link.on('log', (level, msg) => (level !== 'debug' || c.debug) && log(msg));
-    link.on('auth-up', (name) => (info.user = name));
-    link.on('ip-up', () => {
+    if (preAuthenticated !== undefined) this.totals.sessions++;
+    live.gate?.count();
+    log(`${info.origin}: session started${live.address !== undefined ? `, address ${info.address}` : ''}`);
+    link.on('log', (level, msg) => {
+      if (level !== 'debug' || c.debug) log(msg);
+      if (!failed && source !== undefined && link.session.status === EXIT.PEER_AUTH_FAILED && attempted !== undefined) {
+        failed = true;
+        this.admission.authFailed(attempted, source, Date.now());
+      }
+    });
+    link.on('auth-up', (name) => {
+      info.user = name;
+      if (live.authenticated) return;
+      if (!this.promote(live, log)) {
+        link.close(this.authenticatedCount >= c.maxSessions ? 'Too many sessions' : 'No address available');
+        return;
+      }
+      this.admission.authSucceeded(name);
+      // Before the peer hears Success it cannot have sent IPCP: the address is in time.
+      const ipcp = link.session.protocols.find((p) => p.name === 'IPCP') as unknown as { ipcp?: { policy: { remoteAddr: number } } } | undefined;
+      if (ipcp?.ipcp) ipcp.ipcp.policy.remoteAddr = live.address!;
+      this.attachBackend(live, c);
+    });
+    if (live.authenticated) this.attachBackend(live, c);
+    link.on('ip-up', (ip) => {
+      if (ip.remote !== info.address) {
+        log(`peer took ${ip.remote}, not its address ${info.address}: terminating`);
+        link.close('Address mismatch');
+        return;
+      }
       info.upAt = Date.now();
       this.account({ event: 'start', ...info });
     });
     void link.done.then((status) => {
+      live.gate?.leave();
       const counters = link.session.counters;
       this.totals.bytesIn += counters.bytesIn;
       this.totals.bytesOut += counters.bytesOut;
-      this.account({
-        event: 'stop', ...info, status, endedAt: Date.now(),
-        seconds: info.upAt ? Math.round((Date.now() - info.upAt) / 1000) : 0,
-        bytesIn: counters.bytesIn, bytesOut: counters.bytesOut, framesIn: counters.framesIn, framesOut: counters.framesOut,
-      });
-      backend?.close?.();
+      if (!failed && source !== undefined && status === EXIT.PEER_AUTH_FAILED && attempted !== undefined) {
+        failed = true;
+        this.admission.authFailed(attempted, source, Date.now());
+      }
+      if (live.authenticated) {
+        this.accountStop(live, status);
+        live.backend?.close?.();
+        this.authenticatedCount--;
+        this.pool.give(live.address!);
+        log(`session ended (exit status ${status})`);
+      } else if (c.debug) {
+        log(`connection ended before authentication (exit status ${status})`);
+      }
       this.sessions.delete(id);
-      this.pool.give(address);
-      log(`session ended (exit status ${status})`);
+    });
+  }
+
+  /** The network backend, once the session holds its address. */
+  private attachBackend(live: Live, c: IspConfig): void {
+    const backend = this.backendFactory?.({ client: live.info.address!, gateway: c.gateway, dns: c.dns, sessionId: live.info.id });
+    if (backend) live.backend = backend;
+  }
+
+  private hangUp(live: Live): void {
+    live.gate?.leave();
+    live.stream.destroy();
+  }
+
+  private accountStop(live: Live, status: number): void {
+    if (live.accounted) return;
+    live.accounted = true;
+    const counters = live.link?.session.counters;
+    const info = live.info;
+    this.account({
+      event: 'stop', ...info, status, endedAt: Date.now(),
+      seconds: info.upAt ? Math.round((Date.now() - info.upAt) / 1000) : 0,
+      bytesIn: counters?.bytesIn ?? 0, bytesOut: counters?.bytesOut ?? 0, framesIn: counters?.framesIn ?? 0, framesOut: counters?.framesOut ?? 0,
     });
   }
 
   /** Accounting records are appended and flushed one by one, so a crash loses none. */
   private account(record: Record<string, unknown>): void {
-    const file = this.opts.config.accounting;
+    const file = this.config.accounting;
     if (!file) return;
     const fd = fs.openSync(file, 'a', 0o600);
     try {
@@ -205,6 +491,26 @@ export class IspServer {
       fs.closeSync(fd);
     }
   }
+}
+
+function admissionLimits(c: IspConfig) {
+  return {
+    maxUnauthenticated: c.maxUnauthenticated,
+    maxUnauthenticatedPerSource: c.maxUnauthenticatedPerSource,
+    failDelayMs: c.authFailDelay * 1000,
+    failDelayMaxMs: c.authFailDelayMax * 1000,
+  };
+}
+
+/** Whether `p` settled within `ms`. */
+function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    void p.then(() => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
 }
 
 function listen(server: net.Server | http.Server, at: { host: string; port: number }): Promise<net.AddressInfo> {
