@@ -196,6 +196,9 @@ function frameBytes(rig: Rig, f: Inject): Buffer {
   }
 }
 
+/** How many cases started their steps in each role/phase (a coverage figure for the report). */
+export const phaseCoverage: Record<string, number> = {};
+
 export function check(c: PppCase, counter: Counter = { n: 0 }): void {
   const rig = new Rig(c.scenario);
   // Warm up: the real exchange, one delivery at a time, timers firing when it stalls.
@@ -203,6 +206,8 @@ export function check(c: PppCase, counter: Counter = { n: 0 }): void {
     if (rig.queue.length) rig.deliver(1);
     else rig.advance(0);
   }
+  const at = `${c.scenario.target}/${rig.target.s.phase}`;
+  phaseCoverage[at] = (phaseCoverage[at] ?? 0) + 1;
   for (const st of c.steps) {
     timed(`step ${st.kind}`, 2000, () => {
       switch (st.kind) {
