@@ -165,6 +165,22 @@ function label<S extends net.Socket>(sock: S, what: string): S {
   return sock;
 }
 
+// Attribution hooks (this process only): sockets made by net.connect are labelled with the
+// module that called it, and a socket that went through resetAndDestroy() is marked.
+const realConnect = net.connect;
+(net as { connect: typeof net.connect }).connect = function (this: unknown, ...a: unknown[]) {
+  const sock = (realConnect as (...x: unknown[]) => net.Socket).apply(this, a);
+  const where = /src\/(io|isp)\/([\w-]+)\.js/.exec(new Error().stack ?? '')?.[2] ?? 'soak';
+  if (where !== 'soak') label(sock, `net.connect from ${where}`);
+  return sock;
+} as typeof net.connect;
+const RESET = Symbol('soak reset');
+const realReset = net.Socket.prototype.resetAndDestroy;
+net.Socket.prototype.resetAndDestroy = function (this: net.Socket) {
+  (this as unknown as Record<symbol, boolean>)[RESET] = true;
+  return realReset.call(this);
+};
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor(s.length / 2)]! : 0;
@@ -262,7 +278,7 @@ async function main(): Promise<number> {
   const left = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().filter((h): h is net.Socket => h instanceof net.Socket);
   const byPeer: Record<string, number> = {};
   for (const sk of left) {
-    const k = `${(sk as unknown as Record<symbol, string>)[LABEL] ?? 'unlabelled (NAT outbound to web, or ClientBackend forward accept)'}${sk.destroyed ? ', destroyed' : ''}`;
+    const k = `${(sk as unknown as Record<symbol, string>)[LABEL] ?? 'unlabelled (NAT outbound to web, or ClientBackend forward accept)'}${sk.destroyed ? ', destroyed' : ''}${(sk as unknown as Record<symbol, boolean>)[RESET] ? ', after resetAndDestroy()' : ''}`;
     byPeer[k] = (byPeer[k] ?? 0) + 1;
   }
   console.log(`sockets left after stop (2 s later): ${left.length} ${JSON.stringify(byPeer)}`);
