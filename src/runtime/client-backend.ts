@@ -33,6 +33,7 @@ import { ClientStack, type ClientConnectFailure, type ClientRequest, type Client
 import { ip4str } from '../net/packet.js';
 import { REP, Socks5Server, replyText, type SocksTarget } from './socks.js';
 import { StackDriver } from './stack-driver.js';
+import { resetSocket } from './reset-socket.js';
 
 export interface ListenAddress {
   host: string;
@@ -542,16 +543,8 @@ export class ClientBackend implements NetworkBackend {
 
   private destroyLocal(l: Local, reset: boolean): void {
     l.phase = 'closed';
-    if (l.sock.destroyed) return;
-    if (reset) {
-      try {
-        l.sock.resetAndDestroy();
-        return;
-      } catch {
-        // not connected yet or already closing
-      }
-    }
-    l.sock.destroy();
+    if (reset) resetSocket(l.sock);
+    else l.sock.destroy();
   }
 }
 

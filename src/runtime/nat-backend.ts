@@ -21,6 +21,7 @@ import { parseForward, type NetOptions, type PortForward } from '../net/config.j
 import { QTYPE, RCODE, type DnsRecord, type DnsResult } from '../net/dns.js';
 import type { ConnectFailure, HostRequest } from '../net/requests.js';
 import { StackDriver } from './stack-driver.js';
+import { resetSocket } from './reset-socket.js';
 
 /** Answers the virtual DNS's questions on the host. */
 export interface HostResolver {
@@ -356,15 +357,6 @@ function connectFailure(err: NodeJS.ErrnoException): ConnectFailure {
     case 'ENETUNREACH': return 'net-unreachable';
     case 'ETIMEDOUT': return 'timeout';
     default: return 'error';
-  }
-}
-
-function resetSocket(sock: net.Socket): void {
-  if (sock.destroyed) return;
-  try {
-    sock.resetAndDestroy();
-  } catch {
-    sock.destroy();
   }
 }
 
