@@ -12,8 +12,8 @@
 import fc from 'fast-check';
 import { NetStack } from '../../src/net/stack.js';
 import { ClientStack } from '../../src/net/client-stack.js';
-import { buildTcp, PROTO_TCP, PROTO_UDP } from '../../src/net/packet.js';
-import { finish, pseudoSum, sum16 } from '../../src/net/checksum.js';
+import { buildTcp, PROTO_TCP, PROTO_UDP } from '../../src/wire/packet.js';
+import { finish, pseudoSum, sum16 } from '../../src/wire/checksum.js';
 import { buildDnsQuery, QTYPE } from '../../src/net/dns.js';
 import { bytes, invariant, mutate, mutations, type Counter, type Mutation, type Target } from '../lib.js';
 

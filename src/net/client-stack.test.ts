@@ -13,7 +13,7 @@ import { ClientTcp, FakeHost, Pipe, parseUdpPacket, type LinkOptions } from './t
 import {
   buildIcmp, buildTcp, buildUdp, icmpQuote, parseIcmp, parseIpv4, parseTcp, PROTO_ICMP, PROTO_TCP, TCP_ACK, TCP_RST, TCP_SYN,
   ICMP_DEST_UNREACH, UNREACH_HOST, UNREACH_PORT,
-} from './packet.js';
+} from '../wire/packet.js';
 import { buildDnsAnswer, parseDnsQuery, RCODE } from './dns.js';
 
 const LOCAL = 0x0a00020f; // 10.0.2.15

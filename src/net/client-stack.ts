@@ -46,12 +46,8 @@
  *    (at most `dnsCacheMaxTtl` s); IPv4 literals need no query.
  */
 import { buildDnsQuery, encodeName, parseDnsAnswer, QTYPE, RCODE } from './dns.js';
-import {
-  buildUdp, ip4, ip4str, isMulticastOrReserved, parseIcmp,
-  parseTcp, parseUdp, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_RST,
-  ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED, UNREACH_HOST, UNREACH_NET, UNREACH_PORT, UNREACH_PROTOCOL, UNREACH_ADMIN,
-  type Ipv4, type TcpSegment,
-} from './packet.js';
+import { buildUdp, ip4, isMulticastOrReserved, parseIcmp, parseTcp, parseUdp, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_RST, ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED, UNREACH_HOST, UNREACH_NET, UNREACH_PORT, UNREACH_PROTOCOL, UNREACH_ADMIN, type Ipv4, type TcpSegment } from '../wire/packet.js';
+import { ip4ToString } from '../wire/ipv4.js';
 import { stripUndefined } from './config.js';
 import type { ReassemblyCounters } from './reassembly.js';
 import type { HostRequest } from './requests.js';
@@ -193,7 +189,7 @@ export class ClientStack extends StackBase<ClientStackOptions, ClientRequest> {
 
   /** The DNS servers in use (dotted quads). */
   get dnsServers(): string[] {
-    return this.servers.map(ip4str);
+    return this.servers.map(ip4ToString);
   }
 
   // ========================================================================================
@@ -399,7 +395,7 @@ export class ClientStack extends StackBase<ClientStackOptions, ClientRequest> {
     let ttl = this.opts.dnsCacheMaxTtl;
     for (const rr of a.answers) {
       if (rr.type !== QTYPE.A || rr.data.length !== 4) continue;
-      addresses.push(ip4str(rr.data.readUInt32BE(0)));
+      addresses.push(ip4ToString(rr.data.readUInt32BE(0)));
       ttl = Math.min(ttl, rr.ttl);
     }
     // A truncated answer (TC) is used for what it holds: there is no TCP fallback.
@@ -418,7 +414,7 @@ export class ClientStack extends StackBase<ClientStackOptions, ClientRequest> {
   stats(): ClientStats {
     const timeWait = this.timeWaitCount();
     return {
-      local: ip4str(this.local),
+      local: ip4ToString(this.local),
       dnsServers: this.dnsServers,
       ip: { ...this.ipCounters, drops: { ...this.drops } },
       tcp: {
@@ -460,7 +456,7 @@ export class ClientStack extends StackBase<ClientStackOptions, ClientRequest> {
     if (!m || m.established || c.state === 'SYN_SENT' || c.state === 'CLOSED') return;
     m.established = true;
     this.tcpExtra.established++;
-    if (!m.appGone) this.requests.push({ type: 'tcp-connected', id: c.id, localAddr: ip4str(c.ep.localAddr), localPort: c.ep.localPort });
+    if (!m.appGone) this.requests.push({ type: 'tcp-connected', id: c.id, localAddr: ip4ToString(c.ep.localAddr), localPort: c.ep.localPort });
   }
 
   /** Requests from a connection: established first; aborts of a failed connect become tcp-failed. */

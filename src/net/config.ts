@@ -2,7 +2,7 @@
  * The virtual network's shape and the stack's limits. Defaults follow slirp's network
  * (10.0.2.0/24, gateway .2, DNS .3, client .15) and the RFCs cited per field.
  */
-import { ip4 } from './packet.js';
+import { ip4 } from '../wire/packet.js';
 
 export interface NetOptions {
   /** The virtual network, CIDR (slirp: 10.0.2.0/24). */

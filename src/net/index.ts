@@ -10,4 +10,4 @@ export {
   buildDnsQuery, parseDnsAnswer, parseDnsQuery, buildDnsAnswer, QTYPE, RCODE,
   type DnsQuery, type DnsRecord, type DnsResult,
 } from './dns.js';
-export * as packet from './packet.js';
+export * as packet from '../wire/packet.js';

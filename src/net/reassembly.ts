@@ -12,8 +12,8 @@
  *    Linux applies it to IPv4 too) — exact duplicates, which a duplicating link makes, are
  *    ignored instead.
  */
-import type { Ipv4 } from './packet.js';
-import { finish, sum16 } from './checksum.js';
+import type { Ipv4 } from '../wire/packet.js';
+import { finish, sum16 } from '../wire/checksum.js';
 
 export interface ReassemblyOptions {
   maxBytes: number;

@@ -13,7 +13,8 @@
  * Still sans-IO: time only comes in as `now` arguments; no sockets, timers or clock.
  */
 import { randomInt } from 'node:crypto';
-import { buildIcmp, buildTcp, fragmentIpv4, icmpQuote, ip4str, parseIpv4, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Ipv4, type TcpSegment } from './packet.js';
+import { buildIcmp, buildTcp, fragmentIpv4, icmpQuote, parseIpv4, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Ipv4, type TcpSegment } from '../wire/packet.js';
+import { ip4ToString } from '../wire/ipv4.js';
 import { Reassembler } from './reassembly.js';
 import type { HostRequest } from './requests.js';
 import { newTcpCounters, seqAdd, type SegmentOut, type TcpConfig, type TcpConn, type TcpEnv, type TcpState } from './tcp.js';
@@ -229,7 +230,7 @@ export abstract class StackBase<O extends StackBaseOptions, R> {
   connections(): { id: number; state: TcpState; local: string; remote: string; sendQueued: number; rcvUsed: number }[] {
     return [...this.tcpById.values()].map((c) => ({
       id: c.id, state: c.state,
-      local: `${ip4str(c.ep.localAddr)}:${c.ep.localPort}`, remote: `${ip4str(c.ep.remoteAddr)}:${c.ep.remotePort}`,
+      local: `${ip4ToString(c.ep.localAddr)}:${c.ep.localPort}`, remote: `${ip4ToString(c.ep.remoteAddr)}:${c.ep.remotePort}`,
       sendQueued: c.sendQ.length, rcvUsed: c.rcvUsed,
     }));
   }

@@ -6,11 +6,11 @@ import { NetStack } from './stack.js';
 import { SharedLimits, type NetOptions } from './config.js';
 import {
   buildIcmp, buildTcp, buildUdp, fragmentIpv4, parseIcmp, parseIpv4, parseUdp, PROTO_ICMP, PROTO_UDP, TCP_SYN, writeIpv4Header,
-} from './packet.js';
+} from '../wire/packet.js';
 import { buildDnsQuery, parseDnsAnswer, QTYPE, RCODE } from './dns.js';
 import { Reassembler } from './reassembly.js';
 import { icmpEchoRequest } from '../wire/ipv4.js';
-import { finish, sum16 } from './checksum.js';
+import { finish, sum16 } from '../wire/checksum.js';
 
 const CLIENT = 0x0a00020f;
 const GW = 0x0a000202;

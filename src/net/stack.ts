@@ -17,12 +17,8 @@
  */
 import { DEFAULT_OPTIONS, resolveOptions, type NetOptions, type ResolvedConfig } from './config.js';
 import { buildDnsAnswer, buildDnsError, parseDnsQuery, QTYPE, RCODE, type DnsQuery, type DnsResult } from './dns.js';
-import {
-  buildIcmp, buildUdp, icmpQuote, ip4, ip4str, isMulticastOrReserved, parseIcmp,
-  parseTcp, parseUdp, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_RST, TCP_SYN, TCP_FIN,
-  ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED,
-  UNREACH_ADMIN, UNREACH_HOST, UNREACH_NET, UNREACH_PORT, UNREACH_PROTOCOL, type Ipv4, type TcpSegment,
-} from './packet.js';
+import { buildIcmp, buildUdp, icmpQuote, ip4, isMulticastOrReserved, parseIcmp, parseTcp, parseUdp, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_RST, TCP_SYN, TCP_FIN, ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED, UNREACH_ADMIN, UNREACH_HOST, UNREACH_NET, UNREACH_PORT, UNREACH_PROTOCOL, type Ipv4, type TcpSegment } from '../wire/packet.js';
+import { ip4ToString } from '../wire/ipv4.js';
 import type { ReassemblyCounters } from './reassembly.js';
 import type { ConnectFailure, HostRequest } from './requests.js';
 import { StackBase } from './stack-base.js';
@@ -105,7 +101,7 @@ export class NetStack extends StackBase<NetOptions, HostRequest> {
 
   /** The client's address (configured or learned from its first packet). */
   get clientAddress(): string | undefined {
-    return this.client === undefined ? undefined : ip4str(this.client);
+    return this.client === undefined ? undefined : ip4ToString(this.client);
   }
 
   // ========================================================================================
@@ -499,7 +495,7 @@ export class NetStack extends StackBase<NetOptions, HostRequest> {
     const alias = this.cfg.aliases.get(q.name);
     if (alias !== undefined) {
       this.dnsCounters.aliases++;
-      const records = q.qtype === QTYPE.A || q.qtype === QTYPE.ANY ? [{ type: 'A' as const, address: ip4str(alias) }] : [];
+      const records = q.qtype === QTYPE.A || q.qtype === QTYPE.ANY ? [{ type: 'A' as const, address: ip4ToString(alias) }] : [];
       return this.dnsReply(q, ip.src, srcPort, { rcode: RCODE.NOERROR, records });
     }
     if (q.qtype === QTYPE.ANY) return this.dnsReply(q, ip.src, srcPort, { rcode: RCODE.NOTIMP, records: [] }); // RFC 8482
@@ -586,7 +582,7 @@ export class NetStack extends StackBase<NetOptions, HostRequest> {
       this.drop('prohibited');
       return undefined;
     }
-    return ip4str(ip.dst);
+    return ip4ToString(ip.dst);
   }
 }
 

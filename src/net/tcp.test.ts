@@ -5,8 +5,8 @@ import { NetStack } from './stack.js';
 import { SharedLimits, type NetOptions } from './config.js';
 import {
   buildTcp, parseIcmp, parseIpv4, parseTcp, PROTO_ICMP, PROTO_TCP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, writeIpv4Header,
-} from './packet.js';
-import { finish, pseudoSum, sum16 } from './checksum.js';
+} from '../wire/packet.js';
+import { finish, pseudoSum, sum16 } from '../wire/checksum.js';
 import { World } from './testing/peer.js';
 
 const CLIENT = 0x0a00020f; // 10.0.2.15

@@ -15,7 +15,7 @@
  * both ways, and a short TIME-WAIT.
  */
 import { ByteQueue } from './bytequeue.js';
-import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpSegment } from './packet.js';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpSegment } from '../wire/packet.js';
 import type { HostRequest } from './requests.js';
 import type { NetOptions } from './config.js';
 

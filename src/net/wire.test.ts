@@ -2,11 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { finish, pseudoSum, sum16 } from './checksum.js';
+import { finish, pseudoSum, sum16 } from '../wire/checksum.js';
 import { internetChecksum } from '../wire/ipv4.js';
-import {
-  buildIcmp, buildTcp, buildUdp, fragmentIpv4, ip4, ip4str, parseIcmp, parseIpv4, parseTcp, parseUdp, PROTO_UDP, TCP_ACK, TCP_SYN,
-} from './packet.js';
+import { buildIcmp, buildTcp, buildUdp, fragmentIpv4, ip4, parseIcmp, parseIpv4, parseTcp, parseUdp, PROTO_UDP, TCP_ACK, TCP_SYN } from '../wire/packet.js';
+import { ip4ToString } from '../wire/ipv4.js';
 import { buildDnsAnswer, buildDnsQuery, encodeName, parseDnsAnswer, parseDnsQuery, parseIpv6, QTYPE } from './dns.js';
 import { parseForward, resolveOptions } from './config.js';
 import { ByteQueue } from './bytequeue.js';
@@ -121,12 +120,12 @@ test('DNS: names encode and parse; IPv6 text parses; answers echo the question',
 
 test('config: defaults, forwards, CIDR', () => {
   const c = resolveOptions({});
-  assert.equal(ip4str(c.gateway), '10.0.2.2');
-  assert.equal(ip4str(c.dns), '10.0.2.3');
-  assert.equal(ip4str(c.broadcast), '10.0.2.255');
-  assert.equal(ip4str(c.aliases.get('host.dialtone.internal')!), '10.0.2.2');
+  assert.equal(ip4ToString(c.gateway), '10.0.2.2');
+  assert.equal(ip4ToString(c.dns), '10.0.2.3');
+  assert.equal(ip4ToString(c.broadcast), '10.0.2.255');
+  assert.equal(ip4ToString(c.aliases.get('host.dialtone.internal')!), '10.0.2.2');
   const d = resolveOptions({ network: '192.168.7.0/24', gateway: '192.168.7.1', dns: '192.168.7.1' });
-  assert.equal(ip4str(d.aliases.get('host.dialtone.internal')!), '192.168.7.1', 'aliases follow the gateway');
+  assert.equal(ip4ToString(d.aliases.get('host.dialtone.internal')!), '192.168.7.1', 'aliases follow the gateway');
   assert.deepEqual(parseForward('tcp 5022:22'), { proto: 'tcp', hostAddr: '127.0.0.1', hostPort: 5022, clientPort: 22 });
   assert.deepEqual(parseForward('udp:5353:53'), { proto: 'udp', hostAddr: '127.0.0.1', hostPort: 5353, clientPort: 53 });
   assert.deepEqual(parseForward('tcp 0.0.0.0:8080:80'), { proto: 'tcp', hostAddr: '0.0.0.0', hostPort: 8080, clientPort: 80 });

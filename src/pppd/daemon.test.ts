@@ -11,7 +11,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { stopAll, pppDir, inProcess, freePort, waitFor, count, recordingScript, readRecorded, TestBackend, virtualTime } from './harness.test.js';
 import type { PppdHooks } from './run.js';
-import { icmpEchoRequest, parseIpv4 } from '../wire/ipv4.js';
+import { icmpEchoRequest } from '../wire/ipv4.js';
+import { parseIpv4, type Ipv4 } from '../wire/packet.js';
 import { parseIp4 } from '../wire/ipv4.js';
 
 const ip = (s: string) => parseIp4(s)!;
@@ -50,7 +51,7 @@ test('ip-up, ip-down, auth-up, auth-down: pppd\'s arguments and environment; res
   backend.events.on('packet', (p: Buffer) => replies.push(p));
   for (let i = 0; i < 3; i++) backend.send(icmpEchoRequest(ip('10.0.0.2'), ip('10.0.0.1'), 7, i, Buffer.alloc(56, i)));
   await waitFor(() => String(replies.length), /^3$/);
-  assert.equal(parseIpv4(replies[0]!)!.src, ip('10.0.0.1'));
+  assert.equal((parseIpv4(replies[0]!) as Ipv4).src, ip('10.0.0.1'));
   assert.equal(fs.readFileSync(path.join(cdir, 'resolv.conf'), 'utf8'), 'nameserver 10.0.0.53\nnameserver 10.0.0.53\n');
   c.signal('SIGTERM');
   assert.equal(await c.done, 5);

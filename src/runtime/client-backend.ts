@@ -30,7 +30,7 @@
 import net from 'node:net';
 import type { IpUpInfo, NetworkBackend } from './driver.js';
 import { ClientStack, type ClientConnectFailure, type ClientRequest, type ClientStackOptions, type ClientStats } from '../net/client-stack.js';
-import { ip4str } from '../net/packet.js';
+import { ip4ToString } from '../wire/ipv4.js';
 import { REP, Socks5Server, replyText, type SocksTarget } from './socks.js';
 import { StackDriver } from './stack-driver.js';
 import { resetSocket } from './reset-socket.js';
@@ -174,12 +174,12 @@ export class ClientBackend implements NetworkBackend {
 
   attach(send: (packet: Buffer) => void, info?: IpUpInfo): void {
     if (this.stack) this.detach();
-    const local = info?.local ? ip4str(info.local) : this.opts.local;
+    const local = info?.local ? ip4ToString(info.local) : this.opts.local;
     if (!local) {
       this.log('client backend: no local address (the driver passed no ip-up info and no `local` option): not serving');
       return;
     }
-    const dns = this.opts.dns ?? (info ? info.dns.filter((a) => a !== 0).map(ip4str) : []);
+    const dns = this.opts.dns ?? (info ? info.dns.filter((a) => a !== 0).map(ip4ToString) : []);
     const { socks: _s, socksAuth: _a, forwards: _f, dns: _d, local: _l, handshakeTimeout: _h, now: _n, log: _g, ...tuning } = this.opts;
     this.stack = new ClientStack({ ...tuning, local, dns }, this.now());
     this.generation++;

@@ -10,7 +10,7 @@ import dgram from 'node:dgram';
 import { createHash, randomBytes } from 'node:crypto';
 import { NatBackend } from './nat-backend.js';
 import { ClientTcp, parseUdpPacket } from '../net/testing/peer.js';
-import { buildUdp, parseIcmp, parseIpv4, parseTcp, PROTO_ICMP, PROTO_TCP } from '../net/packet.js';
+import { buildUdp, parseIcmp, parseIpv4, parseTcp, PROTO_ICMP, PROTO_TCP } from '../wire/packet.js';
 import { buildDnsQuery, parseDnsAnswer, QTYPE, RCODE } from '../net/dns.js';
 
 const CLIENT = 0x0a00020f;

@@ -16,7 +16,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startPppdPeer, umlAvailable, freePort, type PppdPeer, type PppdPeerResult } from '../harness/uml.js';
 import { pppDir, inProcess, stopAll, waitFor, count, recordingScript, readRecorded, TestBackend } from '../../src/pppd/harness.test.js';
-import { icmpEchoRequest, parseIp4, parseIpv4 } from '../../src/wire/ipv4.js';
+import { icmpEchoRequest, parseIp4 } from '../../src/wire/ipv4.js';
+import { parseIpv4, type Ipv4 } from '../../src/wire/packet.js';
 
 const skip = process.env.DIALTONE_SKIP_INTEROP === '1' ? 'DIALTONE_SKIP_INTEROP=1' : false;
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
@@ -214,7 +215,7 @@ test('demand + idle against real pppd: the first packet brings the link up and i
     backend.events.on('packet', (pkt: Buffer) => replies.push(pkt));
     backend.send(icmpEchoRequest(ip('10.0.0.2'), ip('10.0.0.1'), 0x4242, 1, Buffer.from('the first packet, queued while dialling')));
     await waitFor(() => String(replies.length), /^[1-9]/, 30_000, d.log());
-    const reply = parseIpv4(replies[0]!)!;
+    const reply = parseIpv4(replies[0]!) as Ipv4;
     assert.equal(reply.src, ip('10.0.0.1'), 'the echo reply from pppd\'s kernel');
     assert.ok(replies[0]!.subarray(28).equals(Buffer.from('the first packet, queued while dialling')));
     const text = await waitFor(d.log, /Terminating connection due to lack of activity\./, 15_000);

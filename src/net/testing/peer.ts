@@ -5,7 +5,7 @@
  * reordering link, and a fake host adapter, all on a virtual clock.
  */
 import { ByteQueue } from '../bytequeue.js';
-import { buildTcp, buildUdp, parseIpv4, parseTcp, parseUdp, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../packet.js';
+import { buildTcp, buildUdp, parseIpv4, parseTcp, parseUdp, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../../wire/packet.js';
 import type { NetStack } from '../stack.js';
 import type { HostRequest } from '../requests.js';
 

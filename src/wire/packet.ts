@@ -4,6 +4,7 @@
  * packet yields a short reason string (the drop counter's name).
  */
 import { finish, pseudoSum, sum16, verifies } from './checksum.js';
+import { parseIp4 } from './ipv4.js';
 
 export const PROTO_ICMP = 1;
 export const PROTO_TCP = 6;
@@ -306,16 +307,11 @@ export function icmpQuote(original: Buffer): Buffer {
 // Addresses
 // ------------------------------------------------------------------------------------------
 
+/** parseIp4 for addresses the program itself wrote (configuration already checked). */
 export function ip4(s: string): number {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) throw new TypeError(`not an IPv4 address: ${s}`);
-  const p = m.slice(1).map(Number);
-  if (p.some((x) => x > 255)) throw new TypeError(`not an IPv4 address: ${s}`);
-  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
-}
-
-export function ip4str(a: number): string {
-  return `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+  const a = parseIp4(s);
+  if (a === undefined) throw new TypeError(`not an IPv4 address: ${s}`);
+  return a;
 }
 
 /** Multicast (224/4), class E and limited broadcast (240/4), RFC 1122 §3.2.1.3. */
