@@ -166,6 +166,11 @@ export class Session {
     this.advance(now);
   }
 
+  /** Timers with a deadline now (bounded: each protocol holds at most a few). */
+  get armedTimers(): number {
+    return this.timers.armed.size;
+  }
+
   /** When the caller should call tick() next, or undefined if nothing is pending. */
   nextDeadline(): number | undefined {
     return this.timers.next();
