@@ -46,7 +46,7 @@ function simulate(
   let now = 0;
   const until = modem.until ?? 600_000;
   const performAll = (): void => {
-    for (let a = e.poll(); a; a = e.poll()) {
+    for (let a = e.takeAction(); a; a = e.takeAction()) {
       sim.actions.push([now, a]);
       switch (a.type) {
         case 'send':
@@ -357,8 +357,8 @@ test('signals: SIGINT/SIGTERM exit 2; SIGHUP ignored after HANGUP OFF', () => {
 test('a failed write ends chat with exit 1 before it goes on', () => {
   const e = new ChatEngine(['', 'AT', 'OK', 'x'], { verbose: true, charDelayMs: 0 });
   e.start(0);
-  assert.deepEqual(e.poll(), { type: 'log', level: 'info', message: 'send (AT^M)' });
-  assert.equal(e.poll()?.type, 'send');
+  assert.deepEqual(e.takeAction(), { type: 'log', level: 'info', message: 'send (AT^M)' });
+  assert.equal(e.takeAction()?.type, 'send');
   e.writeFailed('Input/output error', 0);
   assert.deepEqual(e.drain(), [
     { type: 'log', level: 'info', message: ' -- write failed: Input/output error' },

@@ -10,7 +10,7 @@
  *   const e = new ChatEngine(['ABORT', 'BUSY', '', 'ATZ', 'OK', 'ATDT5551212', 'CONNECT', ''], { verbose: true });
  *   e.start(now);
  *   loop:
- *     for (let a = e.poll(); a; a = e.poll()) perform(a);   // 'done' carries the exit code
+ *     for (let a = e.takeAction(); a; a = e.takeAction()) perform(a);   // 'done' carries the exit code
  *     wait for line input, the line's end or e.nextDeadline();
  *     e.input(bytes, now) | e.end(now, 'eof' | 'error') | e.tick(now)
  *   and when they happen: e.fileData(...) for a readFile action, e.writeFailed(msg, now) when a
@@ -281,7 +281,7 @@ export class ChatEngine {
    * each action before polling the next: the end of a send waits for its bytes to be taken, so
    * that a write error reported with writeFailed() stops chat where chat would stop.
    */
-  poll(): ChatAction | undefined {
+  takeAction(): ChatAction | undefined {
     if (this.actions.length === 0 && this.waiting?.kind === 'flush') this.run(this.now);
     return this.actions.shift();
   }

@@ -311,7 +311,7 @@ export async function run(args: string[], ioOverrides: Partial<ChatIO> = {}): Pr
 
     const pump = (): void => {
       if (finished) return;
-      for (let a = engine.poll(); a; a = engine.poll()) {
+      for (let a = engine.takeAction(); a; a = engine.takeAction()) {
         perform(a);
         if (finished) return;
       }

@@ -65,7 +65,7 @@ export class LoginDialog {
     }
   }
 
-  poll(): DialogOutput[] {
+  takeActions(): DialogOutput[] {
     const o = this.out;
     this.out = [];
     return o;

@@ -216,6 +216,21 @@ export class HayesModem {
   }
 
   // ----- public surface -------------------------------------------------------------------
+  // The project's sans-IO shape: input(event, now), nextDeadline(), takeOutputs() (the bank
+  // feeds `tick` events at the deadline). handle()/tick() do the same in one call, for tests.
+
+  private pending: ModemOutput[] = [];
+
+  /** An event at time `now` (ms); what it causes waits in takeOutputs(). */
+  input(ev: ModemEvent, now: number): void {
+    for (const o of this.handle(ev, now)) this.pending.push(o);
+  }
+
+  takeOutputs(): ModemOutput[] {
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
 
   /** Feed one event at time `now` (ms); returns what the modem does in response. */
   handle(ev: ModemEvent, now: number): ModemOutput[] {

@@ -43,7 +43,7 @@ export function runChat(
     };
     const pump = () => {
       if (finished) return;
-      for (let a = engine.poll(); a; a = engine.poll()) {
+      for (let a = engine.takeAction(); a; a = engine.takeAction()) {
         if (a.type === 'send') stream.write(Buffer.from(a.data));
         else if (a.type === 'log') opts.log?.(a.message);
         else if (a.type === 'readFile') engine.fileData({ error: 'not available' }, now());

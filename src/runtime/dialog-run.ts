@@ -50,7 +50,7 @@ export function runDialog(
       resolve(r);
     };
     const pump = () => {
-      for (const o of dialog.poll()) {
+      for (const o of dialog.takeActions()) {
         if (o.type === 'send') stream.write(o.data);
         else if (o.type === 'log') opts.log(o.msg);
         else if (o.type === 'check-password') {

@@ -434,8 +434,8 @@ class Line {
     this.running = true;
     try {
       while (this.queue.length && this.modem) {
-        const outs = this.modem.handle(this.queue.shift()!, now());
-        this.apply(outs);
+        this.modem.input(this.queue.shift()!, now());
+        this.apply(this.modem.takeOutputs());
       }
     } finally {
       this.running = false;
