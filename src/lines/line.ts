@@ -9,9 +9,9 @@
  *   /dev/ttyS0, ttyS0      a device node opened read/write (serial lines: see issue 3)
  */
 import net from 'node:net';
-import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { Duplex } from 'node:stream';
+import { openSerial } from './serial.js';
 
 export interface Line {
   /** What pppd prints in "Connect: ppp0 <--> NAME". */
@@ -122,11 +122,9 @@ export async function openLine(spec: LineSpec, opts: { onListening?: (port: numb
       return { name, stream, close: () => child.kill('SIGTERM') };
     }
     case 'device': {
-      const fd = await fs.promises.open(spec.path, fs.constants.O_RDWR | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK);
-      const readable = fd.createReadStream();
-      const writable = fd.createWriteStream();
-      const stream = Duplex.from({ readable, writable });
-      return { name: spec.path, stream, close: () => void fd.close().catch(() => undefined) };
+      // The one device opener (serial.ts), as the daemon uses it: here without modem control.
+      const s = await openSerial(spec.path, { modem: false });
+      return { name: spec.path, stream: s.stream, close: () => void s.close() };
     }
   }
 }
