@@ -33,12 +33,12 @@ export interface DialogConfig {
   maxAttempts?: number;
 }
 
-type Phase = 'login' | 'password' | 'checking' | 'shell' | 'done';
+type DialogStep = 'login' | 'password' | 'checking' | 'shell' | 'done';
 
 const CRLF = '\r\n';
 
 export class LoginDialog {
-  private phase: Phase = 'login';
+  private phase: DialogStep = 'login';
   private buf = '';
   private lastCr = false;
   private user = '';

@@ -33,7 +33,7 @@ import {
   type Profile,
 } from './sregs.js';
 
-export type Phase = 'command' | 'dialing' | 'answering' | 'online' | 'online-command';
+export type ModemPhase = 'command' | 'dialing' | 'answering' | 'online' | 'online-command';
 
 export type CallFailure = 'busy' | 'no-answer' | 'no-carrier' | 'no-dialtone';
 
@@ -163,7 +163,7 @@ export class HayesModem {
   private readonly opts: HayesOptions;
   private readonly identity: ModemIdentity;
 
-  private phaseValue: Phase = 'command';
+  private phaseValue: ModemPhase = 'command';
   private out: ModemOutput[] = [];
   /**
    * Bytes for the DTE or the far end not yet put into `out`: the bytes of one direction are
@@ -303,7 +303,7 @@ export class HayesModem {
     return ds.length ? Math.min(...ds) : undefined;
   }
 
-  get phase(): Phase {
+  get phase(): ModemPhase {
     return this.phaseValue;
   }
   /** DCD as presented to the DTE. */

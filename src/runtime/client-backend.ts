@@ -93,7 +93,7 @@ export interface ClientBackendStats {
   localSockets: number;
 }
 
-type Phase = 'handshake' | 'resolving' | 'connecting' | 'open' | 'closed';
+type LocalPhase = 'handshake' | 'resolving' | 'connecting' | 'open' | 'closed';
 
 interface ForwardRec {
   spec: LocalForward;
@@ -108,7 +108,7 @@ interface ForwardRec {
 interface Local {
   sock: net.Socket;
   kind: 'socks' | 'forward';
-  phase: Phase;
+  phase: LocalPhase;
   socks?: Socks5Server;
   fwd?: ForwardRec;
   /** Where to (for logs) and the port to connect to. */
@@ -337,7 +337,7 @@ export class ClientBackend implements NetworkBackend {
       return;
     }
     for (const a of l.socks!.push(d)) {
-      if ((l.phase as Phase) === 'closed') break;
+      if ((l.phase as LocalPhase) === 'closed') break;
       if (a.type === 'write') l.sock.write(a.data);
       else if (a.type === 'close') {
         this.socksCounters.handshakeFailed++;
