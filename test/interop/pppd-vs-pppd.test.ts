@@ -7,7 +7,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPppdPeer, umlAvailable, type PppdPeer, type PppdPeerResult } from '../harness/uml.js';
+import type { PppdPeerResult } from '../harness/uml.js';
+import { runPppdPair, type PppdPair, type PppdPairOptions } from '../harness/pppd-pair.js';
 
 const skip = process.env.DIALTONE_SKIP_INTEROP === '1' ? 'DIALTONE_SKIP_INTEROP=1' : false;
 
@@ -15,47 +16,9 @@ const SERVER_CHAP = ['local', 'auth', 'require-chap', 'name', 'server', 'ms-dns'
 const SERVER_PAP = ['local', 'auth', 'require-pap', 'name', 'server', 'ms-dns', '10.0.0.53', '10.0.0.1:10.0.0.2'];
 const CLIENT = ['local', 'noauth', 'name', 'fred', 'user', 'fred', 'usepeerdns', 'noipdefault'];
 
-interface Pair {
-  server: PppdPeerResult;
-  client: PppdPeerResult;
-  totalMs: number;
-}
-
-async function runPair(opts: {
-  serverArgs: string[];
-  serverFiles: Record<string, string>;
-  clientArgs: string[];
-  clientFiles: Record<string, string>;
-  clientAfter?: string;
-}): Promise<Pair> {
-  const avail = umlAvailable();
-  assert.ok(avail.ok, `user-mode-linux harness unavailable: ${avail.why}`);
-  const t0 = Date.now();
-  // The server waits for the client to end the link (LCP TermReq) instead of
-  // being stopped by the harness as soon as its ip-up has run.
-  const server = await startPppdPeer({
-    line: 'connect',
-    pppdArgs: opts.serverArgs,
-    files: opts.serverFiles,
-    waitExit: true,
-    timeoutMs: 45000,
-  });
-  let client: PppdPeer | undefined;
-  try {
-    client = await startPppdPeer({
-      line: 'listen',
-      port: server.port,
-      pppdArgs: opts.clientArgs,
-      files: opts.clientFiles,
-      after: opts.clientAfter,
-      timeoutMs: 45000,
-    });
-    const [s, c] = await Promise.all([server.done, client.done]);
-    return { server: s, client: c, totalMs: Date.now() - t0 };
-  } finally {
-    await Promise.all([server.stop(), client?.stop()]);
-  }
-}
+/** One real pppd serving, one calling (test/harness/pppd-pair.ts). */
+const runPair = (opts: Omit<PppdPairOptions, 'timeoutMs'>) => runPppdPair({ ...opts, timeoutMs: 45000 });
+type Pair = PppdPair;
 
 function dump(name: string, r: PppdPeerResult): string {
   return (
