@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runChat } from '../runtime/chat-run.js';
 import { PppLink } from '../runtime/link.js';
+import { waitUntil } from '../runtime/wait-until.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
 
@@ -24,7 +25,7 @@ test('dialtone modem --ppp-server: dialling the handler:ppp number reaches a PPP
   let log = '';
   bank.stderr.on('data', (d) => (log += d));
   try {
-    for (let i = 0; i < 100 && !/line\(s\) on/.test(log); i++) await new Promise((r) => setTimeout(r, 50));
+    await waitUntil(() => /line\(s\) on/.test(log), 60_000, 'the bank to listen');
     const sock = net.connect(port, '127.0.0.1');
     const dial = await runChat("ABORT BUSY ABORT 'NO CARRIER' '' ATZ OK ATDT555-1000 CONNECT ''", sock, { timeout: 10 });
     assert.equal(dial.code, 0, log);

@@ -11,6 +11,7 @@ import { IspServer } from './server.js';
 import { defaultIspConfig, parseIspConfig, type IspConfig } from './config.js';
 import { staticSecrets } from '../ppp/secrets.js';
 import { PppLink } from '../runtime/link.js';
+import { waitUntil } from '../runtime/wait-until.js';
 
 const example = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../examples/isp.conf');
 
@@ -155,7 +156,7 @@ test('isp admission: failed authentication is throttled per user and per source;
   assert.deepEqual(other.logs.filter((l) => /fail|terminat/i.test(l)), failures[1]);
   // The failed source is held back before PPP starts (its connection waits, evictable).
   const held = dial(port, { localAddress: '127.0.0.1' });
-  for (let i = 0; i < 200 && !admissionOf(server).throttledSources; i++) await new Promise((r) => setTimeout(r, 25));
+  await waitUntil(() => !!admissionOf(server).throttledSources, 60_000, 'the source to be throttled');
   const a = admissionOf(server);
   assert.equal(a.authFailures, 3);
   assert.equal(a.throttledUsers, 1);

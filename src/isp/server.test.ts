@@ -11,6 +11,7 @@ import { AddressPool } from './pool.js';
 import { staticSecrets } from '../ppp/secrets.js';
 import { PppLink } from '../runtime/link.js';
 import { runChat } from '../runtime/chat-run.js';
+import { waitUntil } from '../runtime/wait-until.js';
 
 const example = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../examples/isp.conf');
 
@@ -73,7 +74,7 @@ test('isp: two raw-PPP clients get pool addresses, DNS and the gateway; status a
   a.link.close();
   b.link.close();
   await Promise.all([a.link.done, b.link.done]);
-  for (let i = 0; i < 100 && server.status() && (server.status() as { sessions: unknown[] }).sessions.length; i++) await new Promise((r) => setTimeout(r, 50));
+  await waitUntil(() => !server.status() || !(server.status() as { sessions: unknown[] }).sessions.length, 60_000, 'the sessions to end');
   const records = fs.readFileSync(accounting, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; bytesIn?: number; user?: string });
   assert.equal(records.filter((r) => r.event === 'start').length, 2);
   const stops = records.filter((r) => r.event === 'stop');
@@ -88,7 +89,7 @@ test('isp: a client that vanishes (socket destroyed) is still accounted, and its
   const link = new PppLink(sock, { user: 'demo', password: 'dialtone' });
   await new Promise((resolve) => link.on('ip-up', resolve));
   sock.destroy();
-  for (let i = 0; i < 100 && !fs.readFileSync(accounting, 'utf8').includes('"stop"'); i++) await new Promise((r) => setTimeout(r, 50));
+  await waitUntil(() => fs.readFileSync(accounting, 'utf8').includes('"stop"'), 60_000, 'the stop record');
   assert.match(fs.readFileSync(accounting, 'utf8'), /"event":"stop".*"status":16/);
   const again = dial(server.addresses.ppp!.port);
   assert.equal((await again.up).local, '10.0.2.15');

@@ -7,6 +7,7 @@ import tty from 'node:tty';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { openSerial } from './serial.js';
 import { runDeviceScript } from '../pppd/connect.js';
+import { waitUntil } from '../runtime/wait-until.js';
 
 // No serial hardware here: socat's pseudo-terminal pairs stand in for a null-modem cable.
 let dir: string;
@@ -26,7 +27,7 @@ async function cable(): Promise<{ a: string; b: string; socat: ChildProcess }> {
   const b = path.join(d, 'b');
   const socat = spawn('socat', [`PTY,link=${a},raw,echo=0`, `PTY,link=${b},raw,echo=0`], { stdio: 'ignore' });
   socats.push(socat);
-  for (let i = 0; i < 200 && !(fs.existsSync(a) && fs.existsSync(b)); i++) await new Promise((r) => setTimeout(r, 10));
+  await waitUntil(() => fs.existsSync(a) && fs.existsSync(b), 60_000, "socat's ptys");
   return { a, b, socat };
 }
 
