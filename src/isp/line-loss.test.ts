@@ -20,6 +20,7 @@ import { PppLink } from '../runtime/link.js';
 import { ClientBackend } from '../runtime/client-backend.js';
 import { listenFaultRelay } from '../runtime/fault-relay.js';
 import { EXIT } from '../ppp/exit-codes.js';
+import { waitUntil } from '../runtime/wait-until.js';
 
 const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 
@@ -30,13 +31,6 @@ async function startIsp(extra: Partial<IspConfig> = {}, logs: string[] = []): Pr
   return isp;
 }
 
-async function until(what: string, cond: () => boolean, limit = 1000): Promise<void> {
-  for (let i = 0; i < limit; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 /**
  * At 1e-4 a 580-byte frame (4,640 bits) is hit with probability 1 - (1 - 1e-4)^4640 ≈ 37%,
@@ -109,7 +103,7 @@ test('every session that ends by line loss is accounted: start and stop records,
     const statuses = await Promise.all(clients.map((c) => c.link.done));
     assert.deepEqual(statuses, Array(N).fill(EXIT.HANGUP), 'every client saw a hangup');
     assert.ok(clients.every((c) => c.up()), 'every client came up before the line dropped');
-    await until('the server to end every session', () => (isp.status() as { sessions: unknown[] }).sessions.length === 0);
+    await waitUntil(() => (isp.status() as { sessions: unknown[] }).sessions.length === 0, 60_000, 'the server to end every session');
     const records = fs.readFileSync(accounting, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const ids = [...new Set(records.map((r) => r.id))];
     assert.equal(ids.length, N, `one id per session: ${JSON.stringify(records)}`);

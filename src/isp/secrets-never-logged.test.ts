@@ -21,6 +21,7 @@ import { EXIT } from '../ppp/exit-codes.js';
 import { md4 } from '../ppp/auth/md4.js';
 import { end, run, ip, ipUp, deadStatus } from '../ppp/testing/pair.js';
 import { PppLink } from '../runtime/link.js';
+import { waitUntil } from '../runtime/wait-until.js';
 import type { SessionOptions } from '../ppp/session-options.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
@@ -172,12 +173,8 @@ function pppd(dir: string, args: string[]): Proc {
 const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '');
 
 async function waitLog(p: Proc, rx: RegExp): Promise<boolean> {
-  for (let i = 0; i < 3000; i++) {
-    if (rx.test(read(p.log))) return true;
-    if (p.child.exitCode !== null) return rx.test(read(p.log));
-    await new Promise((r) => setTimeout(r, 40));
-  }
-  return false;
+  await waitUntil(() => rx.test(read(p.log)) || p.child.exitCode !== null, 120_000, `${rx} in ${p.log}`).catch(() => undefined);
+  return rx.test(read(p.log));
 }
 
 /** One server and one client; the client's secret from its chap-secrets/pap-secrets file or `password`. */
