@@ -136,10 +136,11 @@ function renderGraph() {
     ctx.fillText(rate((max * (4 - i)) / 4), 2, y + 4);
   }
   const t1 = pts.length ? pts[pts.length - 1].t : 0;
-  const span = MAX_POINTS * 1000;
+  // The window grows from one minute to the whole history, then scrolls (kppp's Graph).
+  const span = Math.min(MAX_POINTS * 1000, Math.max(60_000, pts.length ? t1 - pts[0].t : 0));
   const x = (t) => pad.l + (W - pad.l - pad.r) * (1 - (t1 - t) / span);
   const y = (v) => H - pad.b - ((H - pad.t - pad.b) * v) / max;
-  ctx.fillText(`${Math.round(span / 60000)} min`, pad.l, H - 5);
+  ctx.fillText(span >= 120_000 ? `-${Math.round(span / 60000)} min` : `-${Math.round(span / 1000)} s`, pad.l, H - 5);
   ctx.fillText('now', W - pad.r - 22, H - 5);
   for (const s of series) {
     ctx.strokeStyle = s.color;
