@@ -246,7 +246,13 @@ export class IspServer {
 
   /** The modem bank's lines as the console shows them. */
   modemLines(): { line: number; state: string; caller?: string; number?: string; speed?: number; session?: number }[] {
-    return (this.bank?.status() ?? []).map((l) => {
+    if (!this.bank) return [];
+    const onLine = new Map<number, number>();
+    for (const s of this.sessions.values()) {
+      const line = this.monitor.call(s.info.id)?.line;
+      if (line !== undefined) onLine.set(line, s.info.id);
+    }
+    return this.bank.status().map((l) => {
       const dialog = this.monitor.inDialog(l.line);
       const state = !l.attached ? 'free'
         : dialog ? 'getty'
@@ -254,8 +260,7 @@ export class IspServer {
         : l.call === 'ringing' || l.phase === 'answering' ? 'ringing'
         : l.phase === 'dialing' ? 'dialling'
         : 'idle';
-      let session: number | undefined = dialog?.id;
-      if (session === undefined) for (const s of this.sessions.values()) if (this.monitor.call(s.info.id)?.line === l.line) session = s.info.id;
+      const session = dialog?.id ?? onLine.get(l.line);
       return { line: l.line, state, caller: l.caller, number: l.number, speed: l.speed, ...(session !== undefined ? { session } : {}) };
     });
   }
@@ -330,6 +335,7 @@ export class IspServer {
     }
     // A user who logged in as text is already authenticated (the HOWTO's shell account).
     this.serve(call, origin, source, end.user, id);
+    if (!this.sessions.has(id)) this.monitor.callGone(id); // refused: no session to end later
   }
 
   /**
@@ -523,7 +529,7 @@ export class IspServer {
       const counters = link.session.counters;
       this.totals.bytesIn += counters.bytesIn;
       this.totals.bytesOut += counters.bytesOut;
-      this.monitor.ended(info, status, counters, natCounts(live.backend?.stats?.()), Date.now());
+      this.monitor.ended(info, status, counters, natCounts(live.backend?.stats?.()), Date.now(), live.authenticated || status === EXIT.PEER_AUTH_FAILED);
       if (!failed && source !== undefined && status === EXIT.PEER_AUTH_FAILED && attempted !== undefined) {
         failed = true;
         this.admission.authFailed(attempted, source, Date.now());

@@ -115,7 +115,7 @@ export class ConsoleHttp {
       res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' }).end(this.opts.source.metrics());
       return;
     }
-    if (path === '/events') return this.openStream(req, res);
+    if (path === '/events' && req.method === 'GET') return this.openStream(req, res);
     const file = STATIC[wantsHtml ? '/console' : path];
     if (file) return this.serveFile(res, file);
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

@@ -18,6 +18,10 @@ test("recent sessions say how they ended in pppd's words, newest first, and are 
   // Only the one that never reached IP up is a setup failure.
   assert.deepEqual([...m.failures], [[5, 1]]);
   assert.equal(m.gone.bytesOut, 2 * (RECENT_SESSIONS + 6));
+  // A connection that never got to authenticate is counted, not listed.
+  m.ended({ id: 100, origin: 'tcp', startedAt: 0 }, 10, zero, undefined, 2000, false);
+  assert.equal(m.recent()[0]!.id, 99);
+  assert.equal(m.failures.get(10), 1);
 });
 
 test('log lines are bounded in number and length', () => {

@@ -15,6 +15,11 @@ export const LOG_LINES = 200;
 export const LOG_LINE_MAX = 400;
 /** Ended sessions kept for the console's "recent sessions". */
 export const RECENT_SESSIONS = 50;
+/**
+ * Modem calls remembered (line, number, speed) by session id: more than any bank has lines
+ * (256); the oldest is forgotten first should a call's end ever go unreported.
+ */
+export const CALLS_KEPT = 1024;
 /** Authentication latency buckets, seconds. */
 export const AUTH_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
 
@@ -99,6 +104,7 @@ export class IspMonitor {
   /** A modem call answered for session `id`; its getty dialog starts. */
   callAnswered(id: number, call: CallNote, now: number): void {
     this.calls.set(id, call);
+    if (this.calls.size > CALLS_KEPT) this.calls.delete(this.calls.keys().next().value!);
     this.dialogs.set(call.line, { id, since: now });
   }
 
@@ -136,13 +142,18 @@ export class IspMonitor {
     this.disconnects++;
   }
 
-  /** A link ended with pppd's exit `status`. */
+  /**
+   * A link ended with pppd's exit `status`. `listed`: it goes in the recent sessions (the
+   * server lists sessions that authenticated, and failed authentications, not a flood of
+   * connections that never got that far; those are counted all the same).
+   */
   ended(
     s: { id: number; user?: string; address?: string; origin: string; startedAt: number; upAt?: number },
     status: number,
     counts: LinkCounts,
     nat: NatCounts | undefined,
     now: number,
+    listed = true,
   ): void {
     this.ends.set(status, (this.ends.get(status) ?? 0) + 1);
     if (s.upAt === undefined) this.failures.set(status, (this.failures.get(status) ?? 0) + 1);
@@ -155,6 +166,7 @@ export class IspMonitor {
     const byConsole = this.disconnected.delete(s.id);
     const call = this.calls.get(s.id);
     this.callGone(s.id);
+    if (!listed) return;
     this.recentList.push({
       id: s.id, user: s.user, address: s.address, origin: s.origin, speed: call?.speed,
       startedAt: s.startedAt, upAt: s.upAt, endedAt: now, status,

@@ -18,6 +18,7 @@ import { defaultIspConfig } from '../config.js';
 import { natBackendFactory } from '../backend.js';
 import { staticSecrets } from '../../ppp/secrets.js';
 import { PppLink } from '../../runtime/link.js';
+import { runChat } from '../../runtime/chat-run.js';
 import { icmpEchoRequest, parseIp4 } from '../../wire/ipv4.js';
 import { Chromium, findChromium } from './testing/chromium.js';
 
@@ -83,6 +84,9 @@ test('web console in chromium: lists two busy sessions with rates, draws the gra
   const config = {
     ...defaultIspConfig(),
     listenPpp: { host: '127.0.0.1', port: 0 },
+    listenModem: { host: '127.0.0.1', port: 0 },
+    modemLines: 2,
+    phone: '555-1000',
     // On all interfaces when there is another one, so that a POST can come from off loopback.
     status: { host: outside ? '0.0.0.0' : '127.0.0.1', port: 0 },
     lcpEchoInterval: 0,
@@ -94,6 +98,9 @@ test('web console in chromium: lists two busy sessions with rates, draws the gra
   const a = client(isp.addresses.ppp!.port);
   const b = client(isp.addresses.ppp!.port);
   await Promise.all([a.up, b.up]);
+  // A third caller, on the modem bank, sitting at the getty's login prompt.
+  const modem = net.connect(isp.addresses.modem!.port, '127.0.0.1');
+  assert.equal((await runChat("'' ATZ OK ATDT5551000 CONNECT '' login:", modem, { timeout: 30 })).code, 0);
   const browser = new Chromium(chromium!);
   try {
     const page = await browser.open(`http://127.0.0.1:${port}/`);
@@ -129,6 +136,19 @@ test('web console in chromium: lists two busy sessions with rates, draws the gra
     assert.deepEqual(graph.series.slice(0, 2), ['total in', 'total out']);
     assert.deepEqual(graph.series.slice(2).sort(), first.map((r) => `#${r.id}`).sort());
     assert.ok(graph.inked > 500, `the canvas has lines drawn (${graph.inked} pixels)`);
+    // The modem line in the getty dialog, with the number it dialled.
+    const lines = await eventually(async () => {
+      const l = await page.eval<string[][]>(`[...document.querySelectorAll('#lines tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent))`);
+      return l.some((r) => r[1] === 'getty dialog') && l;
+    }, 'the modem line in the getty dialog');
+    assert.deepEqual(lines.map((r) => [r[0], r[1], r[3]]), [['1', 'getty dialog', '5551000'], ['2', 'free', '']]);
+    assert.match(lines[0]![2]!, /^127\.0\.0\.1:\d+$/);
+    // Sorting: a click on the # heading turns the order round.
+    await page.click('#sessions th[data-key="id"]');
+    const ids = (await rows()).map((r) => r.id);
+    assert.deepEqual(ids, [...ids].sort((x, y) => y - x));
+    assert.notDeepEqual(ids, [...ids].sort((x, y) => x - y));
+
     const shots = path.join(repo, 'test-artifacts');
     fs.mkdirSync(shots, { recursive: true });
     await page.screenshot(path.join(shots, 'web-console.png'));
@@ -171,6 +191,7 @@ test('web console in chromium: lists two busy sessions with rates, draws the gra
       await other.link.done;
     }
   } finally {
+    modem.destroy();
     await browser.close();
     a.link.close();
     b.link.close();

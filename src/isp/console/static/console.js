@@ -119,9 +119,10 @@ function renderGraph() {
   const pts = state.points;
   const series = [
     { name: 'total in', color: '#1f77b4', width: 2.5, v: (p) => p.total.in },
-    { name: 'total out', color: '#d62728', width: 2.5, v: (p) => p.total.out },
+    { name: 'total out', color: '#d62728', width: 2.5, dash: [6, 4], v: (p) => p.total.out },
   ];
   const ids = [...new Set(pts.flatMap((p) => Object.keys(p.sessions)))].sort((a, b) => a - b);
+  // One line per session (in + out), thin, under the totals.
   ids.forEach((id, i) => series.push({ name: `#${id}`, color: COLORS[i % COLORS.length], width: 1, v: (p) => (p.sessions[id] ? p.sessions[id].in + p.sessions[id].out : null) }));
   let max = 1024;
   for (const p of pts) for (const s of series) max = Math.max(max, s.v(p) ?? 0);
@@ -142,9 +143,10 @@ function renderGraph() {
   const y = (v) => H - pad.b - ((H - pad.t - pad.b) * v) / max;
   ctx.fillText(span >= 120_000 ? `-${Math.round(span / 60000)} min` : `-${Math.round(span / 1000)} s`, pad.l, H - 5);
   ctx.fillText('now', W - pad.r - 22, H - 5);
-  for (const s of series) {
+  for (const s of [...series].reverse()) {
     ctx.strokeStyle = s.color;
     ctx.lineWidth = s.width;
+    ctx.setLineDash(s.dash ?? []);
     ctx.beginPath();
     let pen = false;
     for (const p of pts) {
@@ -155,6 +157,7 @@ function renderGraph() {
     }
     ctx.stroke();
   }
+  ctx.setLineDash([]);
   canvas.dataset.points = String(pts.length);
   canvas.dataset.series = series.map((s) => s.name).join(',');
   canvas.dataset.max = String(Math.round(max));
