@@ -136,14 +136,14 @@ export class IspServer {
     }
     if (c.status) {
       // /status (JSON), the web console, /events, /metrics: src/isp/console/http.ts.
-      const console = new ConsoleHttp({
+      const web = new ConsoleHttp({
         source: { status: () => this.status(), metrics: () => this.metrics(), disconnect: (id) => this.disconnect(id), sample: (now) => this.sample(now), history: () => this.monitor.sampler.history() },
         token: c.consoleToken,
       });
-      this.console = console;
-      this.statusServer = http.createServer((req, res) => console.handle(req, res));
+      this.console = web;
+      this.statusServer = http.createServer((req, res) => web.handle(req, res));
       this.addresses.status = await listen(this.statusServer, c.status);
-      console.start();
+      web.start();
     }
   }
 
