@@ -1,7 +1,8 @@
 /**
  * `dialtone isp [--config FILE]`: the dial-up ISP in a box. Without a config file it runs
  * a demo ISP on 127.0.0.1 with a test account and prints how to connect.
- * `dialtone isp status [URL]`: prints the running server's status JSON.
+ * `dialtone isp status [--json] [URL]`: the running server's status as a table (who is online,
+ * modem lines, totals, recent sessions), or its JSON document with --json.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,8 +13,9 @@ import { fileSecrets } from '../config/secrets-provider.js';
 import { parseSecrets } from '../config/secrets.js';
 import type { Secrets } from '../ppp/secrets.js';
 import { natBackendFactory } from '../isp/backend.js';
+import { formatStatus, type StatusDoc } from '../isp/console/status-table.js';
 
-const USAGE = 'usage: dialtone isp [--config FILE] | dialtone isp status [http://127.0.0.1:PORT]\n';
+const USAGE = 'usage: dialtone isp [--config FILE] | dialtone isp status [--json] [http://127.0.0.1:PORT[/status]]\n';
 const DEMO_STATUS = 'http://127.0.0.1:6480/status';
 
 function demoConfig(): IspConfig {
@@ -39,10 +41,22 @@ function secretsFor(c: IspConfig, log: (m: string) => void): Secrets {
   };
 }
 
-async function status(url: string): Promise<number> {
+async function status(args: string[]): Promise<number> {
+  let json = false;
+  let url = DEMO_STATUS;
+  for (const a of args) {
+    if (a === '--json') json = true;
+    else if (a === '-h' || a === '--help') return process.stdout.write(USAGE), 0;
+    else if (/^https?:\/\//.test(a)) url = a;
+    else return process.stderr.write(`dialtone isp status: unexpected '${a}'\n${USAGE}`), 2;
+  }
+  // The status address itself is fine too: the document is at /status.
+  if (/^https?:\/\/[^/]+\/?$/.test(url)) url = `${url.replace(/\/$/, '')}/status`;
   try {
     const res = await fetch(url);
-    process.stdout.write(`${JSON.stringify(await res.json(), null, 2)}\n`);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const doc = (await res.json()) as StatusDoc;
+    process.stdout.write(json ? `${JSON.stringify(doc, null, 2)}\n` : formatStatus(doc));
     return 0;
   } catch (err) {
     process.stderr.write(`dialtone isp status: ${url}: ${(err as Error).message}\n`);
@@ -51,7 +65,7 @@ async function status(url: string): Promise<number> {
 }
 
 export async function run(args: string[]): Promise<number> {
-  if (args[0] === 'status') return status(args[1] ?? DEMO_STATUS);
+  if (args[0] === 'status') return status(args.slice(1));
   let configFile: string | undefined;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--config' && args[i + 1]) configFile = args[++i];
@@ -131,6 +145,10 @@ function printHowTo(server: IspServer, c: IspConfig, demo: boolean): void {
     lines.push(`    emulator (86Box, DOSBox-X serial modem): connect the serial port to ${a.modem.address}:${a.modem.port}, dial ATDT${c.phone}`);
     lines.push('    then PPP (Windows Dial-Up Networking), or log in at the prompt and type ppp');
   }
-  if (a.status) lines.push(`  status: http://${a.status.address}:${a.status.port}/status  (dialtone isp status http://${a.status.address}:${a.status.port}/status)`);
+  if (a.status) {
+    const base = `http://${a.status.address.includes(':') ? `[${a.status.address}]` : a.status.address}:${a.status.port}`;
+    lines.push(`  status: ${base}/status  (dialtone isp status ${base}/status; --json for the JSON)`);
+    lines.push(`  console: ${base}/ in a browser; Prometheus metrics at ${base}/metrics`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

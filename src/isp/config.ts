@@ -34,6 +34,11 @@ export interface IspConfig {
   forwards: Forward[];
   /** Loopback HTTP endpoint serving status JSON. */
   status?: { host: string; port: number };
+  /**
+   * Lets the web console's changes (disconnect) come from off loopback with this token
+   * (Authorization: Bearer TOKEN). Unset: only loopback may change anything.
+   */
+  consoleToken?: string;
   /** Accounting records (JSON lines), appended and flushed per record. */
   accounting?: string;
   maxSessions: number;
@@ -229,6 +234,13 @@ export function parseIspConfig(text: string, file: string): IspConfig {
         break;
       }
       case 'status': need(1); c.status = v === 'off' ? undefined : hostPort(v, err, true); break;
+      case 'console-token':
+        need(1);
+        // One word of printable ASCII (it travels in an HTTP header), long enough not to guess.
+        if (vals.length > 1 || !/^[\x21-\x7e]+$/.test(v)) throw err('want one word of printable ASCII (no blanks)');
+        if (v.length < 16) throw err(`too short (${v.length} characters; at least 16)`);
+        c.consoleToken = v;
+        break;
       case 'accounting': need(1); c.accounting = v; break;
       case 'max-sessions': need(1); c.maxSessions = int(v, LIMITS.maxSessions); break;
       case 'lcp-echo-interval': need(1); c.lcpEchoInterval = int(v, LIMITS.lcpEchoInterval); break;

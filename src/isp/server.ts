@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { PppLink } from '../runtime/link.js';
 import type { NetworkBackend } from '../runtime/driver.js';
-import { ModemBank } from '../runtime/modem-bank.js';
+import { ModemBank, type CallInfo } from '../runtime/modem-bank.js';
 import { PhoneBook } from '../modem/phonebook.js';
 import { runDialog } from '../runtime/dialog-run.js';
 import { parseLoginConfig } from '../getty/config.js';
@@ -26,6 +26,10 @@ import { AddressPool } from './pool.js';
 import { Admission } from './admission.js';
 import { EXIT } from '../ppp/exit-codes.js';
 import type { IspConfig } from './config.js';
+import { IspMonitor } from './console/monitor.js';
+import { ConsoleHttp } from './console/http.js';
+import type { RatePoint } from './console/rate-sampler.js';
+import { renderMetrics, type LiveLink } from './metrics.js';
 
 export interface SessionInfo {
   id: number;
@@ -92,11 +96,16 @@ export class IspServer {
   private pppServer?: net.Server;
   private statusServer?: http.Server;
   private bank?: ModemBank;
+  private console?: ConsoleHttp;
+  /** What the web console and /metrics show beyond the live sessions (bounded records). */
+  readonly monitor = new IspMonitor();
   readonly admission: Admission;
   readonly totals = { sessions: 0, refused: 0, bytesIn: 0, bytesOut: 0, reloads: 0 };
   readonly addresses: { ppp?: net.AddressInfo; modem?: net.AddressInfo; status?: net.AddressInfo } = {};
 
   constructor(private readonly opts: IspOptions) {
+    // The console shows the last log lines: every line goes through the monitor too.
+    this.opts = { ...opts, log: (m) => (this.monitor.log(Date.now(), m), opts.log(m)) };
     this.config = opts.config;
     this.secrets = opts.secrets;
     this.backendFactory = opts.backend;
@@ -122,18 +131,19 @@ export class IspServer {
         phoneBook: PhoneBook.parse(`${c.phone} handler:isp\n`),
         log: c.debug ? (m) => this.opts.log(`modem: ${m}`) : undefined,
       });
-      this.bank.registerHandler('isp', (call, info) => void this.answer(call, `modem line ${info.line}`));
+      this.bank.registerHandler('isp', (call, info) => void this.answer(call, `modem line ${info.line}`, info));
       this.addresses.modem = await this.bank.listen();
     }
     if (c.status) {
-      this.statusServer = http.createServer((req, res) => {
-        if (req.url !== '/status' && req.url !== '/') {
-          res.writeHead(404).end();
-          return;
-        }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.status(), null, 2));
+      // /status (JSON), the web console, /events, /metrics: src/isp/console/http.ts.
+      const web = new ConsoleHttp({
+        source: { status: () => this.status(), metrics: () => this.metrics(), disconnect: (id) => this.disconnect(id), sample: (now) => this.sample(now), history: () => this.monitor.sampler.history() },
+        token: c.consoleToken,
       });
+      this.console = web;
+      this.statusServer = http.createServer((req, res) => web.handle(req, res));
       this.addresses.status = await listen(this.statusServer, c.status);
+      web.start();
     }
   }
 
@@ -174,6 +184,7 @@ export class IspServer {
       this.pppServer && new Promise((r) => this.pppServer!.close(r)),
       this.statusServer && new Promise((r) => this.statusServer!.close(r)),
     ];
+    this.console?.stop();
     this.statusServer?.closeAllConnections();
     const lives = [...this.sessions.values()];
     for (const s of lives) {
@@ -195,29 +206,102 @@ export class IspServer {
     return this.sessions.size;
   }
 
-  status(): unknown {
+  /**
+   * The status document (/status, `dialtone isp status --json`, the console). Times are
+   * epoch milliseconds as they always were, and ISO 8601 in the *Iso fields beside them;
+   * rates are bytes per second over the last sample.
+   */
+  status() {
     const live = [...this.sessions.values()];
+    const now = Date.now();
     return {
-      sessions: live.filter((s) => s.authenticated && s.link).map((s) => ({
-        ...s.info,
-        phase: s.link!.session.phase,
-        counters: s.link!.session.counters,
-        network: s.backend?.stats?.(),
-      })),
+      time: now,
+      timeIso: iso(now),
+      sessions: live.filter((s) => s.authenticated && s.link).map((s) => {
+        const call = this.monitor.call(s.info.id);
+        const rate = this.monitor.sampler.rate(s.info.id);
+        return {
+          ...s.info,
+          startedAtIso: iso(s.info.startedAt),
+          ...(s.info.upAt !== undefined ? { upAtIso: iso(s.info.upAt) } : {}),
+          ...(call ? { line: call.line, number: call.number, speed: call.speed } : {}),
+          phase: s.link!.session.phase,
+          counters: s.link!.session.counters,
+          rateIn: rate.in,
+          rateOut: rate.out,
+          network: s.backend?.stats?.(),
+        };
+      }),
       pool: { size: this.pool.size, inUse: this.pool.inUse },
       maxSessions: this.config.maxSessions,
       authenticated: this.authenticatedCount,
       connections: this.sessions.size,
       admission: this.admission.status(),
       totals: this.totals,
+      ...(this.bank ? { modemLines: this.modemLines() } : {}),
+      recent: this.monitor.recent().map((r) => ({ ...r, startedAtIso: iso(r.startedAt), endedAtIso: iso(r.endedAt) })),
+      log: this.monitor.lastLog(50).map((l) => ({ ...l, timeIso: iso(l.time) })),
     };
   }
 
+  /** The modem bank's lines as the console shows them. */
+  modemLines(): { line: number; state: string; caller?: string; number?: string; speed?: number; session?: number }[] {
+    if (!this.bank) return [];
+    const onLine = new Map<number, number>();
+    for (const s of this.sessions.values()) {
+      const line = this.monitor.call(s.info.id)?.line;
+      if (line !== undefined) onLine.set(line, s.info.id);
+    }
+    return this.bank.status().map((l) => {
+      const dialog = this.monitor.inDialog(l.line);
+      const state = !l.attached ? 'free'
+        : dialog ? 'getty'
+        : l.phase === 'online' || l.phase === 'online-command' ? 'connected'
+        : l.call === 'ringing' || l.phase === 'answering' ? 'ringing'
+        : l.phase === 'dialing' ? 'dialling'
+        : 'idle';
+      const session = dialog?.id ?? onLine.get(l.line);
+      return { line: l.line, state, caller: l.caller, number: l.number, speed: l.speed, ...(session !== undefined ? { session } : {}) };
+    });
+  }
+
+  /** Prometheus text exposition (src/isp/metrics.ts). */
+  metrics(): string {
+    const links: LiveLink[] = [];
+    for (const s of this.sessions.values()) {
+      if (s.link) links.push({ phase: s.link.session.phase, counters: s.link.session.counters, nat: s.backend?.stats?.() });
+    }
+    return renderMetrics({
+      links, monitor: this.monitor, totals: this.totals, pool: { size: this.pool.size, inUse: this.pool.inUse },
+      maxSessions: this.config.maxSessions, unauthenticated: this.sessions.size - this.authenticatedCount, lines: this.modemLines(),
+    });
+  }
+
+  /** One throughput sample of the live links (the console's clock calls it). */
+  sample(now: number): RatePoint {
+    const counts = new Map<number, { bytesIn: number; bytesOut: number }>();
+    for (const s of this.sessions.values()) if (s.authenticated && s.link) counts.set(s.info.id, s.link.session.counters);
+    return this.monitor.sampler.sample(now, counts);
+  }
+
+  /** The console's disconnect: LCP Terminate-Request, as pppd on SIGTERM; false if no such session. */
+  disconnect(id: number): boolean {
+    const live = this.sessions.get(id);
+    if (!live) return false;
+    this.opts.log(`[${id}] disconnected from the console`);
+    this.monitor.disconnecting(id);
+    if (live.link && live.authenticated) live.link.close('Disconnected by administrator');
+    else this.hangUp(live);
+    return true;
+  }
+
   /** A modem call: the getty dialog first (AutoPPP or a text login), then PPP. */
-  private async answer(call: Duplex, origin: string): Promise<void> {
+  private async answer(call: Duplex, origin: string, info: CallInfo): Promise<void> {
     // The bank does not tell which TCP client placed the call: the bank is one source.
     const source = 'modem-bank';
     const id = this.nextId++;
+    const answeredAt = Date.now();
+    this.monitor.callAnswered(id, { line: info.line, number: info.number, speed: info.speed }, answeredAt);
     // The dialog is in the admission pool too, with the getty's own 60 s login time.
     const gate = this.gate(id, source, call, origin, 60_000);
     gate.count();
@@ -233,6 +317,7 @@ export class IspServer {
             return false;
           }
           const ok = this.secrets.verifyPap?.(user, password, 'isp') !== undefined;
+          if (ok) this.monitor.authenticated(Date.now() - answeredAt);
           if (ok) this.admission.authSucceeded(user);
           else this.admission.authFailed(user, source, now);
           return ok;
@@ -241,13 +326,16 @@ export class IspServer {
       },
     );
     const stillAdmitted = gate.leave();
+    this.monitor.dialogEnded(id);
     if (end.kind === 'hangup' || !stillAdmitted || this.stopping) {
+      this.monitor.callGone(id);
       call.end();
       call.destroy();
       return;
     }
     // A user who logged in as text is already authenticated (the HOWTO's shell account).
     this.serve(call, origin, source, end.user, id);
+    if (!this.sessions.has(id)) this.monitor.callGone(id); // refused: no session to end later
   }
 
   /**
@@ -413,6 +501,7 @@ export class IspServer {
     });
     link.on('auth-up', (name) => {
       info.user = name;
+      this.monitor.authenticated(Date.now() - info.startedAt);
       if (live.authenticated) return;
       if (!this.promote(live, log)) {
         link.close(this.authenticatedCount >= c.maxSessions ? 'Too many sessions' : 'No address available');
@@ -432,6 +521,7 @@ export class IspServer {
         return;
       }
       info.upAt = Date.now();
+      this.monitor.ipUp();
       this.account({ event: 'start', ...info });
     });
     void link.done.then((status) => {
@@ -439,6 +529,7 @@ export class IspServer {
       const counters = link.session.counters;
       this.totals.bytesIn += counters.bytesIn;
       this.totals.bytesOut += counters.bytesOut;
+      this.monitor.ended(info, status, counters, natCounts(live.backend?.stats?.()), Date.now(), live.authenticated || status === EXIT.PEER_AUTH_FAILED);
       if (!failed && source !== undefined && status === EXIT.PEER_AUTH_FAILED && attempted !== undefined) {
         failed = true;
         this.admission.authFailed(attempted, source, Date.now());
@@ -491,6 +582,17 @@ export class IspServer {
       fs.closeSync(fd);
     }
   }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** What a session's NAT leaves to the process totals (NatBackend.stats(), when it is one). */
+function natCounts(stats: unknown) {
+  const s = stats as { tcp?: { opened?: number }; udp?: { opened?: number }; ip?: { drops?: Record<string, number> } } | undefined;
+  if (!s) return undefined;
+  return { tcpOpened: s.tcp?.opened ?? 0, udpOpened: s.udp?.opened ?? 0, drops: s.ip?.drops ?? {} };
 }
 
 function admissionLimits(c: IspConfig) {

@@ -556,12 +556,15 @@ export class ModemBank {
   }
 
   /** A snapshot for diagnostics and tests. */
-  status(): Array<{ line: number; attached: boolean; phase: string; inCall: boolean }> {
+  status(): Array<{ line: number; attached: boolean; phase: string; inCall: boolean; caller?: string; call?: string; number?: string; speed?: number }> {
     return this.lines.map((l) => ({
       line: l.index,
       attached: !!l.socket,
       phase: l.modem?.phase ?? 'detached',
       inCall: !!l.call,
+      // Who is on the line (its DTE's TCP peer) and the call it is in: for the ISP's console.
+      ...(l.socket ? { caller: `${l.socket.remoteAddress}:${l.socket.remotePort}` } : {}),
+      ...(l.call ? { call: l.call.state, number: l.call.info.number, speed: l.call.info.speed } : {}),
     }));
   }
 
