@@ -28,7 +28,10 @@ test('real pppd in UML on dialtone isp: ping, DNS, 10 MB by address and by name,
   const webPort = (web.address() as net.AddressInfo).port;
   const fwdPort = await freePort();
 
-  const config = { ...defaultIspConfig(), listenPpp: { host: '127.0.0.1', port: 0 }, auth: 'pap' as const, lcpEchoInterval: 0, forwards: [{ proto: 'tcp' as const, hostPort: fwdPort, clientPort: 7777 }] };
+  const config = { ...defaultIspConfig(), listenPpp: { host: '127.0.0.1', port: 0 }, auth: 'pap' as const, lcpEchoInterval: 0,
+    // socat connects the line before UML boots, so the connect-to-authenticated deadline
+    // must cover a boot on a loaded machine (seen: over 10 s with 2 cores busy).
+    authTimeout: 300, forwards: [{ proto: 'tcp' as const, hostPort: fwdPort, clientPort: 7777 }] };
   const logs: string[] = [];
   const isp = new IspServer({ config, secrets: staticSecrets([{ client: 'fred', server: '*', secret: 'wilma' }]), backend: natBackendFactory(config, (m) => logs.push(m)), log: (m) => logs.push(m) });
   await isp.start();
