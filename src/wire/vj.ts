@@ -101,7 +101,7 @@ function checkSlotId(maxSlotId: number): void {
  * `compressSlotId` are what the peer's IPCP option asked for (it is the one decompressing).
  */
 export class VjCompressor {
-  readonly counters: VjCompressorCounters = { packets: 0, compressed: 0, uncompressed: 0, ip: 0, searches: 0, misses: 0 };
+  readonly counters: VjCompressorCounters;
   private readonly slots: CompressorSlot[] = [];
   /** Slots, most recently used first (appendix A.2's circular LRU list, as an array). */
   private readonly lru: CompressorSlot[] = [];
@@ -109,8 +109,10 @@ export class VjCompressor {
   private lastXmit = -1;
   private readonly deltas = Buffer.alloc(16);
 
-  constructor(readonly maxSlotId: number, readonly compressSlotId: boolean) {
+  /** `counters` may be shared, to sum over several compressors (one per time IPCP opens). */
+  constructor(readonly maxSlotId: number, readonly compressSlotId: boolean, counters?: VjCompressorCounters) {
     checkSlotId(maxSlotId);
+    this.counters = counters ?? { packets: 0, compressed: 0, uncompressed: 0, ip: 0, searches: 0, misses: 0 };
     for (let id = 0; id <= maxSlotId; id++) {
       const s: CompressorSlot = { id, used: false, hdr: Buffer.alloc(MAX_HDR), hlen: 0, src: 0, dst: 0, ports: 0 };
       this.slots.push(s);
@@ -315,14 +317,15 @@ interface DecompressorSlot {
  * or rejected (then counted).
  */
 export class VjDecompressor {
-  readonly counters: VjDecompressorCounters = { compressed: 0, uncompressed: 0, errors: 0, tossed: 0 };
+  readonly counters: VjDecompressorCounters;
   private readonly slots: (DecompressorSlot | undefined)[];
   private lastRecv = -1;
   /** §4.1: start in the toss state: a packet without a slot id means nothing yet. */
   private tossing = true;
 
-  constructor(readonly maxSlotId: number) {
+  constructor(readonly maxSlotId: number, counters?: VjDecompressorCounters) {
     checkSlotId(maxSlotId);
+    this.counters = counters ?? { compressed: 0, uncompressed: 0, errors: 0, tossed: 0 };
     this.slots = new Array<DecompressorSlot | undefined>(maxSlotId + 1).fill(undefined);
   }
 
