@@ -529,7 +529,8 @@ export class IspServer {
       this.authenticatedCount--;
       this.pool.give(live.address!);
       this.sessions.delete(id);
-      log(`${mode.toUpperCase()} session ended: ${why}`);
+      const k = link.counters;
+      log(`${mode.toUpperCase()} session ended: ${why}; ${k.packetsIn} packets in, ${k.packetsOut} out, vj ${k.vjCompressedIn} in, ${k.vjCompressedOut} out, ${k.badType + k.vjErrors + k.framing.oversize + k.framing.aborted + k.framing.badEscapes} bad`);
     });
   }
 
