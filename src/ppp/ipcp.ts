@@ -7,7 +7,8 @@ import { Fsm, State, type FsmConfig, type FsmHandler, type ReqCiResult } from '.
 import { Code, emitOptions, opt, parseOptions, u32, type ConfigOption } from './packet.js';
 import type { Timers } from './timers.js';
 import { icmpEchoReply, ip4ToString } from '../wire/ipv4.js';
-import { PROTO_IP, PROTO_IPCP } from './protocols.js';
+import { PROTO_IP, PROTO_IPCP, PROTO_VJ_COMP, PROTO_VJ_UNCOMP } from './protocols.js';
+import { VjCompressor, VjDecompressor, type VjCompressorCounters, type VjDecompressorCounters } from '../wire/vj.js';
 import type { LogLevel } from './log.js';
 import type { Protent, SessionContext } from './protent.js';
 
@@ -22,6 +23,12 @@ export interface IpcpOptions {
   msDns: [number, number];
   msWins: [number, number];
   usePeerDns: boolean;
+  /** Negotiate VJ header compression, both ways (pppd: on; `novj` turns it off). */
+  vj: boolean;
+  /** Allow the slot id to be left out of compressed packets (pppd: on; `novjccomp`). */
+  vjCcomp: boolean;
+  /** Slots we offer and accept at most, 2..16 (pppd `vj-max-slots`, default 16). */
+  vjMaxSlots: number;
   ipcpRestart: number;
   ipcpMaxConfigure: number;
   ipcpMaxTerminate: number;
@@ -37,6 +44,9 @@ export const IPCP_DEFAULTS: IpcpOptions = {
   msDns: [0, 0],
   msWins: [0, 0],
   usePeerDns: false,
+  vj: true,
+  vjCcomp: true,
+  vjMaxSlots: 16,
   ipcpRestart: 3,
   ipcpMaxConfigure: 10,
   ipcpMaxTerminate: 3,
@@ -68,6 +78,8 @@ export interface IpcpPolicy {
   wins: [number, number];
   /** usepeerdns: ask the peer for DNS servers. */
   usePeerDns: boolean;
+  /** VJ compression (RFC 1332 §3.2): asked for and accepted unless `novj`. */
+  vj?: { maxSlotId: number; compSlotId: boolean };
   /** Auth-derived check of an address the peer wants (pppd auth_ip_addr). */
   allowRemote?(addr: number): boolean;
 }
@@ -88,7 +100,32 @@ export interface IpcpHost {
   fail(reason: string): void;
 }
 
+/** RFC 1144 protocol numbers in the IP-Compression-Protocol option. */
+export const IPCP_VJ_COMP = 0x002d;
+/** RFC 1172's value (pppd IPCP_VJ_COMP_OLD), accepted only in the old 4-octet form. */
+export const IPCP_VJ_COMP_OLD = 0x0037;
+
+/** One direction's VJ parameters (pppd ipcp_options neg_vj, old_vj, maxslotindex, cflag). */
+export interface VjParams {
+  protocol: number;
+  /** RFC 1172 form: no Max-Slot-Id/Comp-Slot-Id octets (16 slots, slot id compressible). */
+  old: boolean;
+  maxSlotId: number;
+  compSlotId: boolean;
+}
+
+function vjValue(v: VjParams): Buffer {
+  const b = Buffer.alloc(v.old ? 2 : 4);
+  b.writeUInt16BE(v.protocol, 0);
+  if (!v.old) {
+    b[2] = v.maxSlotId;
+    b[3] = v.compSlotId ? 1 : 0;
+  }
+  return b;
+}
+
 interface Ours {
+  vj?: VjParams;
   addr?: number;
   dns1?: number;
   dns2?: number;
@@ -102,6 +139,8 @@ export class Ipcp implements FsmHandler {
   readonly fsm: Fsm;
   go: Ours = {};
   hisAddr = 0;
+  /** What the peer's acked request asked of our compressor (pppd ho->neg_vj...). */
+  hisVj: VjParams | undefined;
   private lastReq: Buffer = Buffer.alloc(0);
 
   constructor(
@@ -119,7 +158,9 @@ export class Ipcp implements FsmHandler {
   }
 
   resetCi(): void {
+    const vj = this.policy.vj;
     this.go = {
+      ...(vj ? { vj: { protocol: IPCP_VJ_COMP, old: false, maxSlotId: vj.maxSlotId, compSlotId: vj.compSlotId } } : {}),
       addr: this.policy.localAddr,
       dns1: this.policy.usePeerDns ? 0 : undefined,
       dns2: this.policy.usePeerDns ? 0 : undefined,
@@ -128,6 +169,8 @@ export class Ipcp implements FsmHandler {
 
   addCi(): Buffer {
     const o: ConfigOption[] = [];
+    // pppd ipcp_addci's order: compression before the address.
+    if (this.go.vj) o.push(opt(IpcpOpt.Compression, vjValue(this.go.vj)));
     if (this.go.addr !== undefined) o.push(opt(IpcpOpt.Address, u32(this.go.addr)));
     if (this.go.dns1 !== undefined) o.push(opt(IpcpOpt.PrimaryDns, u32(this.go.dns1)));
     if (this.go.dns2 !== undefined) o.push(opt(IpcpOpt.SecondaryDns, u32(this.go.dns2)));
@@ -146,6 +189,22 @@ export class Ipcp implements FsmHandler {
     for (const o of opts) {
       const a = readAddr(o.value);
       switch (o.type) {
+        case IpcpOpt.Compression: {
+          // pppd ipcp_nakci NAKCIVJ: fewer slots and no slot-id compression are taken,
+          // the old form if the peer wants it; anything else drops VJ.
+          const v = o.value;
+          if (!next.vj || (v.length !== 4 && v.length !== 2)) break;
+          const proto = v.readUInt16BE(0);
+          if (treatAsReject) next.vj = undefined;
+          else if (v.length === 4) {
+            if (proto === IPCP_VJ_COMP) {
+              next.vj = { ...next.vj, old: false, maxSlotId: Math.min(v[2]!, next.vj.maxSlotId), compSlotId: next.vj.compSlotId && v[3] !== 0 };
+            } else next.vj = undefined;
+          } else if (proto === IPCP_VJ_COMP || proto === IPCP_VJ_COMP_OLD) {
+            next.vj = { ...next.vj, old: true, protocol: proto };
+          } else next.vj = undefined;
+          break;
+        }
         case IpcpOpt.Address:
           if (a === undefined || next.addr === undefined) break;
           if (treatAsReject) next.addr = undefined;
@@ -177,6 +236,7 @@ export class Ipcp implements FsmHandler {
       const mine = sent.find((s) => s.type === o.type);
       if (!mine || !mine.value.equals(o.value)) return false;
       if (o.type === IpcpOpt.Address) next.addr = undefined;
+      if (o.type === IpcpOpt.Compression) next.vj = undefined;
       if (o.type === IpcpOpt.PrimaryDns) next.dns1 = undefined;
       if (o.type === IpcpOpt.SecondaryDns) next.dns2 = undefined;
     }
@@ -191,11 +251,38 @@ export class Ipcp implements FsmHandler {
     const naks: ConfigOption[] = [];
     const rejs: ConfigOption[] = [];
     this.hisAddr = 0;
+    this.hisVj = undefined;
     for (const o of opts) {
       const a = readAddr(o.value);
       let verdict: 'ack' | 'nak' | 'rej' = 'ack';
       let nakWith: number | undefined;
+      let nakValue: Buffer | undefined;
       switch (o.type) {
+        case IpcpOpt.Compression: {
+          // pppd ipcp_reqci CI_COMPRESSTYPE (RFC 1332 §3.2).
+          const v = o.value;
+          const proto = v.length >= 2 ? v.readUInt16BE(0) : -1;
+          if (!p.vj || (v.length !== 4 && v.length !== 2) || !(proto === IPCP_VJ_COMP || (proto === IPCP_VJ_COMP_OLD && v.length === 2))) {
+            verdict = 'rej';
+            break;
+          }
+          if (v.length === 2) {
+            this.hisVj = { protocol: proto, old: true, maxSlotId: 15, compSlotId: true };
+            break;
+          }
+          // More slots than we keep, or slot-id compression we refuse: Nak with ours.
+          nakValue = Buffer.from(v);
+          if (v[2]! > p.vj.maxSlotId) {
+            verdict = 'nak';
+            nakValue[2] = p.vj.maxSlotId;
+          }
+          if (v[3] !== 0 && !p.vj.compSlotId) {
+            verdict = 'nak';
+            nakValue[3] = 0;
+          }
+          this.hisVj = { protocol: proto, old: false, maxSlotId: v[2]!, compSlotId: v[3] !== 0 };
+          break;
+        }
         case IpcpOpt.Address: {
           if (a === undefined) { verdict = 'rej'; break; }
           const want = p.remoteAddr;
@@ -226,12 +313,11 @@ export class Ipcp implements FsmHandler {
           break;
         }
         default:
-          // IP-Addresses (1, deprecated) and IP-Compression-Protocol (2, VJ: not
-          // implemented) are rejected like any unknown option.
+          // IP-Addresses (1, deprecated) is rejected like any unknown option.
           verdict = 'rej';
       }
       if (verdict === 'nak' && rejectIfDisagree) verdict = 'rej';
-      if (verdict === 'nak') naks.push(opt(o.type, u32(nakWith!)));
+      if (verdict === 'nak') naks.push(opt(o.type, nakValue ?? u32(nakWith!)));
       if (verdict === 'rej') rejs.push(o);
     }
     if (rejs.length) return { code: Code.ConfRej, data: emitOptions(rejs) };
@@ -276,10 +362,19 @@ export class Ipcp implements FsmHandler {
  * our own address that are ICMP echo requests are answered here (a peer's `ping` of the
  * link works with any backend); everything else goes to the network backend as an event.
  */
+/** VJ counters of a session, both directions, over every time IPCP was up. */
+export interface VjCounters {
+  /** What we sent (pppstats' VJ "out" columns). */
+  tx: VjCompressorCounters;
+  /** What we received (vjcomp, vjunc, vjerr, vjtoss). */
+  rx: VjDecompressorCounters;
+}
+
 export class IpcpProtocol implements Protent {
   readonly name = 'IPCP';
   readonly protocol = PROTO_IPCP;
-  readonly dataProtocols = [PROTO_IP] as const;
+  /** IP, and VJ's compressed and uncompressed TCP (RFC 1332 §3.2). */
+  readonly dataProtocols = [PROTO_IP, PROTO_VJ_COMP, PROTO_VJ_UNCOMP] as const;
   readonly phases = ['Network'] as const;
   readonly kind = 'ncp';
   readonly enabled: boolean;
@@ -287,6 +382,13 @@ export class IpcpProtocol implements Protent {
   /** The addresses once IPCP is up. */
   result: IpcpResult | undefined;
   readonly stats = { ipIn: 0, ipOut: 0, discarded: 0 };
+  readonly vjCounters: VjCounters = {
+    tx: { packets: 0, compressed: 0, uncompressed: 0, ip: 0, searches: 0, misses: 0 },
+    rx: { compressed: 0, uncompressed: 0, errors: 0, tossed: 0 },
+  };
+  /** Each direction's VJ state while IPCP is up with VJ negotiated that way. */
+  private vjTx: VjCompressor | undefined;
+  private vjRx: VjDecompressor | undefined;
 
   constructor(private readonly ctx: SessionContext) {
     const o = ctx.options;
@@ -300,6 +402,7 @@ export class IpcpProtocol implements Protent {
         dns: o.msDns,
         wins: o.msWins,
         usePeerDns: o.usePeerDns,
+        vj: o.vj ? { maxSlotId: Math.min(Math.max(o.vjMaxSlots, 2), 16) - 1, compSlotId: o.vjCcomp } : undefined,
         allowRemote: (a) => ctx.peerSecret?.allowIp?.(a) ?? true,
       },
       { restartMs: o.ipcpRestart * 1000, maxConfigure: o.ipcpMaxConfigure, maxTerminate: o.ipcpMaxTerminate, maxFailure: o.ipcpMaxFailure },
@@ -308,6 +411,7 @@ export class IpcpProtocol implements Protent {
         log: (level, msg) => ctx.log(level, msg),
         up: (r) => {
           this.result = r;
+          this.vjUp();
           ctx.ncpUp(this);
           ctx.emit({ type: 'ip-up', local: r.local, remote: r.remote, dns: r.dns });
         },
@@ -327,10 +431,17 @@ export class IpcpProtocol implements Protent {
     this.ipcp.fsm.input(info);
   }
 
-  dataInput(_protocol: number, packet: Buffer): void {
+  dataInput(protocol: number, info: Buffer): void {
     if (!this.ipcp.opened || !this.result) {
       this.stats.discarded++;
       return;
+    }
+    let packet: Buffer | undefined = info;
+    if (protocol !== PROTO_IP) {
+      // VJ we did not ask for (RFC 1332 §3.2: not to be sent unless negotiated) is dropped.
+      if (!this.vjRx) return void this.stats.discarded++;
+      packet = protocol === PROTO_VJ_COMP ? this.vjRx.compressed(info) : this.vjRx.uncompressed(info);
+      if (!packet) return; // tossed or malformed: counted in vjCounters.rx
     }
     this.stats.ipIn++;
     const reply = icmpEchoReply(packet, this.result.local);
@@ -342,8 +453,35 @@ export class IpcpProtocol implements Protent {
   sendData(_protocol: number, packet: Buffer): boolean {
     if (!this.ipcp.opened) return false;
     this.stats.ipOut++;
-    this.ctx.send(PROTO_IP, packet);
+    if (this.vjTx) {
+      const o = this.vjTx.compress(packet);
+      this.ctx.send(o.kind === 'ip' ? PROTO_IP : o.kind === 'compressed' ? PROTO_VJ_COMP : PROTO_VJ_UNCOMP, o.packet);
+    } else {
+      this.ctx.send(PROTO_IP, packet);
+    }
     return true;
+  }
+
+  /**
+   * The lower layer dropped a frame (bad FCS, abort, overrun): RFC 1144 §4.1, the
+   * decompressor tosses compressed packets until one names its slot.
+   */
+  linkError(): void {
+    this.vjRx?.toss();
+  }
+
+  /**
+   * pppd ipcp_up sifvjcomp: our compressor follows what the peer's request asked for (its
+   * slots, whether it takes packets without a slot id); our decompressor what ours did.
+   */
+  private vjUp(): void {
+    const his = this.ipcp.hisVj;
+    const go = this.ipcp.go.vj;
+    this.vjTx = his ? new VjCompressor(his.maxSlotId, his.compSlotId, this.vjCounters.tx) : undefined;
+    this.vjRx = go ? new VjDecompressor(go.maxSlotId, this.vjCounters.rx) : undefined;
+    if (his || go) {
+      this.ctx.log('debug', `VJ header compression: send ${his ? `${his.maxSlotId + 1} slots${his.compSlotId ? '' : ', slot id always'}` : 'off'}, receive ${go ? `${go.maxSlotId + 1} slots` : 'off'}`);
+    }
   }
 
   open(): void {
@@ -370,6 +508,8 @@ export class IpcpProtocol implements Protent {
   }
 
   private ipDown(): void {
+    this.vjTx = undefined;
+    this.vjRx = undefined;
     if (!this.result) return;
     this.result = undefined;
     this.ctx.ncpDown(this);

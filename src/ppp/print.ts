@@ -121,6 +121,7 @@ const ipcpOption: OptionPrinter = (type, v) => {
       if (v.length < 2) return undefined;
       const p = v.readUInt16BE(0);
       if (p === 0x2d) return { text: 'compress VJ', used: 2 }; // slots and flag follow as hex
+      if (p === 0x37) return { text: 'compress old-VJ', used: 2 };
       return { text: `compress 0x${p.toString(16)}`, used: 2 };
     }
     case IpcpOpt.Address:

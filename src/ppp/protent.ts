@@ -63,6 +63,8 @@ export interface Protent {
   close?(reason: string): void;
   /** The peer sent a Protocol-Reject for us (RFC 1661 §5.7). */
   protocolRejected(): void;
+  /** The lower layer dropped a received frame (bad FCS, abort): VJ's toss (RFC 1144 §4.1). */
+  linkError?(): void;
   /** An NCP that is Opened (for the "No network protocols running" rule). */
   readonly isOpen?: boolean;
 }

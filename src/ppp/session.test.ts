@@ -176,7 +176,7 @@ test('debug prints control packets the way pppd does', () => {
   const b = client({ magic: false });
   run(a, b, { stop: () => !!ipUp(a) && !!ipUp(b) });
   assert.ok(a.logs.includes('sent [LCP ConfReq id=0x1 <asyncmap 0x0> <pcomp> <accomp>]'), a.logs.join('\n'));
-  assert.ok(a.logs.some((l) => /^rcvd \[IPCP ConfReq id=0x\w+ <addr 0\.0\.0\.0> <ms-dns1 0\.0\.0\.0> <ms-dns2 0\.0\.0\.0>\]$/.test(l)));
+  assert.ok(a.logs.some((l) => /^rcvd \[IPCP ConfReq id=0x\w+ <compress VJ 0f 01> <addr 0\.0\.0\.0> <ms-dns1 0\.0\.0\.0> <ms-dns2 0\.0\.0\.0>\]$/.test(l)));
   assert.ok(a.logs.some((l) => /^sent \[IPCP ConfNak id=0x\w+ <addr 10\.0\.0\.2> <ms-dns1 10\.0\.0\.53> <ms-dns2 10\.0\.0\.54>\]$/.test(l)));
 });
 

@@ -19,7 +19,8 @@ import { State } from './fsm.js';
 import { Lcp, DEFAULT_MRU } from './lcp.js';
 import { Timers } from './timers.js';
 import { secretsEqual, type SecretMatch } from './secrets.js';
-import { PROTO_IP, PROTO_LCP, protocolLongName } from './protocols.js';
+import { PROTO_IP, PROTO_LCP, PROTO_VJ_COMP, PROTO_VJ_UNCOMP, protocolLongName } from './protocols.js';
+import type { VjCounters } from './ipcp.js';
 import { EXIT } from './exit-codes.js';
 import type { LogLevel } from './log.js';
 import type { Phase, Protent, SessionContext } from './protent.js';
@@ -48,7 +49,12 @@ export interface Counters {
   protocolRejectsSent: number;
   ipPacketsIn: number;
   ipPacketsOut: number;
+  /** VJ header compression (RFC 1144) in each direction, when IPCP runs. */
+  vj?: VjCounters;
 }
+
+/** IP datagrams, plain or VJ-compressed TCP (they count as IP traffic, e.g. for `idle`). */
+const isIpData = (p: number) => p === PROTO_IP || p === PROTO_VJ_COMP || p === PROTO_VJ_UNCOMP;
 
 export class Session {
   phase: Phase = 'Dead';
@@ -78,6 +84,7 @@ export class Session {
   private ncpsUp = 0;
   private dead = false;
   private lcpGoingDown = false;
+  private linkErrorsSeen = 0;
 
   constructor(readonly options: SessionOptions, now: number, link?: LinkLayer) {
     this.timers = new Timers({ now });
@@ -125,6 +132,8 @@ export class Session {
     );
     const ctx = this.context();
     this.protocols = PROTOCOLS.map((m) => m.create(ctx));
+    const vj = this.ipNcp?.vjCounters;
+    if (vj) this.counters.vj = vj;
   }
 
   /** The IP link once IPCP is up. */
@@ -133,7 +142,7 @@ export class Session {
   }
 
   private get ipNcp() {
-    return this.protocols.find((p) => p.dataProtocols?.includes(PROTO_IP)) as (Protent & { result?: { local: number; remote: number; dns: [number, number] }; sendData(proto: number, p: Buffer): boolean }) | undefined;
+    return this.protocols.find((p) => p.dataProtocols?.includes(PROTO_IP)) as (Protent & { result?: { local: number; remote: number; dns: [number, number] }; sendData(proto: number, p: Buffer): boolean; vjCounters?: VjCounters }) | undefined;
   }
 
   private get userName(): string {
@@ -158,6 +167,7 @@ export class Session {
     this.counters.bytesIn += bytes.length;
     const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     this.link.input(chunk, (protocol, info) => this.receiveFrame(protocol, info), () => !this.dead);
+    this.noteLinkErrors();
     this.counters.framesDropped = this.link.stats.dropped;
   }
 
@@ -273,13 +283,14 @@ export class Session {
     this.output.push(frame);
     this.counters.framesOut++;
     this.counters.bytesOut += frame.length;
-    if (protocol === PROTO_IP) this.counters.ipPacketsOut++;
+    if (isIpData(protocol)) this.counters.ipPacketsOut++;
     if (this.ncpsUp) this.linkStats.bytesOut += info.length + 2;
     if (this.options.tapFrames) this.events.push({ type: 'frame', dir: 'out', protocol, payload: info, time: this.timers.clock.now });
   }
 
   /** pppd main.c get_input: the phase rules, then the table. */
   private receiveFrame(protocol: number, info: Buffer): void {
+    this.noteLinkErrors();
     this.counters.framesIn++;
     if (this.ncpsUp) this.linkStats.bytesIn += info.length + 2;
     // A copy: protocols may wipe what they were handed (PAP clears the password it read).
@@ -316,8 +327,16 @@ export class Session {
       this.counters.discardedByPhase++;
       return;
     }
-    if (protocol === PROTO_IP) this.counters.ipPacketsIn++;
+    if (isIpData(protocol)) this.counters.ipPacketsIn++;
     entry.dataInput?.(protocol, info);
+  }
+
+  /** Frames the lower layer dropped since the last look are told to the protocols, in order. */
+  private noteLinkErrors(): void {
+    const dropped = this.link.stats.dropped;
+    if (dropped === this.linkErrorsSeen) return;
+    this.linkErrorsSeen = dropped;
+    for (const p of this.protocols) p.linkError?.();
   }
 
   /** LCP is up: pppd's link_established. */

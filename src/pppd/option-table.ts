@@ -667,22 +667,22 @@ notYet('callback', 1, 'CBCP callback is not supported; the link stays on the cal
 
 bool('noip', (c) => (c.noip = true));
 bool('-ip', (c) => (c.noip = true));
-inherent('novj', 0, 'Van Jacobson compression is never negotiated');
-inherent('-vj', 0, 'Van Jacobson compression is never negotiated');
-inherent('novjccomp', 0, 'Van Jacobson compression is never negotiated');
-inherent('-vjccomp', 0, 'Van Jacobson compression is never negotiated');
+// ipcp.c: VJ header compression (RFC 1144) is asked for and accepted unless turned off.
+bool('novj', (c) => (S(c).vj = false));
+bool('-vj', (c) => (S(c).vj = false));
+bool('novjccomp', (c) => (S(c).vjCcomp = false));
+bool('-vjccomp', (c) => (S(c).vjCcomp = false));
 T.push({
   name: 'vj-max-slots',
   args: 1,
   prio: true,
   apply: (ctx, arg, word) => {
     const n = intOption(arg, word);
+    // ipcp.c setvjslots.
     if (n < 2 || n > 16) throw new OptionError('vj-max-slots value must be between 2 and 16');
-    ctx.cfg.vjMaxSlots = n;
-    const text = 'vj-max-slots: Van Jacobson compression is never negotiated';
-    if (!ctx.cfg.notes.includes(text)) ctx.cfg.notes.push(text);
+    S(ctx.cfg).vjMaxSlots = n;
   },
-  print: (c) => `vj-max-slots ${c.vjMaxSlots}`,
+  print: (c) => `vj-max-slots ${c.session.vjMaxSlots}`,
 });
 bool('ipcp-accept-local', (c) => (S(c).acceptLocal = true));
 bool('ipcp-accept-remote', (c) => (S(c).acceptRemote = true));

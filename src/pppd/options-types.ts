@@ -142,7 +142,6 @@ export interface PppdConfig {
   usepeerdns: boolean;
   noresolvconf: boolean;
   mtu?: number;
-  vjMaxSlots?: number;
 }
 
 export function emptyConfig(): PppdConfig {

@@ -14,7 +14,8 @@
  *   CCP ConfReq  <mppe +H -M -S -L -D +C> (01 00 00 01); Protocol-Reject stops CCP, a
  *                Reject/Nak that leaves nothing ends CCP; the link goes on uncompressed.
  *   IPCP ConfReq [<compress VJ 0f 01>] <addr 0.0.0.0> <ms-dns1 0.0.0.0> <ms-wins 0.0.0.0>
- *                <ms-dns2 0.0.0.0> <ms-wins 0.0.0.0>; Naks are taken, Rejects dropped.
+ *                <ms-dns2 0.0.0.0> <ms-wins 0.0.0.0>; Naks are taken, Rejects dropped; the
+ *                server's <compress VJ ..> is acked.
  *
  * Driving it: `start(now)`, `input(bytes, now)`, `tick(now)` at `nextDeadline()`, then
  * `takeOutput()` for the line and `takeEvents()` for what happened. `driveSocket` below
@@ -385,6 +386,9 @@ class WinIpcp implements FsmHandler {
     const rejs: ConfigOption[] = [];
     for (const o of opts) {
       if (o.type === IpcpOpt.Address && o.value.length === 4 && o.value.readUInt32BE(0) !== 0) this.hisAddr = o.value.readUInt32BE(0);
+      // Windows acks the server's VJ request (acking only allows the server to send it;
+      // this client sends nothing compressed).
+      else if (o.type === IpcpOpt.Compression && o.value.length === 4 && o.value.readUInt16BE(0) === PROTO_VJ_COMP) continue;
       else rejs.push(o);
     }
     void rejectIfDisagree;

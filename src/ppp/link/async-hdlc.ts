@@ -30,12 +30,19 @@ export class AsyncHdlcLink implements LinkLayer {
     for (let start = 0; start < chunk.length && more(); ) {
       const flag = chunk.indexOf(0x7e, start);
       const end = flag < 0 ? chunk.length : flag + 1;
-      for (const f of this.decoder.push(chunk.subarray(start, end))) {
+      const frames = this.decoder.push(chunk.subarray(start, end));
+      // Counted before the frames behind a bad one are delivered: VJ tosses in order.
+      this.countDropped();
+      for (const f of frames) {
         if (!more()) break;
         onFrame(f.protocol, f.payload);
       }
       start = end;
     }
+    this.countDropped();
+  }
+
+  private countDropped(): void {
     const s = this.decoder.stats;
     this.stats.dropped = s.badFcs + s.runts + s.tooLong + s.aborts + s.badProtocol + s.badAddress;
   }
