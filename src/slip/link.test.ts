@@ -73,3 +73,14 @@ test('frames that are neither IPv4 nor CSLIP types are dropped and counted; over
   assert.equal(a.output(Buffer.alloc(1007, 0x45)), undefined);
   assert.equal(a.counters.tooBigOut, 1);
 });
+
+test("a modem's NO CARRIER on the line (a modem bank's line after the caller hung up) marks the carrier lost; IP never does", () => {
+  const a = newSlipLink('slip', 1006);
+  const b = newSlipLink('slip', 1006);
+  b.input(a.output(icmpEchoRequest(A, B, 1, 1, Buffer.from('\r\nNO CARRIER\r\n')))!);
+  assert.equal(b.carrierLost, false);
+  b.input(Buffer.from('\r\nNO CARR'));
+  assert.equal(b.carrierLost, false);
+  b.input(Buffer.from('IER\r\n'));
+  assert.equal(b.carrierLost, true);
+});

@@ -56,7 +56,17 @@ export interface SlipLinkCounters {
   framing: SlipCounters;
 }
 
+/**
+ * A modem's carrier-loss result code (V1 verbose form, "\r\nNO CARRIER\r\n"): on a line
+ * that reaches the modem as a byte stream (a TCP line of a modem bank) it is the only sign
+ * that the call is gone. No IP or CSLIP packet starts with CR, so a frame starting with it
+ * is unambiguous.
+ */
+const NO_CARRIER = Buffer.from('\r\nNO CARRIER', 'latin1');
+
 export class SlipLink {
+  /** The modem said NO CARRIER on the line: the call is over. */
+  carrierLost = false;
   readonly mode: SlipMode;
   readonly mtu: number;
   private readonly decoder: SlipDecoder;
@@ -85,6 +95,7 @@ export class SlipLink {
     // A damaged frame may have been a compressed one: the decompressor's state is suspect
     // until the sender names a slot again (RFC 1144 §4.1; slhc_toss in Linux sl_bump's error path).
     if (this.vj && f.oversize + f.aborted + f.badEscapes !== errorsBefore) this.vj.decompressor.toss();
+    if (startsWithNoCarrier(this.decoder.pending(NO_CARRIER.length)) || frames.some(startsWithNoCarrier)) this.carrierLost = true;
     for (const frame of frames) {
       const ip = this.unframe(frame);
       if (ip) {
@@ -142,4 +153,8 @@ export class SlipLink {
     }
     return frame;
   }
+}
+
+function startsWithNoCarrier(b: Uint8Array): boolean {
+  return b.length >= NO_CARRIER.length && NO_CARRIER.equals(b.subarray(0, NO_CARRIER.length));
 }

@@ -23,6 +23,7 @@ export function runSlip(stream: Duplex, link: SlipLink, backend: NetworkBackend,
   const onData = (chunk: Buffer) => {
     if (ended) return;
     for (const ip of link.input(chunk)) backend.deliver(ip);
+    if (link.carrierLost) finish('NO CARRIER');
   };
   const finish = (why: string) => {
     if (ended) return;

@@ -33,6 +33,6 @@ export async function serveSlipOnLine(stream: Duplex, mode: SlipMode, user: stri
   const run = runSlip(stream, link, backend, { local: parseIp4(gateway)!, remote: parseIp4(address)!, dns: parseIp4(dns)! });
   const why = await run.done;
   const c = link.counters;
-  opts.log(`${mode.toUpperCase()} ended (${why}): ${c.bytesIn} bytes in, ${c.bytesOut} out, ${c.packetsIn}/${c.packetsOut} packets`);
+  opts.log(`${mode.toUpperCase()} ended (${why}): ${c.bytesIn} bytes in, ${c.bytesOut} out, ${c.packetsIn}/${c.packetsOut} packets, vj ${c.vjCompressedIn} in, ${c.vjCompressedOut} out`);
   return why;
 }

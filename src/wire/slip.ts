@@ -68,6 +68,11 @@ export class SlipDecoder {
     this.buf = new Uint8Array(mtu);
   }
 
+  /** The start of the frame in progress (at most `n` bytes), e.g. to recognise a modem's text. */
+  pending(n: number): Uint8Array {
+    return this.buf.subarray(0, Math.min(n, this.len));
+  }
+
   /** Line bytes in; the frames they completed out (empty frames between two ENDs are not frames). */
   push(bytes: Uint8Array): Buffer[] {
     const frames: Buffer[] = [];
