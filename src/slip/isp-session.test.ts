@@ -22,6 +22,7 @@ import { SlipDecoder, slipEncode } from '../wire/slip.js';
 import { type SlipMode } from './link.js';
 import { newSlipLink } from './codec.js';
 import { runSlip } from './run.js';
+import { runChat } from '../runtime/chat-run.js';
 
 async function startIsp(over: Partial<IspConfig> = {}) {
   const accounting = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dialtone-slip-')), 'acct.jsonl');
@@ -166,6 +167,42 @@ test('SLIP sessions count against max-sessions and take pool addresses; a refuse
     assert.match(third.banner, /Your IP address is 10\.0\.2\.15,/);
     third.sock.destroy();
     await waitUntil(() => server.liveCount === 0, 60_000, 'the third session to end');
+  } finally {
+    await server.stop(2000);
+  }
+});
+
+test('a modem-bank caller logs in, types `cslip`, reads its address from the banner and pings the gateway; a wrong password gets no SLIP', { timeout: 120_000 }, async () => {
+  const accounting = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dialtone-slip-')), 'acct.jsonl');
+  const logs: string[] = [];
+  const config: IspConfig = { ...defaultIspConfig(), listenModem: { host: '127.0.0.1', port: 0 }, phone: '5551000', accounting, authFailDelay: 0 };
+  const secrets = { ...staticSecrets([]), verifyPap: (u: string, p: string) => (u === 'fred' && p === 'wilma' ? { secret: p } : undefined) };
+  const server = new IspServer({ config, secrets, backend: natBackendFactory(config, (m) => logs.push(m)), log: (m) => logs.push(m) });
+  await server.start();
+  try {
+    const sock = net.connect(server.addresses.modem!.port, '127.0.0.1');
+    const r = await runChat("'' ATZ OK ATDT5551000 CONNECT '' ogin: fred ssword: nope incorrect '' ogin: fred ssword: wilma '$ ' cslip", sock, { timeout: 30 });
+    assert.equal(r.code, 0, logs.join('\n'));
+    let text = '';
+    await new Promise<void>((resolve) => {
+      const onData = (b: Buffer) => {
+        text += b.toString('latin1');
+        if (!/Header compression is on[^\r]*\r\n/.test(text)) return;
+        sock.off('data', onData);
+        sock.pause();
+        resolve();
+      };
+      sock.on('data', onData);
+    });
+    const m = /Entering CSLIP mode\.\r\nYour IP address is ([\d.]+), MTU is 1006 bytes\r\nServer address is ([\d.]+)\r\n/.exec(text);
+    assert.ok(m, text);
+    await pingOnce(sock, parseIp4(m[1]!)!, parseIp4(m[2]!)!, 7);
+    sock.destroy();
+    await waitUntil(() => server.liveCount === 0, 60_000, 'the session to end');
+    const records = fs.readFileSync(accounting, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(records.map((x) => [x.event, x.protocol, x.user, x.address]), [['start', 'cslip', 'fred', '10.0.2.15'], ['stop', 'cslip', 'fred', '10.0.2.15']]);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- isp ---\n${logs.join('\n')}`);
   } finally {
     await server.stop(2000);
   }
