@@ -322,6 +322,10 @@ export class VjDecompressor {
   private lastRecv = -1;
   /** §4.1: start in the toss state: a packet without a slot id means nothing yet. */
   private tossing = true;
+  /** The header being rebuilt; swapped with the slot's on success. */
+  private work: Buffer = Buffer.alloc(MAX_HDR);
+  /** Where `delta` reads next in the packet being decoded. */
+  private at = 0;
 
   constructor(readonly maxSlotId: number, counters?: VjDecompressorCounters) {
     checkSlotId(maxSlotId);
@@ -352,7 +356,8 @@ export class VjDecompressor {
     // The sender left the checksum as it was for protocol 6; a header that does not
     // verify was damaged (Linux slhc_remember checks this too).
     if (finish(sum16(out, 0, ihl)) !== 0) return this.bad();
-    const hdr = Buffer.allocUnsafe(hlen);
+    if (hlen > MAX_HDR) return this.bad();
+    const hdr = this.slots[slot]?.hdr ?? Buffer.alloc(MAX_HDR);
     out.copy(hdr, 0, 0, hlen);
     this.slots[slot] = { hdr, hlen };
     this.lastRecv = slot;
@@ -379,7 +384,8 @@ export class VjDecompressor {
     if (!cs) return this.bad();
     if (p + 2 > pkt.length) return this.bad();
     // Work on a copy: a packet found bad half-way must not damage the slot.
-    const h = Buffer.from(cs.hdr);
+    const h = this.work;
+    cs.hdr.copy(h, 0, 0, cs.hlen);
     const ihl = (h[0]! & 0x0f) * 4;
     const t = ihl;
     h[t + 16] = pkt[p++]!;
@@ -388,15 +394,7 @@ export class VjDecompressor {
     else h[t + 13]! &= ~TH_PUSH;
 
     const oldData = ((h[2]! << 8) | h[3]!) - cs.hlen;
-    const read = (): number => {
-      if (p >= pkt.length) return -1;
-      const b = pkt[p++]!;
-      if (b !== 0) return b;
-      if (p + 2 > pkt.length) return -1;
-      const v = (pkt[p]! << 8) | pkt[p + 1]!;
-      p += 2;
-      return v;
-    };
+    this.at = p;
     switch (changes & SPECIALS_MASK) {
       case SPECIAL_I:
         h.writeUInt32BE((h.readUInt32BE(t + 8) + oldData) >>> 0, t + 8);
@@ -407,7 +405,7 @@ export class VjDecompressor {
         break;
       default: {
         if (changes & NEW_U) {
-          const u = read();
+          const u = this.delta(pkt);
           if (u < 0) return this.bad();
           h[t + 13]! |= TH_URG;
           h.writeUInt16BE(u, t + 18);
@@ -415,29 +413,30 @@ export class VjDecompressor {
           h[t + 13]! &= ~TH_URG;
         }
         if (changes & NEW_W) {
-          const w = read();
+          const w = this.delta(pkt);
           if (w < 0) return this.bad();
           h.writeUInt16BE((h.readUInt16BE(t + 14) + w) & 0xffff, t + 14);
         }
         if (changes & NEW_A) {
-          const a = read();
+          const a = this.delta(pkt);
           if (a < 0) return this.bad();
           h.writeUInt32BE((h.readUInt32BE(t + 8) + a) >>> 0, t + 8);
         }
         if (changes & NEW_S) {
-          const s = read();
+          const s = this.delta(pkt);
           if (s < 0) return this.bad();
           h.writeUInt32BE((h.readUInt32BE(t + 4) + s) >>> 0, t + 4);
         }
       }
     }
     if (changes & NEW_I) {
-      const i = read();
+      const i = this.delta(pkt);
       if (i < 0) return this.bad();
       h.writeUInt16BE((h.readUInt16BE(4) + i) & 0xffff, 4);
     } else {
       h.writeUInt16BE((h.readUInt16BE(4) + 1) & 0xffff, 4);
     }
+    p = this.at;
     const total = cs.hlen + pkt.length - p;
     if (total > 0xffff) return this.bad();
     h.writeUInt16BE(total, 2);
@@ -446,9 +445,24 @@ export class VjDecompressor {
     const out = Buffer.allocUnsafe(total);
     h.copy(out, 0, 0, cs.hlen);
     pkt.copy(out, cs.hlen, p);
+    this.work = cs.hdr;
     cs.hdr = h;
     this.counters.compressed++;
     return out;
+  }
+
+  /** Appendix A DECODE: one octet, or 0 and two octets; -1 past the end. */
+  private delta(pkt: Buffer): number {
+    let p = this.at;
+    if (p >= pkt.length) return -1;
+    const b = pkt[p++]!;
+    if (b !== 0) {
+      this.at = p;
+      return b;
+    }
+    if (p + 2 > pkt.length) return -1;
+    this.at = p + 2;
+    return (pkt[p]! << 8) | pkt[p + 1]!;
   }
 
   /** Appendix A.3 "bad": count, and toss until a slot id is seen again. */
