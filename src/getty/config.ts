@@ -179,3 +179,13 @@ export function substituteAt(words: readonly string[], value: string): string[] 
 export function isPppd(program: string): boolean {
   return /(^|\/)pppd$/.test(program) || program === 'dialtone-pppd';
 }
+
+/**
+ * Whether a login.config program or a shell command starts SLIP, and which kind: `slip`,
+ * `cslip` (VJ header compression, RFC 1144), and the same under a path or as `dialtone-slip`
+ * / `dialtone-cslip`.
+ */
+export function slipHandler(program: string): 'slip' | 'cslip' | undefined {
+  const m = /(?:^|\/)(?:dialtone-)?(c?slip)$/.exec(program);
+  return m ? (m[1] as 'slip' | 'cslip') : undefined;
+}

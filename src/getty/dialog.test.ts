@@ -115,3 +115,32 @@ test('login-ppp: PPP starts right after a successful text login', () => {
   d.passwordResult(true);
   assert.deepEqual(d.takeActions().at(-1), { type: 'start-ppp', args: [], user: 'fred', via: 'login' });
 });
+
+test('text login then `slip` or `cslip` (or `exec /usr/sbin/cslip`) at the shell prompt switches the line to SLIP', () => {
+  for (const [cmd, mode] of [['slip', 'slip'], ['cslip', 'cslip'], ['exec /usr/sbin/cslip', 'cslip'], ['dialtone-slip', 'slip']] as const) {
+    const { d } = dialog();
+    d.takeActions();
+    d.input(Buffer.from('fred\rwilma\r'));
+    d.takeActions();
+    d.passwordResult(true);
+    d.takeActions();
+    d.input(Buffer.from(`${cmd}\r`));
+    assert.deepEqual(d.takeActions().at(-1), { type: 'start-slip', mode, user: 'fred', via: 'shell' }, cmd);
+  }
+});
+
+test('a login.config SLIP handler (`fred - - cslip`) starts CSLIP right after the password is accepted, never before', () => {
+  const login = parseLoginConfig('fred - - /usr/sbin/cslip\n* - - /bin/login @\n', 'login.config').value;
+  const { d } = dialog({ login });
+  d.takeActions();
+  d.input(Buffer.from('fred\r'));
+  assert.ok(!d.takeActions().some((o) => o.type === 'start-slip'));
+  d.input(Buffer.from('wilma\r'));
+  d.takeActions();
+  d.passwordResult(false);
+  assert.ok(!d.takeActions().some((o) => o.type === 'start-slip'));
+  d.input(Buffer.from('fred\rwilma\r'));
+  d.takeActions();
+  d.passwordResult(true);
+  assert.deepEqual(d.takeActions().at(-1), { type: 'start-slip', mode: 'cslip', user: 'fred', via: 'login-config' });
+});

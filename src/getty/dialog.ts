@@ -1,10 +1,11 @@
 /**
  * What a caller sees after the modem connects, sans-IO: the issue text and login prompt,
  * mgetty's AutoPPP, a text login checked like PAP's `login`, and the HOWTO's shell-account
- * flow where the user types `ppp` (the seeds' `alias ppp="exec /usr/sbin/pppd -detach"`).
+ * flow where the user types `ppp` (the seeds' `alias ppp="exec /usr/sbin/pppd -detach"`),
+ * or `slip` / `cslip` as on the terminal servers and slirp of the SLIP era.
  */
 import { AutoPppDetector } from './autoppp.js';
-import { isPppd, matchLogin, type LoginEntry } from './config.js';
+import { isPppd, matchLogin, slipHandler, type LoginEntry } from './config.js';
 
 export type DialogOutput =
   | { type: 'send'; data: Buffer }
@@ -17,6 +18,8 @@ export type DialogOutput =
       /** AutoPPP: the caller's bytes from the start of its first LCP frame on, for the PPP session. */
       initial?: Uint8Array;
     }
+  /** Switch the line to SLIP (RFC 1055) or CSLIP (RFC 1144) for this logged-in user. */
+  | { type: 'start-slip'; mode: 'slip' | 'cslip'; user: string; via: 'shell' | 'login-config' }
   | { type: 'check-password'; user: string; password: string }
   | { type: 'hangup'; reason: string }
   | { type: 'log'; msg: string };
@@ -76,6 +79,9 @@ export class LoginDialog {
     if (this.phase !== 'checking') return;
     if (ok) {
       this.out.push({ type: 'log', msg: `login ok: ${this.user}` });
+      // A login.config handler for SLIP (`fred - - slip`): the login is its authentication.
+      const mode = slipHandler(matchLogin(this.cfg.login, this.user)?.program ?? '');
+      if (mode) return this.finish({ type: 'start-slip', mode, user: this.user, via: 'login-config' });
       if (this.cfg.loginPpp) return this.finish({ type: 'start-ppp', args: [], user: this.user, via: 'login' });
       this.phase = 'shell';
       this.send(`${CRLF}$ `);
@@ -163,6 +169,8 @@ export class LoginDialog {
     if (!program) return this.send('$ ');
     if (program === 'ppp') return this.finish({ type: 'start-ppp', args: ['-detach'], user: this.user, via: 'shell' });
     if (isPppd(program)) return this.finish({ type: 'start-ppp', args, user: this.user, via: 'shell' });
+    const mode = slipHandler(program);
+    if (mode) return this.finish({ type: 'start-slip', mode, user: this.user, via: 'shell' });
     if (program === 'exit' || program === 'logout') {
       this.send(`logout${CRLF}`);
       return this.finish({ type: 'hangup', reason: 'logout' });

@@ -16,6 +16,8 @@ export function natBackendFactory(config: IspConfig, log: (msg: string) => void 
       gateway: req.gateway,
       dns: req.dns,
       client: req.client,
+      // SLIP sessions have a smaller MTU than PPP's 1500: the stack's MSS and fragmentation follow it.
+      ...(req.mtu ? { mtu: req.mtu } : {}),
       allowOutbound: config.allowOutbound,
       // Host ports can be bound once: the first session online gets the forwards.
       forwards: config.forwards.map((f) => `${f.proto} ${f.hostPort}:${f.clientPort}`),

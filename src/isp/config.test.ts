@@ -76,3 +76,14 @@ test('isp.conf parsing is linear in a run of blanks and in line count', () => {
   const lines = growthRatio((n) => parseIspConfig('forward tcp 5022:22\n'.replace('5022', '1') + '# c\n'.repeat(n), 'f'), 50_000);
   assert.ok(lines < LINEAR_RATIO, `4x the lines took ${lines.toFixed(1)}x the time`);
 });
+
+test('listen-slip HOST:PORT [slip|cslip] and slip-mtu are checked at load time', () => {
+  assert.deepEqual(parseIspConfig('listen-slip 127.0.0.1:6401\n', 'f').listenSlip, { host: '127.0.0.1', port: 6401, mode: 'slip' });
+  assert.deepEqual(parseIspConfig('listen-slip 6402 cslip\n', 'f').listenSlip, { host: '127.0.0.1', port: 6402, mode: 'cslip' });
+  assert.equal(parseIspConfig('listen-slip off\n', 'f').listenSlip, undefined);
+  assert.equal(parseIspConfig('', 'f').slipMtu, 1006);
+  rejects('listen-slip 127.0.0.1:6401 ppp', "isp.conf:1: listen-slip: want [HOST:]PORT [slip|cslip], got '127.0.0.1:6401 ppp'");
+  rejects('listen-slip 127.0.0.1:70000', 'isp.conf:1: listen-slip: port 70000 out of range (1-65535)');
+  rejects('listen-ppp 127.0.0.1:6401\nlisten-slip 127.0.0.1:6401', 'isp.conf:2: listen-slip: 127.0.0.1:6401 is already used by listen-ppp');
+  rejects('slip-mtu 100', 'isp.conf:1: slip-mtu: 100 out of range (576-65535)');
+});

@@ -18,6 +18,13 @@ export interface IspConfig {
   /** A modem bank whose lines answer with the AutoPPP getty dialog. */
   listenModem?: { host: string; port: number };
   modemLines: number;
+  /**
+   * SLIP (RFC 1055) or CSLIP (RFC 1144) at once on every connection, with no login (for
+   * emulators and scripts that configure SLIP statically): each caller gets a pool address.
+   */
+  listenSlip?: { host: string; port: number; mode: 'slip' | 'cslip' };
+  /** The MTU of SLIP sessions (the banner tells it; RFC 1055's Berkeley 1006). */
+  slipMtu: number;
   modemSpeed: number;
   /** The number callers dial on the modem bank. */
   phone: string;
@@ -68,6 +75,7 @@ export interface IspConfig {
 export function defaultIspConfig(): IspConfig {
   return {
     modemLines: 4,
+    slipMtu: 1006,
     modemSpeed: 33600,
     phone: '5551000',
     gateway: '10.0.2.2',
@@ -106,6 +114,8 @@ export const LIMITS = {
   modemLines: [1, 256],
   /** CONNECT speeds: Bell 103's 300 bit/s up to V.90/V.92's 56000, and ISDN's 64000/128000. */
   modemSpeed: [300, 128000],
+  /** SLIP MTU: IPv4's minimum datagram every host takes (RFC 791: 576) up to 16 bits of length. */
+  slipMtu: [576, 65535],
   maxSessions: [1, 65535],
   /** pppd lcp-echo-interval: seconds, 0 = no echo requests. One day is plenty. */
   lcpEchoInterval: [0, 86400],
@@ -186,6 +196,17 @@ export function parseIspConfig(text: string, file: string): IspConfig {
     switch (key) {
       case 'listen-ppp': need(1); c.listenPpp = v === 'off' ? undefined : hostPort(v, err, true); break;
       case 'listen-modem': need(1); c.listenModem = v === 'off' ? undefined : hostPort(v, err, true); break;
+      case 'listen-slip': {
+        need(1);
+        if (vals[0] === 'off') {
+          c.listenSlip = undefined;
+          break;
+        }
+        if (vals.length > 2 || (vals[1] !== undefined && vals[1] !== 'slip' && vals[1] !== 'cslip')) throw err(`want [HOST:]PORT [slip|cslip], got '${v}'`);
+        c.listenSlip = { ...hostPort(vals[0]!, err, true), mode: (vals[1] ?? 'slip') as 'slip' | 'cslip' };
+        break;
+      }
+      case 'slip-mtu': need(1); c.slipMtu = int(v, LIMITS.slipMtu); break;
       case 'modem-lines': need(1); c.modemLines = int(v, LIMITS.modemLines); break;
       case 'modem-speed': need(1); c.modemSpeed = int(v, LIMITS.modemSpeed); break;
       case 'phone':
@@ -297,8 +318,8 @@ function checkNetwork(c: IspConfig, file: string, seen: Seen): void {
 /** Two listeners on one address and port would fail at start-up: say so at load time. */
 function checkListeners(c: IspConfig, file: string, seen: Seen): void {
   const taken = new Map<string, string>();
-  for (const key of ['listen-ppp', 'listen-modem', 'status'] as const) {
-    const a = key === 'listen-ppp' ? c.listenPpp : key === 'listen-modem' ? c.listenModem : c.status;
+  for (const key of ['listen-ppp', 'listen-modem', 'listen-slip', 'status'] as const) {
+    const a = key === 'listen-ppp' ? c.listenPpp : key === 'listen-modem' ? c.listenModem : key === 'listen-slip' ? c.listenSlip : c.status;
     if (!a || a.port === 0) continue; // any free port: never the same one twice
     const id = `${a.host}:${a.port}`;
     const other = taken.get(id);

@@ -20,7 +20,7 @@ import { ModemBank, type CallInfo } from '../runtime/modem-bank.js';
 import { PhoneBook } from '../modem/phonebook.js';
 import { runDialog } from '../runtime/dialog-run.js';
 import { parseLoginConfig } from '../getty/config.js';
-import { ip4ToString } from '../wire/ipv4.js';
+import { ip4ToString, parseIp4 } from '../wire/ipv4.js';
 import type { Secrets } from '../ppp/secrets.js';
 import { AddressPool } from './pool.js';
 import { Admission } from './admission.js';
@@ -30,6 +30,11 @@ import { IspMonitor } from './console/monitor.js';
 import { ConsoleHttp } from './console/http.js';
 import type { RatePoint } from './console/rate-sampler.js';
 import { renderMetrics, type LiveLink } from './metrics.js';
+import type { LinkCounts } from './console/monitor.js';
+import { SlipLink, type SlipMode } from '../slip/link.js';
+import { runSlip, type SlipRun } from '../slip/run.js';
+import { slipBanner } from '../slip/banner.js';
+import { newSlipLink } from '../slip/codec.js';
 
 export interface SessionInfo {
   id: number;
@@ -38,6 +43,8 @@ export interface SessionInfo {
   address?: string;
   startedAt: number;
   upAt?: number;
+  /** 'slip' / 'cslip' for SLIP sessions; PPP sessions leave it out. */
+  protocol?: SlipMode;
 }
 
 export interface BackendRequest {
@@ -45,6 +52,8 @@ export interface BackendRequest {
   gateway: string;
   dns: string;
   sessionId: number;
+  /** The link MTU towards the client when it is not PPP's 1500 (SLIP's slip-mtu). */
+  mtu?: number;
 }
 
 export interface IspOptions {
@@ -68,6 +77,8 @@ interface Live {
   accounted: boolean;
   /** The admission pool entry while not authenticated. */
   gate?: Gate;
+  /** A SLIP session (no PPP link): its link and its run on the line. */
+  slip?: { link: SlipLink; run: SlipRun };
 }
 
 interface Gate {
@@ -94,6 +105,7 @@ export class IspServer {
   private nextId = 1;
   private stopping = false;
   private pppServer?: net.Server;
+  private slipServer?: net.Server;
   private statusServer?: http.Server;
   private bank?: ModemBank;
   private console?: ConsoleHttp;
@@ -101,7 +113,7 @@ export class IspServer {
   readonly monitor = new IspMonitor();
   readonly admission: Admission;
   readonly totals = { sessions: 0, refused: 0, bytesIn: 0, bytesOut: 0, reloads: 0 };
-  readonly addresses: { ppp?: net.AddressInfo; modem?: net.AddressInfo; status?: net.AddressInfo } = {};
+  readonly addresses: { ppp?: net.AddressInfo; modem?: net.AddressInfo; slip?: net.AddressInfo; status?: net.AddressInfo } = {};
 
   constructor(private readonly opts: IspOptions) {
     // The console shows the last log lines: every line goes through the monitor too.
@@ -121,6 +133,15 @@ export class IspServer {
         this.serve(sock, `tcp ${sock.remoteAddress}:${sock.remotePort}`, sock.remoteAddress ?? 'unknown');
       });
       this.addresses.ppp = await listen(this.pppServer, c.listenPpp);
+    }
+    if (c.listenSlip) {
+      const mode = c.listenSlip.mode;
+      this.slipServer = net.createServer((sock) => {
+        sock.setNoDelay(true);
+        // No login on this port: the caller is who can reach it (loopback by default).
+        this.serveSlip(sock, `slip ${sock.remoteAddress}:${sock.remotePort}`, mode);
+      });
+      this.addresses.slip = await listen(this.slipServer, c.listenSlip);
     }
     if (c.listenModem) {
       this.bank = new ModemBank({
@@ -156,8 +177,9 @@ export class IspServer {
     const old = this.config;
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     if (!same(old.listenPpp, next.config.listenPpp) || !same(old.listenModem, next.config.listenModem) || !same(old.status, next.config.status)
+      || !same(old.listenSlip, next.config.listenSlip)
       || old.modemLines !== next.config.modemLines || old.phone !== next.config.phone) {
-      notes.push('listen-ppp, listen-modem, status, modem-lines and phone changes take effect at the next start');
+      notes.push('listen-ppp, listen-modem, listen-slip, status, modem-lines and phone changes take effect at the next start');
     }
     if (next.config.pool !== old.pool) {
       const pool = AddressPool.parse(next.config.pool);
@@ -165,7 +187,7 @@ export class IspServer {
       for (const s of this.sessions.values()) if (s.address !== undefined) pool.take(s.address);
       this.pool = pool;
     }
-    this.config = { ...next.config, listenPpp: old.listenPpp, listenModem: old.listenModem, status: old.status };
+    this.config = { ...next.config, listenPpp: old.listenPpp, listenModem: old.listenModem, listenSlip: old.listenSlip, status: old.status };
     this.secrets = next.secrets;
     if (next.backend) this.backendFactory = next.backend;
     this.admission.limits = admissionLimits(next.config);
@@ -182,6 +204,7 @@ export class IspServer {
     this.stopping = true;
     const closing = [
       this.pppServer && new Promise((r) => this.pppServer!.close(r)),
+      this.slipServer && new Promise((r) => this.slipServer!.close(r)),
       this.statusServer && new Promise((r) => this.statusServer!.close(r)),
     ];
     this.console?.stop();
@@ -189,9 +212,10 @@ export class IspServer {
     const lives = [...this.sessions.values()];
     for (const s of lives) {
       if (s.authenticated && s.link) s.link.close('Server shutting down');
+      else if (s.slip) s.slip.run.close('server shutting down');
       else this.hangUp(s);
     }
-    const allDone = Promise.all(lives.map((s) => s.link?.done));
+    const allDone = Promise.all(lives.map((s) => s.link?.done ?? s.slip?.run.done));
     if (!(await within(allDone, timeoutMs))) {
       for (const s of this.sessions.values()) this.hangUp(s);
       await within(allDone, 2000);
@@ -217,7 +241,7 @@ export class IspServer {
     return {
       time: now,
       timeIso: iso(now),
-      sessions: live.filter((s) => s.authenticated && s.link).map((s) => {
+      sessions: live.filter((s) => s.authenticated && (s.link || s.slip)).map((s) => {
         const call = this.monitor.call(s.info.id);
         const rate = this.monitor.sampler.rate(s.info.id);
         return {
@@ -225,8 +249,9 @@ export class IspServer {
           startedAtIso: iso(s.info.startedAt),
           ...(s.info.upAt !== undefined ? { upAtIso: iso(s.info.upAt) } : {}),
           ...(call ? { line: call.line, number: call.number, speed: call.speed } : {}),
-          phase: s.link!.session.phase,
-          counters: s.link!.session.counters,
+          // A SLIP line carries IP from its first byte: it is always in PPP's Network phase.
+          phase: s.link ? s.link.session.phase : 'Network',
+          counters: s.link ? s.link.session.counters : linkCounts(s)!,
           rateIn: rate.in,
           rateOut: rate.out,
           network: s.backend?.stats?.(),
@@ -269,7 +294,8 @@ export class IspServer {
   metrics(): string {
     const links: LiveLink[] = [];
     for (const s of this.sessions.values()) {
-      if (s.link) links.push({ phase: s.link.session.phase, counters: s.link.session.counters, nat: s.backend?.stats?.() });
+      const counters = linkCounts(s);
+      if (counters) links.push({ phase: s.link?.session.phase ?? 'Network', counters, nat: s.backend?.stats?.() });
     }
     return renderMetrics({
       links, monitor: this.monitor, totals: this.totals, pool: { size: this.pool.size, inUse: this.pool.inUse },
@@ -280,7 +306,10 @@ export class IspServer {
   /** One throughput sample of the live links (the console's clock calls it). */
   sample(now: number): RatePoint {
     const counts = new Map<number, { bytesIn: number; bytesOut: number }>();
-    for (const s of this.sessions.values()) if (s.authenticated && s.link) counts.set(s.info.id, s.link.session.counters);
+    for (const s of this.sessions.values()) {
+      const k = s.authenticated ? linkCounts(s) : undefined;
+      if (k) counts.set(s.info.id, k);
+    }
     return this.monitor.sampler.sample(now, counts);
   }
 
@@ -333,6 +362,8 @@ export class IspServer {
       call.destroy();
       return;
     }
+    // `slip` / `cslip` after the text login: the login was the authentication.
+    if (end.kind === 'slip') return this.serveSlip(call, origin, end.mode, end.user, id);
     // A user who logged in as text is already authenticated (the HOWTO's shell account).
     this.serve(call, origin, source, end.user, id);
     if (!this.sessions.has(id)) this.monitor.callGone(id); // refused: no session to end later
@@ -553,6 +584,53 @@ export class IspServer {
     if (backend) live.backend = backend;
   }
 
+  /**
+   * A SLIP or CSLIP session: an address from the pool (max-sessions and the pool as for PPP),
+   * the banner, then IP over SLIP into the session's own NAT until the line goes.
+   */
+  private serveSlip(stream: Duplex, origin: string, mode: SlipMode, user?: string, givenId?: number): void {
+    const c = this.config;
+    const id = givenId ?? this.nextId++;
+    const log = (m: string) => this.opts.log(`[${id}] ${m}`);
+    if (this.stopping) {
+      stream.destroy();
+      return;
+    }
+    const info: SessionInfo = { id, origin, user, startedAt: Date.now(), protocol: mode };
+    const live: Live = { info, stream, authenticated: false, accounted: false };
+    if (!this.promote(live, log)) {
+      stream.end(`\r\n${this.authenticatedCount >= c.maxSessions ? 'Too many sessions' : 'No address available'}; try again later.\r\n`);
+      setTimeout(() => stream.destroy(), 500).unref();
+      return;
+    }
+    this.sessions.set(id, live);
+    this.totals.sessions++;
+    const link = newSlipLink(mode, c.slipMtu);
+    stream.write(slipBanner({ mode, address: info.address!, gateway: c.gateway, dns: c.dns, mtu: c.slipMtu }));
+    const backend = this.backendFactory?.({ client: info.address!, gateway: c.gateway, dns: c.dns, sessionId: id, mtu: c.slipMtu });
+    if (backend) live.backend = backend;
+    const run = runSlip(stream, link, backend ?? { deliver: () => undefined, attach: () => undefined, detach: () => undefined }, {
+      local: parseIp4(c.gateway)!, remote: live.address!, dns: parseIp4(c.dns)!,
+    });
+    live.slip = { link, run };
+    info.upAt = Date.now();
+    log(`${origin}: ${mode.toUpperCase()} session${user ? ` for ${user}` : ''}, address ${info.address}, MTU ${c.slipMtu}`);
+    this.account({ event: 'start', ...info });
+    void run.done.then((why) => {
+      stream.destroy();
+      this.totals.bytesIn += link.counters.bytesIn;
+      this.totals.bytesOut += link.counters.bytesOut;
+      this.monitor.ended(info, EXIT.HANGUP, linkCounts(live)!, natCounts(backend?.stats?.()), Date.now(), true);
+      this.accountStop(live, EXIT.HANGUP);
+      backend?.close?.();
+      this.authenticatedCount--;
+      this.pool.give(live.address!);
+      this.sessions.delete(id);
+      const k = link.counters;
+      log(`${mode.toUpperCase()} session ended: ${why}; ${k.packetsIn} packets in, ${k.packetsOut} out, vj ${k.vjCompressedIn} in, ${k.vjCompressedOut} out, ${k.badType + k.vjErrors + k.framing.oversize + k.framing.aborted + k.framing.badEscapes} bad`);
+    });
+  }
+
   private hangUp(live: Live): void {
     live.gate?.leave();
     live.stream.destroy();
@@ -561,7 +639,7 @@ export class IspServer {
   private accountStop(live: Live, status: number): void {
     if (live.accounted) return;
     live.accounted = true;
-    const counters = live.link?.session.counters;
+    const counters = linkCounts(live);
     const info = live.info;
     this.account({
       event: 'stop', ...info, status, endedAt: Date.now(),
@@ -582,6 +660,15 @@ export class IspServer {
       fs.closeSync(fd);
     }
   }
+}
+
+/** A live session's counters in one shape, whether it is PPP or SLIP (a SLIP packet is one frame of IP). */
+function linkCounts(live: Live): LinkCounts | undefined {
+  if (live.link) return live.link.session.counters;
+  const k = live.slip?.link.counters;
+  if (!k) return undefined;
+  const dropped = k.badType + k.vjErrors + k.framing.oversize + k.framing.aborted;
+  return { bytesIn: k.bytesIn, bytesOut: k.bytesOut, framesIn: k.packetsIn, framesOut: k.packetsOut, ipPacketsIn: k.packetsIn, ipPacketsOut: k.packetsOut, framesDropped: dropped };
 }
 
 function iso(ms: number): string {

@@ -8,6 +8,7 @@ import { DeadlineTimer } from './deadline-timer.js';
 
 export type DialogEnd =
   | { kind: 'ppp'; args: string[]; user?: string; /** Bytes put back into the stream for PPP (AutoPPP's first frame). */ replayed?: number }
+  | { kind: 'slip'; mode: 'slip' | 'cslip'; user: string }
   | { kind: 'hangup'; reason: string };
 
 /**
@@ -68,6 +69,10 @@ export function runDialog(
           const initial = o.initial ?? new Uint8Array(0);
           replay(stream, initial);
           return end({ kind: 'ppp', args: o.args, user: o.user, replayed: initial.length });
+        }
+        else if (o.type === 'start-slip') {
+          stream.off('data', onData);
+          return end({ kind: 'slip', mode: o.mode, user: o.user });
         }
         else if (o.type === 'hangup') return end({ kind: 'hangup', reason: o.reason });
       }

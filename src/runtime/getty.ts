@@ -2,7 +2,8 @@
  * `dialtone getty`: answers calls on one line the way mgetty does. For each call: run the
  * init-chat, wait for `rings` RINGs, run the answer-chat (skipped on a direct line), then
  * the login dialog (src/getty/dialog.ts); PPP callers and users who type `ppp` get
- * `dialtone pppd` on the line with the line as its stdin/stdout, as mgetty execs pppd.
+ * `dialtone pppd` on the line with the line as its stdin/stdout, as mgetty execs pppd;
+ * users who type `slip` / `cslip` get SLIP into the userspace NAT (src/slip/standalone.ts).
  * After the call: hang up and re-arm.
  */
 import fs from 'node:fs';
@@ -13,6 +14,7 @@ import { runChat } from './chat-run.js';
 import { runPppdChild } from './pppd-child.js';
 import type { DialogConfig } from '../getty/dialog.js';
 import { runDialog } from './dialog-run.js';
+import { serveSlipOnLine } from '../slip/standalone.js';
 import type { LoginEntry, MgettyConfig } from '../getty/config.js';
 
 export interface GettyOptions {
@@ -134,6 +136,7 @@ export async function serveLine(opts: GettyOptions): Promise<void> {
       opts.log('call connected');
       const result = await runDialog(line.stream, dialogFor(opts), opts);
       if (result.kind === 'ppp') await runPppd(line, result.args, opts);
+      else if (result.kind === 'slip') await serveSlipOnLine(line.stream, result.mode, result.user, { log: opts.log });
       else opts.log(`hanging up: ${result.reason}`);
     } finally {
       await hangup(line, c);

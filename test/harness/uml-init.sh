@@ -12,6 +12,8 @@
 #   files/      optional tree copied over /etc (e.g. files/ppp/chap-secrets)
 #   after.sh    optional script run with bash once ip-up has run
 #   wait-exit   optional flag: let pppd end by itself instead of SIGTERM after after.sh
+#   job.sh      optional script run with bash INSTEAD of pppd (after.out / after.rc get its
+#               output and status); /etc/ppp is prepared all the same
 # Results written to $DT_RUN:
 #   pppd.out (pppd's stdout/stderr; its logfile is given in pppd.args by the host),
 #   ipup.args / ipup.env (what /etc/ppp/ip-up got), ipdown.args,
@@ -148,6 +150,17 @@ printf '%s' "$IPUP_SCRIPT" >/etc/ppp/ip-up
 printf '%s' "$IPDOWN_SCRIPT" >/etc/ppp/ip-down
 chmod 755 /etc/ppp/ip-up /etc/ppp/ip-down
 step "etc ready"
+
+# --- 5a. a job of its own instead of pppd (job.sh: e.g. chat + slattach for SLIP) ---
+# It has /dev/ttyS0 to itself; its output and status are reported as after.out / after.rc.
+if [ -f "$R/job.sh" ]; then
+    step "job.sh start"
+    bash "$R/job.sh" </dev/null >"$R/after.out" 2>&1
+    echo $? >"$R/after.rc"
+    step "job.sh done"
+    : >"$R/init.done"
+    halt_now
+fi
 
 # --- 5. pppd -----------------------------------------------------------------
 ARGS=()

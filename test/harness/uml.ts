@@ -24,6 +24,11 @@ export interface PppdPeerOptions {
   files?: Record<string, string>;
   /** Shell script (bash) run inside UML once ip-up has run. */
   after?: string;
+  /**
+   * Shell script (bash) run INSTEAD of pppd, with /dev/ttyS0 to itself (chat + slattach for
+   * SLIP, say); its output and status are the result's afterOutput / afterRc.
+   */
+  job?: string;
   /** Let pppd end by itself instead of sending it SIGTERM after `after`. */
   waitExit?: boolean;
   /** 'connect': socat listens on a free 127.0.0.1 port (PppdPeer.port) and the test connects;
@@ -345,6 +350,7 @@ export async function startPppdPeer(opts: PppdPeerOptions): Promise<PppdPeer> {
     }
   }
   if (opts.after !== undefined) fs.writeFileSync(p('after.sh'), opts.after);
+  if (opts.job !== undefined) fs.writeFileSync(p('job.sh'), opts.job);
   if (opts.waitExit) fs.writeFileSync(p('wait-exit'), '');
 
   // The watchdog's bound, a little after our own timer.
