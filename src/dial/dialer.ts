@@ -284,14 +284,9 @@ export class Dialer {
       case 'predial-pause':
         this.crLeft = 3;
         this.state = 'predial-cr';
-        return this.tick(now);
+        return this.crStep(now);
       case 'predial-cr':
-        if (this.crLeft-- > 0) {
-          this.write('\r');
-          this.deadline = now + 500;
-          return;
-        }
-        return this.dial(now);
+        return this.crStep(now);
       case 'wait-anything':
         if (now - this.lastRx >= 30_000) {
           this.state = 'wait-prompt';
@@ -452,6 +447,16 @@ export class Dialer {
         this.log('No Answer.  Trying again.');
         return this.redial(now, 2000, true);
     }
+  }
+
+  /** PreDial1: hit Enter three times, 500 ms apart, then dial. */
+  private crStep(now: number): void {
+    if (this.crLeft-- > 0) {
+      this.write('\r');
+      this.deadline = now + 500;
+      return;
+    }
+    this.dial(now);
   }
 
   /** Pause, three CRs 500 ms apart, dial again; counts the attempt against Dial Attempts. */
