@@ -9,7 +9,7 @@ test('pppdump records: start time, data with 16-bit counts, time steps in tenths
   // Same tenth as the whole second + 2: a step of 2.
   assert.deepEqual([...w.data('sent', Buffer.from([0x7e, 0xff]), t0)], [PPPDUMP.DELTA8, 2, PPPDUMP.SENT, 0, 2, 0x7e, 0xff]);
   // No time passed: no step record.
-  assert.deepEqual([...w.data('received', Buffer.from([1]), t0 + 50)], [PPPDUMP.RECEIVED, 0, 1, 1]);
+  assert.deepEqual([...w.data('received', Buffer.from([1]), t0 + 20)], [PPPDUMP.RECEIVED, 0, 1, 1]);
   // 30 s later: 300 tenths, too many for a byte.
   assert.deepEqual([...w.end('received', t0 + 30_000)], [PPPDUMP.DELTA32, 0, 0, 1, 0x2c, PPPDUMP.END_RECEIVED]);
   assert.deepEqual([...w.end('sent', t0 + 30_000)], [PPPDUMP.END_SENT]);
