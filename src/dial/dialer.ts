@@ -298,7 +298,7 @@ export class Dialer {
       case 'wait-prompt':
         return this.waitPrompt(now, false);
       case 'reconnect-delay':
-        return this.redialAfterOnline(now);
+        return this.redialAfterOnline();
       default:
         return;
     }
@@ -584,11 +584,11 @@ export class Dialer {
     this.act({ type: 'start-pppd' });
   }
 
-  private redialAfterOnline(now: number): void {
+  /** wvdial's dial() after being online: reopen the line and initialise the modem again. */
+  private redialAfterOnline(): void {
     this.initTries = 0;
     this.phoneIndex = 0;
     this.beginOpen();
-    void now;
   }
 
   // ---- helpers --------------------------------------------------------------------------
