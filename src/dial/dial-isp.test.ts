@@ -271,3 +271,25 @@ test('dial --probe on a dialtone modem writes [Dialer Defaults] that then dials'
     await isp.stop();
   }
 });
+
+test('dial: PPPD Path runs that pppd on the line with wvdial\'s options (notty on a TCP line) and reports its exit', { timeout: 60_000 }, async () => {
+  const isp = await startIsp();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialtone-dial-'));
+  const conf = howtoConfig(dir);
+  const argsFile = path.join(dir, 'pppd-args');
+  const fake = path.join(dir, 'pppd');
+  // Stands in for real pppd (which needs kernel PPP): records its arguments and the password
+  // file it was given, then exits as pppd does when the modem hangs up.
+  fs.writeFileSync(fake, `#!/bin/sh\necho "$@" > ${argsFile}\nwhile [ $# -gt 0 ]; do [ "$1" = file ] && cat "$2" >> ${argsFile}; shift; done\nexit 16\n`, { mode: 0o755 });
+  try {
+    const r = runDial(['-C', conf, `Modem=tcp:127.0.0.1:${isp.addresses.modem!.port}`, 'Stupid Mode=1', `PPPD Path=${fake}`, 'Auto Reconnect=off']);
+    assert.equal(await r.exit, 0, r.text());
+    const args = fs.readFileSync(argsFile, 'utf8');
+    assert.match(args, /^notty defaultroute usehostname user my_login_name noipdefault noauth name wvdial usepeerdns file \S+ -detach logfd 2\n/, args);
+    assert.match(args, /^password "my_login_password"$/m, 'the password reaches pppd in its private options file');
+    assert.ok(r.lines.includes('--> The PPP daemon has died: A modem hung up the phone (exit code = 16)'), r.text());
+    assert.doesNotMatch(r.text(), /my_login_password/);
+  } finally {
+    await isp.stop();
+  }
+});
