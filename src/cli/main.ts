@@ -10,6 +10,7 @@ const subcommands: Record<string, { summary: string; load: () => Promise<Runner>
   modem: { summary: 'a bank of virtual Hayes modems on TCP', load: async () => (await import('./modem.js')).run },
   isp: { summary: 'a dial-up ISP in a box: PPP server, modem bank, userspace network', load: async () => (await import('./isp.js')).run },
   getty: { summary: 'answer calls on a line (mgetty-style, with AutoPPP)', load: async () => (await import('./getty.js')).run },
+  dial: { summary: 'a wvdial-compatible dialer (wvdial.conf; --probe like wvdialconf)', load: async () => (await import('./dial.js')).run },
 };
 
 function usage(): string {

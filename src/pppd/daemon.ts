@@ -31,6 +31,7 @@ import type { PppdConfig } from './options-types.js';
 import { ourName, type Resolved } from './options.js';
 import type { Logger } from './logger.js';
 import type { PcapFile } from './pcap-file.js';
+import type { RecordFile } from './record-file.js';
 import { fileSecrets, readSecretsFiles } from './secrets-files.js';
 import { strerror } from '../runtime/strerror.js';
 import type { DetachPipe } from './detach.js';
@@ -80,6 +81,8 @@ export interface DaemonParams {
   hostname: string;
   detach?: DetachPipe;
   pcap?: PcapFile;
+  /** `record FILE`: the line's bytes in pppdump's format. */
+  record?: RecordFile;
   /** The daemon's own environment (for device scripts). */
   env: NodeJS.ProcessEnv;
   /** The terminal the daemon was started on, when no device was given (pppd's default device). */
@@ -618,8 +621,11 @@ export class PppDaemon {
     };
     this.current = cur;
     this.policy.linkUp(this.clock.now());
+    this.p.record?.start();
+    const rec = this.p.record;
     cur.driven = drive(session, { name: line.name, stream: line.stream, close: () => undefined }, {
       keepLineOpen: true,
+      ...(rec ? { onLineBytes: (dir: 'in' | 'out', b: Buffer) => rec.data(dir === 'out' ? 'sent' : 'received', b) } : {}),
       initialInput: initial,
       now: sessionNow,
       onEvent: (ev) => this.onEvent(cur, ev),
@@ -635,7 +641,15 @@ export class PppDaemon {
       },
     });
     line.stream.resume();
-    return cur.driven.done;
+    if (!rec) return cur.driven.done;
+    // tty.c charshunt: end of input from the line is record 4, our side closing record 3.
+    const onEnd = () => rec.end('received');
+    line.stream.once('end', onEnd);
+    return cur.driven.done.then((status) => {
+      line.stream.off('end', onEnd);
+      rec.end('sent');
+      return status;
+    });
   }
 
   private onEvent(cur: CurrentLink, ev: SessionEvent): void {

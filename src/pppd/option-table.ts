@@ -541,10 +541,9 @@ str('socket', (c, v, ctx) => {
   c.socket = v;
   setLine(ctx, { kind: 'tcp', host: v.slice(0, i) || '127.0.0.1', port }, 'socket');
 }, (c) => c.socket, { prio: true, devequiv: true });
+// tty.c: the line's bytes both ways, in pppdump's format (appended to FILE): record-file.ts.
 str('record', (c, v) => {
   c.record = path.resolve(v);
-  const text = 'record: not supported yet (pppd\'s record format); dialtone\'s `pcap FILE` records the link for Wireshark';
-  if (!c.notYet.includes(text)) c.notYet.push(text);
 }, (c) => c.record, { prio: true });
 T.push({ name: 'crtscts', args: 0, prio: true, apply: (ctx) => { ctx.cfg.crtscts = 1; }, print: () => 'crtscts' });
 T.push({ name: 'cdtrcts', args: 0, sub: true, apply: (ctx) => { ctx.cfg.crtscts = 2; }, print: () => 'cdtrcts' });

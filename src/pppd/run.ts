@@ -14,6 +14,7 @@ import { EarlyExit, OptionError, loadOptions, ourName, printOptions, resolveConf
 import type { PppdConfig } from './options-types.js';
 import { createLogger, type Logger } from './logger.js';
 import { openPcapFile } from './pcap-file.js';
+import { openRecordFile } from './record-file.js';
 import { clientBackendFromOptions } from '../runtime/client-backend.js';
 import { haveSecret, readSecretsFiles } from './secrets-files.js';
 import { DETACHED_ENV, DetachPipe, spawnDaemon } from './detach.js';
@@ -207,6 +208,7 @@ export async function runPppd(args: string[], env: NodeJS.ProcessEnv = process.e
     deps.checkPasswordSync = (u, p) => checker!.check(u, p);
   }
   const pcap = cfg.pcap ? openPcapFile(cfg.pcap) : undefined;
+  const record = cfg.record ? openRecordFile(cfg.record, (m) => log.log('error', m)) : undefined;
   const backend =
     hooks.backend ??
     (cfg.socks || cfg.localForwards?.length
@@ -225,6 +227,7 @@ export async function runPppd(args: string[], env: NodeJS.ProcessEnv = process.e
     ...(backend ? { backend } : {}),
     ...(pipe?.active || isDaemon ? { detach: pipe } : {}),
     ...(pcap ? { pcap } : {}),
+    ...(record ? { record } : {}),
     ...(defaultDevice && cfg.devnam === undefined && !cfg.notty && cfg.line?.kind === 'stdio' ? { defaultDevice } : {}),
   });
 
@@ -243,6 +246,7 @@ export async function runPppd(args: string[], env: NodeJS.ProcessEnv = process.e
   log.log('info', 'Exit.');
   pipe?.close();
   await pcap?.close();
+  await record?.close();
   await log.close();
   if (!hooks.inProcess) {
     // Like pppd's die(): nothing left over (a script still running, a half-open socket) keeps

@@ -37,6 +37,8 @@ export interface DriveOptions {
    * closes it itself): the driver lets queued output drain, then lets go of the stream.
    */
   keepLineOpen?: boolean;
+  /** Every byte read from and written to the line, as it goes (pppd's `record`). */
+  onLineBytes?(dir: 'in' | 'out', bytes: Buffer): void;
 }
 
 export interface Driven {
@@ -71,7 +73,10 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
 
   const flush = () => {
     for (const b of session.takeOutput()) {
-      if (!line.stream.destroyed && line.stream.writable) line.stream.write(b);
+      if (!line.stream.destroyed && line.stream.writable) {
+        opts.onLineBytes?.('out', b);
+        line.stream.write(b);
+      }
     }
     for (const ev of session.takeEvents()) {
       opts.onEvent(ev);
@@ -127,7 +132,10 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
     }, 500).unref();
   };
 
-  const feed = (chunk: Buffer) => session.input(chunk, now());
+  const feed = (chunk: Buffer) => {
+    opts.onLineBytes?.('in', chunk);
+    session.input(chunk, now());
+  };
   const onData = (chunk: Buffer) => {
     if (finished) return;
     feed(chunk);
