@@ -89,11 +89,15 @@ export class Chromium {
   }
 
   async close(): Promise<void> {
-    this.child.kill('SIGTERM');
-    const killer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    // Browser.close lets chromium end its helper processes itself; a SIGTERM to the main
+    // process can leave one writing into the profile while it is being removed.
+    void this.send('Browser.close').catch(() => undefined);
+    const term = setTimeout(() => this.child.kill('SIGTERM'), 5_000);
+    const killer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
     await this.exited;
+    clearTimeout(term);
     clearTimeout(killer);
-    fs.rmSync(this.profile, { recursive: true, force: true });
+    fs.rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 
