@@ -184,3 +184,13 @@ export function numericAddress(digits: string): { host: string; port: number } |
   if (port < 1 || port > 65535) return undefined;
   return { host: octets.join('.'), port };
 }
+
+/**
+ * The digits that numericAddress() reads back as `host:port` (an IPv4 host only): what to
+ * dial from 86Box or DOSBox when the dialer takes digits only.
+ */
+export function numericDialString(host: string, port: number): string | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  if (!m || m.slice(1).some((o) => Number(o) > 255)) return undefined;
+  return m.slice(1).map((o) => o.padStart(3, '0')).join('') + (port === 23 ? '' : String(port));
+}
