@@ -415,3 +415,57 @@ test('a call handler writing faster than the line is held back: the paced direct
   stream?.destroy();
   a.close();
 });
+
+test('ip232 line (tcpser protocol): an incoming call from another line shows RING with RI (FF 02) and caller ID; ATA brings DCD (FF 01); DTR drop (FF 00) hangs up', async () => {
+  const bank = new ModemBank({
+    lines: 2,
+    pace: false,
+    ringIntervalMs: 200,
+    phoneBook: PhoneBook.parse(BOOK),
+    listeners: [
+      { host: HOST, port: 0, framing: 'raw' },
+      { host: HOST, port: 0, framing: 'ip232' },
+    ],
+  });
+  banks.push(bank);
+  await bank.listen();
+  const [raw, ip232] = bank.addresses;
+  const a = await dteOnLine(raw!.port, 1);
+  const b = await Dte.connect(ip232!.port);
+  b.send(Uint8Array.of(0xff, 0x01)); // DTR high, as VICE reports it on connect
+  await b.at('ATE0#CID=1');
+  a.send('ATDT5551002\r');
+  // RI on with the RING, caller ID after the first RING, RI off after the ring's 2 s.
+  await b.expect('\xff\x02\r\nRING\r\n');
+  assert.match(await b.expect('NAME = LINE 1\r\n'), /^\r\nDATE = \d{4}\r\nTIME = \d{4}\r\nNMBR = 5551001\r\nNAME = LINE 1\r\n$/);
+  b.send('ATA\r');
+  // RI goes off as the modem picks up, then DCD comes on with the carrier.
+  await b.expect('\xff\x00');
+  assert.equal(await b.expect(/CONNECT \d+\r\n/), '\xff\x01\r\nCONNECT 33600\r\n');
+  await a.expect('CONNECT 33600\r\n');
+  // A data byte FF crosses doubled on the ip232 side and single on the raw side.
+  a.send(Uint8Array.of(0x41, 0xff, 0x42));
+  await b.expect('A\xff\xffB');
+  b.send(Uint8Array.of(0x43, 0xff, 0xff, 0x44));
+  await a.expect('C\xffD');
+  b.send(Uint8Array.of(0xff, 0x00)); // DTR drop: &D2 hangs up
+  assert.equal(await b.expect('NO CARRIER\r\n'), '\xff\x00\r\nNO CARRIER\r\n');
+  await a.expect('NO CARRIER\r\n');
+  await b.at('AT');
+  a.close();
+  b.close();
+});
+
+test('86Box numeric dialling: 12+ digits not in the phone book reach IP address and port over TCP', async () => {
+  const far = net.createServer((s) => s.end('far end here\r\n'));
+  await new Promise<void>((r) => far.listen(0, HOST, r));
+  const farPort = (far.address() as net.AddressInfo).port;
+  const { port } = await startBank({ lines: 1 });
+  const a = await dteOnLine(port, 1);
+  a.send(`ATDT127000000001${farPort}\r`);
+  await a.expect('CONNECT 33600\r\n');
+  await a.expect('far end here\r\n');
+  await a.expect('NO CARRIER\r\n');
+  a.close();
+  far.close();
+});
