@@ -22,6 +22,7 @@ function demoConfig(): IspConfig {
     ...defaultIspConfig(),
     listenPpp: { host: '127.0.0.1', port: 2323 },
     listenModem: { host: '127.0.0.1', port: 6400 },
+    listenDirect: { host: '127.0.0.1', port: 2390 },
     status: { host: '127.0.0.1', port: 6480 },
     accounts: [{ user: 'demo', password: 'dialtone' }],
   };

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HayesModem, MAX_HELD_REMOTE, RI_ON_MS } from './hayes.js';
-import { numericAddress } from './phonebook.js';
+import { numericAddress, numericDialString } from './phonebook.js';
 import { Rig } from './testing/rig.js';
 
 const dialled = (r: Rig): string | undefined => {
@@ -242,6 +242,10 @@ test('[86Box] 12+ digits not in the phone book are an IPv4 address in 3-digit gr
   assert.equal(numericAddress('5551000'), undefined); // a phone number
   assert.equal(numericAddress('999000000001'), undefined); // no such address
   assert.equal(numericAddress('127000000001999999'), undefined); // no such port
+  // What the isp banner prints for a port, read back the same way.
+  assert.equal(numericDialString('127.0.0.1', 2390), '1270000000012390');
+  assert.deepEqual(numericAddress(numericDialString('10.0.2.2', 23)!), { host: '10.0.2.2', port: 23 });
+  assert.equal(numericDialString('example.org', 23), undefined);
   // The modem passes the digits on; the bank resolves them (src/runtime/modem-bank.ts).
   const m = new HayesModem();
   const d = m.fromDte('ATDT192168001010\r', 0).find((o) => o.type === 'dial');
