@@ -244,3 +244,22 @@ test('ip232 modem line: DCD is reported with the call, and dropping DTR (&D2) ha
   sock.destroy();
   await server.stop();
 });
+
+test('direct port over WebSocket: a browser client gets the login prompt at once, and PPP through AutoPPP on a second connection', { timeout: 60_000 }, async () => {
+  const { server } = await startIsp({ listenDirectWs: LOOP });
+  const url = `ws://127.0.0.1:${server.addresses.directWs!.port}/`;
+  const typist = createWebSocketStream(new WebSocket(url));
+  const r = new Reader(typist);
+  await r.expect('login: ');
+  typist.destroy();
+  const line = createWebSocketStream(new WebSocket(url));
+  const link = new PppLink(line, { user: 'demo', password: 'dialtone' });
+  const up = await new Promise<{ local: string }>((resolve) => link.on('ip-up', resolve));
+  assert.equal(up.local, '10.0.2.15');
+  link.close();
+  await link.done;
+  // A plain HTTP request is told what the port is for.
+  const res = await fetch(url.replace('ws:', 'http:'));
+  assert.equal(res.status, 426);
+  await server.stop();
+});
