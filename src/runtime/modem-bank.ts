@@ -842,13 +842,19 @@ export class ModemBank {
 
   private connectHandler(call: Call, handler: CallHandler): void {
     let callerGone = false;
+    // Set while the caller's DTE does not read (Line.holdSource): the handler's next write waits.
+    let held: (() => void) | undefined;
+    let paused = false;
     const stream = new Duplex({
       read() {},
       write(chunk: Buffer, _enc, cb) {
         call.fromFar(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
         // Backpressure: the handler's next write waits until the line toward the caller has
         // room, so a handler faster than the line fills the stream's buffer, not ours.
-        call.whenCallerHasRoom(() => cb());
+        call.whenCallerHasRoom(() => {
+          if (paused) held = cb;
+          else cb();
+        });
       },
       final(cb) {
         call.hangupByFar();
@@ -874,6 +880,18 @@ export class ModemBank {
         callerGone = true;
         stream.push(null);
         stream.end();
+        const cb = held;
+        held = undefined;
+        cb?.();
+      },
+      pause: () => {
+        paused = true;
+      },
+      resume: () => {
+        paused = false;
+        const cb = held;
+        held = undefined;
+        cb?.();
       },
     };
     call.up();
