@@ -779,6 +779,7 @@ export class HayesModem {
         // The caller gave up while we were ringing.
         this.active.sregs[1] = 0;
         this.ringResetAt = undefined;
+        this.setRi(false);
         return;
       default:
         this.endCall();
