@@ -181,7 +181,8 @@ export class IspServer {
     const old = this.config;
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     if (!same(old.listenPpp, next.config.listenPpp) || !same(old.listenModem, next.config.listenModem) || !same(old.status, next.config.status)
-      || old.modemLines !== next.config.modemLines || old.phone !== next.config.phone) {
+      || old.modemLines !== next.config.modemLines || old.phone !== next.config.phone
+      || !same([old.listenModemIp232, old.listenModemWs, old.listenDirect, old.listenDirectWs], [next.config.listenModemIp232, next.config.listenModemWs, next.config.listenDirect, next.config.listenDirectWs])) {
       notes.push('listen-ppp, listen-modem, status, modem-lines and phone changes take effect at the next start');
     }
     if (next.config.pool !== old.pool) {
