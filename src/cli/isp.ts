@@ -14,6 +14,7 @@ import { parseSecrets } from '../config/secrets.js';
 import type { Secrets } from '../ppp/secrets.js';
 import { natBackendFactory } from '../isp/backend.js';
 import { formatStatus, type StatusDoc } from '../isp/console/status-table.js';
+import { numericDialString } from '../modem/phonebook.js';
 
 const USAGE = 'usage: dialtone isp [--config FILE] | dialtone isp status [--json] [http://127.0.0.1:PORT[/status]]\n';
 const DEMO_STATUS = 'http://127.0.0.1:6480/status';
@@ -23,6 +24,7 @@ function demoConfig(): IspConfig {
     ...defaultIspConfig(),
     listenPpp: { host: '127.0.0.1', port: 2323 },
     listenModem: { host: '127.0.0.1', port: 6400 },
+    listenDirect: { host: '127.0.0.1', port: 2390 },
     status: { host: '127.0.0.1', port: 6480 },
     accounts: [{ user: 'demo', password: 'dialtone' }],
   };
@@ -144,6 +146,20 @@ function printHowTo(server: IspServer, c: IspConfig, demo: boolean): void {
     lines.push(`  modem bank on ${a.modem.address}:${a.modem.port} (${c.modemLines} lines).`);
     lines.push(`    emulator (86Box, DOSBox-X serial modem): connect the serial port to ${a.modem.address}:${a.modem.port}, dial ATDT${c.phone}`);
     lines.push('    then PPP (Windows Dial-Up Networking), or log in at the prompt and type ppp');
+  }
+  if (a.modemIp232) lines.push(`  modem bank, tcpser ip232 (VICE and other IP232 serial ports: DTR, DCD, RI) on ${a.modemIp232.address}:${a.modemIp232.port}: dial ATDT${c.phone}`);
+  if (a.modemWs) lines.push(`  modem bank over WebSocket (browser emulators, v86: see docs/v86.md) on ws://${a.modemWs.address}:${a.modemWs.port}/: dial ATDT${c.phone}`);
+  for (const [what, d] of [['direct-connect port', a.direct], ['direct-connect WebSocket', a.directWs]] as const) {
+    if (!d) continue;
+    // A wildcard address is not dialable: the emulator on this machine reaches loopback.
+    const host = d.address === '0.0.0.0' || d.address === '::' ? '127.0.0.1' : d.address;
+    const digits = numericDialString(host, d.port);
+    if (what === 'direct-connect port') {
+      lines.push(`  ${what} on ${d.address}:${d.port}: already-dialled callers get the login prompt or AutoPPP at once.`);
+      lines.push(`    DOSBox / DOSBox-X (serial1=modem) or 86Box modem: ATDT${host}:${d.port}${digits ? `  (digits only: ATDT${digits})` : ''}`);
+    } else {
+      lines.push(`  ${what} on ws://${d.address}:${d.port}/: the same for browser emulators (docs/v86.md)`);
+    }
   }
   if (a.status) {
     const base = `http://${a.status.address.includes(':') ? `[${a.status.address}]` : a.status.address}:${a.status.port}`;

@@ -22,6 +22,10 @@ options:
   --speed BPS            CONNECT speed and line pacing (default 33600)
   --no-pace              pass data at full speed instead of pacing it
   --telnet auto|on|off   telnet on the DTE side (default auto: when the client sends IAC)
+  --ip232                the DTE side speaks tcpser's ip232 (DTR in, DCD and RI out), as
+                         VICE's and other emulators' IP232 serial ports do
+  --websocket            clients connect with WebSocket (binary frames carry the serial
+                         bytes): browser emulators such as v86 (docs/v86.md)
   --ring-interval MS     time between RINGs (default 6000)
   --default-port PORT    port for "ATDT host" without one (default 23)
   --ppp-server "ARGS"    answer calls to handler:ppp with a PPP server: dialtone pppd
@@ -43,6 +47,8 @@ export interface ModemCliOptions {
   speed: number;
   pace: boolean;
   telnet: TelnetMode;
+  ip232: boolean;
+  websocket: boolean;
   ringIntervalMs: number;
   defaultTcpPort: number;
   verbose: boolean;
@@ -67,6 +73,8 @@ export function parseModemArgs(args: string[]): ModemCliOptions {
     speed: 33600,
     pace: true,
     telnet: 'auto',
+    ip232: false,
+    websocket: false,
     ringIntervalMs: 6000,
     defaultTcpPort: 23,
     verbose: false,
@@ -115,6 +123,12 @@ export function parseModemArgs(args: string[]): ModemCliOptions {
         o.telnet = v;
         break;
       }
+      case '--ip232':
+        o.ip232 = true;
+        break;
+      case '--websocket':
+        o.websocket = true;
+        break;
       case '--ring-interval':
         o.ringIntervalMs = intArg(flag, value(), 1, 600_000);
         break;
@@ -170,9 +184,9 @@ export async function run(args: string[]): Promise<number> {
   const log = (m: string): void => {
     process.stderr.write(`dialtone modem: ${m}\n`);
   };
+  const framing = o.ip232 ? 'ip232' : o.telnet === 'on' ? 'telnet' : o.telnet === 'off' ? 'raw' : 'auto';
   const bank = new ModemBank({
-    host: o.host,
-    port: o.port,
+    listeners: [{ host: o.host, port: o.port, framing, websocket: o.websocket }],
     lines: o.lines,
     phoneBook,
     speed: o.speed,
@@ -190,7 +204,7 @@ export async function run(args: string[]): Promise<number> {
   }
   try {
     const addr = await bank.listen();
-    log(`${o.lines} line(s) on ${addr.address}:${addr.port}`);
+    log(`${o.lines} line(s) on ${o.websocket ? 'ws://' : ''}${addr.address}:${addr.port}${o.ip232 ? ' (ip232)' : ''}`);
     for (let i = 1; i <= o.lines; i++) log(`  line ${i}: ${bank.numbersOf(i).join(', ')}`);
   } catch (err) {
     log(`cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`);

@@ -17,6 +17,16 @@ export interface IspConfig {
   listenPpp?: { host: string; port: number };
   /** A modem bank whose lines answer with the AutoPPP getty dialog. */
   listenModem?: { host: string; port: number };
+  /** More modem-bank lines: tcpser's ip232 (DTR/DCD/RI over TCP), and WebSocket (browser emulators). */
+  listenModemIp232?: { host: string; port: number };
+  listenModemWs?: { host: string; port: number };
+  /**
+   * Direct-connect answer port: each TCP caller has already dialled (DOSBox's and 86Box's
+   * softmodems do the AT dialogue themselves, then open TCP) and gets the getty dialog at
+   * once, as if a modem had answered. `listenDirectWs`: the same over WebSocket.
+   */
+  listenDirect?: { host: string; port: number };
+  listenDirectWs?: { host: string; port: number };
   modemLines: number;
   /**
    * SLIP (RFC 1055) or CSLIP (RFC 1144) at once on every connection, with no login (for
@@ -207,6 +217,10 @@ export function parseIspConfig(text: string, file: string): IspConfig {
         break;
       }
       case 'slip-mtu': need(1); c.slipMtu = int(v, LIMITS.slipMtu); break;
+      case 'listen-modem-ip232': need(1); c.listenModemIp232 = v === 'off' ? undefined : hostPort(v, err, true); break;
+      case 'listen-modem-ws': need(1); c.listenModemWs = v === 'off' ? undefined : hostPort(v, err, true); break;
+      case 'listen-direct': need(1); c.listenDirect = v === 'off' ? undefined : hostPort(v, err, true); break;
+      case 'listen-direct-ws': need(1); c.listenDirectWs = v === 'off' ? undefined : hostPort(v, err, true); break;
       case 'modem-lines': need(1); c.modemLines = int(v, LIMITS.modemLines); break;
       case 'modem-speed': need(1); c.modemSpeed = int(v, LIMITS.modemSpeed); break;
       case 'phone':
@@ -318,8 +332,18 @@ function checkNetwork(c: IspConfig, file: string, seen: Seen): void {
 /** Two listeners on one address and port would fail at start-up: say so at load time. */
 function checkListeners(c: IspConfig, file: string, seen: Seen): void {
   const taken = new Map<string, string>();
-  for (const key of ['listen-ppp', 'listen-modem', 'listen-slip', 'status'] as const) {
-    const a = key === 'listen-ppp' ? c.listenPpp : key === 'listen-modem' ? c.listenModem : key === 'listen-slip' ? c.listenSlip : c.status;
+  const at = {
+    'listen-ppp': c.listenPpp,
+    'listen-modem': c.listenModem,
+    'listen-modem-ip232': c.listenModemIp232,
+    'listen-modem-ws': c.listenModemWs,
+    'listen-direct': c.listenDirect,
+    'listen-direct-ws': c.listenDirectWs,
+    'listen-slip': c.listenSlip,
+    status: c.status,
+  } as const;
+  for (const key of Object.keys(at) as (keyof typeof at)[]) {
+    const a = at[key];
     if (!a || a.port === 0) continue; // any free port: never the same one twice
     const id = `${a.host}:${a.port}`;
     const other = taken.get(id);

@@ -16,7 +16,8 @@ import fs from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { PppLink } from '../runtime/link.js';
 import type { NetworkBackend } from '../runtime/driver.js';
-import { ModemBank, type CallInfo } from '../runtime/modem-bank.js';
+import { ModemBank, type BankListener, type CallInfo } from '../runtime/modem-bank.js';
+import { listenWebSocket, type WsListener } from '../runtime/ws-line.js';
 import { PhoneBook } from '../modem/phonebook.js';
 import { runDialog } from '../runtime/dialog-run.js';
 import { parseLoginConfig } from '../getty/config.js';
@@ -108,12 +109,25 @@ export class IspServer {
   private slipServer?: net.Server;
   private statusServer?: http.Server;
   private bank?: ModemBank;
+  private directServer?: net.Server;
+  private directWs?: WsListener;
+  /** Direct-connect callers still connected (closed at stop, as the bank drops its lines). */
+  private readonly directStreams = new Set<Duplex>();
   private console?: ConsoleHttp;
   /** What the web console and /metrics show beyond the live sessions (bounded records). */
   readonly monitor = new IspMonitor();
   readonly admission: Admission;
   readonly totals = { sessions: 0, refused: 0, bytesIn: 0, bytesOut: 0, reloads: 0 };
-  readonly addresses: { ppp?: net.AddressInfo; modem?: net.AddressInfo; slip?: net.AddressInfo; status?: net.AddressInfo } = {};
+  readonly addresses: {
+    ppp?: net.AddressInfo;
+    modem?: net.AddressInfo;
+    modemIp232?: net.AddressInfo;
+    modemWs?: net.AddressInfo;
+    slip?: net.AddressInfo;
+    direct?: net.AddressInfo;
+    directWs?: net.AddressInfo;
+    status?: net.AddressInfo;
+  } = {};
 
   constructor(private readonly opts: IspOptions) {
     // The console shows the last log lines: every line goes through the monitor too.
@@ -143,17 +157,39 @@ export class IspServer {
       });
       this.addresses.slip = await listen(this.slipServer, c.listenSlip);
     }
-    if (c.listenModem) {
+    // The modem bank's listeners: telnet/raw, tcpser's ip232, WebSocket; one bank of lines.
+    const bankListeners: Array<[keyof IspServer['addresses'], BankListener]> = [];
+    if (c.listenModem) bankListeners.push(['modem', { ...c.listenModem, framing: 'auto' }]);
+    if (c.listenModemIp232) bankListeners.push(['modemIp232', { ...c.listenModemIp232, framing: 'ip232' }]);
+    if (c.listenModemWs) bankListeners.push(['modemWs', { ...c.listenModemWs, framing: 'raw', websocket: true }]);
+    if (bankListeners.length) {
       this.bank = new ModemBank({
-        host: c.listenModem.host,
-        port: c.listenModem.port,
+        listeners: bankListeners.map(([, l]) => l),
         lines: c.modemLines,
         speed: c.modemSpeed,
         phoneBook: PhoneBook.parse(`${c.phone} handler:isp\n`),
         log: c.debug ? (m) => this.opts.log(`modem: ${m}`) : undefined,
       });
       this.bank.registerHandler('isp', (call, info) => void this.answer(call, `modem line ${info.line}`, info));
-      this.addresses.modem = await this.bank.listen();
+      await this.bank.listen();
+      bankListeners.forEach(([name], i) => (this.addresses[name] = this.bank!.addresses[i]));
+    }
+    // Direct connect: the caller's softmodem has dialled already; answer as a modem would.
+    const direct = (stream: Duplex, peer: string, source: string) => {
+      this.directStreams.add(stream);
+      stream.once('close', () => this.directStreams.delete(stream));
+      void this.answer(stream, `direct ${peer}`, undefined, source);
+    };
+    if (c.listenDirect) {
+      this.directServer = net.createServer((sock) => {
+        sock.setNoDelay(true);
+        direct(sock, `${sock.remoteAddress}:${sock.remotePort}`, sock.remoteAddress ?? 'unknown');
+      });
+      this.addresses.direct = await listen(this.directServer, c.listenDirect);
+    }
+    if (c.listenDirectWs) {
+      this.directWs = await listenWebSocket(c.listenDirectWs, (stream, peer) => direct(stream, peer, peer.replace(/^ws (.*):\d+$/, '$1')), 'direct-connect line');
+      this.addresses.directWs = this.directWs.address;
     }
     if (c.status) {
       // /status (JSON), the web console, /events, /metrics: src/isp/console/http.ts.
@@ -178,8 +214,9 @@ export class IspServer {
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     if (!same(old.listenPpp, next.config.listenPpp) || !same(old.listenModem, next.config.listenModem) || !same(old.status, next.config.status)
       || !same(old.listenSlip, next.config.listenSlip)
-      || old.modemLines !== next.config.modemLines || old.phone !== next.config.phone) {
-      notes.push('listen-ppp, listen-modem, listen-slip, status, modem-lines and phone changes take effect at the next start');
+      || old.modemLines !== next.config.modemLines || old.phone !== next.config.phone
+      || !same([old.listenModemIp232, old.listenModemWs, old.listenDirect, old.listenDirectWs], [next.config.listenModemIp232, next.config.listenModemWs, next.config.listenDirect, next.config.listenDirectWs])) {
+      notes.push('listen-* and status addresses, modem-lines and phone changes take effect at the next start');
     }
     if (next.config.pool !== old.pool) {
       const pool = AddressPool.parse(next.config.pool);
@@ -187,7 +224,10 @@ export class IspServer {
       for (const s of this.sessions.values()) if (s.address !== undefined) pool.take(s.address);
       this.pool = pool;
     }
-    this.config = { ...next.config, listenPpp: old.listenPpp, listenModem: old.listenModem, listenSlip: old.listenSlip, status: old.status };
+    this.config = {
+      ...next.config, listenPpp: old.listenPpp, listenModem: old.listenModem, status: old.status,
+      listenModemIp232: old.listenModemIp232, listenModemWs: old.listenModemWs, listenDirect: old.listenDirect, listenDirectWs: old.listenDirectWs, listenSlip: old.listenSlip,
+    };
     this.secrets = next.secrets;
     if (next.backend) this.backendFactory = next.backend;
     this.admission.limits = admissionLimits(next.config);
@@ -206,6 +246,8 @@ export class IspServer {
       this.pppServer && new Promise((r) => this.pppServer!.close(r)),
       this.slipServer && new Promise((r) => this.slipServer!.close(r)),
       this.statusServer && new Promise((r) => this.statusServer!.close(r)),
+      this.directServer && new Promise((r) => this.directServer!.close(r)),
+      this.directWs?.close(),
     ];
     this.console?.stop();
     this.statusServer?.closeAllConnections();
@@ -222,6 +264,7 @@ export class IspServer {
     }
     // Whatever did not report its end (a stuck line) is still accounted.
     for (const s of lives) if (s.authenticated && !s.accounted) this.accountStop(s, EXIT.HANGUP);
+    for (const d of this.directStreams) d.destroy();
     await Promise.all([...closing, this.bank?.close()]);
   }
 
@@ -324,13 +367,15 @@ export class IspServer {
     return true;
   }
 
-  /** A modem call: the getty dialog first (AutoPPP or a text login), then PPP. */
-  private async answer(call: Duplex, origin: string, info: CallInfo): Promise<void> {
-    // The bank does not tell which TCP client placed the call: the bank is one source.
-    const source = 'modem-bank';
+  /**
+   * A modem call (or a direct-connect caller): the getty dialog first (AutoPPP or a text
+   * login), then PPP. The bank does not tell which TCP client placed a call: the bank is one
+   * source; a direct caller is its address.
+   */
+  private async answer(call: Duplex, origin: string, info?: CallInfo, source = 'modem-bank'): Promise<void> {
     const id = this.nextId++;
     const answeredAt = Date.now();
-    this.monitor.callAnswered(id, { line: info.line, number: info.number, speed: info.speed }, answeredAt);
+    if (info) this.monitor.callAnswered(id, { line: info.line, number: info.number, speed: info.speed }, answeredAt);
     // The dialog is in the admission pool too, with the getty's own 60 s login time.
     const gate = this.gate(id, source, call, origin, 60_000);
     gate.count();

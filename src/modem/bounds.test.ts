@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HayesModem, MAX_COMMAND_LINE, MAX_DIAL_STRING, type ModemOutput } from './hayes.js';
+import { HayesModem, MAX_COMMAND_LINE, MAX_DIAL_STRING, MAX_HELD_REMOTE, type ModemOutput } from './hayes.js';
 import { TelnetFilter, MAX_SUBNEGOTIATION, IAC, SB, SE, OPT_COM_PORT } from './telnet.js';
 
 const text = (outs: ModemOutput[]): string =>
@@ -90,4 +90,17 @@ test('an unterminated telnet subnegotiation keeps at most MAX_SUBNEGOTIATION byt
   assert.equal(f.retained, 0);
   assert.deepEqual([...r.data], [0x42]);
   assert.deepEqual(r.events, []);
+});
+
+test('far-end data flooding a modem in online command mode is held up to MAX_HELD_REMOTE bytes and counted beyond', () => {
+  const m = new HayesModem();
+  m.fromDte('ATE0DT1\r', 0);
+  m.connected(1);
+  m.fromDte('+++', 2000);
+  m.tick(4000);
+  assert.equal(m.phase, 'online-command');
+  const chunk = new Uint8Array(1000).fill(0x61);
+  for (let i = 0; i < 1000; i++) m.fromRemote(chunk, 4001 + i);
+  assert.equal(m.retained.heldRemote, MAX_HELD_REMOTE);
+  assert.equal(m.heldDropped, 1_000_000 - MAX_HELD_REMOTE);
 });

@@ -12,9 +12,10 @@
  * error correction, compression, speaker, or serial-port details of real hardware. They have
  * no meaning on a virtual line but appear in the init strings that dialers send unchanged
  * (chat examples, mgetty, wvdialconf, Windows 9x Dial-Up Networking .inf files, Mac and Amiga
- * dialers), so they answer `OK` and change nothing. Fax (`+FCLASS` other than 0), voice and
- * caller-ID commands stay `ERROR`, which is what those programs expect from a data-only modem
- * and what makes them fall back gracefully.
+ * dialers), so they answer `OK` and change nothing. Fax (`+FCLASS` other than 0) and voice
+ * commands stay `ERROR`, which is what those programs expect from a data-only modem and what
+ * makes them fall back gracefully. Caller ID (`#CID`, `+VCID`) is supported: the bank knows
+ * which line is calling.
  */
 
 export interface ArgSpec {
@@ -98,7 +99,7 @@ export const COMPAT_COMMANDS: Readonly<Record<string, ArgSpec>> = {
  * Extended (`+NAME`) commands. `info` ones answer identification text, `fclass` knows class 0
  * only, `compat` ones accept any value and answer OK.
  */
-export const EXTENDED_COMMANDS: Readonly<Record<string, 'fclass' | 'info' | 'compat'>> = {
+export const EXTENDED_COMMANDS: Readonly<Record<string, 'fclass' | 'info' | 'compat' | 'cid'>> = {
   FCLASS: 'fclass',
   GMI: 'info',
   GMM: 'info',
@@ -118,6 +119,15 @@ export const EXTENDED_COMMANDS: Readonly<Record<string, 'fclass' | 'info' | 'com
   IDSR: 'compat', // DSR option
   GCI: 'compat', // country of installation
   A8E: 'compat', // V.8 options
+  VCID: 'cid', // V.253 §9.2.3 caller ID reporting: +VCID=0 off, 1 formatted
+};
+
+/**
+ * `#` commands (Rockwell / USRobotics): `#CID` is the caller ID switch that modems before
+ * V.253 used (`AT#CID=1`: formatted DATE/TIME/NMBR/NAME between the first and second RING).
+ */
+export const HASH_COMMANDS: Readonly<Record<string, 'cid'>> = {
+  CID: 'cid',
 };
 
 export type ExtendedOp = 'exec' | 'set' | 'read' | 'test';
@@ -243,12 +253,14 @@ export function parseCommandLine(body: string): ParseResult {
       }
       return fail(`unknown command ${name}`);
     }
-    if (c === '+') {
+    if (c === '+' || c === '#') {
       i++;
       let name = '';
       while (i < s.length && /[A-Za-z0-9!%\-./:_]/.test(s[i]!)) name += s[i++]!.toUpperCase();
-      if (!name) return fail("'+' without a name");
-      if (!(name in EXTENDED_COMMANDS)) return fail(`unknown command +${name}`);
+      if (!name) return fail(`'${c}' without a name`);
+      if (!(name in (c === '+' ? EXTENDED_COMMANDS : HASH_COMMANDS))) return fail(`unknown command ${c}${name}`);
+      // '#' names are kept with their prefix: #CID and +VCID are different commands.
+      if (c === '#') name = `#${name}`;
       skipSpaces();
       let op: ExtendedOp = 'exec';
       let value = '';

@@ -37,11 +37,28 @@ export type ModemPhase = 'command' | 'dialing' | 'answering' | 'online' | 'onlin
 
 export type CallFailure = 'busy' | 'no-answer' | 'no-carrier' | 'no-dialtone';
 
+/**
+ * What the exchange tells about an incoming call (Bellcore GR-30 / SDMF-MDMF), as the owner
+ * knows it: the modem has no clock, so the date and time come with the ring.
+ */
+export interface CallerId {
+  /** Month and day, `MMDD`. */
+  date: string;
+  /** Hour and minute, `HHMM`. */
+  time: string;
+  /** The caller's number; absent: reported as `O` (out of area), as the exchange does. */
+  number?: string;
+  name?: string;
+}
+
 export type ModemEvent =
   /** Bytes typed/sent by the DTE. */
   | { type: 'dte'; data: Uint8Array }
-  /** One ring of an incoming call. The line repeats it for as long as the caller waits. */
-  | { type: 'ring' }
+  /**
+   * One ring of an incoming call. The line repeats it for as long as the caller waits;
+   * `callerId` (if the line knows it) is reported after the first RING when #CID/+VCID is on.
+   */
+  | { type: 'ring'; callerId?: CallerId }
   /** Carrier established (after our `dial` or `answer`). */
   | { type: 'connected'; speed?: number }
   /** Bytes from the far end. */
@@ -65,6 +82,8 @@ export type ModemOutput =
   | { type: 'hangup' }
   /** Data Carrier Detect as the DTE should see it (per &C). */
   | { type: 'dcd'; on: boolean }
+  /** Ring Indicator: on for RI_ON_MS at each ring (the ring cadence's "on" part). */
+  | { type: 'ri'; on: boolean }
   /** The DTE sent nothing in command mode for HayesOptions.commandIdleMs: drop the line. */
   | { type: 'idle' };
 
@@ -82,6 +101,8 @@ export interface RetainedSizes {
   storedNumbers: number;
   /** Outputs not yet returned (always 0 between calls: every call returns them all). */
   pendingOutput: number;
+  /** Far-end bytes held while in online command mode, for ATO (at most MAX_HELD_REMOTE). */
+  heldRemote: number;
 }
 
 export interface ModemIdentity {
@@ -108,6 +129,11 @@ export interface HayesOptions {
   /** Text for I0..I9, overriding the defaults; several lines as an array. */
   info?: Partial<Record<number, string | readonly string[]>>;
   identity?: Partial<ModemIdentity>;
+  /**
+   * DTR when the modem starts. Default on (a plain serial-over-TCP line has no DTR wire).
+   * tcpser's ip232 starts with DTR off until the client sends FF 01.
+   */
+  dtr?: boolean;
 }
 
 /**
@@ -133,6 +159,17 @@ export const MAX_DIAL_STRING = MAX_COMMAND_LINE;
 
 /** S1 is cleared when no ring has come for this long (Hayes: 8 seconds). */
 export const RING_RESET_MS = 8000;
+
+/** RI is on for this long at each ring: the North American cadence is 2 s on, 4 s off. */
+export const RI_ON_MS = 2000;
+
+/**
+ * Far-end bytes kept while the DTE is in online command mode (after `+++`), delivered when
+ * ATO resumes the call. Modems buffer what arrives meanwhile (USRobotics Courier: "data
+ * received from the remote modem while you are in online command mode is buffered") in a
+ * buffer of a few KB; what does not fit is lost, as when a DTE ignores flow control.
+ */
+export const MAX_HELD_REMOTE = 4096;
 
 const DEFAULT_IDENTITY: ModemIdentity = {
   manufacturer: 'dialtone',
@@ -194,7 +231,15 @@ export class HayesModem {
   // Signals.
   private carrier = false;
   private dcdOut: boolean;
-  private dtr = true;
+  private dtr: boolean;
+  private riOn = false;
+  private riOffAt: number | undefined;
+
+  // Far-end data that arrived in online command mode, for ATO.
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  /** Far-end bytes dropped because MAX_HELD_REMOTE was full. */
+  heldDropped = 0;
 
   // Escape detection.
   private escCount = 0;
@@ -213,6 +258,7 @@ export class HayesModem {
     this.identity = { ...DEFAULT_IDENTITY, ...opts.identity };
     this.active = this.loadProfile(this.mem.powerUpProfile);
     this.dcdOut = this.wantedDcd();
+    this.dtr = opts.dtr ?? true;
   }
 
   // ----- public surface -------------------------------------------------------------------
@@ -242,7 +288,7 @@ export class HayesModem {
         this.onDte(ev.data);
         break;
       case 'ring':
-        this.onRing();
+        this.onRing(ev.callerId);
         break;
       case 'connected':
         this.onConnected(ev.speed);
@@ -296,6 +342,7 @@ export class HayesModem {
     if (this.escDeadline !== undefined) ds.push(this.escDeadline);
     if (this.waitDeadline !== undefined) ds.push(this.waitDeadline);
     if (this.ringResetAt !== undefined) ds.push(this.ringResetAt);
+    if (this.riOffAt !== undefined) ds.push(this.riOffAt);
     const inact = this.inactivityDeadline();
     if (inact !== undefined) ds.push(inact);
     const idle = this.commandIdleDeadline();
@@ -309,6 +356,10 @@ export class HayesModem {
   /** DCD as presented to the DTE. */
   get dcd(): boolean {
     return this.dcdOut;
+  }
+  /** RI as presented to the DTE. */
+  get ri(): boolean {
+    return this.riOn;
   }
   /** True while a call is up (online or online command mode). */
   get inCall(): boolean {
@@ -336,6 +387,7 @@ export class HayesModem {
       lastDial: this.lastDial.length,
       storedNumbers: this.mem.numbers.reduce((n, s) => n + s.length, 0),
       pendingOutput: this.out.length + (this.run ? this.run.bytes.length : 0),
+      heldRemote: this.heldBytes,
     };
   }
 
@@ -389,6 +441,13 @@ export class HayesModem {
     }
   }
 
+  private setRi(on: boolean): void {
+    this.riOffAt = on ? this.now + RI_ON_MS : undefined;
+    if (on === this.riOn) return;
+    this.riOn = on;
+    this.emit({ type: 'ri', on });
+  }
+
   private guardMs(): number {
     return this.active.sregs[12]! * 20;
   }
@@ -427,6 +486,7 @@ export class HayesModem {
         this.result({ kind: 'no-carrier' });
       }
     }
+    if (this.riOffAt !== undefined && now >= this.riOffAt) this.setRi(false);
     if (this.ringResetAt !== undefined && now >= this.ringResetAt) {
       this.ringResetAt = undefined;
       this.active.sregs[1] = 0;
@@ -465,9 +525,16 @@ export class HayesModem {
     this.idleSince = this.now;
     this.carrier = false;
     this.waitDeadline = undefined;
+    this.dropHeld();
+    this.setRi(false);
     this.resetEscape();
     this.resetCommandLine();
     this.updateDcd();
+  }
+
+  private dropHeld(): void {
+    this.held = [];
+    this.heldBytes = 0;
   }
 
   /** Hang up on our initiative if anything is in progress; true if there was something. */
@@ -632,19 +699,36 @@ export class HayesModem {
     else this.buf += ch;
   }
 
-  private onRing(): void {
+  private onRing(callerId: CallerId | undefined): void {
     if (this.phaseValue !== 'command') return;
     const s = this.active.sregs;
     s[1] = Math.min(255, s[1]! + 1);
     this.ringResetAt = this.now + RING_RESET_MS;
     this.idleSince = this.now; // a ringing line is in use: the idle timer waits for the call
+    this.setRi(true);
     this.result({ kind: 'ring' });
     // With &D1..&D3 a DTE that dropped DTR is not ready, so the modem must not pick up.
     const dteReady = this.dtr || this.active.dtrMode === 0;
-    if (s[0]! > 0 && s[1]! >= s[0]! && dteReady) this.startAnswer();
+    const answerNow = s[0]! > 0 && s[1]! >= s[0]! && dteReady;
+    // The exchange sends caller ID in the silence after the first ring (Bellcore GR-30);
+    // a modem that picks up at the first ring (S0=1) never hears it.
+    if (s[1] === 1 && callerId && this.active.callerId === 1 && !answerNow) this.callerIdReport(callerId);
+    if (answerNow) this.startAnswer();
+  }
+
+  /**
+   * Formatted caller ID as Rockwell and USRobotics modems print it (#CID=1, V.253 +VCID=1):
+   * `DATE = MMDD`, `TIME = HHMM`, `NMBR = ...`, `NAME = ...`, each on its own line, framed
+   * like information text. A number the exchange withholds is `O` (out of area).
+   */
+  private callerIdReport(c: CallerId): void {
+    const lines = [`DATE = ${c.date}`, `TIME = ${c.time}`, `NMBR = ${c.number || 'O'}`];
+    if (c.name) lines.push(`NAME = ${c.name}`);
+    this.info(lines);
   }
 
   private startAnswer(): void {
+    this.setRi(false);
     this.phaseValue = 'answering';
     this.resetCommandLine();
     this.armWait();
@@ -664,6 +748,7 @@ export class HayesModem {
     this.active.sregs[1] = 0;
     this.ringResetAt = undefined;
     this.carrier = true;
+    this.setRi(false);
     this.lastActivity = this.now;
     this.resetEscape();
     this.resetCommandLine();
@@ -676,8 +761,15 @@ export class HayesModem {
       this.lastActivity = this.now;
       if (data.length) this.emit({ type: 'dte', data: data.slice() });
     } else if (this.phaseValue === 'online-command') {
-      // No buffer to hold it in command mode: dropped, as on modems without &K flow control.
+      // Held for ATO, up to MAX_HELD_REMOTE; the rest is lost as in an overrun buffer.
       this.lastActivity = this.now;
+      const room = MAX_HELD_REMOTE - this.heldBytes;
+      const keep = Math.min(room, data.length);
+      if (keep > 0) {
+        this.held.push(data.slice(0, keep));
+        this.heldBytes += keep;
+      }
+      this.heldDropped += data.length - keep;
     }
   }
 
@@ -687,6 +779,7 @@ export class HayesModem {
         // The caller gave up while we were ringing.
         this.active.sregs[1] = 0;
         this.ringResetAt = undefined;
+        this.setRi(false);
         return;
       default:
         this.endCall();
@@ -791,7 +884,12 @@ export class HayesModem {
         p.echo = arg === 1;
         return 'next';
       case 'H':
-        if (arg === 0) this.hangUpLocal();
+        if (arg === 0) {
+          // On hook: a number begun with ATD...; is abandoned with the call (Windows 9x sends
+          // ATDT; to wait for dial tone, then ATH to hang up if the user cancels).
+          this.dialPrefix = '';
+          this.hangUpLocal();
+        }
         return 'next';
       case 'I':
         return this.identify(arg);
@@ -807,6 +905,9 @@ export class HayesModem {
         this.resetEscape();
         this.lastActivity = this.now;
         this.result({ kind: 'connect', speed: this.callSpeed });
+        // What the far end sent meanwhile follows the CONNECT.
+        for (const d of this.held) this.emit({ type: 'dte', data: d });
+        this.dropHeld();
         return 'stop';
       case 'P':
       case 'T':
@@ -897,6 +998,20 @@ export class HayesModem {
         const id = this.identity;
         const text = { GMI: id.manufacturer, GMM: id.model, GMR: id.revision, GSN: id.serial, GCAP: '+GCAP: +MS' }[name];
         this.info([text]);
+        return 'next';
+      }
+      case '#CID':
+      case 'VCID': {
+        if (op === 'test') {
+          this.info(['(0-1)']);
+          return 'next';
+        }
+        if (op === 'read') {
+          this.info([String(this.active.callerId)]);
+          return 'next';
+        }
+        if (op !== 'set' || (value !== '0' && value !== '1')) return 'error';
+        this.active.callerId = Number(value);
         return 'next';
       }
       default:

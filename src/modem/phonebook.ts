@@ -164,3 +164,33 @@ export class PhoneBook {
     return [...this.byKey.values()];
   }
 }
+
+/**
+ * 86Box's and DOSBox's softmodem rule for dialling the Internet with digits only (a phone
+ * keypad has no dot): a dialled number of 12 or more digits that is not in the phone book is
+ * an IPv4 address of four 3-digit groups, and digits after the twelfth are the TCP port
+ * (default 23). `192168001010` is 192.168.1.10:23, `1270000000012323` is 127.0.0.1:2323.
+ * Leading zeros of a group are dropped, as 86Box does. A group above 255 or a port outside
+ * 1-65535 is no address: undefined (86Box's connect would fail: NO CARRIER).
+ */
+export function numericAddress(digits: string): { host: string; port: number } | undefined {
+  if (!/^[0-9]{12,}$/.test(digits)) return undefined;
+  const octets = [0, 3, 6, 9].map((i) => Number(digits.slice(i, i + 3)));
+  if (octets.some((o) => o > 255)) return undefined;
+  const rest = digits.slice(12);
+  // More than five port digits cannot be a port (86Box refuses such numbers with ERROR).
+  if (rest.length > 5) return undefined;
+  const port = rest === '' ? 23 : Number(rest);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: octets.join('.'), port };
+}
+
+/**
+ * The digits that numericAddress() reads back as `host:port` (an IPv4 host only): what to
+ * dial from 86Box or DOSBox when the dialer takes digits only.
+ */
+export function numericDialString(host: string, port: number): string | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  if (!m || m.slice(1).some((o) => Number(o) > 255)) return undefined;
+  return m.slice(1).map((o) => o.padStart(3, '0')).join('') + (port === 23 ? '' : String(port));
+}

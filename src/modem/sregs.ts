@@ -71,6 +71,8 @@ export interface Profile {
   dsrMode: number;
   /** T/P: default dialling method when the dial string does not say. */
   pulse: boolean;
+  /** #CID / +VCID: 0 = no caller ID, 1 = formatted (DATE, TIME, NMBR, NAME) after the first RING. */
+  callerId: number;
   /** S0..S255. */
   sregs: number[];
 }
@@ -92,6 +94,7 @@ export function factoryProfile(): Profile {
     flowControl: 3,
     dsrMode: 0,
     pulse: false,
+    callerId: 0,
     sregs,
   };
 }

@@ -1,7 +1,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { ModemBank, PACER_HIGH_WATER, type ModemBankOptions } from './modem-bank.js';
+import WebSocket from 'ws';
+import { ModemBank, DTE_OUTPUT_LIMIT, PACER_HIGH_WATER, type ModemBankOptions } from './modem-bank.js';
+import { waitUntil } from './wait-until.js';
 import { PhoneBook } from '../modem/phonebook.js';
 import { parseModemArgs, UsageError } from '../cli/modem.js';
 
@@ -414,4 +416,109 @@ test('a call handler writing faster than the line is held back: the paced direct
   assert.equal(held.dropped, 0);
   stream?.destroy();
   a.close();
+});
+
+test('ip232 line (tcpser protocol): an incoming call from another line shows RING with RI (FF 02) and caller ID; ATA brings DCD (FF 01); DTR drop (FF 00) hangs up', async () => {
+  const bank = new ModemBank({
+    lines: 2,
+    pace: false,
+    ringIntervalMs: 200,
+    phoneBook: PhoneBook.parse(BOOK),
+    listeners: [
+      { host: HOST, port: 0, framing: 'raw' },
+      { host: HOST, port: 0, framing: 'ip232' },
+    ],
+  });
+  banks.push(bank);
+  await bank.listen();
+  const [raw, ip232] = bank.addresses;
+  const a = await dteOnLine(raw!.port, 1);
+  const b = await Dte.connect(ip232!.port);
+  b.send(Uint8Array.of(0xff, 0x01)); // DTR high, as VICE reports it on connect
+  await b.at('ATE0#CID=1');
+  a.send('ATDT5551002\r');
+  // RI on with the RING, caller ID after the first RING, RI off after the ring's 2 s.
+  await b.expect('\xff\x02\r\nRING\r\n');
+  assert.match(await b.expect('NAME = LINE 1\r\n'), /^\r\nDATE = \d{4}\r\nTIME = \d{4}\r\nNMBR = 5551001\r\nNAME = LINE 1\r\n$/);
+  b.send('ATA\r');
+  // RI goes off as the modem picks up, then DCD comes on with the carrier.
+  await b.expect('\xff\x00');
+  assert.equal(await b.expect(/CONNECT \d+\r\n/), '\xff\x01\r\nCONNECT 33600\r\n');
+  await a.expect('CONNECT 33600\r\n');
+  // A data byte FF crosses doubled on the ip232 side and single on the raw side.
+  a.send(Uint8Array.of(0x41, 0xff, 0x42));
+  await b.expect('A\xff\xffB');
+  b.send(Uint8Array.of(0x43, 0xff, 0xff, 0x44));
+  await a.expect('C\xffD');
+  b.send(Uint8Array.of(0xff, 0x00)); // DTR drop: &D2 hangs up
+  assert.equal(await b.expect('NO CARRIER\r\n'), '\xff\x00\r\nNO CARRIER\r\n');
+  await a.expect('NO CARRIER\r\n');
+  await b.at('AT');
+  a.close();
+  b.close();
+});
+
+test('86Box numeric dialling: 12+ digits not in the phone book reach IP address and port over TCP', async () => {
+  const far = net.createServer((s) => s.end('far end here\r\n'));
+  await new Promise<void>((r) => far.listen(0, HOST, r));
+  const farPort = (far.address() as net.AddressInfo).port;
+  const { port } = await startBank({ lines: 1 });
+  const a = await dteOnLine(port, 1);
+  a.send(`ATDT127000000001${farPort}\r`);
+  await a.expect('CONNECT 33600\r\n');
+  await a.expect('far end here\r\n');
+  await a.expect('NO CARRIER\r\n');
+  a.close();
+  far.close();
+});
+
+test('WebSocket line: a browser that stops reading holds the far end back; the line buffers a bounded amount and loses nothing', { timeout: 120_000 }, async () => {
+  const TOTAL = 32 * 1024 * 1024;
+  const bank = new ModemBank({ lines: 1, pace: false, phoneBook: PhoneBook.parse('5557000 handler:flood\n'), listeners: [{ host: HOST, port: 0, websocket: true, framing: 'raw' }] });
+  banks.push(bank);
+  const { port } = await bank.listen();
+  let written = 0;
+  bank.registerHandler('flood', (call) => {
+    const chunk = Buffer.alloc(16 * 1024, 0x61);
+    const more = (): void => {
+      while (written < TOTAL) {
+        written += chunk.length;
+        if (!call.write(chunk)) return void call.once('drain', more);
+      }
+    };
+    more();
+  });
+  const ws = new WebSocket(`ws://${HOST}:${port}/`);
+  await new Promise((r) => ws.once('open', r));
+  const CONNECT = 'CONNECT 33600\r\n';
+  let text = '';
+  let online = false;
+  let received = 0;
+  ws.on('message', (d: Buffer) => {
+    if (online) return void (received += d.length);
+    text += d.toString('latin1');
+    const at = text.indexOf(CONNECT);
+    if (at < 0) return;
+    online = true;
+    received = text.length - at - CONNECT.length; // data in the same frame as the result
+  });
+  ws.send(Buffer.from('ATDT5557000\r'));
+  await waitUntil(() => online, 30_000, 'CONNECT');
+  // The page stops reading: no more frames are taken off its socket.
+  // @ts-expect-error -- ws keeps its net.Socket in a private field; pausing it is what a stalled browser does.
+  const raw: net.Socket = ws._socket;
+  raw.pause();
+  let maxOutput = 0;
+  const sample = setInterval(() => (maxOutput = Math.max(maxOutput, bank.retained()[0]!.output)), 5);
+  // Once the client's socket buffers are full the line's stream fills to its high-water mark.
+  await waitUntil(() => bank.retained()[0]!.output >= 16 * 1024, 60_000, 'the line to buffer toward the stalled client');
+  await sleep(200);
+  assert.ok(written < TOTAL, `the handler was held back (${written} of ${TOTAL} written)`);
+  raw.resume();
+  await waitUntil(() => received >= TOTAL, 90_000, 'all the data');
+  assert.equal(received, TOTAL);
+  clearInterval(sample);
+  assert.equal(bank.retained()[0]!.outputDropped, 0);
+  assert.ok(maxOutput <= DTE_OUTPUT_LIMIT + 64 * 1024, `line output held ${maxOutput} bytes`);
+  ws.close();
 });

@@ -15,12 +15,56 @@
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { HayesModem, type CallFailure, type ModemEvent, type ModemOutput, type RetainedSizes } from '../modem/hayes.js';
+import { HayesModem, type CallerId, type CallFailure, type ModemEvent, type ModemOutput, type RetainedSizes } from '../modem/hayes.js';
 import { factoryNvram, type Nvram } from '../modem/sregs.js';
 import { TelnetFilter, type TelnetMode } from '../modem/telnet.js';
+import { Ip232Codec } from '../modem/ip232.js';
 import { normalizeNumber, splitHostPort } from '../modem/dialstring.js';
-import { PhoneBook, type PhoneBookEntry, type Target } from '../modem/phonebook.js';
+import { numericAddress, PhoneBook, type PhoneBookEntry, type Target } from '../modem/phonebook.js';
 import { DeadlineTimer } from './deadline-timer.js';
+import { listenWebSocket, type WsListener } from './ws-line.js';
+
+/**
+ * How the serial line is carried on a listener: `auto` (raw until the client speaks telnet,
+ * as tcpser), `telnet` (RFC 854/856 from the start, RFC 2217 DTR/DCD), `raw` (bytes only),
+ * `ip232` (tcpser's ip232: DTR from the client, DCD and RI to it).
+ */
+export type SerialFraming = 'auto' | 'telnet' | 'raw' | 'ip232';
+
+/** One listening socket of the bank. */
+export interface BankListener {
+  host?: string;
+  port: number;
+  framing?: SerialFraming;
+  /** Clients speak WebSocket (binary frames carry the serial bytes): browser emulators. */
+  websocket?: boolean;
+}
+
+/** What the line needs from a telnet filter or an ip232 codec. */
+interface DteCodec {
+  start(): Uint8Array;
+  receive(b: Uint8Array): { data: Uint8Array; reply?: Uint8Array; events: Array<{ type: string; on?: boolean }> };
+  encode(b: Uint8Array): Uint8Array;
+  modemState(dcd: boolean, ri: boolean): Uint8Array;
+  detect?: boolean;
+  readonly retained: number;
+}
+
+function makeCodec(framing: SerialFraming): DteCodec {
+  if (framing === 'ip232') {
+    const c = new Ip232Codec();
+    return { start: () => new Uint8Array(0), receive: (b) => c.receive(b), encode: (b) => c.encode(b), modemState: (d, r) => c.modemState(d, r), get retained() { return c.retained; } };
+  }
+  const mode: TelnetMode = framing === 'telnet' ? 'on' : framing === 'raw' ? 'off' : 'auto';
+  return new TelnetFilter(mode);
+}
+
+/**
+ * Bytes the line may hold toward a DTE that does not read (its stream's write buffer). Above
+ * it further bytes are dropped (counted in retained().outputDropped), as a serial port
+ * overruns; before that, the line pauses what feeds it (the far end or the other line).
+ */
+export const DTE_OUTPUT_LIMIT = 512 * 1024;
 
 export interface CallInfo {
   /** The dialled number, normalised (digits, or the host/alias text in lower case). */
@@ -54,6 +98,11 @@ export interface ModemBankOptions {
   pace?: boolean;
   /** Telnet on the DTE side: detect (default), always, never. */
   telnet?: TelnetMode;
+  /**
+   * The listeners; when given, `host`, `port` and `telnet` are not used. Each may carry the
+   * line as telnet/raw, as tcpser's ip232, and over TCP or WebSocket.
+   */
+  listeners?: BankListener[];
   /** Interval between RINGs of an incoming call; default 6000 ms (2 s on, 4 s off). */
   ringIntervalMs?: number;
   /** Port for `ATDT host` without one; default 23. */
@@ -238,9 +287,10 @@ class Call {
 
   startRinging(intervalMs: number): void {
     this.state = 'ringing';
+    const callerId = this.bank.callerIdOf(this.caller.index);
     const ring = (): void => {
       if (this.state !== 'ringing') return;
-      this.callee?.feed({ type: 'ring' });
+      this.callee?.feed({ type: 'ring', callerId });
       this.ringTimer = setTimeout(ring, intervalMs);
     };
     ring();
@@ -353,12 +403,17 @@ class Call {
   }
 }
 
-/** One line of the bank: a TCP client (the DTE), its modem and its current call. */
+/** One line of the bank: a client (the DTE, over TCP or WebSocket), its modem and its current call. */
 class Line {
-  socket: net.Socket | undefined;
+  socket: Duplex | undefined;
+  /** Who the DTE is (its TCP or WebSocket peer), while attached. */
+  peer: string | undefined;
   modem: HayesModem | undefined;
-  telnet: TelnetFilter | undefined;
+  telnet: DteCodec | undefined;
   call: Call | undefined;
+  /** Bytes dropped toward a DTE that stopped reading (over DTE_OUTPUT_LIMIT). */
+  outputDropped = 0;
+  private outputFull = false;
   /** &W/&Z memory survives reconnects of the client. */
   readonly nvram: Nvram = factoryNvram();
   private readonly timer = new DeadlineTimer(() => this.feed({ type: 'tick' }), now);
@@ -370,18 +425,23 @@ class Line {
     readonly index: number,
   ) {}
 
-  attach(socket: net.Socket): void {
+  attach(socket: Duplex, peer: string, framing: SerialFraming): void {
     this.socket = socket;
-    socket.setNoDelay(true);
+    this.peer = peer;
+    this.outputFull = false;
     const numbers = this.bank.numbersOf(this.index);
     this.modem = new HayesModem({
       nvram: this.nvram,
       commandIdleMs: this.bank.commandIdleMs,
       connectSpeed: this.bank.speed,
       info: { 7: `line ${this.index}, number ${numbers.join(', ') || '(none)'}` },
+      // tcpser's ip232 starts with DTR low until the client reports it (FF 01).
+      dtr: framing !== 'ip232',
     });
-    this.telnet = new TelnetFilter(this.bank.telnetMode);
+    this.telnet = makeCodec(framing);
     this.write(this.telnet.start());
+    // A line that signals DCD (ip232) learns its state at once (&C0: DCD on from the start).
+    if (framing === 'ip232') this.write(this.telnet.modemState(this.modem.dcd, this.modem.ri));
     // Start the modem's clock now, so its timers (the command-mode idle timer) run from the
     // moment the DTE is attached even if it never sends a byte.
     this.feed({ type: 'tick' });
@@ -389,13 +449,13 @@ class Line {
       const telnet = this.telnet;
       if (!telnet) return;
       const r = telnet.receive(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
-      if (r.reply.length) this.write(r.reply);
-      for (const ev of r.events) if (ev.type === 'dtr') this.feed({ type: 'dtr', on: ev.on });
+      if (r.reply?.length) this.write(r.reply);
+      for (const ev of r.events) if (ev.type === 'dtr') this.feed({ type: 'dtr', on: !!ev.on });
       if (r.data.length) this.feed({ type: 'dte', data: r.data });
     });
     socket.on('error', (err) => this.bank.log(`line ${this.index}: ${err.message}`));
     socket.on('close', () => this.detach());
-    this.bank.log(`line ${this.index}: DTE connected from ${socket.remoteAddress}:${socket.remotePort}`);
+    this.bank.log(`line ${this.index}: DTE connected from ${peer}`);
   }
 
   /** The DTE went away: like pulling the plug, whatever &D says. */
@@ -404,6 +464,7 @@ class Line {
     this.bank.log(`line ${this.index}: DTE disconnected`);
     const call = this.call;
     this.socket = undefined;
+    this.peer = undefined;
     this.modem = undefined;
     this.telnet = undefined;
     this.timer.stop();
@@ -415,7 +476,38 @@ class Line {
   }
 
   private write(d: Uint8Array): void {
-    if (d.length && this.socket && !this.socket.destroyed) this.socket.write(d);
+    const s = this.socket;
+    if (!d.length || !s || s.destroyed) return;
+    if (s.writableLength > DTE_OUTPUT_LIMIT) {
+      this.outputDropped += d.length;
+      return;
+    }
+    if (!s.write(d) && !this.outputFull) {
+      // The DTE reads slower than we write (a WebSocket's browser tab in the background, a
+      // stalled TCP client): hold back whatever feeds this direction until it drains.
+      this.outputFull = true;
+      this.holdSource(true);
+      s.once('drain', () => {
+        this.outputFull = false;
+        this.holdSource(false);
+      });
+    }
+  }
+
+  /** Pause (or resume) what sends toward this DTE: the far end of its call. */
+  private holdSource(hold: boolean): void {
+    const call = this.call;
+    if (!call) return;
+    if (call.caller === this) {
+      if (hold) call.far?.pause?.();
+      else call.far?.resume?.();
+    } else if (hold) call.caller.pauseInput();
+    else call.caller.resumeInput();
+  }
+
+  /** Bytes waiting to be written to the DTE. */
+  get outputRetained(): number {
+    return this.socket?.writableLength ?? 0;
   }
 
   /** Stop reading the DTE (the call's line is full); like dropping CTS. */
@@ -472,7 +564,8 @@ class Line {
           break;
         }
         case 'dcd':
-          if (this.telnet) this.write(this.telnet.modemState(o.on));
+        case 'ri':
+          if (this.telnet && this.modem) this.write(this.telnet.modemState(this.modem.dcd, this.modem.ri));
           break;
         case 'idle':
           this.bank.log(`line ${this.index}: no command for ${this.bank.commandIdleMs} ms; dropping the DTE`);
@@ -482,7 +575,7 @@ class Line {
       }
     }
     // Telnet detection must not look at PPP frames (which start with 0xFF) in online mode.
-    if (this.telnet && this.modem) this.telnet.detect = this.modem.phase !== 'online';
+    if (this.telnet && this.modem && this.telnet.detect !== undefined) this.telnet.detect = this.modem.phase !== 'online';
   }
 
   /** Ready to take a call: a DTE is attached and its modem is idle. */
@@ -500,7 +593,9 @@ export class ModemBank {
   private readonly lines: Line[];
   private readonly book: PhoneBook;
   private readonly handlers = new Map<string, CallHandler>();
-  private readonly server: net.Server;
+  private readonly specs: BankListener[];
+  private readonly servers: Array<net.Server | WsListener> = [];
+  private readonly bound: net.AddressInfo[] = [];
   private readonly farSockets = new Set<net.Socket>();
   private readonly calls = new Set<Call>();
 
@@ -514,23 +609,45 @@ export class ModemBank {
     const n = opts.lines ?? 4;
     if (!Number.isInteger(n) || n < 1) throw new RangeError('lines must be a positive integer');
     this.lines = Array.from({ length: n }, (_, i) => new Line(this, i + 1));
-    this.server = net.createServer((s) => this.accept(s));
+    this.specs = opts.listeners ?? [{ host: opts.host, port: opts.port ?? 6400, framing: this.telnetMode === 'on' ? 'telnet' : this.telnetMode === 'off' ? 'raw' : 'auto' }];
+    if (this.specs.length === 0) throw new RangeError('a modem bank needs a listener');
   }
 
-  /** Start listening; resolves with the bound address. */
-  listen(): Promise<net.AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.opts.port ?? 6400, this.opts.host ?? '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as net.AddressInfo);
+  /** Start listening on every listener; resolves with the first one's bound address. */
+  async listen(): Promise<net.AddressInfo> {
+    for (const spec of this.specs) {
+      const at = { host: spec.host ?? '127.0.0.1', port: spec.port };
+      const framing = spec.framing ?? 'auto';
+      if (spec.websocket) {
+        const l = await listenWebSocket(at, (stream, peer) => this.accept(stream, peer, framing), 'modem bank line');
+        this.servers.push(l);
+        this.bound.push(l.address);
+        continue;
+      }
+      const server = net.createServer((sock) => {
+        sock.setNoDelay(true);
+        this.accept(sock, `${sock.remoteAddress}:${sock.remotePort}`, framing);
       });
-    });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(at.port, at.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      this.servers.push(server);
+      this.bound.push(server.address() as net.AddressInfo);
+    }
+    return this.bound[0]!;
   }
 
   get address(): net.AddressInfo | undefined {
-    const a = this.server.address();
-    return a && typeof a === 'object' ? a : undefined;
+    return this.bound[0];
+  }
+
+  /** Every listener's bound address, in the order of `listeners`. */
+  get addresses(): readonly net.AddressInfo[] {
+    return this.bound;
   }
 
   /** Stop listening, drop every DTE and call. */
@@ -538,7 +655,9 @@ export class ModemBank {
     for (const c of [...this.calls]) c.abort();
     for (const s of this.farSockets) s.destroy();
     for (const l of this.lines) l.socket?.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all(
+      this.servers.map((s) => (s instanceof net.Server ? new Promise<void>((resolve) => s.close(() => resolve())) : s.close())),
+    );
   }
 
   registerHandler(name: string, handler: CallHandler): void {
@@ -555,6 +674,16 @@ export class ModemBank {
     return listed.length ? listed : [String(index)];
   }
 
+  /**
+   * Caller ID for a call from line `index`: its first number and `LINE n`, with the host's
+   * local date and time as the exchange would send them.
+   */
+  callerIdOf(index: number): CallerId {
+    const d = new Date();
+    const two = (n: number): string => String(n).padStart(2, '0');
+    return { date: `${two(d.getMonth() + 1)}${two(d.getDate())}`, time: `${two(d.getHours())}${two(d.getMinutes())}`, number: this.numbersOf(index)[0], name: `LINE ${index}` };
+  }
+
   /** A snapshot for diagnostics and tests. */
   status(): Array<{ line: number; attached: boolean; phase: string; inCall: boolean; caller?: string; call?: string; number?: string; speed?: number }> {
     return this.lines.map((l) => ({
@@ -563,7 +692,7 @@ export class ModemBank {
       phase: l.modem?.phase ?? 'detached',
       inCall: !!l.call,
       // Who is on the line (its DTE's TCP peer) and the call it is in: for the ISP's console.
-      ...(l.socket ? { caller: `${l.socket.remoteAddress}:${l.socket.remotePort}` } : {}),
+      ...(l.socket && l.peer ? { caller: l.peer } : {}),
       ...(l.call ? { call: l.call.state, number: l.call.info.number, speed: l.call.info.speed } : {}),
     }));
   }
@@ -572,11 +701,13 @@ export class ModemBank {
    * What each line holds that its input can grow, for tests and diagnostics: the modem's
    * command state, an unfinished telnet subnegotiation, and the call's paced directions.
    */
-  retained(): Array<{ line: number; modem?: RetainedSizes; telnet: number; call?: { toFar: number; toCaller: number; dropped: number } }> {
+  retained(): Array<{ line: number; modem?: RetainedSizes; telnet: number; output: number; outputDropped: number; call?: { toFar: number; toCaller: number; dropped: number } }> {
     return this.lines.map((l) => ({
       line: l.index,
       ...(l.modem ? { modem: l.modem.retained } : {}),
       telnet: l.telnet?.retained ?? 0,
+      output: l.outputRetained,
+      outputDropped: l.outputDropped,
       ...(l.call ? { call: l.call.retained } : {}),
     }));
   }
@@ -590,14 +721,14 @@ export class ModemBank {
     this.opts.log?.(message);
   }
 
-  private accept(socket: net.Socket): void {
+  private accept(socket: Duplex, peer: string, framing: SerialFraming): void {
     const line = this.lines.find((l) => !l.socket);
     if (!line) {
-      this.log(`refusing ${socket.remoteAddress}:${socket.remotePort}: all ${this.lines.length} lines in use`);
+      this.log(`refusing ${peer}: all ${this.lines.length} lines in use`);
       socket.end('\r\nNO CARRIER\r\n');
       return;
     }
-    line.attach(socket);
+    line.attach(socket, peer, framing);
   }
 
   /** Where a dialled number goes. */
@@ -605,6 +736,9 @@ export class ModemBank {
     const entry = this.book.lookup(number);
     if (entry) return { target: entry.target, entry };
     const key = normalizeNumber(number);
+    // 86Box/DOSBox: 12+ digits not in the book are an IP address and port (phonebook.ts).
+    const numeric = isHost ? undefined : numericAddress(key);
+    if (numeric) return { target: { kind: 'tcp', ...numeric }, entry: undefined };
     if (/^[0-9]+$/.test(key)) {
       const k = Number(key);
       if (k >= 1 && k <= this.lines.length && this.book.numbersOfLine(k).length === 0) {
@@ -715,13 +849,19 @@ export class ModemBank {
 
   private connectHandler(call: Call, handler: CallHandler): void {
     let callerGone = false;
+    // Set while the caller's DTE does not read (Line.holdSource): the handler's next write waits.
+    let held: (() => void) | undefined;
+    let paused = false;
     const stream = new Duplex({
       read() {},
       write(chunk: Buffer, _enc, cb) {
         call.fromFar(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
         // Backpressure: the handler's next write waits until the line toward the caller has
         // room, so a handler faster than the line fills the stream's buffer, not ours.
-        call.whenCallerHasRoom(() => cb());
+        call.whenCallerHasRoom(() => {
+          if (paused) held = cb;
+          else cb();
+        });
       },
       final(cb) {
         call.hangupByFar();
@@ -747,6 +887,18 @@ export class ModemBank {
         callerGone = true;
         stream.push(null);
         stream.end();
+        const cb = held;
+        held = undefined;
+        cb?.();
+      },
+      pause: () => {
+        paused = true;
+      },
+      resume: () => {
+        paused = false;
+        const cb = held;
+        held = undefined;
+        cb?.();
       },
     };
     call.up();
