@@ -19,7 +19,7 @@ import { State } from './fsm.js';
 import { Lcp, DEFAULT_MRU } from './lcp.js';
 import { Timers } from './timers.js';
 import { secretsEqual, type SecretMatch } from './secrets.js';
-import { PROTO_IP, PROTO_LCP, protocolLongName } from './protocols.js';
+import { PROTO_IP, PROTO_IPV6, PROTO_LCP, protocolLongName } from './protocols.js';
 import { EXIT } from './exit-codes.js';
 import type { LogLevel } from './log.js';
 import type { Phase, Protent, SessionContext } from './protent.js';
@@ -196,6 +196,13 @@ export class Session {
   sendIp(packet: Buffer, now: number): boolean {
     this.advance(now);
     return this.ipNcp?.sendData(PROTO_IP, packet) ?? false;
+  }
+
+  /** An IPv6 packet from the network backend, for the peer. Dropped unless IPV6CP is up. */
+  sendIpv6(packet: Buffer, now: number): boolean {
+    this.advance(now);
+    const ncp = this.protocols.find((p) => p.dataProtocols?.includes(PROTO_IPV6)) as (Protent & { sendData(proto: number, p: Buffer): boolean }) | undefined;
+    return ncp?.sendData(PROTO_IPV6, packet) ?? false;
   }
 
   takeOutput(): Buffer[] {
