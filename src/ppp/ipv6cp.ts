@@ -65,6 +65,12 @@ export function idFromIpv4(addr: number): Buffer {
   return id;
 }
 
+/** RFC 4291 App. A (pppd ether_to_eui64): an Ethernet address "aa:bb:cc:dd:ee:ff" as a modified EUI-64. */
+export function eui64FromMac(mac: string): Buffer {
+  const m = mac.split(':').map((x) => parseInt(x, 16));
+  return Buffer.from([m[0]! | 0x02, m[1]!, m[2]!, 0xff, 0xfe, m[3]!, m[4]!, m[5]!]);
+}
+
 /**
  * pppd ipv6cp.c setifaceid's check: an identifier is given as an IPv6 address whose upper
  * 64 bits are zero and lower 64 bits are not ("::1234:5678", "::dead:beef:1:2").

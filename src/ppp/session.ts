@@ -76,6 +76,8 @@ export class Session {
   private pendingAuth = { peer: false, self: false };
   private peerSecret: SecretMatch | undefined;
   private ncpsUp = 0;
+  /** pppd num_np_open: NCPs opened in the Network phase and not finished yet. */
+  private readonly ncpsOpen = new Set<Protent>();
   private dead = false;
   private lcpGoingDown = false;
 
@@ -248,14 +250,19 @@ export class Session {
       },
       setPeerSecret: (m) => (this.peerSecret = m),
       authResult: (role, method, ok, name) => (role === 'peer' ? this.peerAuthDone(method, ok, name) : this.selfAuthDone(method, ok)),
-      ncpUp: () => this.ncpUp(),
+      ncpUp: (p) => {
+        this.ncpsOpen.add(p);
+        this.ncpUp();
+      },
       ncpDown: () => {
         this.ncpsUp = Math.max(0, this.ncpsUp - 1);
       },
-      ncpFinished: () => {
+      ncpFinished: (p) => {
         // pppd np_finished: with no network protocol left, the link has no purpose. Not
-        // while LCP itself is going down: that close has its own reason.
-        const anyOpen = this.protocols.some((p) => p.kind === 'ncp' && p.isOpen);
+        // while LCP itself is going down: that close has its own reason. One NCP finishing
+        // (IPV6CP Protocol-Rejected) leaves the link to another still negotiating (IPCP).
+        this.ncpsOpen.delete(p);
+        const anyOpen = this.ncpsOpen.size > 0 || this.protocols.some((q) => q.kind === 'ncp' && q.isOpen);
         if (!anyOpen && this.lcp.opened && !this.lcpGoingDown) this.closeLcp('No network protocols running');
       },
       closeLink: (reason) => this.closeLcp(reason),
@@ -427,6 +434,7 @@ export class Session {
       this.closeLcp('No network protocols running');
       return;
     }
+    for (const p of ncps) this.ncpsOpen.add(p);
     for (const p of ncps) p.open?.();
   }
 
@@ -451,6 +459,7 @@ export class Session {
     } finally {
       this.lcpGoingDown = false;
     }
+    this.ncpsOpen.clear();
     this.link.configure(LINK_DEFAULTS);
     if (this.phase !== 'Terminate' && this.phase !== 'Dead') this.setPhase('Establish');
   }

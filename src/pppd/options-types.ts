@@ -143,6 +143,10 @@ export interface PppdConfig {
   noresolvconf: boolean;
   mtu?: number;
   vjMaxSlots?: number;
+
+  // -- IPv6
+  /** ipv6cp-use-persistent: our identifier from an Ethernet address of the host (resolved at start). */
+  ipv6cpUsePersistent?: boolean;
 }
 
 export function emptyConfig(): PppdConfig {
@@ -218,6 +222,6 @@ export interface ParseContext {
   /** Per-option state: pppd's priority/source/winner of each option group. */
   groups: Map<number, { priority: number; source: string; winner: number }>;
   /** The IP-address word's own priorities (pppd setipaddr's prio_local/prio_remote). */
-  addrPrio: { local: number; remote: number };
+  addrPrio: { local: number; remote: number; local6: number; remote6: number };
   depth: number;
 }
