@@ -5,6 +5,7 @@
  * packet yields a short reason string, as in packet.ts.
  */
 import { finish, sum16, verifies } from './checksum.js';
+import { buildTcp, parseTcpSegment, parseUdpDatagram, type TcpOut, type TcpSegment, type UdpDatagram } from './packet.js';
 
 export const IPV6_HEADER = 40;
 export const NEXT_TCP = 6;
@@ -186,4 +187,27 @@ export function parseIp6(s: string): Buffer | undefined {
   const out = Buffer.alloc(16);
   words.forEach((w, i) => out.writeUInt16BE(w, i * 2));
   return out;
+}
+
+/** A TCP segment over IPv6: the header buildTcp writes, checksummed over the IPv6 pseudo-header. */
+export function buildTcp6(t: Omit<TcpOut, 'src' | 'dst' | 'id'> & { src: Uint8Array; dst: Uint8Array }): Buffer {
+  const v4 = buildTcp({ ...t, src: 0, dst: 0, id: 0 });
+  return buildIpv6(t.src, t.dst, NEXT_TCP, v4.subarray(20), 64, 16);
+}
+
+export function buildUdp6(src: Uint8Array, dst: Uint8Array, srcPort: number, dstPort: number, payload: Uint8Array): Buffer {
+  const u = Buffer.alloc(8 + payload.length);
+  u.writeUInt16BE(srcPort, 0);
+  u.writeUInt16BE(dstPort, 2);
+  u.writeUInt16BE(u.length, 4);
+  u.set(payload, 8);
+  return buildIpv6(src, dst, NEXT_UDP, u, 64, 6);
+}
+
+export function parseTcp6(ip: Ipv6): TcpSegment | string {
+  return parseTcpSegment(ip.payload, pseudoSum6(ip.src, ip.dst, NEXT_TCP, ip.payload.length));
+}
+
+export function parseUdp6(ip: Ipv6): UdpDatagram | string {
+  return parseUdpDatagram(ip.payload, (len) => pseudoSum6(ip.src, ip.dst, NEXT_UDP, len), false);
 }
