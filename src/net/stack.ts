@@ -627,7 +627,7 @@ export class NetStack extends StackBase<NetOptions, HostRequest> {
     this.ipCounters.packetsIn++;
     this.ipCounters.bytesIn += buf.length;
     const v6 = this.cfg.v6;
-    if (!v6) return this.drop('ip6Disabled');
+    if (!v6) return this.drop('ipVersion'); // no prefix configured: IPv6 is a version we do not speak
     const ip = parseIpv6(buf);
     if (typeof ip === 'string') return this.drop(ip);
     const srcLinkLocal = isLinkLocal(ip.src);
