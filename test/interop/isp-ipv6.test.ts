@@ -11,7 +11,11 @@ import http from 'node:http';
 import net from 'node:net';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import os from 'node:os';
 import { startPppdPeer, umlAvailable } from '../harness/uml.js';
+import { pcapFromSocatHex } from '../harness/line-pcap.js';
 import { IspServer } from '../../src/isp/server.js';
 import { defaultIspConfig } from '../../src/isp/config.js';
 import { natBackendFactory } from '../../src/isp/backend.js';
@@ -51,6 +55,7 @@ test('real pppd +ipv6 on dialtone isp: SLAAC address from the RA prefix, ping6 o
     line: 'listen',
     port: isp.addresses.ppp!.port,
     ipv6: true,
+    capture: true,
     pppdArgs: ['local', 'noauth', 'user', 'fred', 'noipdefault', 'noccp', '+ipv6'],
     files: { 'ppp/pap-secrets': 'fred * wilma *\n' },
     after: `${after}\ntouch "$DT_RUN/after-done"`,
@@ -79,4 +84,12 @@ test('real pppd +ipv6 on dialtone isp: SLAAC address from the RA prefix, ping6 o
   assert.equal(sessions[0]?.ipv6Prefix, 'fd12:345a:bcde::/64', JSON.stringify(status));
   const acct = fs.readFileSync(accounting, 'utf8');
   assert.match(acct, /"ipv6Prefix":"fd12:345a:bcde::\/64"/, acct);
+  // tshark decodes the line: our RA, the echo replies, TCP over IPv6, nothing malformed.
+  const pcap = path.join(r.runDir, 'line.pcap');
+  pcapFromSocatHex(path.join(r.runDir, 'line.hex'), pcap);
+  const tshark = (filter: string) => execFileSync('tshark', ['-r', pcap, '-Y', filter], { encoding: 'utf8', env: { ...process.env, HOME: os.tmpdir() }, maxBuffer: 64 << 20 }).split('\n').filter((l) => l.trim());
+  assert.ok(tshark('icmpv6.type == 134 && icmpv6.opt.prefix == fd12:345a:bcde:: && icmpv6.opt.rdnss').length >= 1, 'a Router Advertisement with prefix and RDNSS');
+  assert.ok(tshark('icmpv6.type == 129 && ipv6.src == fd12:345a:bcde::2').length >= 2, 'echo replies from the gateway');
+  assert.ok(tshark('ipv6 && tcp.srcport == ' + webPort).length > 100, 'the download over TCP/IPv6');
+  assert.deepEqual(tshark('_ws.malformed || (_ws.expert.severity >= warning && !tcp)'), [], 'nothing malformed');
 });
