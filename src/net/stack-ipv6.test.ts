@@ -110,3 +110,25 @@ test('UDP over IPv6 goes to a host socket of the destination\'s family; DNS at <
   const ans = parseDnsAnswer(du.payload);
   assert.deepEqual(ans?.answers.map((a) => [a.type, a.data]), [[QTYPE.AAAA, GW6]]);
 });
+
+test('malformed IPv6 is dropped and counted, never thrown: truncations, bad checksums, random bytes', () => {
+  const s = stack();
+  s.takePackets();
+  const good = [
+    icmpv6EchoRequest(CLIENT6, GW6, 1, 1, Buffer.from('x')),
+    buildTcp6({ src: CLIENT6, dst: GW6, srcPort: 1, dstPort: 2, seq: 1, ack: 0, flags: TCP_SYN, window: 10 }),
+    buildUdp6(CLIENT6, DNS6, 3, 53, Buffer.from('junk')),
+  ];
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+  for (let i = 0; i < 3000; i++) {
+    const base = Buffer.from(good[i % good.length]!);
+    const p = i % 3 === 0 ? base.subarray(0, rnd() % base.length) : base;
+    if (i % 3 === 1) p[40 + (rnd() % (p.length - 40))] ^= 1 + (rnd() % 255);
+    if (i % 3 === 2) for (let j = 0; j < p.length; j++) if (rnd() < 16) p[j] = rnd();
+    p[0] = (p[0]! & 0x0f) | 0x60;
+    s.input(p, i);
+  }
+  const drops = s.stats().ip.drops;
+  assert.ok((drops.ip6Truncated ?? 0) > 0 && (drops.icmp6Checksum ?? 0) + (drops.tcpChecksum ?? 0) + (drops.udpChecksum ?? 0) > 0, JSON.stringify(drops));
+});

@@ -134,3 +134,16 @@ test('noipv6 on one end: its peer\'s IPV6CP is Protocol-Rejected and IPv4 carrie
   assert.ok(!a.events.some((e) => e.type === 'ipv6-up'));
   assert.ok(b.s.counters.protocolRejectsSent >= 1);
 });
+
+test('random Configure-Request, Nak and Reject data never throws', () => {
+  const { c } = ipv6cp({ localId: id('1') });
+  const rnd = seeded('fuzz');
+  for (let i = 0; i < 2000; i++) {
+    const b = rnd(1 + (i % 24));
+    c.reqCi(b, i % 2 === 0);
+    c.addCi();
+    c.nakCi(b, i % 3 === 0);
+    c.rejCi(b);
+  }
+  assert.ok(c.go.ourId.length === 8);
+});
