@@ -4,7 +4,7 @@
  */
 import { NatBackend } from '../runtime/nat-backend.js';
 import { SharedLimits } from '../net/config.js';
-import type { IspConfig } from './config.js';
+import { ipv6PrefixOf, type IspConfig } from './config.js';
 import type { IspOptions } from './server.js';
 
 export function natBackendFactory(config: IspConfig, log: (msg: string) => void = () => undefined): NonNullable<IspOptions['backend']> {
@@ -19,6 +19,7 @@ export function natBackendFactory(config: IspConfig, log: (msg: string) => void 
       // SLIP sessions have a smaller MTU than PPP's 1500: the stack's MSS and fragmentation follow it.
       ...(req.mtu ? { mtu: req.mtu } : {}),
       allowOutbound: config.allowOutbound,
+      ipv6Prefix: ipv6PrefixOf(config),
       // Host ports can be bound once: the first session online gets the forwards.
       forwards: config.forwards.map((f) => `${f.proto} ${f.hostPort}:${f.clientPort}`),
       shared,

@@ -3,7 +3,11 @@
  * in the spirit of pppd's and mgetty's files. Every key is documented in
  * examples/isp.conf; a bad line is reported with file and line, never ignored silently.
  */
+import { randomBytes } from 'node:crypto';
 import { parseIp4 } from '../wire/ipv4.js';
+import { ip6ToString } from '../wire/ipv6.js';
+import { parsePrefix64 } from '../net/config.js';
+import { ulaPrefix } from '../net/ndp.js';
 import { AddressPool } from './pool.js';
 
 export interface Forward {
@@ -63,6 +67,13 @@ export interface IspConfig {
   lcpEchoFailure: number;
   /** Let clients reach addresses beyond the host (true) or only the host itself (false). */
   allowOutbound: boolean;
+  /**
+   * IPv6 for clients that negotiate IPV6CP: 'ula' (the default: fdXX:XXXX:XXXX::/64 from
+   * ipv6UlaGlobalId, RFC 4193), a /64 such as '2001:db8:1::/64', or 'off' (no IPV6CP).
+   */
+  ipv6Prefix: string;
+  /** The 40-bit ULA global id, 10 hex digits (default: random at each start, RFC 4193 §3.2.2). */
+  ipv6UlaGlobalId: string;
   debug: boolean;
 
   // ---- Admission control and shutdown (hostile callers; see examples/isp.conf) ----
@@ -98,6 +109,8 @@ export function defaultIspConfig(): IspConfig {
     lcpEchoInterval: 30,
     lcpEchoFailure: 4,
     allowOutbound: true,
+    ipv6Prefix: 'ula',
+    ipv6UlaGlobalId: randomBytes(5).toString('hex'),
     debug: false,
     // Admission control and shutdown.
     maxUnauthenticated: 64,
@@ -281,6 +294,22 @@ export function parseIspConfig(text: string, file: string): IspConfig {
       case 'lcp-echo-interval': need(1); c.lcpEchoInterval = int(v, LIMITS.lcpEchoInterval); break;
       case 'lcp-echo-failure': need(1); c.lcpEchoFailure = int(v, LIMITS.lcpEchoFailure); break;
       case 'allow-outbound': need(1); c.allowOutbound = bool(v); break;
+      case 'ipv6-prefix':
+        need(1);
+        if (v !== 'ula' && v !== 'off') {
+          try {
+            parsePrefix64(v);
+          } catch {
+            throw err(`want ula, off or a /64 such as fd12:3456:789a::/64, got '${v}'`);
+          }
+        }
+        c.ipv6Prefix = v;
+        break;
+      case 'ipv6-ula-global-id':
+        need(1);
+        if (!/^[0-9a-fA-F]{10}$/.test(v)) throw err(`want 10 hex digits (40 bits, RFC 4193), got '${v}'`);
+        c.ipv6UlaGlobalId = v.toLowerCase();
+        break;
       case 'debug': c.debug = vals.length ? bool(v) : true; break;
       // ---- Admission control and shutdown (hostile callers) ----
       case 'max-unauthenticated': need(1); c.maxUnauthenticated = int(v, [1, 100000]); break;
@@ -351,4 +380,11 @@ function checkListeners(c: IspConfig, file: string, seen: Seen): void {
     if (other) throw new IspConfigError(`${file}${line === undefined ? '' : `:${line}`}: ${key}: ${id} is already used by ${other}`);
     taken.set(id, key);
   }
+}
+
+/** The /64 the server advertises ("fd..::/64"), or undefined when IPv6 is off. */
+export function ipv6PrefixOf(c: IspConfig): string | undefined {
+  if (c.ipv6Prefix === 'off') return undefined;
+  const p = c.ipv6Prefix === 'ula' ? ulaPrefix(c.ipv6UlaGlobalId) : parsePrefix64(c.ipv6Prefix);
+  return `${ip6ToString(Buffer.concat([p, Buffer.alloc(8)]))}/64`;
 }

@@ -26,7 +26,8 @@ import type { Secrets } from '../ppp/secrets.js';
 import { AddressPool } from './pool.js';
 import { Admission } from './admission.js';
 import { EXIT } from '../ppp/exit-codes.js';
-import type { IspConfig } from './config.js';
+import { ipv6PrefixOf, type IspConfig } from './config.js';
+import { ip6ToString, parseIp6, withPrefix } from '../wire/ipv6.js';
 import { IspMonitor } from './console/monitor.js';
 import { ConsoleHttp } from './console/http.js';
 import type { RatePoint } from './console/rate-sampler.js';
@@ -46,6 +47,9 @@ export interface SessionInfo {
   upAt?: number;
   /** 'slip' / 'cslip' for SLIP sessions; PPP sessions leave it out. */
   protocol?: SlipMode;
+  /** The /64 advertised to the client (IPv6), and its SLAAC address once IPV6CP is up. */
+  ipv6Prefix?: string;
+  ipv6Address?: string;
 }
 
 export interface BackendRequest {
@@ -294,7 +298,7 @@ export class IspServer {
           ...(call ? { line: call.line, number: call.number, speed: call.speed } : {}),
           // A SLIP line carries IP from its first byte: it is always in PPP's Network phase.
           phase: s.link ? s.link.session.phase : 'Network',
-          counters: s.link ? s.link.session.counters : linkCounts(s)!,
+          counters: s.link ? s.link.session.counters : { ...s.slip!.link.counters, ...linkCounts(s)! },
           rateIn: rate.in,
           rateOut: rate.out,
           network: s.backend?.stats?.(),
@@ -555,12 +559,15 @@ export class IspServer {
       secrets,
       lcpEchoInterval: c.lcpEchoInterval,
       lcpEchoFailure: c.lcpEchoFailure,
+      noipv6: ipv6PrefixOf(c) === undefined,
       debug: c.debug,
       // The session's NAT is made at promotion; until then IP cannot flow anyway.
       backend: {
         deliver: (p) => live.backend?.deliver(p),
         attach: (send, ip) => live.backend?.attach(send, ip),
         detach: () => live.backend?.detach(),
+        ipv6Up: (send, ids) => live.backend?.ipv6Up?.(send, ids),
+        ipv6Down: () => live.backend?.ipv6Down?.(),
       },
     });
     live.link = link;
@@ -590,6 +597,13 @@ export class IspServer {
       this.attachBackend(live, c);
     });
     if (live.authenticated) this.attachBackend(live, c);
+    link.on('ipv6-up', (ip6) => {
+      const prefix = ipv6PrefixOf(c);
+      if (!prefix) return;
+      info.ipv6Prefix = prefix;
+      // RFC 4862 §5.5.3: the client forms <prefix>:<its interface identifier>.
+      info.ipv6Address = ip6ToString(withPrefix(parseIp6(prefix.replace(/\/64$/, ''))!, ip6.remoteId));
+    });
     link.on('ip-up', (ip) => {
       if (ip.remote !== info.address) {
         log(`peer took ${ip.remote}, not its address ${info.address}: terminating`);
@@ -625,6 +639,8 @@ export class IspServer {
 
   /** The network backend, once the session holds its address. */
   private attachBackend(live: Live, c: IspConfig): void {
+    const prefix6 = ipv6PrefixOf(c);
+    if (prefix6) live.info.ipv6Prefix = prefix6;
     const backend = this.backendFactory?.({ client: live.info.address!, gateway: c.gateway, dns: c.dns, sessionId: live.info.id });
     if (backend) live.backend = backend;
   }

@@ -51,7 +51,7 @@ import { ip4ToString } from '../wire/ipv4.js';
 import { stripUndefined } from './config.js';
 import type { ReassemblyCounters } from './reassembly.js';
 import type { HostRequest } from './requests.js';
-import { count, StackBase } from './stack-base.js';
+import { addrToString, count, StackBase } from './stack-base.js';
 import { connKey, TcpConn, type TcpConfig, type TcpCounters } from './tcp.js';
 
 export interface ClientStackOptions extends TcpConfig {
@@ -456,7 +456,7 @@ export class ClientStack extends StackBase<ClientStackOptions, ClientRequest> {
     if (!m || m.established || c.state === 'SYN_SENT' || c.state === 'CLOSED') return;
     m.established = true;
     this.tcpExtra.established++;
-    if (!m.appGone) this.requests.push({ type: 'tcp-connected', id: c.id, localAddr: ip4ToString(c.ep.localAddr), localPort: c.ep.localPort });
+    if (!m.appGone) this.requests.push({ type: 'tcp-connected', id: c.id, localAddr: addrToString(c.ep.localAddr), localPort: c.ep.localPort });
   }
 
   /** Requests from a connection: established first; aborts of a failed connect become tcp-failed. */

@@ -2,6 +2,7 @@
  * The virtual network's shape and the stack's limits. Defaults follow slirp's network
  * (10.0.2.0/24, gateway .2, DNS .3, client .15) and the RFCs cited per field.
  */
+import { parseIp6 } from '../wire/ipv6.js';
 import { ip4 } from '../wire/packet.js';
 
 export interface NetOptions {
@@ -13,6 +14,12 @@ export interface NetOptions {
   dns: string;
   /** The client's address; when unset the first packet's source is taken. */
   client?: string;
+  /**
+   * IPv6 for clients that negotiate IPV6CP: the /64 ("fd12:3456:789a::/64") advertised in
+   * Router Advertisements. The gateway is <prefix>::2 and the DNS server <prefix>::3, as
+   * in the IPv4 network. Unset: no IPv6 (packets dropped).
+   */
+  ipv6Prefix?: string;
   /** Where connections to the gateway address go on the host (its loopback). */
   gatewayHost: string;
   /**
@@ -159,6 +166,16 @@ export interface ResolvedConfig {
   client?: number;
   broadcast: number;
   aliases: Map<string, number>;
+  /** IPv6 (ipv6Prefix): the prefix's first 8 octets, the gateway (::2) and DNS (::3) addresses. */
+  v6?: { prefix: Buffer; gateway: Buffer; dns: Buffer };
+}
+
+/** "fd12:3456:789a::/64" to its first 8 octets; a /64 only (SLAAC needs one, RFC 4862 §5.5.3). */
+export function parsePrefix64(text: string): Buffer {
+  const m = /^([0-9a-fA-F:.]+)\/64$/.exec(text);
+  const a = m ? parseIp6(m[1]!) : undefined;
+  if (!a || !a.subarray(8).equals(Buffer.alloc(8))) throw new TypeError(`bad IPv6 prefix ${text} (want a /64 such as fd12:3456:789a::/64)`);
+  return a.subarray(0, 8);
 }
 
 export function resolveOptions(partial: Partial<NetOptions>): ResolvedConfig {
@@ -183,6 +200,7 @@ export function resolveOptions(partial: Partial<NetOptions>): ResolvedConfig {
     client: opts.client !== undefined ? ip4(opts.client) : undefined,
     broadcast: (netAddr | ~netMask) >>> 0,
     aliases,
+    ...(opts.ipv6Prefix ? { v6: v6Addresses(parsePrefix64(opts.ipv6Prefix)) } : {}),
   };
 }
 
@@ -213,4 +231,14 @@ export function parseForward(spec: string): PortForward {
   if (hostPort > 65535 || clientPort < 1 || clientPort > 65535) throw new RangeError(`bad port in "${spec}"`);
   if (m[2]) ip4(m[2]);
   return { proto: m[1]!.toLowerCase() as 'tcp' | 'udp', hostAddr: m[2] ?? '127.0.0.1', hostPort, clientPort };
+}
+
+function v6Addresses(prefix: Buffer): { prefix: Buffer; gateway: Buffer; dns: Buffer } {
+  const at = (n: number) => {
+    const a = Buffer.alloc(16);
+    prefix.copy(a, 0, 0, 8);
+    a[15] = n;
+    return a;
+  };
+  return { prefix: Buffer.from(prefix), gateway: at(2), dns: at(3) };
 }

@@ -13,6 +13,7 @@
  * Still sans-IO: time only comes in as `now` arguments; no sockets, timers or clock.
  */
 import { randomInt } from 'node:crypto';
+import { buildTcp6, ip6ToString } from '../wire/ipv6.js';
 import { buildIcmp, buildTcp, fragmentIpv4, icmpQuote, parseIpv4, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Ipv4, type TcpSegment } from '../wire/packet.js';
 import { ip4ToString } from '../wire/ipv4.js';
 import { Reassembler } from './reassembly.js';
@@ -230,7 +231,7 @@ export abstract class StackBase<O extends StackBaseOptions, R> {
   connections(): { id: number; state: TcpState; local: string; remote: string; sendQueued: number; rcvUsed: number }[] {
     return [...this.tcpById.values()].map((c) => ({
       id: c.id, state: c.state,
-      local: `${ip4ToString(c.ep.localAddr)}:${c.ep.localPort}`, remote: `${ip4ToString(c.ep.remoteAddr)}:${c.ep.remotePort}`,
+      local: `${addrToString(c.ep.localAddr)}:${c.ep.localPort}`, remote: `${addrToString(c.ep.remoteAddr)}:${c.ep.remotePort}`,
       sendQueued: c.sendQ.length, rcvUsed: c.rcvUsed,
     }));
   }
@@ -284,8 +285,17 @@ export abstract class StackBase<O extends StackBaseOptions, R> {
   }
 
   private sendTcp(c: TcpConn, seg: SegmentOut): void {
+    const { localAddr: src, remoteAddr: dst } = c.ep;
+    if (typeof src !== 'number' || typeof dst !== 'number') {
+      if (typeof src === 'number' || typeof dst === 'number') return; // never mixed: both come from one packet
+      this.emitPacket(buildTcp6({
+        src, dst, srcPort: c.ep.localPort, dstPort: c.ep.remotePort,
+        seq: seg.seq, ack: seg.ack, flags: seg.flags, window: seg.window, mss: seg.mss, wscale: seg.wscale, payload: seg.payload,
+      }));
+      return;
+    }
     this.emitPacket(buildTcp({
-      src: c.ep.localAddr, dst: c.ep.remoteAddr, srcPort: c.ep.localPort, dstPort: c.ep.remotePort,
+      src, dst, srcPort: c.ep.localPort, dstPort: c.ep.remotePort,
       seq: seg.seq, ack: seg.ack, flags: seg.flags, window: seg.window, mss: seg.mss, wscale: seg.wscale,
       payload: seg.payload, id: this.nextIpId(),
     }));
@@ -335,6 +345,9 @@ export abstract class StackBase<O extends StackBaseOptions, R> {
   protected emitPacket(pkt: Buffer): void {
     if (this.closedForGood) return;
     const mtu = this.opts.mtu;
+    // IPv6 is never fragmented on the way (RFC 8200 §5): TCP keeps to the MSS; an oversized
+    // datagram is dropped (Packet Too Big would be for the sender, which is the host).
+    if (pkt.length > mtu && pkt[0]! >> 4 === 6) return this.drop('ip6TooBig');
     const frags = pkt.length > mtu ? fragmentIpv4(pkt, mtu) : [pkt];
     if (frags.length > 1) this.fragmentsOut += frags.length;
     for (const f of frags) {
@@ -395,4 +408,9 @@ export function hash32(s: string, secret = 0): number {
   h = Math.imul(h, 0x85ebca6b) >>> 0;
   h ^= h >>> 13;
   return h >>> 0;
+}
+
+/** An endpoint address as text: dotted quad or RFC 5952. */
+export function addrToString(a: number | Buffer): string {
+  return typeof a === 'number' ? ip4ToString(a) : ip6ToString(a);
 }

@@ -22,7 +22,16 @@ import { ip4ToString } from '../wire/ipv4.js';
 import type { ReassemblyCounters } from './reassembly.js';
 import type { ConnectFailure, HostRequest } from './requests.js';
 import { StackBase } from './stack-base.js';
-import { connKey, seqGt, TcpConn, type TcpCounters } from './tcp.js';
+import { connKey, seqGt, TcpConn, type Addr, type TcpCounters } from './tcp.js';
+import { buildIcmpv6, buildTcp6, buildUdp6, ip6ToString, linkLocal, parseIcmpv6, parseIpv6, parseTcp6, parseUdp6, ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ICMPV6_ROUTER_SOLICIT, NEXT_ICMPV6, NEXT_TCP, NEXT_UDP, type Ipv6 } from '../wire/ipv6.js';
+import { ALL_NODES, buildRouterAdvert } from './ndp.js';
+
+/** How a TCP segment of one IP version is answered: RST, routed, quoted in ICMP errors. */
+interface TcpInput {
+  rst(): void;
+  route(): string | 'refuse' | undefined;
+  quote?(): Buffer;
+}
 
 export interface UdpCounters {
   flows: number;
@@ -44,6 +53,8 @@ export interface NetStats {
   dns: { queries: number; answered: number; aliases: number; errors: number; timeouts: number; pending: number };
   frag: ReassemblyCounters & { pendingBytes: number; pendingDatagrams: number };
   memory: { buffered: number; reassembly: number; limit: number };
+  /** IPv6, when a prefix is configured: the /64 advertised and what was sent. */
+  ipv6?: { prefix: string; gateway: string; routerAdverts: number; solicitations: number; echoReplies: number };
 }
 
 interface UdpFlow {
@@ -51,7 +62,9 @@ interface UdpFlow {
   key: string;
   clientPort: number;
   /** The address and port the client talks to (replies come from them). */
-  vAddr: number;
+  vAddr: Addr;
+  /** IPv6 flows: the client's address they answer (IPv4 flows use the session's). */
+  client6?: Buffer;
   vPort: number;
   lastActive: number;
   /** For udp forwards: the host peer and the forward's number. */
@@ -63,7 +76,7 @@ interface UdpFlow {
 interface PendingDns {
   id: number;
   query: DnsQuery;
-  clientAddr: number;
+  clientAddr: Addr;
   clientPort: number;
   deadline: number;
 }
@@ -88,6 +101,11 @@ export class NetStack extends StackBase<NetOptions, HostRequest> {
   // DNS
   private readonly dnsPending = new Map<number, PendingDns>();
   private readonly dnsCounters = { queries: 0, answered: 0, aliases: 0, errors: 0, timeouts: 0 };
+
+  // IPv6
+  /** Our link-local address while IPV6CP is up (the source of Router Advertisements). */
+  private router6?: Buffer;
+  private readonly v6Counters = { routerAdverts: 0, solicitations: 0, echoReplies: 0 };
 
   // ICMP
   protected readonly icmpCounters = { echoReplies: 0, echoDropped: 0, errorsSent: 0, errorsRateLimited: 0, received: 0 };
@@ -253,7 +271,7 @@ export class NetStack extends StackBase<NetOptions, HostRequest> {
     this.advance(now);
     const f = this.udpById.get(id);
     if (!f) return;
-    if (why === 'refused' && f.quote) {
+    if (why === 'refused' && f.quote && typeof f.vAddr === 'number') {
       this.udpCounters.refused++;
       const q = looseIpv4(f.quote);
       if (q) this.icmpError(q, ICMP_DEST_UNREACH, UNREACH_PORT, f.vAddr);
@@ -305,6 +323,7 @@ export class NetStack extends StackBase<NetOptions, HostRequest> {
       dns: { ...this.dnsCounters, pending: this.dnsPending.size },
       frag: { ...this.reasm.counters, pendingBytes: this.reasm.bytes, pendingDatagrams: this.reasm.datagrams },
       memory: { buffered: this.buffered, reassembly: this.reasm.bytes, limit: this.memoryBound() },
+      ...(this.cfg.v6 ? { ipv6: { prefix: `${ip6ToString(Buffer.concat([this.cfg.v6.prefix, Buffer.alloc(8)]))}/64`, gateway: ip6ToString(this.cfg.v6.gateway), ...this.v6Counters } } : {}),
     };
   }
 
@@ -332,7 +351,16 @@ export class NetStack extends StackBase<NetOptions, HostRequest> {
   private inputTcp(ip: Ipv4, now: number): void {
     const seg = parseTcp(ip);
     if (typeof seg === 'string') return this.drop(seg);
-    const key = connKey(ip.src, seg.srcPort, ip.dst, seg.dstPort);
+    this.tcpIn(seg, ip.src, ip.dst, now, {
+      rst: () => this.sendRst(ip, seg),
+      route: () => this.route(ip, PROTO_TCP),
+      quote: () => Buffer.from(icmpQuote(ip.packet)),
+    });
+  }
+
+  /** A segment from the client of either IP version: the connection's, or a new one (passive open). */
+  private tcpIn(seg: TcpSegment, src: Addr, dst: Addr, now: number, how: TcpInput): void {
+    const key = connKey(src, seg.srcPort, dst, seg.dstPort);
     let c = this.tcpByKey.get(key);
     if (c && c.state === 'TIME_WAIT' && seg.flags & TCP_SYN && !(seg.flags & TCP_ACK) && seqGt(seg.seq, c.rcvNxt)) {
       // A new incarnation may reuse the pair if its ISN is past the old one's
@@ -345,27 +373,28 @@ export class NetStack extends StackBase<NetOptions, HostRequest> {
     if (!(seg.flags & TCP_SYN) || seg.flags & (TCP_ACK | TCP_FIN)) {
       // No connection: RST (RFC 9293 §3.10.7.1), as a closed port would.
       this.drop('tcpNoConnection');
-      return this.sendRst(ip, seg);
+      return how.rst();
     }
-    this.passiveOpen(ip, seg, key, now);
+    this.passiveOpen(seg, src, dst, key, now, how);
   }
 
-  private passiveOpen(ip: Ipv4, seg: TcpSegment, key: string, now: number): void {
-    const target = this.route(ip, PROTO_TCP);
+  private passiveOpen(seg: TcpSegment, src: Addr, dst: Addr, key: string, now: number, how: TcpInput): void {
+    const target = how.route();
     if (target === undefined) return;
     if (target === 'refuse') {
       this.tcpExtra.refused++;
-      return this.sendRst(ip, seg);
+      return how.rst();
     }
     if (!this.takeTcpSlot()) {
       this.tcpExtra.limitRefused++;
-      return this.sendRst(ip, seg);
+      return how.rst();
     }
     const id = this.nextId++;
-    const ep = { localAddr: ip.dst, localPort: seg.dstPort, remoteAddr: ip.src, remotePort: seg.srcPort };
+    const ep = { localAddr: dst, localPort: seg.dstPort, remoteAddr: src, remotePort: seg.srcPort };
     const c = new TcpConn(this.env, id, ep, this.iss(key, now), now, 'passive', seg);
     this.register(c);
-    this.synQuote.set(id, Buffer.from(icmpQuote(ip.packet)));
+    const quote = how.quote?.();
+    if (quote) this.synQuote.set(id, quote);
     this.tcpExtra.opened++;
     this.requests.push({ type: 'tcp-connect', id, host: target, port: seg.dstPort });
   }
@@ -418,7 +447,7 @@ export class NetStack extends StackBase<NetOptions, HostRequest> {
     this.udpCounters.datagramsFromClient++;
     this.udpCounters.bytesFromClient += d.payload.length;
     if (ip.dst === this.cfg.dns) {
-      if (d.dstPort === 53) return this.dnsQuery(ip, d.srcPort, d.payload, now);
+      if (d.dstPort === 53) return this.dnsQuery(ip.src, d.srcPort, d.payload, now);
       this.icmpError(ip, ICMP_DEST_UNREACH, UNREACH_PORT, ip.dst);
       return this.drop('udpNoService');
     }
@@ -475,39 +504,48 @@ export class NetStack extends StackBase<NetOptions, HostRequest> {
   }
 
   private udpToClient(f: UdpFlow, data: Buffer): void {
+    if (typeof f.vAddr !== 'number') {
+      if (!f.client6) return;
+      this.udpCounters.datagramsToClient++;
+      this.udpCounters.bytesToClient += data.length;
+      return this.emitPacket(buildUdp6(f.vAddr, f.client6, f.vPort, f.clientPort, data));
+    }
     if (this.client === undefined) return;
     this.udpCounters.datagramsToClient++;
     this.udpCounters.bytesToClient += data.length;
     this.emitPacket(buildUdp(f.vAddr, this.client, f.vPort, f.clientPort, data, this.nextIpId()));
   }
 
-  private dnsQuery(ip: Ipv4, srcPort: number, msg: Buffer, now: number): void {
+  private dnsQuery(src: Addr, srcPort: number, msg: Buffer, now: number): void {
     this.dnsCounters.queries++;
     const parsed = parseDnsQuery(msg);
     if (!parsed) return this.drop('dnsMalformed');
     if (!parsed.ok) {
       this.dnsCounters.errors++;
-      return this.sendDns(ip.src, srcPort, buildDnsError(parsed.id, parsed.rcode, parsed.recursionDesired, parsed.question));
+      return this.sendDns(src, srcPort, buildDnsError(parsed.id, parsed.rcode, parsed.recursionDesired, parsed.question));
     }
     const q = parsed.query;
-    if (q.qclass !== 1) return this.dnsReply(q, ip.src, srcPort, { rcode: RCODE.REFUSED, records: [] });
+    if (q.qclass !== 1) return this.dnsReply(q, src, srcPort, { rcode: RCODE.REFUSED, records: [] });
     // Names of the virtual network, answered here.
     const alias = this.cfg.aliases.get(q.name);
     if (alias !== undefined) {
       this.dnsCounters.aliases++;
-      const records = q.qtype === QTYPE.A || q.qtype === QTYPE.ANY ? [{ type: 'A' as const, address: ip4ToString(alias) }] : [];
-      return this.dnsReply(q, ip.src, srcPort, { rcode: RCODE.NOERROR, records });
+      const v6 = this.cfg.v6 && alias === this.cfg.gateway ? ip6ToString(this.cfg.v6.gateway) : undefined;
+      const records = q.qtype === QTYPE.A || q.qtype === QTYPE.ANY
+        ? [{ type: 'A' as const, address: ip4ToString(alias) }]
+        : q.qtype === QTYPE.AAAA && v6 ? [{ type: 'AAAA' as const, address: v6 }] : [];
+      return this.dnsReply(q, src, srcPort, { rcode: RCODE.NOERROR, records });
     }
-    if (q.qtype === QTYPE.ANY) return this.dnsReply(q, ip.src, srcPort, { rcode: RCODE.NOTIMP, records: [] }); // RFC 8482
+    if (q.qtype === QTYPE.ANY) return this.dnsReply(q, src, srcPort, { rcode: RCODE.NOTIMP, records: [] }); // RFC 8482
     if (this.dnsPending.size >= this.opts.dnsMaxPending) {
-      return this.dnsReply(q, ip.src, srcPort, { rcode: RCODE.SERVFAIL, records: [] });
+      return this.dnsReply(q, src, srcPort, { rcode: RCODE.SERVFAIL, records: [] });
     }
     const id = this.nextId++;
-    this.dnsPending.set(id, { id, query: q, clientAddr: ip.src, clientPort: srcPort, deadline: now + this.opts.dnsTimeout });
+    this.dnsPending.set(id, { id, query: q, clientAddr: src, clientPort: srcPort, deadline: now + this.opts.dnsTimeout });
     this.requests.push({ type: 'dns-query', id, name: q.name, qtype: q.qtype });
   }
 
-  private dnsReply(q: DnsQuery, clientAddr: number, clientPort: number, res: DnsResult): void {
+  private dnsReply(q: DnsQuery, clientAddr: Addr, clientPort: number, res: DnsResult): void {
     if (res.rcode === RCODE.NOERROR) this.dnsCounters.answered++;
     else this.dnsCounters.errors++;
     const maxSize = q.ednsSize !== undefined ? Math.min(q.ednsSize, 4096) : 512;
@@ -515,9 +553,13 @@ export class NetStack extends StackBase<NetOptions, HostRequest> {
     this.sendDns(clientAddr, clientPort, msg);
   }
 
-  private sendDns(clientAddr: number, clientPort: number, msg: Buffer): void {
+  private sendDns(clientAddr: Addr, clientPort: number, msg: Buffer): void {
     this.udpCounters.datagramsToClient++;
     this.udpCounters.bytesToClient += msg.length;
+    if (typeof clientAddr !== 'number') {
+      if (this.cfg.v6) this.emitPacket(buildUdp6(this.cfg.v6.dns, clientAddr, 53, clientPort, msg));
+      return;
+    }
     this.emitPacket(buildUdp(this.cfg.dns, clientAddr, 53, clientPort, msg, this.nextIpId()));
   }
 
@@ -556,6 +598,156 @@ export class NetStack extends StackBase<NetOptions, HostRequest> {
   }
 
   // ========================================================================================
+  // IPv6 (RFC 8200) for a client that negotiated IPV6CP: router advertisements, echo, and
+  // TCP/UDP terminated here like IPv4's, on host sockets of either family
+  // ========================================================================================
+
+  /** IPV6CP is up: our link-local address is fe80::<localId>. Sends an unsolicited RA (RFC 4861 §6.2.4). */
+  ipv6Up(localId: Buffer, now: number): void {
+    this.advance(now);
+    if (!this.cfg.v6 || this.closedForGood) return;
+    this.router6 = linkLocal(localId);
+    this.sendRa();
+  }
+
+  ipv6Down(now: number): void {
+    this.advance(now);
+    this.router6 = undefined;
+  }
+
+  /** A packet from the PPP peer, IPv4 or IPv6 (by its version field). */
+  override input(buf: Buffer, now: number): void {
+    if (buf.length > 0 && buf[0]! >> 4 === 6) return this.input6(buf, now);
+    super.input(buf, now);
+  }
+
+  private input6(buf: Buffer, now: number): void {
+    this.advance(now);
+    if (this.closedForGood) return;
+    this.ipCounters.packetsIn++;
+    this.ipCounters.bytesIn += buf.length;
+    const v6 = this.cfg.v6;
+    if (!v6) return this.drop('ipVersion'); // no prefix configured: IPv6 is a version we do not speak
+    const ip = parseIpv6(buf);
+    if (typeof ip === 'string') return this.drop(ip);
+    const srcLinkLocal = isLinkLocal(ip.src);
+    if (ip.dst[0] === 0xff) {
+      // Multicast: a Router Solicitation (RFC 4861 §6.2.6) is answered; Neighbor
+      // Discovery and MLD chatter (DAD, reports) means nothing on a PPP link: dropped.
+      if (ip.nextHeader === NEXT_ICMPV6 && ip.hopLimit === 255) {
+        const m = parseIcmpv6(ip);
+        if (typeof m !== 'string' && m.type === ICMPV6_ROUTER_SOLICIT && m.code === 0) {
+          this.v6Counters.solicitations++;
+          return this.sendRa();
+        }
+      }
+      return this.drop('ip6Multicast');
+    }
+    // Source checks: the client's link-local address or one in its prefix.
+    if (!srcLinkLocal && !ip.src.subarray(0, 8).equals(v6.prefix)) return this.drop('ip6WrongSource');
+    if (isLinkLocal(ip.dst) && !(this.router6 && ip.dst.equals(this.router6))) return this.drop('ip6LinkLocal');
+    switch (ip.nextHeader) {
+      case NEXT_TCP: return this.inputTcp6(ip, now);
+      case NEXT_UDP: return this.inputUdp6(ip, now);
+      case NEXT_ICMPV6: return this.inputIcmp6(ip);
+      default: return this.drop('ip6NextHeader'); // extension headers are not followed
+    }
+  }
+
+  private sendRa(): void {
+    const v6 = this.cfg.v6;
+    if (!v6 || !this.router6) return;
+    this.v6Counters.routerAdverts++;
+    this.emitPacket(buildRouterAdvert({ src: this.router6, dst: ALL_NODES, prefix: v6.prefix, dns: v6.dns, mtu: this.opts.mtu }));
+  }
+
+  private inputIcmp6(ip: Ipv6): void {
+    const m = parseIcmpv6(ip);
+    if (typeof m === 'string') return this.drop(m);
+    this.icmpCounters.received++;
+    if (m.type === ICMPV6_ROUTER_SOLICIT && ip.hopLimit === 255) {
+      this.v6Counters.solicitations++;
+      return this.sendRa();
+    }
+    if (m.type !== ICMPV6_ECHO_REQUEST) return; // errors and ND from the client: counted, ignored
+    const v6 = this.cfg.v6!;
+    if (ip.dst.equals(v6.gateway) || ip.dst.equals(v6.dns) || (this.router6 && ip.dst.equals(this.router6))) {
+      this.icmpCounters.echoReplies++;
+      this.v6Counters.echoReplies++;
+      return this.emitPacket(buildIcmpv6(ip.dst, ip.src, ICMPV6_ECHO_REPLY, 0, m.body));
+    }
+    // As for IPv4: no ICMP sockets on the host, so outside addresses cannot be pinged.
+    this.icmpCounters.echoDropped++;
+  }
+
+  private inputTcp6(ip: Ipv6, now: number): void {
+    const seg = parseTcp6(ip);
+    if (typeof seg === 'string') return this.drop(seg);
+    // Copies: the connection keeps its addresses beyond this packet.
+    const src = Buffer.from(ip.src);
+    const dst = Buffer.from(ip.dst);
+    this.tcpIn(seg, src, dst, now, { rst: () => this.sendRst6(src, dst, seg), route: () => this.route6(dst, 'tcpNoRoute') });
+  }
+
+  /** RFC 9293 §3.10.7.1 over IPv6 (never about a RST). */
+  private sendRst6(src: Buffer, dst: Buffer, seg: TcpSegment): void {
+    if (seg.flags & TCP_RST) return;
+    this.tcpCounters.resetsSent++;
+    const base = { src: dst, dst: src, srcPort: seg.dstPort, dstPort: seg.srcPort, window: 0 };
+    if (seg.flags & TCP_ACK) return this.emitPacket(buildTcp6({ ...base, seq: seg.ack, ack: 0, flags: TCP_RST }));
+    const len = seg.payload.length + (seg.flags & TCP_SYN ? 1 : 0) + (seg.flags & TCP_FIN ? 1 : 0);
+    this.emitPacket(buildTcp6({ ...base, seq: 0, ack: (seg.seq + len) >>> 0, flags: TCP_RST | TCP_ACK }));
+  }
+
+  private inputUdp6(ip: Ipv6, now: number): void {
+    const d = parseUdp6(ip);
+    if (typeof d === 'string') return this.drop(d);
+    this.udpCounters.datagramsFromClient++;
+    this.udpCounters.bytesFromClient += d.payload.length;
+    const v6 = this.cfg.v6!;
+    const src = Buffer.from(ip.src);
+    if (ip.dst.equals(v6.dns)) {
+      if (d.dstPort === 53) return this.dnsQuery(src, d.srcPort, d.payload, now);
+      return this.drop('udpNoService');
+    }
+    const dst = Buffer.from(ip.dst);
+    const target = this.route6(dst, 'udpNoRoute');
+    if (target === undefined) return;
+    if (target === 'refuse') return this.drop('udpNoService');
+    const key = `6|${src.toString('hex')}|${d.srcPort}>${dst.toString('hex')}:${d.dstPort}`;
+    let f = this.udpByKey.get(key);
+    if (!f) {
+      if (!this.takeUdpSlot()) {
+        this.udpCounters.limitDrops++;
+        return this.drop('udpLimit');
+      }
+      f = { id: this.nextId++, key, clientPort: d.srcPort, vAddr: dst, vPort: d.dstPort, lastActive: now, client6: src };
+      this.udpByKey.set(key, f);
+      this.udpById.set(f.id, f);
+      this.udpCounters.opened++;
+      this.requests.push({ type: 'udp-open', id: f.id, host: target, port: d.dstPort });
+    }
+    f.lastActive = now;
+    this.requests.push({ type: 'udp-send', id: f.id, data: d.payload });
+  }
+
+  /** Where IPv6 traffic to `dst` goes on the host (see route): the gateway is the host's loopback. */
+  private route6(dst: Buffer, noRoute: string): string | 'refuse' | undefined {
+    const v6 = this.cfg.v6!;
+    if (dst.equals(v6.gateway) || (this.router6 && dst.equals(this.router6))) return this.opts.gatewayHost;
+    if (dst.equals(v6.dns)) return 'refuse';
+    if (dst.subarray(0, 8).equals(v6.prefix) || isLinkLocal(dst)) {
+      this.drop(noRoute); // no other hosts on the link
+      return undefined;
+    }
+    if (!this.opts.allowOutbound) {
+      this.drop('prohibited');
+      return 'refuse';
+    }
+    return ip6ToString(dst);
+  }
+
+  // ========================================================================================
   // Routing and output
   // ========================================================================================
 
@@ -584,6 +776,11 @@ export class NetStack extends StackBase<NetOptions, HostRequest> {
     }
     return ip4ToString(ip.dst);
   }
+}
+
+/** fe80::/10 (RFC 4291 §2.5.6). */
+function isLinkLocal(a: Buffer): boolean {
+  return a[0] === 0xfe && (a[1]! & 0xc0) === 0x80;
 }
 
 /** The fields of a datagram's start kept for quoting in an ICMP error (no length checks). */

@@ -104,13 +104,24 @@ const SENDING: ReadonlySet<TcpState> = new Set(['ESTABLISHED', 'CLOSE_WAIT', 'FI
 /** States in which client data is still accepted. */
 const RECEIVING: ReadonlySet<TcpState> = new Set(['SYN_RECEIVED', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2']);
 
+/**
+ * An address of either family: IPv4 as a u32, IPv6 as its 16 octets. The engine never looks
+ * inside; only the stack that builds the packets (and the header overhead) cares.
+ */
+export type Addr = number | Buffer;
+
 export interface Endpoint {
   /** Our address and port (for a passive open: what the client connected to). */
-  localAddr: number;
+  localAddr: Addr;
   localPort: number;
   /** The PPP peer's. */
-  remoteAddr: number;
+  remoteAddr: Addr;
   remotePort: number;
+}
+
+/** IP + TCP header octets without options: what the MTU leaves for the MSS (RFC 9293 §3.7.1, RFC 8200 §5). */
+export function headerOverhead(a: Addr): number {
+  return typeof a === 'number' ? 40 : 60;
 }
 
 export class TcpConn {
@@ -198,7 +209,7 @@ export class TcpConn {
     this.recover = this.iss;
     this.rto = cfg.tcpInitialRto;
     this.lastActivity = now;
-    this.effMss = cfg.mtu - 40;
+    this.effMss = cfg.mtu - headerOverhead(ep.localAddr);
     this.cwnd = initialWindow(this.effMss);
     if (role === 'passive') {
       if (!syn) throw new Error('passive open needs the SYN');
@@ -759,7 +770,7 @@ export class TcpConn {
 
   private sendSyn(now: number): void {
     if (this.state === 'SYN_SENT') {
-      this.emit({ flags: TCP_SYN, seq: this.iss, ack: 0, window: Math.min(this.env.cfg.tcpRecvBuffer, 65535), mss: this.env.cfg.mtu - 40, wscale: this.rcvShift });
+      this.emit({ flags: TCP_SYN, seq: this.iss, ack: 0, window: Math.min(this.env.cfg.tcpRecvBuffer, 65535), mss: this.env.cfg.mtu - headerOverhead(this.ep.localAddr), wscale: this.rcvShift });
     } else {
       this.sendSynAck();
     }
@@ -773,7 +784,7 @@ export class TcpConn {
     this.rcvAdvEdge = seqAdd(this.rcvNxt, window);
     this.emit({
       flags: TCP_SYN | TCP_ACK, seq: this.iss, ack: this.rcvNxt, window,
-      mss: this.env.cfg.mtu - 40,
+      mss: this.env.cfg.mtu - headerOverhead(this.ep.localAddr),
       // RFC 7323 §2.2: answer with our shift only if the SYN carried one.
       wscale: this.wsOk ? this.rcvShift : undefined,
     });
@@ -782,8 +793,8 @@ export class TcpConn {
   private wsOk = false;
 
   private takeSynOptions(syn: TcpSegment): void {
-    if (syn.mss !== undefined) this.effMss = Math.max(64, Math.min(syn.mss, this.env.cfg.mtu - 40));
-    else this.effMss = Math.min(536, this.env.cfg.mtu - 40); // RFC 9293 §3.7.1 default
+    if (syn.mss !== undefined) this.effMss = Math.max(64, Math.min(syn.mss, this.env.cfg.mtu - headerOverhead(this.ep.localAddr)));
+    else this.effMss = Math.min(536, this.env.cfg.mtu - headerOverhead(this.ep.localAddr)); // RFC 9293 §3.7.1 default
     this.cwnd = initialWindow(this.effMss);
     if (syn.wscale !== undefined) {
       this.wsOk = true;
@@ -1033,8 +1044,9 @@ export class TcpConn {
   }
 }
 
-export function connKey(remoteAddr: number, remotePort: number, localAddr: number, localPort: number): string {
-  return `${remoteAddr}:${remotePort}>${localAddr}:${localPort}`;
+export function connKey(remoteAddr: Addr, remotePort: number, localAddr: Addr, localPort: number): string {
+  const a = (x: Addr) => (typeof x === 'number' ? String(x) : x.toString('hex'));
+  return `${a(remoteAddr)}:${remotePort}>${a(localAddr)}:${localPort}`;
 }
 
 function inWindow(seq: number, start: number, wnd: number): boolean {

@@ -14,6 +14,11 @@ export type SessionEvent =
   | { type: 'ip-down' }
   /** An IP packet from the peer that is not for the link itself: for the network backend. */
   | { type: 'ip'; packet: Buffer }
+  /** IPV6CP is up: the interface identifiers (8 octets each) of our and the peer's link-local address. */
+  | { type: 'ipv6-up'; local: Buffer; remote: Buffer }
+  | { type: 'ipv6-down' }
+  /** An IPv6 packet from the peer that is not for the link itself. */
+  | { type: 'ipv6'; packet: Buffer }
   | { type: 'frame'; dir: 'in' | 'out'; protocol: number; payload: Buffer; time: number }
   /** The link is over; `status` is pppd's exit status for it. */
   | { type: 'dead'; status: number };

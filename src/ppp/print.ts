@@ -172,8 +172,9 @@ const ccpOption: OptionPrinter = (type, v) => {
 /** RFC 5072 §4.1: the interface identifier, printed as pppd's llv6_ntoa. */
 const ipv6cpOption: OptionPrinter = (type, v) => {
   if (type === 1 && v.length === 8) {
-    const g = [0, 2, 4, 6].map((i) => v.readUInt16BE(i).toString(16));
-    return { text: `addr fe80::${g.join(':')}`, used: 8 };
+    // eui64_ntoa: "%02x%02x:..." (zero-padded groups).
+    const h = v.toString('hex');
+    return { text: `addr fe80::${h.slice(0, 4)}:${h.slice(4, 8)}:${h.slice(8, 12)}:${h.slice(12, 16)}`, used: 8 };
   }
   if (type === 2 && v.length >= 2) return { text: `compress 0x${v.readUInt16BE(0).toString(16)}`, used: 2 };
   return undefined;

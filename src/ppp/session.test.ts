@@ -192,11 +192,11 @@ test('unknown protocols in the Network phase get a Protocol-Reject; unknown LCP 
   const b = client();
   run(a, b, { stop: () => !!ipUp(a) && !!ipUp(b) });
   const peer = rawPeer();
-  a.s.input(peer.frame(0x8057, emitControl(1, 1, Buffer.from([1, 10, 0, 0, 0, 0, 0, 0, 0, 1]))), 60_000);
+  a.s.input(peer.frame(0x8029, emitControl(1, 1, Buffer.from([1, 10, 0, 0, 0, 0, 0, 0, 0, 1]))), 60_000);
   a.s.input(peer.frame(0xc021, emitControl(0x55, 9, Buffer.from('?'))), 60_000);
   const frames = peer.read(a.s.takeOutput());
   const protRej = frames.find((f) => f.protocol === 0xc021 && f.payload[0] === 8)!;
-  assert.equal(protRej.payload.readUInt16BE(4), 0x8057);
+  assert.equal(protRej.payload.readUInt16BE(4), 0x8029);
   const codeRej = frames.find((f) => f.protocol === 0xc021 && f.payload[0] === 7)!;
   assert.equal(codeRej.payload[4], 0x55);
   assert.equal(a.s.counters.protocolRejectsSent, 1);

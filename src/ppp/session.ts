@@ -19,7 +19,7 @@ import { State } from './fsm.js';
 import { Lcp, DEFAULT_MRU } from './lcp.js';
 import { Timers } from './timers.js';
 import { secretsEqual, type SecretMatch } from './secrets.js';
-import { PROTO_IP, PROTO_LCP, PROTO_VJ_COMP, PROTO_VJ_UNCOMP, protocolLongName } from './protocols.js';
+import { PROTO_IP, PROTO_IPV6, PROTO_LCP, PROTO_VJ_COMP, PROTO_VJ_UNCOMP, protocolLongName } from './protocols.js';
 import type { VjCounters } from './ipcp.js';
 import { EXIT } from './exit-codes.js';
 import type { LogLevel } from './log.js';
@@ -82,6 +82,8 @@ export class Session {
   private pendingAuth = { peer: false, self: false };
   private peerSecret: SecretMatch | undefined;
   private ncpsUp = 0;
+  /** pppd num_np_open: NCPs opened in the Network phase and not finished yet. */
+  private readonly ncpsOpen = new Set<Protent>();
   private dead = false;
   private lcpGoingDown = false;
   private linkErrorsSeen = 0;
@@ -208,6 +210,13 @@ export class Session {
     return this.ipNcp?.sendData(PROTO_IP, packet) ?? false;
   }
 
+  /** An IPv6 packet from the network backend, for the peer. Dropped unless IPV6CP is up. */
+  sendIpv6(packet: Buffer, now: number): boolean {
+    this.advance(now);
+    const ncp = this.protocols.find((p) => p.dataProtocols?.includes(PROTO_IPV6)) as (Protent & { sendData(proto: number, p: Buffer): boolean }) | undefined;
+    return ncp?.sendData(PROTO_IPV6, packet) ?? false;
+  }
+
   takeOutput(): Buffer[] {
     const out = this.output;
     this.output = [];
@@ -251,14 +260,19 @@ export class Session {
       },
       setPeerSecret: (m) => (this.peerSecret = m),
       authResult: (role, method, ok, name) => (role === 'peer' ? this.peerAuthDone(method, ok, name) : this.selfAuthDone(method, ok)),
-      ncpUp: () => this.ncpUp(),
+      ncpUp: (p) => {
+        this.ncpsOpen.add(p);
+        this.ncpUp();
+      },
       ncpDown: () => {
         this.ncpsUp = Math.max(0, this.ncpsUp - 1);
       },
-      ncpFinished: () => {
+      ncpFinished: (p) => {
         // pppd np_finished: with no network protocol left, the link has no purpose. Not
-        // while LCP itself is going down: that close has its own reason.
-        const anyOpen = this.protocols.some((p) => p.kind === 'ncp' && p.isOpen);
+        // while LCP itself is going down: that close has its own reason. One NCP finishing
+        // (IPV6CP Protocol-Rejected) leaves the link to another still negotiating (IPCP).
+        this.ncpsOpen.delete(p);
+        const anyOpen = this.ncpsOpen.size > 0 || this.protocols.some((q) => q.kind === 'ncp' && q.isOpen);
         if (!anyOpen && this.lcp.opened && !this.lcpGoingDown) this.closeLcp('No network protocols running');
       },
       closeLink: (reason) => this.closeLcp(reason),
@@ -439,6 +453,7 @@ export class Session {
       this.closeLcp('No network protocols running');
       return;
     }
+    for (const p of ncps) this.ncpsOpen.add(p);
     for (const p of ncps) p.open?.();
   }
 
@@ -463,6 +478,7 @@ export class Session {
     } finally {
       this.lcpGoingDown = false;
     }
+    this.ncpsOpen.clear();
     this.link.configure(LINK_DEFAULTS);
     if (this.phase !== 'Terminate' && this.phase !== 'Dead') this.setPhase('Establish');
   }

@@ -35,7 +35,8 @@ import type { RecordFile } from './record-file.js';
 import { fileSecrets, readSecretsFiles } from './secrets-files.js';
 import { strerror } from '../runtime/strerror.js';
 import type { DetachPipe } from './detach.js';
-import type { LinkInfo, ScriptEnv } from './scripts.js';
+import { ipv6ScriptArgs, type LinkInfo, type ScriptEnv } from './scripts.js';
+import { eui64FromMac, llv6 } from '../ppp/ipv6cp.js';
 import type { DaemonClock, PppdDeps } from './deps.js';
 import { LinkPolicy, type LinkPhase, type LinkPolicyAction } from './link-policy.js';
 
@@ -64,6 +65,8 @@ interface CurrentLink {
   remote?: number;
   dns: [number, number];
   wroteResolv: boolean;
+  /** The interface identifiers while IPV6CP is up (pppd ipv6cp_gotoptions/hisoptions). */
+  ll?: { local: Buffer; remote: Buffer };
 }
 
 /** The PPP session's clock: drive() runs the Session on real time (its own timers). */
@@ -359,6 +362,10 @@ export class PppDaemon {
     if (cur?.remote !== undefined) info.remote = ip4ToString(cur.remote);
     if (cur?.dns[0]) info.dns1 = ip4ToString(cur.dns[0]);
     if (cur?.dns[1]) info.dns2 = ip4ToString(cur.dns[1]);
+    if (cur?.ll) {
+      info.llLocal = llv6(cur.ll.local);
+      info.llRemote = llv6(cur.ll.remote);
+    }
     return info;
   }
 
@@ -599,6 +606,12 @@ export class PppDaemon {
       debug: this.debug,
       tapFrames: !!this.p.pcap,
     };
+    // ipv6cp.c ipv6_check_options: ipv6cp-use-persistent, when no identifier was given.
+    if (cfg.ipv6cpUsePersistent && !o.ipv6LocalId && !o.ipv6RemoteId) {
+      const mac = Object.values(os.networkInterfaces()).flat().find((n) => n && !n.internal && n.mac && n.mac !== '00:00:00:00:00:00')?.mac;
+      if (mac) o.ipv6LocalId = eui64FromMac(mac);
+      else this.log('error', 'ipv6cp: no persistent id can be found');
+    }
     if (cfg.explicitUser) o.user = cfg.user ?? '';
     if (cfg.explicitPassword) o.password = cfg.password ?? '';
     const remote = cfg.remotename ?? r.remoteHostName;
@@ -673,6 +686,12 @@ export class PppDaemon {
         return;
       case 'ip-down':
         this.ipDown(cur);
+        return;
+      case 'ipv6-up':
+        this.ipv6Up(cur, ev.local, ev.remote);
+        return;
+      case 'ipv6-down':
+        this.ipv6Down(cur);
         return;
       case 'ip':
         // demand: the peer passes IP, so it is ready for what waited (that goes out first).
@@ -782,8 +801,38 @@ export class PppDaemon {
     }
   }
 
+  /** ipv6cp.c ipv6cp_up: auth.c np_up, then /etc/ppp/ipv6-up interface tty speed local-LL remote-LL ipparam. */
+  private ipv6Up(cur: CurrentLink, local: Buffer, remote: Buffer): void {
+    const cfg = this.cfg;
+    cur.ll = { local, remote };
+    this.policy.ipUp(this.clock.now());
+    if (cfg.updetach && !cfg.nodetach && this.p.detach?.active) {
+      this.log('debug', 'updetach is set. Now detaching.');
+      this.p.detach.detached();
+      this.p.log.detached();
+    }
+    const info = this.baseInfo();
+    void this.script(path.join(this.p.pppDir, 'ipv6-up'), ipv6ScriptArgs(info), info);
+    this.pump();
+  }
+
+  /** ipv6cp.c ipv6cp_down: /etc/ppp/ipv6-down with the same arguments and the link statistics. */
+  private ipv6Down(cur: CurrentLink): void {
+    if (!cur.ll) return;
+    const stats = cur.session.linkStats;
+    const info: LinkInfo = {
+      ...this.baseInfo(),
+      connectTime: this.policy.connectTime(this.clock.now()),
+      bytesSent: stats.bytesOut,
+      bytesRcvd: stats.bytesIn,
+    };
+    cur.ll = undefined;
+    void this.script(path.join(this.p.pppDir, 'ipv6-down'), ipv6ScriptArgs(info), info);
+  }
+
   /** The link is dead: whatever is still up goes down. */
   private linkGone(cur: CurrentLink): void {
+    if (cur.ll) this.ipv6Down(cur);
     if (cur.ipUp) this.ipDown(cur);
     if (cur.authUp) {
       cur.authUp = false;

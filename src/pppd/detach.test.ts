@@ -53,7 +53,7 @@ test('updetach: the log reaches the terminal until IP is up, then the command re
   const s = inProcess([`tcp-listen:127.0.0.1:${port}`, 'auth', 'require-chap', 'name', 'server', '10.0.0.1:10.0.0.2'], sdir);
   await waitFor(s.log, /Waiting for a connection/);
   const dir = pppDir();
-  const r = await command([`tcp:127.0.0.1:${port}`, 'noauth', 'user', 'fred', 'password', 'wilma', 'updetach', 'connect-delay', '0'], { DIALTONE_PPP_DIR: dir, DIALTONE_RUN_DIR: dir, HOME: dir }).done;
+  const r = await command([`tcp:127.0.0.1:${port}`, 'noauth', 'user', 'fred', 'password', 'wilma', 'noipv6', 'updetach', 'connect-delay', '0'], { DIALTONE_PPP_DIR: dir, DIALTONE_RUN_DIR: dir, HOME: dir }).done;
   assert.equal(r.code, 0, r.out + r.err);
   assert.match(r.out, /Connect: ppp0 <--> tcp:127\.0\.0\.1:\d+\n[^]*local {2}IP address 10\.0\.0\.2\nremote IP address 10\.0\.0\.1\n/);
   const pid = Number(fs.readFileSync(path.join(dir, 'ppp0.pid'), 'utf8'));

@@ -19,6 +19,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { inetAton, isBadAddress } from '../config/secrets.js';
 import { ip4ToString } from '../wire/ipv4.js';
+import { parseIp6 } from '../wire/ipv6.js';
+import { llv6, validIdentifier } from '../ppp/ipv6cp.js';
 import { parseLineSpec, type LineSpec } from '../lines/line.js';
 import { OptionError, type ParseContext, type PppdConfig } from './options-types.js';
 import { strerror } from '../runtime/strerror.js';
@@ -767,14 +769,57 @@ T.push({
 
 // ---- ipv6cp.c, ccp.c ------------------------------------------------------------------------
 
-const NO_IPV6 = 'IPv6CP is not implemented; a peer\'s IPV6CP gets a Protocol-Reject';
-notYet('ipv6', 1, NO_IPV6);
-notYet('+ipv6', 0, NO_IPV6);
-inherent('noipv6', 0, 'IPv6CP is never run');
-inherent('-ipv6', 0, 'IPv6CP is never run');
-for (const o of ['ipv6cp-accept-local', 'ipv6cp-accept-remote', 'defaultroute6', 'ipv6cp-use-ipaddr', 'ipv6cp-use-persistent']) notYet(o, 0, NO_IPV6);
-for (const o of ['nodefaultroute6', '-defaultroute6']) inherent(o, 0, 'IPv6CP is never run');
-for (const o of ['ipv6cp-restart', 'ipv6cp-max-terminate', 'ipv6cp-max-configure', 'ipv6cp-max-failure']) notYet(o, 1, NO_IPV6, { prio: true });
+T.push({
+  name: 'ipv6',
+  args: 1,
+  apply: (ctx, arg) => {
+    // ipv6cp.c setifaceid: "<local>,<remote>", either side may be empty; each identifier is
+    // written as an IPv6 address with only the low 64 bits set; each side keeps its priority.
+    const comma = arg.indexOf(',');
+    const local = comma < 0 ? arg : arg.slice(0, comma);
+    const remote = comma < 0 ? '' : arg.slice(comma + 1);
+    const ident = (text: string, side: string) => {
+      const a = parseIp6(text);
+      if (!a || !validIdentifier(a)) throw new OptionError(`Illegal interface identifier (${side}): ${text}`);
+      return a.subarray(8);
+    };
+    if (local) {
+      const id = ident(local, 'local');
+      if (ctx.priority >= ctx.addrPrio.local6) {
+        S(ctx.cfg).ipv6LocalId = id;
+        ctx.addrPrio.local6 = ctx.priority;
+      }
+    }
+    if (remote) {
+      const id = ident(remote, 'remote');
+      if (ctx.priority >= ctx.addrPrio.remote6) {
+        S(ctx.cfg).ipv6RemoteId = id;
+        ctx.addrPrio.remote6 = ctx.priority;
+      }
+    }
+    // override_value("+ipv6", ...): naming identifiers enables IPv6 unless a stronger noipv6 said no.
+    const head = T.findIndex((d) => d.name === '+ipv6');
+    const g = ctx.groups.get(head);
+    if (!g || ctx.priority >= g.priority) {
+      S(ctx.cfg).noipv6 = false;
+      ctx.groups.set(head, { priority: ctx.priority, source: ctx.source, winner: head });
+    }
+  },
+  print: (c) => `ipv6 ${c.session.ipv6LocalId ? llv6(c.session.ipv6LocalId) : ''},${c.session.ipv6RemoteId ? llv6(c.session.ipv6RemoteId) : ''}`,
+});
+bool('+ipv6', (c) => (S(c).noipv6 = false), { prio: true });
+bool('noipv6', (c) => (S(c).noipv6 = true), { sub: true });
+bool('-ipv6', (c) => (S(c).noipv6 = true), { sub: true });
+bool('ipv6cp-accept-local', (c) => (S(c).ipv6cpAcceptLocal = true));
+bool('ipv6cp-accept-remote', (c) => (S(c).ipv6cpAcceptRemote = true));
+notYet('defaultroute6', 0, 'not applied (no kernel PPP interface; see README)');
+for (const o of ['nodefaultroute6', '-defaultroute6']) inherent(o, 0, 'no IPv6 route is ever added');
+bool('ipv6cp-use-ipaddr', (c) => (S(c).ipv6cpUseIpaddr = true));
+bool('ipv6cp-use-persistent', (c) => (c.ipv6cpUsePersistent = true));
+int('ipv6cp-restart', (c, n) => (S(c).ipv6cpRestart = n), (c) => c.session.ipv6cpRestart, { prio: true });
+int('ipv6cp-max-terminate', (c, n) => (S(c).ipv6cpMaxTerminate = n), (c) => c.session.ipv6cpMaxTerminate, { prio: true });
+int('ipv6cp-max-configure', (c, n) => (S(c).ipv6cpMaxConfigure = n), (c) => c.session.ipv6cpMaxConfigure, { prio: true });
+int('ipv6cp-max-failure', (c, n) => (S(c).ipv6cpMaxFailure = n), (c) => c.session.ipv6cpMaxFailure, { prio: true });
 inherent('noccp', 0, 'CCP is never run; a peer\'s CCP gets a Protocol-Reject');
 inherent('-ccp', 0, 'CCP is never run; a peer\'s CCP gets a Protocol-Reject');
 const NO_CCP = 'compression (CCP) is not implemented; the link runs uncompressed';

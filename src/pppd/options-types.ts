@@ -142,6 +142,9 @@ export interface PppdConfig {
   usepeerdns: boolean;
   noresolvconf: boolean;
   mtu?: number;
+  // -- IPv6
+  /** ipv6cp-use-persistent: our identifier from an Ethernet address of the host (resolved at start). */
+  ipv6cpUsePersistent?: boolean;
 }
 
 export function emptyConfig(): PppdConfig {
@@ -217,6 +220,6 @@ export interface ParseContext {
   /** Per-option state: pppd's priority/source/winner of each option group. */
   groups: Map<number, { priority: number; source: string; winner: number }>;
   /** The IP-address word's own priorities (pppd setipaddr's prio_local/prio_remote). */
-  addrPrio: { local: number; remote: number };
+  addrPrio: { local: number; remote: number; local6: number; remote6: number };
   depth: number;
 }

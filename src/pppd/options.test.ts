@@ -104,9 +104,9 @@ test('options dialtone cannot honour: refused or reported, never silently ignore
   assert.throws(() => parseCommandLine(['require-mppe']), /not supported by dialtone yet \(MPPE/);
   assert.throws(() => parseCommandLine(['papcrypt']), /papcrypt option is not supported/);
   assert.throws(() => parseCommandLine(['sync']), /sync option is not supported/);
-  const c = parseCommandLine(['lcp-echo-adaptive', 'deflate', '15', 'record', '/tmp/rec', 'allow-ip', '10.0.0.5', 'stop-bits', '2', '+ipv6']);
-  assert.deepEqual(c.notYet.map((n) => n.split(':')[0]), ['lcp-echo-adaptive', 'deflate', 'allow-ip', 'stop-bits', '+ipv6']);
-  const inherent = parseCommandLine(['noccp', 'noipv6', 'hide-password', 'nobsdcomp', 'nodeflate']);
+  const c = parseCommandLine(['lcp-echo-adaptive', 'deflate', '15', 'record', '/tmp/rec', 'allow-ip', '10.0.0.5', 'stop-bits', '2']);
+  assert.deepEqual(c.notYet.map((n) => n.split(':')[0]), ['lcp-echo-adaptive', 'deflate', 'allow-ip', 'stop-bits']);
+  const inherent = parseCommandLine(['noccp', 'hide-password', 'nobsdcomp', 'nodeflate']);
   assert.equal(inherent.notYet.length, 0, 'things dialtone never does anyway are fine');
   assert.equal(inherent.notes.length, 5);
   for (const o of ['persist', 'updetach', 'demand', 'idle 60', 'maxconnect 60', 'holdoff 5', 'maxfail 3', 'lock', 'connect true', 'defaultroute', 'proxyarp', 'ktune', 'kdebug 1', 'linkname x', 'ipparam y', 'login', 'usehostname', 'domain example.com']) {

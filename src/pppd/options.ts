@@ -67,7 +67,7 @@ function newContext(cfg: PppdConfig, pppDir: string): ParseContext {
     devnamFixed: false,
     pppDir,
     groups: new Map(),
-    addrPrio: { local: 0, remote: 0 },
+    addrPrio: { local: 0, remote: 0, local6: 0, remote6: 0 },
     depth: 0,
     readOptionsFile: (file) => optionsFromFile(ctx, file, true),
   };

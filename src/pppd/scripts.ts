@@ -36,6 +36,9 @@ export interface LinkInfo {
   linkname?: string;
   dns1?: string;
   dns2?: string;
+  /** Link-local addresses once IPV6CP is up, as pppd's llv6_ntoa prints them (LLLOCAL, LLREMOTE). */
+  llLocal?: string;
+  llRemote?: string;
   usePeerDns: boolean;
   /** The `call` option's value. */
   callFile?: string;
@@ -52,6 +55,8 @@ export interface LinkInfo {
 /** pppd's PATH_VARRUN-style facts used by the scripts: where they live by default. */
 export const PATH_IPUP = '/etc/ppp/ip-up';
 export const PATH_IPDOWN = '/etc/ppp/ip-down';
+export const PATH_IPV6UP = '/etc/ppp/ipv6-up';
+export const PATH_IPV6DOWN = '/etc/ppp/ipv6-down';
 export const PATH_IPPREUP = '/etc/ppp/ip-pre-up';
 export const PATH_AUTHUP = '/etc/ppp/auth-up';
 export const PATH_AUTHDOWN = '/etc/ppp/auth-down';
@@ -141,6 +146,9 @@ export function scriptEnv(info: LinkInfo): ScriptEnv {
   if (info.dns1) env.DNS1 = info.dns1;
   if (info.dns2) env.DNS2 = info.dns2;
   if (info.usePeerDns && (info.dns1 || info.dns2)) env.USEPEERDNS = '1';
+  // ipv6cp_up: script_setenv("LLLOCAL"/"LLREMOTE"), kept for every later script.
+  if (info.llLocal) env.LLLOCAL = info.llLocal;
+  if (info.llRemote) env.LLREMOTE = info.llRemote;
   // update_link_stats: "%u" of each counter.
   if (info.connectTime !== undefined) env.CONNECT_TIME = String(Math.max(0, Math.floor(info.connectTime)));
   if (info.bytesSent !== undefined) env.BYTES_SENT = String(info.bytesSent >>> 0);
@@ -156,6 +164,16 @@ export function scriptEnv(info: LinkInfo): ScriptEnv {
  */
 export function ipScriptArgs(info: LinkInfo): string[] {
   const args = [info.ifname, info.device, String(info.speed), info.local || '0.0.0.0', info.remote || '0.0.0.0'];
+  if (info.ipparam !== undefined) args.push(info.ipparam);
+  return args;
+}
+
+/**
+ * ipv6cp_script: interface-name tty-device speed local-LL remote-LL ipparam, the addresses
+ * as llv6_ntoa prints them ("fe80::0a0b:0c0d:0e0f:1011"); ipparam only when given.
+ */
+export function ipv6ScriptArgs(info: LinkInfo): string[] {
+  const args = [info.ifname, info.device, String(info.speed), info.llLocal ?? '', info.llRemote ?? ''];
   if (info.ipparam !== undefined) args.push(info.ipparam);
   return args;
 }

@@ -21,6 +21,18 @@ export interface NetworkBackend {
   /** The backend calls `send` for packets towards the peer; `info` is what IPCP negotiated. */
   attach(send: (packet: Buffer) => void, info?: IpUpInfo): void;
   detach(): void;
+  /**
+   * IPV6CP is up (optional: a backend without it gets no IPv6). `send` takes IPv6 packets
+   * for the peer; `deliver` then also receives the peer's IPv6 packets.
+   */
+  ipv6Up?(send: (packet: Buffer) => void, info: Ipv6UpInfo): void;
+  ipv6Down?(): void;
+}
+
+/** The interface identifiers (8 octets each) IPV6CP negotiated. */
+export interface Ipv6UpInfo {
+  local: Buffer;
+  remote: Buffer;
 }
 
 export interface DriveOptions {
@@ -90,6 +102,16 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
         flush();
       }, { local: ev.local, remote: ev.remote, dns: ev.dns });
       if (ev.type === 'ip-down') opts.backend?.detach();
+      if (ev.type === 'ipv6' && opts.backend?.ipv6Up) opts.backend.deliver(ev.packet);
+      if (ev.type === 'ipv6-up') opts.backend?.ipv6Up?.((p) => {
+        if (line.stream.writableLength > MAX_LINE_BACKLOG) {
+          droppedForBacklog++;
+          return;
+        }
+        session.sendIpv6(p, now());
+        flush();
+      }, { local: ev.local, remote: ev.remote });
+      if (ev.type === 'ipv6-down') opts.backend?.ipv6Down?.();
       if (ev.type === 'dead') finish(ev.status);
     }
     opts.onFlush?.();

@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { Session, defaultSessionOptions, type SessionEvent, type SessionOptions } from '../ppp/session.js';
 import { EXIT } from '../ppp/exit-codes.js';
 import { ip4ToString, parseIp4 } from '../wire/ipv4.js';
+import { ip6ToString, linkLocal } from '../wire/ipv6.js';
 import { drive, type Driven, type NetworkBackend } from './driver.js';
 import type { LogLevel } from '../ppp/log.js';
 
@@ -44,12 +45,23 @@ function pair(list: Addr[] | undefined): [number, number] {
   return [a ?? 0, b ?? a ?? 0];
 }
 
+/** IPV6CP is up: the link-local addresses (RFC 5952 text) and the interface identifiers. */
+export interface Ipv6Up {
+  local: string;
+  remote: string;
+  localId: Buffer;
+  remoteId: Buffer;
+}
+
 export interface PppLinkEvents {
   log: [level: LogLevel, msg: string];
   'ip-up': [ip: IpUp];
   'ip-down': [];
   'auth-up': [peerName: string];
   ip: [packet: Buffer];
+  'ipv6-up': [ip: Ipv6Up];
+  'ipv6-down': [];
+  ipv6: [packet: Buffer];
   dead: [status: number];
 }
 
@@ -85,6 +97,13 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
     return sent;
   }
 
+  /** Sends an IPv6 packet to the peer; false unless IPV6CP is up. */
+  sendIpv6(packet: Buffer): boolean {
+    const sent = this.session.sendIpv6(packet, Date.now());
+    this.driven.flush();
+    return sent;
+  }
+
   private forward(ev: SessionEvent): void {
     switch (ev.type) {
       case 'log': return void this.emit('log', ev.level, ev.msg);
@@ -92,6 +111,9 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
       case 'ip-down': return void this.emit('ip-down');
       case 'auth-up': return void this.emit('auth-up', ev.peerName);
       case 'ip': return void this.emit('ip', ev.packet);
+      case 'ipv6-up': return void this.emit('ipv6-up', { local: ip6ToString(linkLocal(ev.local)), remote: ip6ToString(linkLocal(ev.remote)), localId: ev.local, remoteId: ev.remote });
+      case 'ipv6-down': return void this.emit('ipv6-down');
+      case 'ipv6': return void this.emit('ipv6', ev.packet);
       case 'dead': return void this.emit('dead', ev.status);
     }
   }

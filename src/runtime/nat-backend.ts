@@ -69,6 +69,7 @@ export class NatBackend implements NetworkBackend {
   private readonly resolver: HostResolver;
   private readonly log: (msg: string) => void;
   private send?: (packet: Buffer) => void;
+  private send6?: (packet: Buffer) => void;
   private readonly tcp = new Map<number, TcpSock>();
   private readonly udp = new Map<number, UdpSock>();
   private readonly forwards: Forward[];
@@ -76,7 +77,7 @@ export class NatBackend implements NetworkBackend {
   private readonly driver = new StackDriver<HostRequest>({
     stack: () => (this.closed ? undefined : this.stack),
     now: () => this.now(),
-    send: (p) => this.send?.(p),
+    send: (p) => (p[0]! >> 4 === 6 ? this.send6?.(p) : this.send?.(p)),
     perform: (r) => this.perform(r),
   });
   private listening?: Promise<void>;
@@ -102,6 +103,19 @@ export class NatBackend implements NetworkBackend {
     }
     this.listening = this.listenForwards();
     this.pump();
+  }
+
+  /** IPV6CP is up: the stack advertises its prefix from fe80::<our id> (when one is configured). */
+  ipv6Up(send: (packet: Buffer) => void, info: { local: Buffer; remote: Buffer }): void {
+    this.send6 = send;
+    if (this.closed) return;
+    this.stack.ipv6Up(info.local, this.now());
+    this.pump();
+  }
+
+  ipv6Down(): void {
+    this.send6 = undefined;
+    if (!this.closed) this.stack.ipv6Down(this.now());
   }
 
   deliver(packet: Buffer): void {
@@ -278,7 +292,7 @@ export class NatBackend implements NetworkBackend {
   // ---- UDP -------------------------------------------------------------------------------
 
   private udpOpen(id: number, host: string, port: number): void {
-    const sock = dgram.createSocket('udp4');
+    const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
     const u: UdpSock = { sock, ready: false, queue: [] };
     this.udp.set(id, u);
     sock.on('message', (msg) => {

@@ -146,11 +146,15 @@ export interface TcpSegment {
 }
 
 export function parseTcp(ip: Ipv4): TcpSegment | DropReason {
-  const b = ip.payload;
+  return parseTcpSegment(ip.payload, pseudoSum(ip.src, ip.dst, PROTO_TCP, ip.payload.length));
+}
+
+/** A TCP segment `b` whose pseudo-header sum (of either IP version) is `pseudo`. */
+export function parseTcpSegment(b: Buffer, pseudo: number): TcpSegment | DropReason {
   if (b.length < 20) return 'tcpTruncated';
   const dataOffset = (b[12]! >> 4) * 4;
   if (dataOffset < 20 || dataOffset > b.length) return 'tcpHeaderLength';
-  if (!verifies(sum16(b, 0, b.length, pseudoSum(ip.src, ip.dst, PROTO_TCP, b.length)))) return 'tcpChecksum';
+  if (!verifies(sum16(b, 0, b.length, pseudo))) return 'tcpChecksum';
   const seg: TcpSegment = {
     srcPort: (b[0]! << 8) | b[1]!,
     dstPort: (b[2]! << 8) | b[3]!,
@@ -238,13 +242,18 @@ export interface UdpDatagram {
 }
 
 export function parseUdp(ip: Ipv4): UdpDatagram | DropReason {
-  const b = ip.payload;
+  return parseUdpDatagram(ip.payload, (len) => pseudoSum(ip.src, ip.dst, PROTO_UDP, len), true);
+}
+
+/** A UDP datagram `b`; `pseudo(len)` is the pseudo-header sum; `zeroOk`: IPv4's "no checksum". */
+export function parseUdpDatagram(b: Buffer, pseudo: (len: number) => number, zeroOk: boolean): UdpDatagram | DropReason {
   if (b.length < 8) return 'udpTruncated';
   const len = (b[4]! << 8) | b[5]!;
   if (len < 8 || len > b.length) return 'udpLength';
   const cks = (b[6]! << 8) | b[7]!;
-  // RFC 768: a zero checksum means the sender computed none.
-  if (cks !== 0 && !verifies(sum16(b, 0, len, pseudoSum(ip.src, ip.dst, PROTO_UDP, len)))) return 'udpChecksum';
+  // RFC 768: a zero checksum means the sender computed none; RFC 8200 §8.1: not over IPv6.
+  if (cks === 0 && !zeroOk) return 'udpChecksum';
+  if (cks !== 0 && !verifies(sum16(b, 0, len, pseudo(len)))) return 'udpChecksum';
   return { srcPort: (b[0]! << 8) | b[1]!, dstPort: (b[2]! << 8) | b[3]!, payload: b.subarray(8, len) };
 }
 

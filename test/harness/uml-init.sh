@@ -106,6 +106,10 @@ step "run dir mounted"
 
 # --- 3. kernel modules, loopback ----------------------------------------------
 modprobe ppp_async || fatal "modprobe ppp_async"
+# IPv6 only when the job asks (RUN/ipv6): pppd's IPV6CP then configures ppp0 for real.
+if [ -e "$R/ipv6" ]; then
+    modprobe ipv6 || fatal "modprobe ipv6"
+fi
 ip link set lo up
 step "modules loaded"
 
@@ -149,6 +153,11 @@ EOF
 printf '%s' "$IPUP_SCRIPT" >/etc/ppp/ip-up
 printf '%s' "$IPDOWN_SCRIPT" >/etc/ppp/ip-down
 chmod 755 /etc/ppp/ip-up /etc/ppp/ip-down
+if [ -e "$R/ipv6" ]; then
+    # ipv6-up: record arguments and environment (after.sh may wait for the file).
+    printf '#!/bin/sh\nenv >"%s/ipv6up.env.tmp"\nfor a in "$@"; do printf "%%s\\n" "$a"; done >"%s/ipv6up.args.tmp"\nmv "%s/ipv6up.env.tmp" "%s/ipv6up.env"\nmv "%s/ipv6up.args.tmp" "%s/ipv6up.args"\n' "$R" "$R" "$R" "$R" "$R" "$R" >/etc/ppp/ipv6-up
+    chmod 755 /etc/ppp/ipv6-up
+fi
 step "etc ready"
 
 # --- 5a. a job of its own instead of pppd (job.sh: e.g. chat + slattach for SLIP) ---

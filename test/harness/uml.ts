@@ -31,6 +31,8 @@ export interface PppdPeerOptions {
   job?: string;
   /** Let pppd end by itself instead of sending it SIGTERM after `after`. */
   waitExit?: boolean;
+  /** Load the ipv6 module before pppd starts and record what /etc/ppp/ipv6-up gets (RUN/ipv6up.args). */
+  ipv6?: boolean;
   /** 'connect': socat listens on a free 127.0.0.1 port (PppdPeer.port) and the test connects;
    *  'listen': the test listens on `port` and socat connects to it, retrying. */
   line: 'connect' | 'listen';
@@ -50,6 +52,8 @@ export interface PppdPeerResult {
   log: string;
   /** Arguments (interface tty speed local remote ipparam) and environment /etc/ppp/ip-up got. */
   ipUp?: { args: string[]; env: Record<string, string> };
+  /** The same for /etc/ppp/ipv6-up (interface tty speed local-LL remote-LL ipparam), with `ipv6`. */
+  ipv6Up?: { args: string[]; env: Record<string, string> };
   afterOutput: string;
   afterRc: number | null;
   runDir: string;
@@ -69,6 +73,8 @@ export interface PppdPeerResult {
 
 export interface PppdPeer {
   port: number;
+  /** The run directory (UML's $DT_RUN): a test may leave files there for after.sh to see. */
+  runDir: string;
   /** The line endpoint is open: 'connect': socat listens; 'listen': socat has connected to `port`. */
   ready: Promise<void>;
   done: Promise<PppdPeerResult>;
@@ -352,6 +358,7 @@ export async function startPppdPeer(opts: PppdPeerOptions): Promise<PppdPeer> {
   if (opts.after !== undefined) fs.writeFileSync(p('after.sh'), opts.after);
   if (opts.job !== undefined) fs.writeFileSync(p('job.sh'), opts.job);
   if (opts.waitExit) fs.writeFileSync(p('wait-exit'), '');
+  if (opts.ipv6) fs.writeFileSync(p('ipv6'), '');
 
   // The watchdog's bound, a little after our own timer.
   const boundSecs = Math.ceil(timeoutMs / 1000) + 5;
@@ -525,21 +532,24 @@ export async function startPppdPeer(opts: PppdPeerOptions): Promise<PppdPeer> {
     if (socat.pid) liveGroups.delete(socat.pid);
     closeLogs();
 
-    let ipUp: PppdPeerResult['ipUp'];
-    if (fs.existsSync(p('ipup.args'))) {
-      const ipArgs = readText(p('ipup.args')).split('\n');
-      if (ipArgs[ipArgs.length - 1] === '') ipArgs.pop();
+    const scriptRecord = (name: string): { args: string[]; env: Record<string, string> } | undefined => {
+      if (!fs.existsSync(p(`${name}.args`))) return undefined;
+      const args = readText(p(`${name}.args`)).split('\n');
+      if (args[args.length - 1] === '') args.pop();
       const env: Record<string, string> = {};
-      for (const line of readText(p('ipup.env')).split('\n')) {
+      for (const line of readText(p(`${name}.env`)).split('\n')) {
         const eq = line.indexOf('=');
         if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
       }
-      ipUp = { args: ipArgs, env };
-    }
+      return { args, env };
+    };
+    const ipUp = scriptRecord('ipup');
+    const ipv6Up = scriptRecord('ipv6up');
     return {
       exitCode: readInt(p('pppd.rc')),
       log: readText(p('pppd.log')),
       ipUp,
+      ipv6Up,
       afterOutput: readText(p('after.out')),
       afterRc: readInt(p('after.rc')),
       runDir,
@@ -567,6 +577,7 @@ export async function startPppdPeer(opts: PppdPeerOptions): Promise<PppdPeer> {
 
   return {
     port,
+    runDir,
     ready,
     done,
     async stop(): Promise<void> {
