@@ -277,6 +277,7 @@ export class CcpProtocol implements Protent {
         this.rxError = false;
       },
       () => {
+        this.logStats();
         this.compressor?.close?.();
         this.decompressor?.close?.();
         this.compressor = undefined;
@@ -396,6 +397,18 @@ export class CcpProtocol implements Protent {
     this.rxError = true;
     this.requestReset();
     return undefined;
+  }
+
+  /** What `pppstats -z` would show, once per CCP session (pppd itself logs nothing). */
+  private logStats(): void {
+    const s = this.stats;
+    if (!s.packetsOut && !s.packetsIn) return;
+    this.ctx.log(
+      'info',
+      `CCP: sent ${s.bytesBeforeOut} bytes as ${s.bytesAfterOut} (${s.packetsOut} packets, ${s.incompressibleOut} incompressible), ` +
+        `received ${s.bytesBeforeIn} bytes that decompressed to ${s.bytesAfterIn} (${s.packetsIn} packets), ` +
+        `${s.resetRequestsSent} Reset-Requests sent, ${s.resetRequestsReceived} received, ${s.decompressErrors} decompression errors, ${s.dropped} dropped`,
+    );
   }
 
   /** pppd ccp_datainput: a Reset-Request, unless one is waiting for its Ack. */
