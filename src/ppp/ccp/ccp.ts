@@ -275,8 +275,15 @@ export class CcpProtocol implements Protent {
         this.decompressor = rx?.method.decompressor(rx.option);
         this.compressor = tx?.method.compressor(tx.option);
         this.rxError = false;
+        this.tell('up');
+        // pppd ccp_up: continue_networks once required encryption is in place.
+        if (this.held) {
+          this.held = false;
+          ctx.continueNetworks();
+        }
       },
       () => {
+        this.tell('down');
         this.logStats();
         this.compressor?.close?.();
         this.decompressor?.close?.();
@@ -290,6 +297,17 @@ export class CcpProtocol implements Protent {
       (code, id) => this.extCode(code, id),
     );
     this.rackTimer = ctx.timers.create(() => this.rackTimeout());
+  }
+
+  /** NCPs wait for CCP (a method requires it; asked right after `open`). */
+  get holdsNetworks(): boolean {
+    return this.held;
+  }
+
+  private held = false;
+
+  private tell(e: 'up' | 'down' | 'terminated-by-peer' | 'protocol-rejected'): void {
+    for (const m of this.ccp.methods) m.ccpEvent?.(e);
   }
 
   /** CCP is Opened. */
@@ -310,6 +328,7 @@ export class CcpProtocol implements Protent {
     const after = this.ccp.fsm.state;
     if (before === State.Opened && code === Code.TermReq && after !== State.Opened) {
       this.ctx.log('notice', 'Compression disabled by peer.');
+      this.tell('terminated-by-peer');
     }
     // pppd ccp_input: a Terminate-Ack while we ask for nothing ends CCP.
     if (before === State.ReqSent && code === Code.TermAck && !this.ccp.wantsAny()) this.close('No compression negotiated');
@@ -317,6 +336,7 @@ export class CcpProtocol implements Protent {
 
   open(): void {
     this.ccp.resetCi();
+    this.held = this.ccp.methods.some((m) => m.holdsNetworks);
     // pppd ccp_open: asking for nothing, CCP waits for the peer (OPT_SILENT): fsm_open in
     // Closed goes to Stopped instead of sending an empty Configure-Request.
     if (!this.ccp.wantsAny() && this.ccp.fsm.state === State.Closed) this.ccp.fsm.state = State.Stopped;
@@ -338,6 +358,7 @@ export class CcpProtocol implements Protent {
   protocolRejected(): void {
     // pppd ccp_protrej: fsm_lowerdown, CCP is simply not run.
     this.ccp.fsm.lowerDown();
+    this.tell('protocol-rejected');
   }
 
   /** A frame the session is about to send: compressed when a compressor runs (Linux ppp_send_frame). */
