@@ -209,6 +209,14 @@ const CASES = [
     peerAddr: '10.0.0.2',
   },
   {
+    name: 'Deflate, real pppd assigns the addresses, dialtone as client',
+    pppdMethod: /Deflate \(15\) compression enabled/,
+    dialtoneMethod: /Deflate \(15\) compression enabled/,
+    pppdArgs: ['local', 'noauth', 'nobsdcomp', 'noipv6', '10.0.0.1:10.0.0.2'],
+    dialtoneArgs: ['noauth', 'nobsdcomp', 'noipdefault'],
+    peerAddr: '10.0.0.1',
+  },
+  {
     // Linux's BSD-Compress decompressor (drivers/net/ppp/bsd_comp.c bsd_decompress) keeps
     // its bit accumulator in an `unsigned long` and never masks it: on a 64-bit kernel, as
     // this UML is, the bits of each code it consumed stay above bit 31 and every packet of
