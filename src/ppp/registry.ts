@@ -14,6 +14,7 @@ import { msChapDigest, msChapV2Digest } from './auth/chap-ms.js';
 import { eapMethod, describeEap } from './auth/eap.js';
 import { IpcpProtocol } from './ipcp.js';
 import { Ipv6cpProtocol } from './ipv6cp.js';
+import { CcpProtocol } from './ccp/ccp.js';
 import { printCcp, printChap, printFsm, printIpcp, printIpv6cp, printLcp, printPap, printUnknown } from './print.js';
 
 /** pppd 2.4.9's order of preference: EAP, CHAP (MD5, MS-CHAPv2, MS-CHAP), PAP. */
@@ -35,13 +36,13 @@ export const PROTOCOLS: readonly ProtocolModule[] = [
   authProtocol('CHAP', PROTO_CHAP, printChap),
   authProtocol('EAP', PROTO_EAP, describeEap),
   { name: 'IPCP', protocol: PROTO_IPCP, print: printIpcp, create: (ctx) => new IpcpProtocol(ctx) },
+  { name: 'CCP', protocol: PROTO_CCP, print: printCcp, create: (ctx) => new CcpProtocol(ctx) },
   { name: 'IPV6CP', protocol: PROTO_IPV6CP, print: printIpv6cp, create: (ctx) => new Ipv6cpProtocol(ctx) },
 ];
 
-/** Printed in `debug` lines though not run here (a peer's CCP gets a Protocol-Reject). */
+/** Printed in `debug` lines though not run here (LCP is the session's own). */
 const PRINT_ONLY: Record<number, (info: Buffer) => string> = {
   [PROTO_LCP]: printLcp,
-  [PROTO_CCP]: printCcp,
 };
 
 /** One pppd-style description of a PPP packet (protocol + Information field). */
