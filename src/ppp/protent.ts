@@ -10,6 +10,7 @@ import type { SessionOptions } from './session-options.js';
 import type { SecretMatch } from './secrets.js';
 import type { SessionEvent } from './events.js';
 import type { AuthMethod } from './auth/methods.js';
+import type { MppeKeys } from './auth/chap-digest.js';
 
 /** RFC 1661 §3.2: Dead, Establish, Authenticate, Network, Terminate. */
 export type Phase = 'Dead' | 'Establish' | 'Authenticate' | 'Network' | 'Terminate';
@@ -34,6 +35,10 @@ export interface SessionContext {
   ncpFinished(p: Protent): void;
   /** The NCP needs the link closed (e.g. IPCP could not agree on addresses). */
   closeLink(reason: string): void;
+  /** MS-CHAP keys (RFC 3079) once authentication produced them (for MPPE). */
+  readonly mppeKeys: MppeKeys | undefined;
+  /** pppd continue_networks: open the NCPs a `holdsNetworks` protocol held back. */
+  continueNetworks(): void;
 }
 
 /** One protocol's entry in the table, created per session. */
@@ -51,8 +56,12 @@ export interface Protent {
   readonly phases: readonly Phase[];
   /** False when options turn it off (pppd enabled_flag): its packets get a Protocol-Reject. */
   readonly enabled: boolean;
-  /** Kind of protocol, for the phase logic: NCPs open in the Network phase. */
-  readonly kind: 'auth' | 'ncp';
+  /**
+   * Kind of protocol, for the phase logic: NCPs open in the Network phase; 'ccp' opens
+   * there too, first, but is no network protocol (pppd: no np_up, not counted to keep the
+   * link up).
+   */
+  readonly kind: 'auth' | 'ncp' | 'ccp';
   input(info: Buffer): void;
   dataInput?(protocol: number, info: Buffer): void;
   /** The link layer is up / down (LCP opened or closed): pppd lowerup/lowerdown. */
@@ -65,6 +74,18 @@ export interface Protent {
   protocolRejected(): void;
   /** An NCP that is Opened (for the "No network protocols running" rule). */
   readonly isOpen?: boolean;
+  /**
+   * pppd start_networks: while true after `open`, the NCPs wait for `continueNetworks`
+   * (MPPE required: nothing may flow before CCP is up).
+   */
+  readonly holdsNetworks?: boolean;
+  /**
+   * Linux ppp_generic's compressor slot (CCP): every frame but LCP passes through
+   * `filterOut` before the line and `filterIn` before the protocol demux; either may
+   * return another frame (compressed / decompressed) or undefined to drop it.
+   */
+  filterOut?(protocol: number, info: Buffer): { protocol: number; info: Buffer } | undefined;
+  filterIn?(protocol: number, info: Buffer): { protocol: number; info: Buffer } | undefined;
 }
 
 /** A registry line: how to make the entry for one session, and how to print its packets. */

@@ -13,6 +13,7 @@ import { chapMd5Digest } from './auth/chap-md5.js';
 import { msChapDigest, msChapV2Digest } from './auth/chap-ms.js';
 import { eapMethod, describeEap } from './auth/eap.js';
 import { IpcpProtocol } from './ipcp.js';
+import { CcpProtocol } from './ccp/ccp.js';
 import { printCcp, printChap, printFsm, printIpcp, printIpv6cp, printLcp, printPap, printUnknown } from './print.js';
 
 /** pppd 2.4.9's order of preference: EAP, CHAP (MD5, MS-CHAPv2, MS-CHAP), PAP. */
@@ -34,12 +35,12 @@ export const PROTOCOLS: readonly ProtocolModule[] = [
   authProtocol('CHAP', PROTO_CHAP, printChap),
   authProtocol('EAP', PROTO_EAP, describeEap),
   { name: 'IPCP', protocol: PROTO_IPCP, print: printIpcp, create: (ctx) => new IpcpProtocol(ctx) },
+  { name: 'CCP', protocol: PROTO_CCP, print: printCcp, create: (ctx) => new CcpProtocol(ctx) },
 ];
 
-/** Printed in `debug` lines though not run here (a peer's CCP or IPV6CP gets a Protocol-Reject). */
+/** Printed in `debug` lines though not run here (LCP is the session's; a peer's IPV6CP gets a Protocol-Reject). */
 const PRINT_ONLY: Record<number, (info: Buffer) => string> = {
   [PROTO_LCP]: printLcp,
-  [PROTO_CCP]: printCcp,
   [PROTO_IPV6CP]: printIpv6cp,
 };
 

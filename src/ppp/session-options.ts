@@ -9,6 +9,7 @@ import { PAP_DEFAULTS, type PapOptions } from './auth/pap.js';
 import { CHAP_DEFAULTS, type ChapOptions } from './auth/chap.js';
 import { IPCP_DEFAULTS, type IpcpOptions } from './ipcp.js';
 import { EAP_DEFAULTS, type EapOptions } from './auth/eap.js';
+import { CCP_DEFAULTS, type CcpOptions } from './ccp/options.js';
 import type { Secrets } from './secrets.js';
 
 /** The session's own options: names, secrets, logging. */
@@ -32,7 +33,7 @@ export interface CoreOptions {
   randomBytes?: (n: number) => Buffer;
 }
 
-export type SessionOptions = CoreOptions & LcpOptions & AuthOptions & PapOptions & ChapOptions & EapOptions & IpcpOptions;
+export type SessionOptions = CoreOptions & LcpOptions & AuthOptions & PapOptions & ChapOptions & EapOptions & IpcpOptions & CcpOptions;
 
 /** pppd 2.4.9's defaults (see pppd(8)). */
 export function defaultSessionOptions(overrides: Partial<SessionOptions> = {}): SessionOptions {
@@ -46,6 +47,7 @@ export function defaultSessionOptions(overrides: Partial<SessionOptions> = {}): 
     ...CHAP_DEFAULTS,
     ...EAP_DEFAULTS,
     ...IPCP_DEFAULTS,
+    ...CCP_DEFAULTS,
     ...overrides,
   };
 }

@@ -76,6 +76,8 @@ export class Session {
   private pendingAuth = { peer: false, self: false };
   private peerSecret: SecretMatch | undefined;
   private ncpsUp = 0;
+  /** The protocol that compresses frames both ways (CCP), if enabled. */
+  private readonly filter: Protent | undefined;
   private dead = false;
   private lcpGoingDown = false;
 
@@ -125,6 +127,7 @@ export class Session {
     );
     const ctx = this.context();
     this.protocols = PROTOCOLS.map((m) => m.create(ctx));
+    this.filter = this.protocols.find((p) => p.enabled && p.filterOut && p.filterIn);
   }
 
   /** The IP link once IPCP is up. */
@@ -252,6 +255,10 @@ export class Session {
         if (!anyOpen && this.lcp.opened && !this.lcpGoingDown) this.closeLcp('No network protocols running');
       },
       closeLink: (reason) => this.closeLcp(reason),
+      get mppeKeys() {
+        return self.mppeKeys;
+      },
+      continueNetworks: () => this.continueNetworks(),
     };
   }
 
@@ -269,11 +276,16 @@ export class Session {
 
   private sendFrame(protocol: number, info: Buffer): void {
     if (this.options.debug && protocol >= 0x8000) this.log('debug', `sent ${describePacket(protocol, info)}`);
+    if (protocol === PROTO_IP) this.counters.ipPacketsOut++;
+    if (this.filter && protocol !== PROTO_LCP) {
+      const f = this.filter.filterOut!(protocol, info);
+      if (!f) return;
+      ({ protocol, info } = f);
+    }
     const frame = this.link.encode(protocol, info);
     this.output.push(frame);
     this.counters.framesOut++;
     this.counters.bytesOut += frame.length;
-    if (protocol === PROTO_IP) this.counters.ipPacketsOut++;
     if (this.ncpsUp) this.linkStats.bytesOut += info.length + 2;
     if (this.options.tapFrames) this.events.push({ type: 'frame', dir: 'out', protocol, payload: info, time: this.timers.clock.now });
   }
@@ -291,6 +303,11 @@ export class Session {
     if (!this.lcp.opened) {
       this.counters.discardedByPhase++;
       return;
+    }
+    if (this.filter) {
+      const f = this.filter.filterIn!(protocol, info);
+      if (!f) return;
+      ({ protocol, info } = f);
     }
     const entry = this.protocols.find((p) => p.protocol === protocol || p.dataProtocols?.includes(protocol));
     const known = entry?.enabled;
@@ -414,6 +431,16 @@ export class Session {
   /** pppd network_phase / start_networks: open every enabled NCP. */
   private networkPhase(): void {
     this.setPhase('Network');
+    // pppd start_networks: CCP first; MPPE required holds the NCPs until CCP is up.
+    const ccps = this.protocols.filter((p) => p.kind === 'ccp' && p.enabled);
+    for (const p of ccps) p.open?.();
+    if (ccps.some((p) => p.holdsNetworks)) return;
+    this.continueNetworks();
+  }
+
+  /** pppd continue_networks: open every enabled NCP. */
+  private continueNetworks(): void {
+    if (this.phase !== 'Network') return;
     const ncps = this.protocols.filter((p) => p.kind === 'ncp' && p.enabled);
     if (!ncps.length) {
       this.log('error', 'No network protocols running');
@@ -439,7 +466,7 @@ export class Session {
       for (const p of this.protocols) {
         if (!p.enabled) continue;
         p.lowerDown?.();
-        if (p.kind === 'ncp') p.close?.('LCP down');
+        if (p.kind === 'ncp' || p.kind === 'ccp') p.close?.('LCP down');
       }
     } finally {
       this.lcpGoingDown = false;
