@@ -10,6 +10,7 @@ import { CHAP_DEFAULTS, type ChapOptions } from './auth/chap.js';
 import { IPCP_DEFAULTS, type IpcpOptions } from './ipcp.js';
 import { EAP_DEFAULTS, type EapOptions } from './auth/eap.js';
 import { CCP_DEFAULTS, type CcpOptions } from './ccp/options.js';
+import { MPPE_DEFAULTS, type MppeOptions } from './ccp/mppe-options.js';
 import type { Secrets } from './secrets.js';
 
 /** The session's own options: names, secrets, logging. */
@@ -33,7 +34,7 @@ export interface CoreOptions {
   randomBytes?: (n: number) => Buffer;
 }
 
-export type SessionOptions = CoreOptions & LcpOptions & AuthOptions & PapOptions & ChapOptions & EapOptions & IpcpOptions & CcpOptions;
+export type SessionOptions = CoreOptions & LcpOptions & AuthOptions & PapOptions & ChapOptions & EapOptions & IpcpOptions & CcpOptions & MppeOptions;
 
 /** pppd 2.4.9's defaults (see pppd(8)). */
 export function defaultSessionOptions(overrides: Partial<SessionOptions> = {}): SessionOptions {
@@ -48,6 +49,7 @@ export function defaultSessionOptions(overrides: Partial<SessionOptions> = {}): 
     ...EAP_DEFAULTS,
     ...IPCP_DEFAULTS,
     ...CCP_DEFAULTS,
+    ...MPPE_DEFAULTS,
     ...overrides,
   };
 }

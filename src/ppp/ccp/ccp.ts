@@ -183,6 +183,7 @@ export class Ccp implements FsmHandler {
       else rejs.push(o);
       first = false;
     }
+    for (const m of active) m.requestJudged?.(rejs.length > 0);
     if (rejs.length) {
       this.allRejected = rejs.length === opts.length && opts.length > 0;
       return { code: Code.ConfRej, data: emitOptions(rejs) };
@@ -255,6 +256,10 @@ export class CcpProtocol implements Protent {
   private resetId = 0;
   private rxError = false;
   private readonly rackTimer: Timer;
+  /** LCP is going down (lowerDown until the next lowerUp): CCP's own down is no news then. */
+  private linkGoingDown = false;
+  /** Data frames dropped because a required method (MPPE) had no compressor running. */
+  mustCompressDrops = 0;
 
   constructor(private readonly ctx: SessionContext) {
     const o = ctx.options;
@@ -275,6 +280,8 @@ export class CcpProtocol implements Protent {
         this.decompressor = rx?.method.decompressor(rx.option);
         this.compressor = tx?.method.compressor(tx.option);
         this.rxError = false;
+        // pppd ccp_up: MPPE required held the NCPs back until now.
+        if (this.required) ctx.continueNetworks();
       },
       () => {
         this.compressor?.close?.();
@@ -285,10 +292,26 @@ export class CcpProtocol implements Protent {
         this.resetPending = false;
         this.resetRepeat = false;
         this.rackTimer.stop();
+        for (const m of this.ccp.methods) m.down?.(this.linkGoingDown);
       },
       (code, id) => this.extCode(code, id),
     );
     this.rackTimer = ctx.timers.create(() => this.rackTimeout());
+  }
+
+  /** A method the link cannot do without is wanted (pppd ccp_gotoptions.mppe). */
+  get required(): boolean {
+    return this.ccp.methods.some((m) => m.required?.());
+  }
+
+  /** pppd start_networks: with MPPE required the NCPs wait for CCP. */
+  get holdsNetworks(): boolean {
+    return this.enabled && this.required;
+  }
+
+  /** The agreed methods' compressor and decompressor (their counters, for reports and tests). */
+  get running(): { compressor?: Compressor; decompressor?: Decompressor } {
+    return { compressor: this.compressor, decompressor: this.decompressor };
   }
 
   /** CCP is Opened. */
@@ -323,10 +346,12 @@ export class CcpProtocol implements Protent {
   }
 
   lowerUp(): void {
+    this.linkGoingDown = false;
     this.ccp.fsm.lowerUp();
   }
 
   lowerDown(): void {
+    this.linkGoingDown = true;
     this.ccp.fsm.lowerDown();
   }
 
@@ -335,14 +360,20 @@ export class CcpProtocol implements Protent {
   }
 
   protocolRejected(): void {
-    // pppd ccp_protrej: fsm_lowerdown, CCP is simply not run.
+    // pppd ccp_protrej: fsm_lowerdown, CCP is simply not run (MPPE required: the link ends).
     this.ccp.fsm.lowerDown();
+    for (const m of this.ccp.methods) m.protocolRejected?.();
   }
 
   /** A frame the session is about to send: compressed when a compressor runs (Linux ppp_send_frame). */
   filterOut(protocol: number, info: Buffer): Frame | undefined {
     // Linux: LCP and CCP itself are never compressed; methods take what is below 0x4000.
     if (!this.compressor || protocol === PROTO_LCP || protocol === PROTO_CCP || protocol >= 0x4000 || !this.isOpen) {
+      // Linux SC_MUST_COMP: "compression required but down - pkt dropped".
+      if (protocol < 0x4000 && this.required) {
+        this.mustCompressDrops++;
+        return undefined;
+      }
       return { protocol, info };
     }
     this.stats.packetsOut++;
@@ -363,7 +394,10 @@ export class CcpProtocol implements Protent {
       // Linux: an uncompressed frame while decompressing goes into the history (incomp).
       if (this.decompressor?.incomp && !this.rxError && protocol < 0x4000 && this.isOpen) {
         this.stats.incompressibleIn++;
-        this.decompressor.incomp(protocol, info);
+        if (this.decompressor.incomp(protocol, info) === false) {
+          this.stats.dropped++;
+          return undefined;
+        }
       }
       return { protocol, info };
     }

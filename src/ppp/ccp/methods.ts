@@ -6,7 +6,9 @@
  */
 import type { CompressionMethod } from './method.js';
 import { deflateMethod } from './deflate.js';
+import { mppeMethod } from './mppe-method.js';
 
 export const COMPRESSION_METHODS: readonly CompressionMethod[] = [
+  mppeMethod,
   deflateMethod,
 ];
