@@ -776,15 +776,63 @@ inherent('-ipv6', 0, 'IPv6CP is never run');
 for (const o of ['ipv6cp-accept-local', 'ipv6cp-accept-remote', 'defaultroute6', 'ipv6cp-use-ipaddr', 'ipv6cp-use-persistent']) notYet(o, 0, NO_IPV6);
 for (const o of ['nodefaultroute6', '-defaultroute6']) inherent(o, 0, 'IPv6CP is never run');
 for (const o of ['ipv6cp-restart', 'ipv6cp-max-terminate', 'ipv6cp-max-configure', 'ipv6cp-max-failure']) notYet(o, 1, NO_IPV6, { prio: true });
-inherent('noccp', 0, 'CCP is never run; a peer\'s CCP gets a Protocol-Reject');
-inherent('-ccp', 0, 'CCP is never run; a peer\'s CCP gets a Protocol-Reject');
-const NO_CCP = 'compression (CCP) is not implemented; the link runs uncompressed';
-notYet('bsdcomp', 1, NO_CCP, { prio: true });
-for (const o of ['nobsdcomp', '-bsdcomp']) inherent(o, 0, 'CCP is never run');
-notYet('deflate', 1, NO_CCP, { prio: true });
-for (const o of ['nodeflate', '-deflate', 'nodeflatedraft']) inherent(o, 0, 'CCP is never run');
-notYet('predictor1', 0, NO_CCP);
-for (const o of ['nopredictor1', '-predictor1']) inherent(o, 0, 'CCP is never run');
+bool('noccp', (c) => (S(c).noccp = true));
+bool('-ccp', (c) => (S(c).noccp = true));
+/**
+ * ccp.c setbsdcomp / setdeflate: `n` or `n,m` (strtol base 0), each 0 or in range; n is
+ * what we ask for (receive), m what we allow (send).
+ */
+function compressionPair(arg: string, name: string, min: number, max: number): [number, number] {
+  const m = /^\s*([+-]?(?:0[xX][0-9a-fA-F]+|[0-9]+))(?:,\s*([+-]?(?:0[xX][0-9a-fA-F]+|[0-9]+)))?$/.exec(arg);
+  if (!m) throw new OptionError(`invalid parameter '${arg}' for ${name} option`);
+  const r = intOption(m[1]!, name);
+  const a = m[2] === undefined ? r : intOption(m[2], name);
+  const bad = (n: number) => n !== 0 && (n < min || n > max);
+  if (bad(r) || bad(a)) throw new OptionError(`${name} option values must be 0 or ${min} .. ${max}`);
+  return [r, a];
+}
+const pairText = (r: number, a: number) => (r === a ? `${r}` : `${r},${a}`);
+T.push({
+  name: 'bsdcomp',
+  args: 1,
+  prio: true,
+  apply: (ctx, arg) => {
+    [S(ctx.cfg).bsdWant, S(ctx.cfg).bsdAllow] = compressionPair(arg, 'bsdcomp', 9, 15);
+  },
+  print: (c) => `bsdcomp ${pairText(c.session.bsdWant ?? 15, c.session.bsdAllow ?? 15)}`,
+});
+for (const o of ['nobsdcomp', '-bsdcomp']) {
+  bool(o, (c) => {
+    S(c).bsdWant = 0;
+    S(c).bsdAllow = 0;
+  }, { sub: true });
+}
+T.push({
+  name: 'deflate',
+  args: 1,
+  prio: true,
+  apply: (ctx, arg) => {
+    let [r, a] = compressionPair(arg, 'deflate', 8, 15);
+    if (r === 8 || a === 8) {
+      // ccp.c: DEFLATE_MIN_SIZE works around a zlib bug.
+      if (r === 8) r = 9;
+      if (a === 8) a = 9;
+      ctx.cfg.warnings.push('deflate option value of 8 changed to 9 to avoid zlib bug');
+    }
+    S(ctx.cfg).deflateWant = r;
+    S(ctx.cfg).deflateAllow = a;
+  },
+  print: (c) => `deflate ${pairText(c.session.deflateWant ?? 15, c.session.deflateAllow ?? 15)}`,
+});
+for (const o of ['nodeflate', '-deflate']) {
+  bool(o, (c) => {
+    S(c).deflateWant = 0;
+    S(c).deflateAllow = 0;
+  }, { sub: true });
+}
+bool('nodeflatedraft', (c) => (S(c).deflateDraft = false));
+notYet('predictor1', 0, 'Predictor-1 is not implemented (nor in Linux); other methods are offered');
+for (const o of ['nopredictor1', '-predictor1']) inherent(o, 0, 'Predictor-1 is never used', { sub: true });
 // MPPE (ccp.c built with MPPE): the strengths wanted are ccp_wantoptions.mppe's bits;
 // require-mppe sets both, nomppe clears both, the -40/-128 forms OR in or clear one bit
 // (OPT_A2OR / OPT_A2CLRB). Stateful mode is refused unless mppe-stateful.
