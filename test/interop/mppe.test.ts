@@ -7,7 +7,9 @@
 // way intact (sha256 compared), through dialtone's `local-forward` to socat inside UML;
 //   c. stateful MPPE: real pppd with `mppe-stateful` (it allows stateful mode but only asks
 //      for stateless) is led there by dialtone's `mppe-prefer-stateful` Nak; 2 MB each way;
-//   d. dialtone requires MPPE, pppd does not offer it: the link fails with pppd's message.
+//   d. dialtone requires MPPE, pppd does not offer it: the link fails with pppd's message;
+//   e. as c, on a line with bit errors (a fault relay): lost frames, resynchronised both
+//      ways with CCP Reset-Request and flushed packets, the data still intact.
 //
 // DIALTONE_SKIP_INTEROP=1 skips these tests; otherwise a missing UML fails them.
 
@@ -20,6 +22,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listenFaultRelay, type FaultSpec } from '../../src/runtime/fault-relay.js';
 import { freePort, startPppdPeer, umlAvailable, type PppdPeerOptions, type PppdPeerResult } from '../harness/uml.js';
 
 const skip = process.env.DIALTONE_SKIP_INTEROP === '1' ? 'DIALTONE_SKIP_INTEROP=1' : false;
@@ -141,6 +144,8 @@ interface Case {
   size?: number;
   /** pppd's address on the link (where the forwards go). */
   pppdAddr?: string;
+  /** Put the line through a fault relay (e.g. bit errors: every hit frame is lost). */
+  faults?: FaultSpec;
 }
 
 /** Real pppd in UML on a line socat listens on; dialtone connects; transfers both ways. */
@@ -158,9 +163,11 @@ async function run(c: Case) {
   const body = crypto.randomBytes(size);
   try {
     await p.ready;
+    const relay = c.faults ? await listenFaultRelay({ target: { port: p.port }, faults: () => ({ seed: 'mppe', both: c.faults }) }) : undefined;
+    const linePort = relay ? relay.address.port : p.port;
     const to = c.pppdAddr ?? '10.0.0.2';
     const forwards = size ? ['local-forward', `${downPort}:${to}:7000`, 'local-forward', `${upPort}:${to}:7001`] : [];
-    const dRun = dialtonePppd(p.port, [...c.dialtoneArgs, ...forwards], { 'chap-secrets': SECRET }, p.done);
+    const dRun = dialtonePppd(linePort, [...c.dialtoneArgs, ...forwards], { 'chap-secrets': SECRET }, p.done);
     void dRun.then((d) => setTimeout(() => void p.stop(), d.code === 2 ? 0 : GRACE_MS).unref());
     let down: Buffer | undefined;
     let transferError: unknown;
@@ -173,7 +180,9 @@ async function run(c: Case) {
       }
     }
     const [d, r] = await Promise.all([dRun, p.done]);
-    return { d, r, down, body, transferError };
+    await relay?.close();
+    const lineStats = relay?.relays.map((x) => x.stats());
+    return { d, r, down, body, transferError, lineStats };
   } finally {
     await p.stop();
   }
@@ -220,6 +229,23 @@ test('c. stateful MPPE: dialtone (mppe-prefer-stateful) leads real pppd (mppe-st
   assert.match(res.r.log, /^MPPE 128-bit stateful compression enabled$/m, why);
   assert.match(res.d.log, /^MPPE 128-bit stateful compression enabled$/m, why);
   assertTransfers(res, why);
+});
+
+test('e. stateful MPPE on a noisy line (bit errors lose frames): both sides resynchronise through CCP Reset-Request, 2 MB each way intact', { skip, timeout: RUN_MS + 60_000 }, async () => {
+  const res = await run({
+    pppdArgs: [...PPPD_CLIENT, 'require-mppe-128', 'mppe-stateful'],
+    dialtoneArgs: [...DIALTONE_SERVER, 'require-mppe-128', 'mppe-stateful', 'mppe-prefer-stateful'],
+    size: 2 * MB,
+    faults: { bitErrorRate: 1e-6 },
+  });
+  const why = `${explain(res.d, res.r)}\n--- line ---\n${JSON.stringify(res.lineStats)}`;
+  assert.match(res.d.log, /^MPPE 128-bit stateful compression enabled$/m, why);
+  assertTransfers(res, why);
+  // Linux's ppp_mppe found gaps and pppd asked dialtone for a reset, and the other way round.
+  assert.match(res.r.log, /^sent \[CCP ResetReq id=0x\w+\]$/m, why);
+  assert.match(res.d.log, /^rcvd \[CCP ResetReq id=0x\w+\]$/m, why);
+  assert.match(res.d.log, /^sent \[CCP ResetReq id=0x\w+\]$/m, why);
+  assert.match(res.r.log, /^rcvd \[CCP ResetReq id=0x\w+\]$/m, why);
 });
 
 test('d. dialtone requires MPPE, real pppd does not offer it: "MPPE required but peer negotiation failed", the link ends', { skip, timeout: RUN_MS + 60_000 }, async () => {
