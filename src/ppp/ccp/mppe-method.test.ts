@@ -238,3 +238,20 @@ test('option type 18 is Rejected by a side that does not want MPPE, and Deflate 
   assert.ok(!a.logs.some((l) => l.includes(`<mppe`)));
   void CI_MPPE;
 });
+
+test('property: any option-18 value from the peer gets an Ack, Nak or Reject (never a throw), and a Nak names one strength', async () => {
+  const fc = (await import('fast-check')).default;
+  const { a } = pair({ ...V2, ...MPPE, refuseMppeStateful: false }, { ...MPPE });
+  const m = ccpOf(a).ccp.methods.find((x) => x.types.includes(CI_MPPE))!;
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 0, maxLength: 8 }), (v) => {
+      const verdict = m.judge({ type: CI_MPPE, value: Buffer.from(v) }, true, false);
+      if (verdict.verdict === 'nak') {
+        const o = mppeOptsFromCi(verdict.value!);
+        return (o & (MPPE_OPT_40 | MPPE_OPT_128)) !== (MPPE_OPT_40 | MPPE_OPT_128) && v.length === 4;
+      }
+      return verdict.verdict === 'ack' ? v.length === 4 : true;
+    }),
+    { numRuns: 300 },
+  );
+});
