@@ -484,7 +484,7 @@ export class Session {
     }
     const entry = this.protocols.find((p) => p.protocol === proto && p.enabled);
     if (entry) {
-      if (entry.kind === 'ncp') this.log('debug', `Protocol-Reject for '${name ?? entry.name}' (0x${proto.toString(16)}) received`);
+      if (entry.kind !== 'auth') this.log('debug', `Protocol-Reject for '${name ?? entry.name}' (0x${proto.toString(16)}) received`);
       entry.protocolRejected();
       return;
     }

@@ -141,9 +141,15 @@ export class PppDaemon {
         this.p.log.setDebug(this.debug);
         if (this.current) this.current.session.options.debug = this.debug;
         return;
-      case 'SIGUSR2':
-        this.log('debug', 'SIGUSR2: CCP is not run, nothing to reopen');
+      case 'SIGUSR2': {
+        // pppd main.c open_ccp_flag: in the Network phase CCP is opened again (e.g. after
+        // "Lost compression sync" took it down), asking even if it asked nothing before.
+        const cur = this.current;
+        if (!cur || cur.session.phase !== 'Network') return;
+        cur.session.protocols.find((p) => p.name === 'CCP' && p.enabled)?.open?.();
+        cur.driven.flush();
         return;
+      }
       case 'SIGHUP': {
         this.log('info', 'Hangup (SIGHUP)');
         const st = this.current?.session.status === EXIT.HANGUP ? EXIT.HANGUP : EXIT.USER_REQUEST;

@@ -280,10 +280,16 @@ export class CcpProtocol implements Protent {
         this.decompressor = rx?.method.decompressor(rx.option);
         this.compressor = tx?.method.compressor(tx.option);
         this.rxError = false;
-        // pppd ccp_up: MPPE required held the NCPs back until now.
-        if (this.required) ctx.continueNetworks();
+        this.tell('up');
+        // pppd ccp_up: continue_networks once required encryption is in place.
+        if (this.held) {
+          this.held = false;
+          ctx.continueNetworks();
+        }
       },
       () => {
+        this.tell('down');
+        this.logStats();
         this.compressor?.close?.();
         this.decompressor?.close?.();
         this.compressor = undefined;
@@ -304,14 +310,20 @@ export class CcpProtocol implements Protent {
     return this.ccp.methods.some((m) => m.required?.());
   }
 
-  /** pppd start_networks: with MPPE required the NCPs wait for CCP. */
-  get holdsNetworks(): boolean {
-    return this.enabled && this.required;
-  }
-
   /** The agreed methods' compressor and decompressor (their counters, for reports and tests). */
   get running(): { compressor?: Compressor; decompressor?: Decompressor } {
     return { compressor: this.compressor, decompressor: this.decompressor };
+  }
+
+  /** NCPs wait for CCP (a method requires it; asked right after `open`). */
+  get holdsNetworks(): boolean {
+    return this.held;
+  }
+
+  private held = false;
+
+  private tell(e: 'up' | 'down' | 'terminated-by-peer' | 'protocol-rejected'): void {
+    for (const m of this.ccp.methods) m.ccpEvent?.(e);
   }
 
   /** CCP is Opened. */
@@ -332,6 +344,7 @@ export class CcpProtocol implements Protent {
     const after = this.ccp.fsm.state;
     if (before === State.Opened && code === Code.TermReq && after !== State.Opened) {
       this.ctx.log('notice', 'Compression disabled by peer.');
+      this.tell('terminated-by-peer');
     }
     // pppd ccp_input: a Terminate-Ack while we ask for nothing ends CCP.
     if (before === State.ReqSent && code === Code.TermAck && !this.ccp.wantsAny()) this.close('No compression negotiated');
@@ -339,6 +352,7 @@ export class CcpProtocol implements Protent {
 
   open(): void {
     this.ccp.resetCi();
+    this.held = this.ccp.methods.some((m) => m.holdsNetworks);
     // pppd ccp_open: asking for nothing, CCP waits for the peer (OPT_SILENT): fsm_open in
     // Closed goes to Stopped instead of sending an empty Configure-Request.
     if (!this.ccp.wantsAny() && this.ccp.fsm.state === State.Closed) this.ccp.fsm.state = State.Stopped;
@@ -362,6 +376,7 @@ export class CcpProtocol implements Protent {
   protocolRejected(): void {
     // pppd ccp_protrej: fsm_lowerdown, CCP is simply not run (MPPE required: the link ends).
     this.ccp.fsm.lowerDown();
+    this.tell('protocol-rejected');
     for (const m of this.ccp.methods) m.protocolRejected?.();
   }
 
@@ -430,6 +445,18 @@ export class CcpProtocol implements Protent {
     this.rxError = true;
     this.requestReset();
     return undefined;
+  }
+
+  /** What `pppstats -z` would show, once per CCP session (pppd itself logs nothing). */
+  private logStats(): void {
+    const s = this.stats;
+    if (!s.packetsOut && !s.packetsIn) return;
+    this.ctx.log(
+      'info',
+      `CCP: sent ${s.bytesBeforeOut} bytes as ${s.bytesAfterOut} (${s.packetsOut} packets, ${s.incompressibleOut} incompressible), ` +
+        `received ${s.bytesBeforeIn} bytes that decompressed to ${s.bytesAfterIn} (${s.packetsIn} packets), ` +
+        `${s.resetRequestsSent} Reset-Requests sent, ${s.resetRequestsReceived} received, ${s.decompressErrors} decompression errors, ${s.dropped} dropped`,
+    );
   }
 
   /** pppd ccp_datainput: a Reset-Request, unless one is waiting for its Ack. */

@@ -84,6 +84,18 @@ export interface MethodNegotiation {
    * "is not compatible with other compression types", ccp_resetci).
    */
   readonly exclusive?: boolean;
+  /**
+   * pppd start_networks with MPPE required: while true (asked right after CCP opens), the
+   * NCPs wait until CCP is up (then the session's continueNetworks runs).
+   */
+  readonly holdsNetworks?: boolean;
+  /**
+   * What happens to CCP, for a method the link depends on (pppd ccp.c closes LCP when
+   * required MPPE is lost: "MPPE disabled by peer", "MPPE required but peer negotiation
+   * failed"). `up`: CCP Opened; `down`: it left Opened; `terminated-by-peer`: the peer's
+   * Terminate-Request; `protocol-rejected`: the peer does not run CCP.
+   */
+  ccpEvent?(e: 'up' | 'down' | 'terminated-by-peer' | 'protocol-rejected'): void;
   /** A new negotiation starts (pppd ccp_resetci): back to what the options want. */
   reset(): void;
   /**

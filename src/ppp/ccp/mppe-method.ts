@@ -182,6 +182,11 @@ class MppeNegotiation implements MethodNegotiation {
     return this.go !== 0;
   }
 
+  /** pppd start_networks: MPPE required holds the NCPs until CCP is up. */
+  get holdsNetworks(): boolean {
+    return this.go !== 0;
+  }
+
   /** pppd ccp_resetci's MPPE checks. */
   reset(): void {
     this.go = this.want;

@@ -41,6 +41,7 @@ export class SyncZlibStream {
   private readonly state: Uint32Array;
   private error: string | undefined;
   private closed = false;
+  private readonly scratch = Buffer.allocUnsafe(CHUNK);
 
   /**
    * `maxOutput` bounds what one write may produce (a decompressor fed a "zip bomb" stops
@@ -70,7 +71,8 @@ export class SyncZlibStream {
     let inOff = 0;
     let inLen = input.length;
     for (;;) {
-      const out = Buffer.allocUnsafe(CHUNK);
+      // One scratch buffer per stream; what zlib produced is copied out of it.
+      const out = this.scratch;
       this.error = undefined;
       this.handle.writeSync(flush, input, inOff, inLen, out, 0, CHUNK);
       if (this.error !== undefined) throw new ZlibError(this.error);
@@ -78,7 +80,7 @@ export class SyncZlibStream {
       const availIn = this.state[1]!;
       const have = CHUNK - availOut;
       if (have > 0) {
-        parts.push(out.subarray(0, have));
+        parts.push(Buffer.from(out.subarray(0, have)));
         total += have;
         if (total > this.maxOutput) throw new ZlibError(`output exceeds ${this.maxOutput} bytes`);
       }
