@@ -199,7 +199,9 @@ export class BsdCompressor implements Compressor {
     const db = this.db;
     const seq = db.seqno;
     db.seqno = (db.seqno + 1) & 0xffff;
-    const out: number[] = [];
+    // At most one code (<= 15 bits) per input byte, plus the protocol's, CLEAR and padding.
+    const out = Buffer.allocUnsafe(2 + 2 * (info.length + 3));
+    let olen = 2;
     let accm = 0;
     let bitno = 32;
     // bsd_compress OUTPUT(): codes MSB first through a 32-bit accumulator, whole bytes out.
@@ -207,13 +209,13 @@ export class BsdCompressor implements Compressor {
       bitno -= bits;
       accm = (accm | (code << bitno)) >>> 0;
       do {
-        out.push(accm >>> 24);
+        out[olen++] = accm >>> 24;
         accm = (accm << 8) >>> 0;
         bitno += 8;
       } while (bitno <= 24);
     };
     db.walk(protocol, info, output);
-    db.bytesOut += out.length;
+    db.bytesOut += olen - 2;
     db.inCount += info.length + 1;
     if (bitno < 32) db.bytesOut++; // count complete bytes
     // The widths as they were before a possible clear: CLEAR goes out in the current one.
@@ -221,14 +223,12 @@ export class BsdCompressor implements Compressor {
     const nBits = db.nBits;
     if (db.check()) output(CLEAR, nBits);
     // Pad the dribble bits of the last code with ones (no useless all-ones byte).
-    if (bitno !== 32) out.push(((accm | (0xff << (bitno - 8))) >>> 24) & 0xff);
+    if (bitno !== 32) out[olen++] = ((accm | (0xff << (bitno - 8))) >>> 24) & 0xff;
     if (db.maxEnt === maxEnt) db.widenAtEnd(maxEnt, nBits);
-    // bsd_compress: used only when no longer than the frame was (olen + 2 <= info).
-    if (out.length + 2 > info.length) return undefined;
-    const res = Buffer.allocUnsafe(2 + out.length);
-    res.writeUInt16BE(seq, 0);
-    res.set(out, 2);
-    return res;
+    // bsd_compress: used only when no longer than the frame was (codes + 2 <= info).
+    if (olen > info.length) return undefined;
+    out.writeUInt16BE(seq, 0);
+    return out.subarray(0, olen);
   }
 
   reset(): void {
@@ -239,8 +239,12 @@ export class BsdCompressor implements Compressor {
 export class BsdDecompressor implements Decompressor {
   private readonly db: BsdDb;
 
+  /** Where a frame is decoded (explen never passes maxFrame). */
+  private readonly scratch: Buffer;
+
   constructor(bits: number, private readonly maxFrame = MAX_FRAME) {
     this.db = new BsdDb(bits, true);
+    this.scratch = Buffer.alloc(maxFrame);
   }
 
   decompress(info: Buffer): DecompressResult {
@@ -252,7 +256,8 @@ export class BsdDecompressor implements Decompressor {
     db.seqno = (db.seqno + 1) & 0xffff;
     if (seq !== expected) return { ok: false, error: 'reset', reason: `bad sequence # ${seq}, expected ${expected}` };
     const fatal = (reason: string): DecompressResult => ({ ok: false, error: 'fatal', reason });
-    const out: number[] = [];
+    const out = this.scratch;
+    let w = 0;
     let maxEnt = db.maxEnt;
     let nBits = db.nBits;
     let tgtbitno = 32 - nBits;
@@ -293,10 +298,9 @@ export class BsdDecompressor implements Decompressor {
       let codelen = lens[finchar]!;
       explen += codelen + extra;
       if (explen > this.maxFrame) return fatal('decompressed frame too long');
-      // Write the string backwards from its last byte.
-      const start = out.length;
-      for (let k = 0; k < codelen; k++) out.push(0);
-      let p = start + codelen;
+      // Write the string backwards from its last byte (explen, checked above, bounds w).
+      w += codelen;
+      let p = w;
       while (finchar > LAST) {
         const slot = db.cptr[finchar]!;
         if (--codelen <= 0) return fatal(`code ${incode} too long`);
@@ -306,7 +310,7 @@ export class BsdDecompressor implements Decompressor {
         finchar = key & 0xffff;
       }
       out[--p] = finchar;
-      if (extra) out.push(finchar);
+      if (extra) out[w++] = finchar;
       // Not the first code of the packet and room left: the next code, with the hash
       // table kept right for `incomp`.
       if (oldcode !== CLEAR && maxEnt < db.maxmaxcode) {
@@ -327,8 +331,8 @@ export class BsdDecompressor implements Decompressor {
       db.inCount += explen;
       db.check();
     }
-    if (out.length === 0) return { ok: false, error: 'reset', reason: 'empty' };
-    const data = Buffer.from(out);
+    if (w === 0) return { ok: false, error: 'reset', reason: 'empty' };
+    const data = Buffer.from(out.subarray(0, w));
     return { ok: true, frame: { protocol: data[0]!, info: data.subarray(1) } };
   }
 
