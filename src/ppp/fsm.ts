@@ -284,7 +284,10 @@ export class Fsm {
     for (const a of plus.actions.slice(0, shared)) this.act(a, rx);
     rx.reply = this.handler.reqCi(rx.data!, this.nakLoops >= this.config.maxFailure);
     const ev: FsmEvent = rx.reply.code === Code.ConfAck ? 'RCR+' : 'RCR-';
-    const cell = transition(this.state, ev)!;
+    const cell = transition(this.state, ev);
+    // Judging may have taken the layer below down (CCP: MPPE required but not agreed
+    // closes LCP, pppd lcp_close from ccp_reqci): nothing is left to answer.
+    if (!cell) return;
     this.apply(cell.actions.slice(shared), cell.next, rx);
     if (rx.reply.code === Code.ConfAck) this.nakLoops = 0;
     else if (rx.reply.code === Code.ConfNak) this.nakLoops++;

@@ -11,6 +11,7 @@ import { IPCP_DEFAULTS, type IpcpOptions } from './ipcp.js';
 import { EAP_DEFAULTS, type EapOptions } from './auth/eap.js';
 import { IPV6CP_DEFAULTS, type Ipv6cpOptions } from './ipv6cp.js';
 import { CCP_DEFAULTS, type CcpOptions } from './ccp/options.js';
+import { MPPE_DEFAULTS, type MppeOptions } from './ccp/mppe-options.js';
 import type { Secrets } from './secrets.js';
 
 /** The session's own options: names, secrets, logging. */
@@ -34,7 +35,7 @@ export interface CoreOptions {
   randomBytes?: (n: number) => Buffer;
 }
 
-export type SessionOptions = CoreOptions & LcpOptions & AuthOptions & PapOptions & ChapOptions & EapOptions & IpcpOptions & Ipv6cpOptions & CcpOptions;
+export type SessionOptions = CoreOptions & LcpOptions & AuthOptions & PapOptions & ChapOptions & EapOptions & IpcpOptions & Ipv6cpOptions & CcpOptions & MppeOptions;
 
 /** pppd 2.4.9's defaults (see pppd(8)). */
 export function defaultSessionOptions(overrides: Partial<SessionOptions> = {}): SessionOptions {
@@ -50,6 +51,7 @@ export function defaultSessionOptions(overrides: Partial<SessionOptions> = {}): 
     ...IPCP_DEFAULTS,
     ...IPV6CP_DEFAULTS,
     ...CCP_DEFAULTS,
+    ...MPPE_DEFAULTS,
     ...overrides,
   };
 }

@@ -390,6 +390,7 @@ export class Session {
     // pppd: tell every other protocol that the link is up.
     for (const p of this.protocols) if (p.enabled) p.lowerUp?.();
     this.pendingAuth = { peer: !!lcp.go.auth, self: !!lcp.his.auth };
+    this.mppeKeys = undefined; // a new link authenticates afresh (pppd mppe_keys_set = 0)
     if (!this.pendingAuth.peer && !this.pendingAuth.self) return this.networkPhase();
     this.setPhase('Authenticate');
     if (lcp.go.auth) this.startAuth('peer', lcp.go.auth);
@@ -439,7 +440,7 @@ export class Session {
     this.pendingAuth.peer = false;
     this.peerName = name;
     const keys = this.authProtocol(method).keys('peer');
-    if (keys) this.mppeKeys = keys;
+    if (keys) this.mppeKeys = this.mppeKeys ? { ...keys, bothWays: true } : keys;
     this.events.push({ type: 'auth-up', peerName: name ?? '', protocol: method.id, keys });
     if (!this.pendingAuth.self) this.networkPhase();
   }
@@ -456,7 +457,7 @@ export class Session {
     this.log('notice', `${method.logName} authentication succeeded`);
     this.pendingAuth.self = false;
     const keys = this.authProtocol(method).keys('self');
-    if (keys) this.mppeKeys = keys;
+    if (keys) this.mppeKeys = this.mppeKeys ? { ...keys, bothWays: true } : keys;
     this.events.push({ type: 'auth-self', protocol: method.id, keys });
     if (!this.pendingAuth.peer) this.networkPhase();
   }

@@ -10,7 +10,7 @@
  *    are recorded and reported ("not applied"), since dialtone has no kernel PPP interface;
  *  - options dialtone does not implement yet are accepted with a "not supported yet"
  *    warning when the link still works without them, and refused (exit 2) when going
- *    ahead would do something else than asked (plugin, sync, require-mppe, papcrypt...).
+ *    ahead would do something else than asked (plugin, sync, papcrypt...).
  *
  * Privileged options (OPT_PRIV, OPT_PRIVFIX) are treated as if pppd ran as root: dialtone is
  * never setuid, so there is nobody to protect the options from.
@@ -877,8 +877,21 @@ for (const o of ['nodeflate', '-deflate']) {
 bool('nodeflatedraft', (c) => (S(c).deflateDraft = false));
 notYet('predictor1', 0, 'Predictor-1 is not implemented (nor in Linux); other methods are offered');
 for (const o of ['nopredictor1', '-predictor1']) inherent(o, 0, 'Predictor-1 is never used', { sub: true });
-for (const o of ['require-mppe', '+mppe', 'require-mppe-40', '+mppe-40', 'require-mppe-128', '+mppe-128', 'mppe-stateful']) refused(o, 0, 'MPPE encryption is not implemented');
-for (const o of ['nomppe', '-mppe', 'nomppe-40', '-mppe-40', 'nomppe-128', '-mppe-128', 'nomppe-stateful']) inherent(o, 0, 'MPPE is never used');
+// MPPE (ccp.c built with MPPE): the strengths wanted are ccp_wantoptions.mppe's bits;
+// require-mppe sets both, nomppe clears both, the -40/-128 forms OR in or clear one bit
+// (OPT_A2OR / OPT_A2CLRB). Stateful mode is refused unless mppe-stateful.
+const mppeWant = (c: PppdConfig, bits: { b40?: boolean; b128?: boolean }): void => {
+  if (bits.b40 !== undefined) S(c).mppe40 = bits.b40;
+  if (bits.b128 !== undefined) S(c).mppe128 = bits.b128;
+};
+for (const o of ['require-mppe', '+mppe']) bool(o, (c) => mppeWant(c, { b40: true, b128: true }), { prio: true });
+for (const o of ['nomppe', '-mppe']) bool(o, (c) => mppeWant(c, { b40: false, b128: false }), { prio: true });
+for (const o of ['require-mppe-40', '+mppe-40']) bool(o, (c) => mppeWant(c, { b40: true }), { prio: true });
+for (const o of ['nomppe-40', '-mppe-40']) bool(o, (c) => mppeWant(c, { b40: false }), { sub: true });
+for (const o of ['require-mppe-128', '+mppe-128']) bool(o, (c) => mppeWant(c, { b128: true }), { prio: true });
+for (const o of ['nomppe-128', '-mppe-128']) bool(o, (c) => mppeWant(c, { b128: false }), { sub: true });
+bool('mppe-stateful', (c) => (S(c).refuseMppeStateful = false), { prio: true });
+bool('nomppe-stateful', (c) => (S(c).refuseMppeStateful = true), { prio: true });
 
 // ---- ecp.c, ipxcp.c -------------------------------------------------------------------------
 
@@ -929,6 +942,9 @@ T.push({
   print: (c) => (c.localForwards ?? []).map((f) => `local-forward ${f}`).join('\n'),
 });
 bool('noresolvconf', (c) => (c.noresolvconf = true));
+// pppd never proposes stateful MPPE; this asks for it and Naks a stateless request towards
+// it (with mppe-stateful), e.g. to lead a real pppd with mppe-stateful there.
+bool('mppe-prefer-stateful', (c) => (S(c).mppePreferStateful = true));
 
 export const OPTION_TABLE: readonly OptionDef[] = T;
 

@@ -101,7 +101,6 @@ test("errors use pppd's wording", () => {
 
 test('options dialtone cannot honour: refused or reported, never silently ignored', () => {
   assert.throws(() => parseCommandLine(['plugin', 'rp-pppoe.so']), /plugin option is not supported by dialtone yet/);
-  assert.throws(() => parseCommandLine(['require-mppe']), /not supported by dialtone yet \(MPPE/);
   assert.throws(() => parseCommandLine(['papcrypt']), /papcrypt option is not supported/);
   assert.throws(() => parseCommandLine(['sync']), /sync option is not supported/);
   const c = parseCommandLine(['lcp-echo-adaptive', 'predictor1', 'record', '/tmp/rec', 'allow-ip', '10.0.0.5', 'stop-bits', '2']);
@@ -175,6 +174,18 @@ test('parseOptionsFile reads one file; words use getword rules (quotes, escapes,
   assert.equal(c.name, 'fred flintstone');
   assert.equal(c.remotename, 'isp one');
   fs.rmSync(dir, { recursive: true });
+});
+
+test('MPPE options set the strengths wanted as pppd ccp.c does (require-mppe both, -40/-128 one each, nomppe none)', () => {
+  const s = (words: string[]) => parseCommandLine(words).session;
+  assert.deepEqual([s(['require-mppe']).mppe40, s(['require-mppe']).mppe128], [true, true]);
+  assert.deepEqual([s(['require-mppe', 'nomppe-40']).mppe40, s(['require-mppe', 'nomppe-40']).mppe128], [false, true]);
+  assert.deepEqual([s(['require-mppe-128']).mppe40, s(['require-mppe-128']).mppe128], [undefined, true]);
+  assert.deepEqual([s(['+mppe-40']).mppe40, s(['+mppe-40']).mppe128], [true, undefined]);
+  assert.deepEqual([s(['require-mppe', 'nomppe']).mppe40, s(['require-mppe', '-mppe']).mppe128], [false, false]);
+  assert.equal(s(['mppe-stateful']).refuseMppeStateful, false);
+  assert.equal(s(['mppe-stateful', 'nomppe-stateful']).refuseMppeStateful, true);
+  assert.equal(s(['mppe-prefer-stateful']).mppePreferStateful, true);
 });
 
 test('CCP options as pppd ccp.c takes them: noccp, deflate n[,m], bsdcomp n[,m], nodeflate, nobsdcomp, nodeflatedraft', () => {

@@ -10,6 +10,11 @@ export interface MppeKeys {
   send: Buffer;
   /** Master key for what this side receives (16 octets). */
   recv: Buffer;
+  /**
+   * Set by the session when MS-CHAP ran both ways: which keys MPPE should use is then
+   * unknown, and pppd refuses MPPE ("auth done in both directions").
+   */
+  bothWays?: boolean;
 }
 
 export interface ChapVerdict {

@@ -183,6 +183,7 @@ export class Ccp implements FsmHandler {
       else rejs.push(o);
       first = false;
     }
+    for (const m of active) m.requestJudged?.(rejs.length > 0);
     if (rejs.length) {
       this.allRejected = rejs.length === opts.length && opts.length > 0;
       return { code: Code.ConfRej, data: emitOptions(rejs) };
@@ -255,6 +256,10 @@ export class CcpProtocol implements Protent {
   private resetId = 0;
   private rxError = false;
   private readonly rackTimer: Timer;
+  /** LCP is going down (lowerDown until the next lowerUp): CCP's own down is no news then. */
+  private linkGoingDown = false;
+  /** Data frames dropped because a required method (MPPE) had no compressor running. */
+  mustCompressDrops = 0;
 
   constructor(private readonly ctx: SessionContext) {
     const o = ctx.options;
@@ -293,10 +298,21 @@ export class CcpProtocol implements Protent {
         this.resetPending = false;
         this.resetRepeat = false;
         this.rackTimer.stop();
+        for (const m of this.ccp.methods) m.down?.(this.linkGoingDown);
       },
       (code, id) => this.extCode(code, id),
     );
     this.rackTimer = ctx.timers.create(() => this.rackTimeout());
+  }
+
+  /** A method the link cannot do without is wanted (pppd ccp_gotoptions.mppe). */
+  get required(): boolean {
+    return this.ccp.methods.some((m) => m.required?.());
+  }
+
+  /** The agreed methods' compressor and decompressor (their counters, for reports and tests). */
+  get running(): { compressor?: Compressor; decompressor?: Decompressor } {
+    return { compressor: this.compressor, decompressor: this.decompressor };
   }
 
   /** NCPs wait for CCP (a method requires it; asked right after `open`). */
@@ -344,10 +360,12 @@ export class CcpProtocol implements Protent {
   }
 
   lowerUp(): void {
+    this.linkGoingDown = false;
     this.ccp.fsm.lowerUp();
   }
 
   lowerDown(): void {
+    this.linkGoingDown = true;
     this.ccp.fsm.lowerDown();
   }
 
@@ -356,15 +374,21 @@ export class CcpProtocol implements Protent {
   }
 
   protocolRejected(): void {
-    // pppd ccp_protrej: fsm_lowerdown, CCP is simply not run.
+    // pppd ccp_protrej: fsm_lowerdown, CCP is simply not run (MPPE required: the link ends).
     this.ccp.fsm.lowerDown();
     this.tell('protocol-rejected');
+    for (const m of this.ccp.methods) m.protocolRejected?.();
   }
 
   /** A frame the session is about to send: compressed when a compressor runs (Linux ppp_send_frame). */
   filterOut(protocol: number, info: Buffer): Frame | undefined {
     // Linux: LCP and CCP itself are never compressed; methods take what is below 0x4000.
     if (!this.compressor || protocol === PROTO_LCP || protocol === PROTO_CCP || protocol >= 0x4000 || !this.isOpen) {
+      // Linux SC_MUST_COMP: "compression required but down - pkt dropped".
+      if (protocol < 0x4000 && this.required) {
+        this.mustCompressDrops++;
+        return undefined;
+      }
       return { protocol, info };
     }
     this.stats.packetsOut++;
@@ -385,7 +409,10 @@ export class CcpProtocol implements Protent {
       // Linux: an uncompressed frame while decompressing goes into the history (incomp).
       if (this.decompressor?.incomp && !this.rxError && protocol < 0x4000 && this.isOpen) {
         this.stats.incompressibleIn++;
-        this.decompressor.incomp(protocol, info);
+        if (this.decompressor.incomp(protocol, info) === false) {
+          this.stats.dropped++;
+          return undefined;
+        }
       }
       return { protocol, info };
     }

@@ -49,9 +49,10 @@ export interface Decompressor {
   /**
    * An uncompressed frame arrived while decompressing (Linux `incomp`): the peer's
    * compressor found it incompressible and sent it as is, but it is in the peer's history,
-   * so it goes into ours too.
+   * so it goes into ours too. `false`: the frame must not be taken (MPPE: a network
+   * frame that came unencrypted is dropped).
    */
-  incomp?(protocol: number, info: Buffer): void;
+  incomp?(protocol: number, info: Buffer): boolean | void;
   /** A Reset-Ack arrived: empty history, next sequence number 0. */
   reset(): void;
   close?(): void;
@@ -97,6 +98,19 @@ export interface MethodNegotiation {
   ccpEvent?(e: 'up' | 'down' | 'terminated-by-peer' | 'protocol-rejected'): void;
   /** A new negotiation starts (pppd ccp_resetci): back to what the options want. */
   reset(): void;
+  /**
+   * pppd ccp_gotoptions.mppe: the link must not carry data without this method. CCP then
+   * holds the NCPs until it is up, drops data it cannot compress, and tells the method
+   * (`down`, `protocolRejected`, `requestJudged`) of the events pppd's ccp.c handles
+   * specially for it.
+   */
+  required?(): boolean;
+  /** After judging a whole request of the peer's; `rejecting`: the answer is a Configure-Reject. */
+  requestJudged?(rejecting: boolean): void;
+  /** CCP left Opened; `linkGoingDown`: because LCP is going down. */
+  down?(linkGoingDown: boolean): void;
+  /** The peer Protocol-Rejected CCP. */
+  protocolRejected?(): void;
   /** The options we ask for now, in our order of preference (empty: not asking). */
   request(): ConfigOption[];
   /**

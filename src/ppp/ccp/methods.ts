@@ -6,9 +6,11 @@
  */
 import type { CompressionMethod } from './method.js';
 import { deflateMethod } from './deflate.js';
+import { mppeMethod } from './mppe-method.js';
 import { bsdMethod } from './bsd.js';
 
 export const COMPRESSION_METHODS: readonly CompressionMethod[] = [
+  mppeMethod,
   deflateMethod,
   bsdMethod,
 ];
