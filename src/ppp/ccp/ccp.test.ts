@@ -157,8 +157,9 @@ test('noccp on one side: the other CCP is Protocol-Rejected and the link runs un
 });
 
 test('CCP is no network protocol: with IPCP off, the link ends with "No network protocols running"', () => {
-  const x = end('server', { noip: true });
-  const y = end('client', { noip: true });
+  // IPV6CP is off too: it is a network protocol, and on by default as in pppd.
+  const x = end('server', { noip: true, noipv6: true });
+  const y = end('client', { noip: true, noipv6: true });
   run(x, y, { untilMs: 60_000 });
   assert.ok(x.logs.includes('No network protocols running'), x.logs.join('\n'));
 });
