@@ -28,13 +28,10 @@ import { HdlcDecoder, HdlcEncoder } from '../src/wire/hdlc.js';
 import { DeflateCompressor, DeflateDecompressor } from '../src/ppp/ccp/deflate.js';
 import { BsdCompressor, BsdDecompressor } from '../src/ppp/ccp/bsd.js';
 import type { Compressor, Decompressor } from '../src/ppp/ccp/method.js';
+import { benchSettings, measure as measureRate, type Rate } from './settings.js';
 
-const args = process.argv.slice(2);
-const QUICK = args.includes('--quick');
-const runsArg = args.indexOf('--runs');
-const RUNS = runsArg >= 0 ? Math.max(1, Number(args[runsArg + 1]) | 0) : 3;
-const WARMUP_MS = QUICK ? 100 : 300;
-const MEASURE_MS = QUICK ? 100 : 1000;
+const SETTINGS = benchSettings();
+const { quick: QUICK, runs: RUNS, measureMs: MEASURE_MS } = SETTINGS;
 
 const FRAME = 1500;
 const NFRAMES = 128; // 192 KB of payload per step
@@ -62,30 +59,9 @@ interface Result {
   ratio?: number;
 }
 
-function timed(step: () => number, ms: number): Result {
-  const limit = BigInt(ms) * 1_000_000n;
-  const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  let bytes = 0;
-  let el = 0n;
-  do {
-    bytes += step();
-    el = process.hrtime.bigint() - t0;
-  } while (el < limit);
-  const cpu = process.cpuUsage(cpu0);
-  const mb = bytes / 1e6;
-  return { mbPerSec: mb / (Number(el) / 1e9), cpuMsPerMb: (cpu.user + cpu.system) / 1000 / mb };
-}
 
-function measure(step: () => number): Result {
-  timed(step, WARMUP_MS);
-  let best: Result | undefined;
-  for (let r = 0; r < RUNS; r++) {
-    const x = timed(step, MEASURE_MS);
-    if (!best || x.cpuMsPerMb < best.cpuMsPerMb) best = x;
-  }
-  return best!;
-}
+
+const measure = (step: () => number): Rate => measureRate(step, SETTINGS);
 
 let sink = 0; // keep results observable
 

@@ -34,13 +34,10 @@ import v8 from 'node:v8';
 import * as zlib from 'node:zlib';
 import { fcs16 } from '../src/wire/fcs.js';
 import { HdlcDecoder, HdlcEncoder } from '../src/wire/hdlc.js';
+import { benchSettings, measure as measureRate, type Rate } from './settings.js';
 
-const args = process.argv.slice(2);
-const QUICK = args.includes('--quick');
-const runsArg = args.indexOf('--runs');
-const RUNS = runsArg >= 0 ? Math.max(1, Number(args[runsArg + 1]) | 0) : 3;
-const WARMUP_MS = QUICK ? 150 : 300;
-const MEASURE_MS = QUICK ? 120 : 1000;
+const SETTINGS = benchSettings();
+const { quick: QUICK, runs: RUNS, measureMs: MEASURE_MS } = SETTINGS;
 
 const FRAME = 1500;
 const NFRAMES = 256; // 384 KB of payload: one step, and one allocation window
@@ -54,21 +51,6 @@ interface Result {
   allocPerMb?: number;
 }
 
-/** Run `step` (which returns payload octets processed) until the time is up. */
-function timed(step: () => number, ms: number): Result {
-  const limit = BigInt(ms) * 1_000_000n;
-  const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  let bytes = 0;
-  let el = 0n;
-  do {
-    bytes += step();
-    el = process.hrtime.bigint() - t0;
-  } while (el < limit);
-  const cpu = process.cpuUsage(cpu0);
-  const mb = bytes / 1e6;
-  return { mbPerSec: mb / (Number(el) / 1e9), cpuMsPerMb: (cpu.user + cpu.system) / 1000 / mb };
-}
 
 function allocated(): number {
   const m = process.memoryUsage();
@@ -98,19 +80,6 @@ function allocPerStep(step: () => number): { bytes: number; moved: number } | un
 
 const emptyAlloc = allocPerStep(() => 0)?.bytes ?? 0;
 
-function measure(step: () => number): Result {
-  timed(step, WARMUP_MS);
-  // Best of RUNS: the highest MB/s and, separately, the lowest CPU per MB.
-  const best: Result = { mbPerSec: 0, cpuMsPerMb: Infinity };
-  for (let r = 0; r < RUNS; r++) {
-    const res = timed(step, MEASURE_MS);
-    best.mbPerSec = Math.max(best.mbPerSec, res.mbPerSec);
-    best.cpuMsPerMb = Math.min(best.cpuMsPerMb, res.cpuMsPerMb);
-  }
-  const a = allocPerStep(step);
-  if (a) best.allocPerMb = Math.max(0, a.bytes - emptyAlloc) / (a.moved / 1e6);
-  return best;
-}
 
 function fmtBytes(n: number | undefined): string {
   if (n === undefined) return '(GC in every window)';
@@ -124,6 +93,8 @@ function line(what: string, r: Result): void {
     `${what.padEnd(38)} ${r.mbPerSec.toFixed(1).padStart(9)} MB/s   cpu ${r.cpuMsPerMb.toFixed(3).padStart(7)} ms/MB   alloc ${fmtBytes(r.allocPerMb).padStart(9)}/MB`,
   );
 }
+
+const measure = (step: () => number): Rate => measureRate(step, SETTINGS);
 
 let sink = 0; // keep results observable so nothing is optimised away
 

@@ -21,13 +21,10 @@ import { randomBytes } from 'node:crypto';
 import { HdlcDecoder, HdlcEncoder } from '../src/wire/hdlc.js';
 import { MppeDecryptor, MppeEncryptor, PROTO_COMP } from '../src/ppp/ccp/mppe.js';
 import { MppeKeySchedule, type MppeStrength } from '../src/ppp/ccp/mppe-keys.js';
+import { benchSettings, measure as measureRate, type Rate } from './settings.js';
 
-const args = process.argv.slice(2);
-const QUICK = args.includes('--quick');
-const runsArg = args.indexOf('--runs');
-const RUNS = runsArg >= 0 ? Math.max(1, Number(args[runsArg + 1]) | 0) : 3;
-const WARMUP_MS = QUICK ? 150 : 300;
-const MEASURE_MS = QUICK ? 120 : 1000;
+const SETTINGS = benchSettings();
+const { quick: QUICK, runs: RUNS, measureMs: MEASURE_MS } = SETTINGS;
 
 const FRAME = 1500;
 const NFRAMES = 256;
@@ -41,35 +38,13 @@ interface Result {
   cpuMsPerMb: number;
 }
 
-function timed(step: () => number, ms: number): Result {
-  const limit = BigInt(ms) * 1_000_000n;
-  const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  let bytes = 0;
-  let el = 0n;
-  do {
-    bytes += step();
-    el = process.hrtime.bigint() - t0;
-  } while (el < limit);
-  const cpu = process.cpuUsage(cpu0);
-  const mb = bytes / 1e6;
-  return { mbPerSec: mb / (Number(el) / 1e9), cpuMsPerMb: (cpu.user + cpu.system) / 1000 / mb };
-}
 
-function measure(step: () => number): Result {
-  timed(step, WARMUP_MS);
-  const best: Result = { mbPerSec: 0, cpuMsPerMb: Infinity };
-  for (let r = 0; r < RUNS; r++) {
-    const res = timed(step, MEASURE_MS);
-    best.mbPerSec = Math.max(best.mbPerSec, res.mbPerSec);
-    best.cpuMsPerMb = Math.min(best.cpuMsPerMb, res.cpuMsPerMb);
-  }
-  return best;
-}
 
 function line(what: string, r: Result): void {
   console.log(`${what.padEnd(44)} ${r.mbPerSec.toFixed(1).padStart(9)} MB/s   cpu ${r.cpuMsPerMb.toFixed(3).padStart(8)} ms/MB`);
 }
+
+const measure = (step: () => number): Rate => measureRate(step, SETTINGS);
 
 let sink = 0;
 

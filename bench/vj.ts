@@ -23,13 +23,9 @@
 import { randomBytes } from 'node:crypto';
 import { VjCompressor, VjDecompressor, type VjOutput } from '../src/wire/vj.js';
 import { buildTcp, TCP_ACK, TCP_PSH } from '../src/wire/packet.js';
+import { benchSettings } from './settings.js';
 
-const args = process.argv.slice(2);
-const QUICK = args.includes('--quick');
-const runsArg = args.indexOf('--runs');
-const RUNS = runsArg >= 0 ? Math.max(1, Number(args[runsArg + 1]) | 0) : 3;
-const WARMUP_MS = QUICK ? 150 : 300;
-const MEASURE_MS = QUICK ? 120 : 1000;
+const { quick: QUICK, runs: RUNS, warmupMs: WARMUP_MS, measureMs: MEASURE_MS } = benchSettings();
 const N = 4096;
 
 const CLIENT = 0x0a000202;
