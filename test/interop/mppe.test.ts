@@ -5,6 +5,8 @@
 //   b. real pppd authenticates and requires MPPE-128, dialtone is the client;
 // each: both logs say "MPPE 128-bit stateless compression enabled", and 10 MB cross each
 // way intact (sha256 compared), through dialtone's `local-forward` to socat inside UML;
+// in a, tshark decodes dialtone's capture (`pcap FILE`): the CCP exchange with the MPPE
+// option and the encrypted frames, nothing malformed;
 //   c. stateful MPPE: real pppd with `mppe-stateful` (it allows stateful mode but only asks
 //      for stateless) is led there by dialtone's `mppe-prefer-stateful` Nak; 2 MB each way;
 //   d. dialtone requires MPPE, pppd does not offer it: the link fails with pppd's message;
@@ -15,7 +17,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -23,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listenFaultRelay, type FaultSpec } from '../../src/runtime/fault-relay.js';
+import { tsharkProblemFrames } from '../harness/tshark.js';
 import { freePort, startPppdPeer, umlAvailable, type PppdPeerOptions, type PppdPeerResult } from '../harness/uml.js';
 
 const skip = process.env.DIALTONE_SKIP_INTEROP === '1' ? 'DIALTONE_SKIP_INTEROP=1' : false;
@@ -146,6 +149,8 @@ interface Case {
   pppdAddr?: string;
   /** Put the line through a fault relay (e.g. bit errors: every hit frame is lost). */
   faults?: FaultSpec;
+  /** Have dialtone capture the link (`pcap FILE`); the run returns the file's path. */
+  pcap?: boolean;
 }
 
 /** Real pppd in UML on a line socat listens on; dialtone connects; transfers both ways. */
@@ -167,7 +172,9 @@ async function run(c: Case) {
     const linePort = relay ? relay.address.port : p.port;
     const to = c.pppdAddr ?? '10.0.0.2';
     const forwards = size ? ['local-forward', `${downPort}:${to}:7000`, 'local-forward', `${upPort}:${to}:7001`] : [];
-    const dRun = dialtonePppd(linePort, [...c.dialtoneArgs, ...forwards], { 'chap-secrets': SECRET }, p.done);
+    const pcap = c.pcap ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dialtone-mppe-pcap-')), 'link.pcap') : undefined;
+    const capture = pcap ? ['pcap', pcap] : [];
+    const dRun = dialtonePppd(linePort, [...c.dialtoneArgs, ...forwards, ...capture], { 'chap-secrets': SECRET }, p.done);
     void dRun.then((d) => setTimeout(() => void p.stop(), d.code === 2 ? 0 : GRACE_MS).unref());
     let down: Buffer | undefined;
     let transferError: unknown;
@@ -182,7 +189,7 @@ async function run(c: Case) {
     const [d, r] = await Promise.all([dRun, p.done]);
     await relay?.close();
     const lineStats = relay?.relays.map((x) => x.stats());
-    return { d, r, down, body, transferError, lineStats };
+    return { d, r, down, body, transferError, lineStats, pcap };
   } finally {
     await p.stop();
   }
@@ -203,12 +210,45 @@ const DIALTONE_SERVER = ['auth', 'require-mschap-v2', 'name', 'server', '10.0.0.
 const DIALTONE_CLIENT = ['noauth', 'user', 'fred', 'remotename', 'server'];
 const STATELESS = /^MPPE 128-bit stateless compression enabled$/m;
 
+/** `tshark -r pcap -Y filter`, one line per frame. */
+function tsharkLines(pcap: string, filter: string, fields: string[] = []): string[] {
+  const out = execFileSync('tshark', ['-r', pcap, '-Y', filter, ...(fields.length ? ['-T', 'fields', ...fields.flatMap((f) => ['-e', f])] : [])], {
+    encoding: 'utf8',
+    env: { ...process.env, HOME: os.tmpdir() },
+    stdio: ['ignore', 'pipe', 'ignore'],
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return out.split('\n').filter((l) => l.trim());
+}
+
 test('a. dialtone server requires MPPE-128 (MS-CHAPv2), real pppd client: stateless, 10 MB each way intact', { skip, timeout: RUN_MS + 60_000 }, async () => {
-  const res = await run({ pppdArgs: [...PPPD_CLIENT, 'require-mppe-128'], dialtoneArgs: [...DIALTONE_SERVER, 'require-mppe-128'], size: 10 * MB });
+  const res = await run({ pppdArgs: [...PPPD_CLIENT, 'require-mppe-128'], dialtoneArgs: [...DIALTONE_SERVER, 'require-mppe-128'], size: 10 * MB, pcap: true });
   const why = explain(res.d, res.r);
   assert.match(res.r.log, STATELESS, why);
   assert.match(res.d.log, STATELESS, why);
   assertTransfers(res, why);
+  // tshark on dialtone's capture. CCP (0x80fd) carries the MPPE option (RFC 3078 2.1: type
+  // 18, "Microsoft PPE/PPC"; S = 128-bit, H = stateless) in both directions' Configure-Request
+  // and Ack (p2p_dir 0 sent, 1 received); every IP datagram after it is MPPE-encrypted
+  // (protocol 0x00fd, RFC 1962 "Compressed Datagram"), which tshark cannot decrypt and shows
+  // as data: there is no plain IP (0x0021) at all. So the whole capture is judged (LCP, CHAP,
+  // IPCP, the IPV6CP Protocol-Reject, CCP, encrypted frames): tshark sees no TCP to complain of.
+  const pcap = res.pcap!;
+  const problems = tsharkProblemFrames(pcap);
+  assert.equal(problems, '', `tshark: malformed or warning entries in the capture\n${problems.slice(0, 2000)}`);
+  const mppeOpts = tsharkLines(pcap, 'ccp.opt.type == 18', ['frame.p2p_dir', 'ppp.code', 'ccp.opt.supported_bits.s', 'ccp.opt.supported_bits.h']);
+  for (const dir of ['0', '1'])
+    for (const code of ['1', '2'])
+      assert.ok(
+        mppeOpts.some((l) => /^(\S+)\t(\S+)\t(\S+)\t(\S+)$/.exec(l)?.slice(1).join(' ') === `${dir} ${code} 1 1`),
+        `tshark: CCP ${code === '1' ? 'Configure-Request' : 'Configure-Ack'} with MPPE-128 stateless, p2p_dir ${dir}\n${mppeOpts.join('\n')}`,
+      );
+  // comp_data: tshark's "PPP Comp" dissector, which shows each as "Compressed data".
+  const encrypted = tsharkLines(pcap, 'ppp.protocol == 0x00fd && comp_data', ['frame.p2p_dir']);
+  for (const dir of ['0', '1'])
+    assert.ok(encrypted.filter((l) => l === dir).length > 5000, `tshark: encrypted datagrams (0x00fd) in direction ${dir}: ${encrypted.filter((l) => l === dir).length}`);
+  assert.equal(tsharkLines(pcap, 'ppp.protocol == 0x0021').length, 0, 'tshark: no plain IP datagram on an MPPE link');
+  fs.rmSync(path.dirname(pcap), { recursive: true, force: true });
 });
 
 test('b. real pppd server requires MPPE-128 (MS-CHAPv2), dialtone client: stateless, 10 MB each way intact', { skip, timeout: RUN_MS + 60_000 }, async () => {
