@@ -87,3 +87,17 @@ test('listen-slip HOST:PORT [slip|cslip] and slip-mtu are checked at load time',
   rejects('listen-ppp 127.0.0.1:6401\nlisten-slip 127.0.0.1:6401', 'isp.conf:2: listen-slip: 127.0.0.1:6401 is already used by listen-ppp');
   rejects('slip-mtu 100', 'isp.conf:1: slip-mtu: 100 out of range (576-65535)');
 });
+
+test('modem-idle-timeout and modem-lines-per-source: defaults, values, and errors naming file, line and key', () => {
+  const d = parseIspConfig('', 'isp.conf');
+  assert.equal(d.modemIdleTimeout, 300);
+  assert.equal(d.modemLinesPerSource, 8);
+  const c = parseIspConfig('modem-idle-timeout 0\nmodem-lines-per-source 2\n', 'isp.conf');
+  assert.equal(c.modemIdleTimeout, 0);
+  assert.equal(c.modemLinesPerSource, 2);
+  rejects('# bank\nmodem-idle-timeout 86401\n', 'isp.conf:2: modem-idle-timeout: 86401 out of range (0-86400)');
+  rejects('modem-idle-timeout -1', "isp.conf:1: modem-idle-timeout: not a number: '-1'");
+  rejects('modem-idle-timeout', 'isp.conf:1: modem-idle-timeout needs 1 value(s)');
+  rejects('\n\nmodem-lines-per-source 0\n', 'isp.conf:3: modem-lines-per-source: 0 out of range (1-256)');
+  rejects('modem-lines-per-source many', "isp.conf:1: modem-lines-per-source: not a number: 'many'");
+});

@@ -91,6 +91,10 @@ export interface IspConfig {
   authFailDelayMax: number;
   /** Seconds a graceful stop (SIGTERM/SIGINT) waits for Terminate-Acks before hanging up. */
   stopTimeout: number;
+  /** Seconds a modem-bank DTE may sit in command mode without a byte before it is dropped; 0 = never. */
+  modemIdleTimeout: number;
+  /** Modem-bank lines one client address may hold at once. */
+  modemLinesPerSource: number;
 }
 
 export function defaultIspConfig(): IspConfig {
@@ -120,6 +124,11 @@ export function defaultIspConfig(): IspConfig {
     authFailDelay: 1,
     authFailDelayMax: 30,
     stopTimeout: 5,
+    // 300 s: a person at a terminal typing AT commands, or an emulator's dial script that
+    // pauses between commands, never waits that long, while a client that connects and
+    // never dials gives its line back within minutes (off, lines are held for ever).
+    modemIdleTimeout: 300,
+    modemLinesPerSource: 8,
   };
 }
 
@@ -319,6 +328,8 @@ export function parseIspConfig(text: string, file: string): IspConfig {
       case 'auth-fail-delay': need(1); c.authFailDelay = int(v, [0, 3600]); break;
       case 'auth-fail-delay-max': need(1); c.authFailDelayMax = int(v, [0, 86400]); break;
       case 'stop-timeout': need(1); c.stopTimeout = int(v, [0, 3600]); break;
+      case 'modem-idle-timeout': need(1); c.modemIdleTimeout = int(v, [0, 86400]); break;
+      case 'modem-lines-per-source': need(1); c.modemLinesPerSource = int(v, LIMITS.modemLines); break;
       // ---- end of admission control ----
       default:
         throw new IspConfigError(`${where}: unknown keyword '${key}'`);

@@ -171,6 +171,8 @@ export class IspServer {
         listeners: bankListeners.map(([, l]) => l),
         lines: c.modemLines,
         speed: c.modemSpeed,
+        commandIdleMs: c.modemIdleTimeout * 1000,
+        maxLinesPerSource: c.modemLinesPerSource,
         phoneBook: PhoneBook.parse(`${c.phone} handler:isp\n`),
         log: c.debug ? (m) => this.opts.log(`modem: ${m}`) : undefined,
       });
@@ -219,8 +221,9 @@ export class IspServer {
     if (!same(old.listenPpp, next.config.listenPpp) || !same(old.listenModem, next.config.listenModem) || !same(old.status, next.config.status)
       || !same(old.listenSlip, next.config.listenSlip)
       || old.modemLines !== next.config.modemLines || old.phone !== next.config.phone
+      || old.modemIdleTimeout !== next.config.modemIdleTimeout || old.modemLinesPerSource !== next.config.modemLinesPerSource
       || !same([old.listenModemIp232, old.listenModemWs, old.listenDirect, old.listenDirectWs], [next.config.listenModemIp232, next.config.listenModemWs, next.config.listenDirect, next.config.listenDirectWs])) {
-      notes.push('listen-* and status addresses, modem-lines and phone changes take effect at the next start');
+      notes.push('listen-* and status addresses, modem-lines, modem-idle-timeout, modem-lines-per-source and phone changes take effect at the next start');
     }
     if (next.config.pool !== old.pool) {
       const pool = AddressPool.parse(next.config.pool);
@@ -310,7 +313,7 @@ export class IspServer {
       connections: this.sessions.size,
       admission: this.admission.status(),
       totals: this.totals,
-      ...(this.bank ? { modemLines: this.modemLines() } : {}),
+      ...(this.bank ? { modemLines: this.modemLines(), modemBank: { ...this.bank.counters } } : {}),
       recent: this.monitor.recent().map((r) => ({ ...r, startedAtIso: iso(r.startedAt), endedAtIso: iso(r.endedAt) })),
       log: this.monitor.lastLog(50).map((l) => ({ ...l, timeIso: iso(l.time) })),
     };

@@ -114,8 +114,44 @@ export interface ModemBankOptions {
    * is idle in just this way). See HayesOptions.commandIdleMs.
    */
   commandIdleMs?: number;
+  /**
+   * Lines one client address may hold at once (its DTE connections over every listener);
+   * over it a new connection gets NO CARRIER and is closed, so that one client cannot take
+   * every line. Default DEFAULT_LINES_PER_SOURCE; 0 = no limit.
+   */
+  maxLinesPerSource?: number;
   /** Diagnostic messages. */
   log?: (message: string) => void;
+}
+
+/**
+ * Default of ModemBankOptions.maxLinesPerSource: a few terminals or emulators on one host
+ * (tests, a BBS door, a multi-node setup) fit; one client alone cannot fill a larger bank.
+ */
+export const DEFAULT_LINES_PER_SOURCE = 8;
+
+/** What the bank says to a DTE it refuses or drops, as a modem that loses carrier does. */
+const NO_CARRIER = new TextEncoder().encode('\r\nNO CARRIER\r\n');
+
+/**
+ * The client address of a DTE peer as the listeners name it ("1.2.3.4:5", "ws [::1]:5" is
+ * "ws ::1:5"): the text before the port, without "ws " and the IPv4-mapped "::ffff:" prefix,
+ * so that one client counts once whichever listener and address family it comes through.
+ */
+export function sourceOf(peer: string): string {
+  return peer.replace(/^ws /, '').replace(/:\d+$/, '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+}
+
+/** What the bank refused or dropped, for status and tests. */
+export interface BankCounters {
+  /** DTE connections given a line. */
+  accepted: number;
+  /** Refused: every line in use. */
+  refusedAllLines: number;
+  /** Refused: the client address already holds maxLinesPerSource lines. */
+  refusedPerSource: number;
+  /** DTEs dropped after commandIdleMs in command mode. */
+  idleDropped: number;
 }
 
 /**
@@ -447,14 +483,18 @@ class Line {
     this.feed({ type: 'tick' });
     socket.on('data', (buf: Buffer) => {
       const telnet = this.telnet;
-      if (!telnet) return;
+      // A dropped DTE's socket may still deliver bytes while it closes; the line may have
+      // a new DTE by then, which those bytes are not for.
+      if (!telnet || this.socket !== socket) return;
       const r = telnet.receive(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
       if (r.reply?.length) this.write(r.reply);
       for (const ev of r.events) if (ev.type === 'dtr') this.feed({ type: 'dtr', on: !!ev.on });
       if (r.data.length) this.feed({ type: 'dte', data: r.data });
     });
     socket.on('error', (err) => this.bank.log(`line ${this.index}: ${err.message}`));
-    socket.on('close', () => this.detach());
+    socket.on('close', () => {
+      if (this.socket === socket) this.detach();
+    });
     this.bank.log(`line ${this.index}: DTE connected from ${peer}`);
   }
 
@@ -569,6 +609,8 @@ class Line {
           break;
         case 'idle':
           this.bank.log(`line ${this.index}: no command for ${this.bank.commandIdleMs} ms; dropping the DTE`);
+          this.bank.counters.idleDropped++;
+          if (this.telnet) this.write(this.telnet.encode(NO_CARRIER));
           this.socket?.end();
           this.detach(); // the line is free from now, not only when the socket has closed
           break;
@@ -589,6 +631,8 @@ export class ModemBank {
   readonly paceEnabled: boolean;
   readonly telnetMode: TelnetMode;
   readonly commandIdleMs: number;
+  readonly maxLinesPerSource: number;
+  readonly counters: BankCounters = { accepted: 0, refusedAllLines: 0, refusedPerSource: 0, idleDropped: 0 };
   private readonly opts: ModemBankOptions;
   private readonly lines: Line[];
   private readonly book: PhoneBook;
@@ -605,6 +649,8 @@ export class ModemBank {
     this.paceEnabled = opts.pace ?? true;
     this.telnetMode = opts.telnet ?? 'auto';
     this.commandIdleMs = opts.commandIdleMs ?? 0;
+    this.maxLinesPerSource = opts.maxLinesPerSource ?? DEFAULT_LINES_PER_SOURCE;
+    if (!Number.isInteger(this.maxLinesPerSource) || this.maxLinesPerSource < 0) throw new RangeError('maxLinesPerSource must be a non-negative integer');
     this.book = opts.phoneBook ?? new PhoneBook();
     const n = opts.lines ?? 4;
     if (!Number.isInteger(n) || n < 1) throw new RangeError('lines must be a positive integer');
@@ -722,12 +768,26 @@ export class ModemBank {
   }
 
   private accept(socket: Duplex, peer: string, framing: SerialFraming): void {
+    const limit = this.maxLinesPerSource;
+    if (limit > 0) {
+      const source = sourceOf(peer);
+      let held = 0;
+      for (const l of this.lines) if (l.socket && l.peer !== undefined && sourceOf(l.peer) === source) held++;
+      if (held >= limit) {
+        this.counters.refusedPerSource++;
+        this.log(`refusing ${peer}: ${source} already holds ${held} lines (limit ${limit})`);
+        socket.end(NO_CARRIER);
+        return;
+      }
+    }
     const line = this.lines.find((l) => !l.socket);
     if (!line) {
+      this.counters.refusedAllLines++;
       this.log(`refusing ${peer}: all ${this.lines.length} lines in use`);
-      socket.end('\r\nNO CARRIER\r\n');
+      socket.end(NO_CARRIER);
       return;
     }
+    this.counters.accepted++;
     line.attach(socket, peer, framing);
   }
 
