@@ -136,6 +136,10 @@ function umlTransfers(size: number): string {
     'U=$!',
     'wait $D',
     'wait $U',
+    // socat has exited once the file is in its socket, not once it has crossed the line: on
+    // a lossy line the kernel may still be retransmitting. Wait until the host has it all
+    // (the connection leaves established/fin-wait-1) before the script ends and pppd stops.
+    `for i in $(seq 600); do [ -z "$(ss -Htn state established state fin-wait-1 state closing '( sport = :7000 )')" ] && break; sleep 0.1; done`,
     'echo "up $(sha256sum /tmp/up | cut -d" " -f1) $(stat -c %s /tmp/up)"',
     'cat /proc/net/dev | grep ppp0 || true',
   ].join('\n');
