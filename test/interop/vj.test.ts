@@ -213,7 +213,8 @@ test('b. dialtone pppd as client of a real pppd server: VJ both ways, 10 MB each
     // dissected, without TCP reassembly: tshark's heuristic dissectors take the random payload
     // for Thrift and others, and reassembly trips over its own SPECIAL_D sequence numbers.
     const opts = ['--disable-protocol', 'ALL', '--enable-protocol', 'frame,ppp,lcp,ipcp,pap,chap,ccp,ipv6cp,vjc,ip,tcp,udp,icmp,data', '-o', 'tcp.analyze_sequence_numbers:FALSE', '-o', 'tcp.desegment_tcp_streams:FALSE'];
-    const problems = tshark(d.pcap, [...opts, '-Y', '(_ws.malformed || _ws.expert.severity >= warning) && !(tcp.flags.reset == 1 && ppp.protocol == 0x0021)']);
+    // `!thrift`: tshark 4.0 still runs Thrift's heuristic on random TCP payload now and then.
+    const problems = tshark(d.pcap, [...opts, '-Y', '(_ws.malformed || _ws.expert.severity >= warning) && !(tcp.flags.reset == 1 && ppp.protocol == 0x0021) && !thrift']);
     assert.equal(problems, '', `tshark problems:\n${problems.slice(0, 2000)}\n${tshark(d.pcap, [...opts, '-q', '-z', 'expert,warn']).slice(0, 2000)}`);
     const kinds = tshark(d.pcap, [...opts, '-Y', 'vjc', '-T', 'fields', '-e', 'frame.p2p_dir', '-e', 'ppp.protocol', '-e', 'tcp.srcport']);
     const count = (dir: string, proto: string) => kinds.split('\n').filter((l) => l.startsWith(`${dir}\t${proto}\t`)).length;

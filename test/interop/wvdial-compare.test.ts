@@ -54,11 +54,20 @@ for (const [name, extra] of SCENARIOS) {
     const tty = path.join(dir, 'tty');
     let socat: ChildProcess | undefined;
     try {
-      socat = spawn('socat', [`PTY,link=${tty},raw,echo=0`, `TCP:127.0.0.1:${addr.port}`], { stdio: 'ignore' });
-      await waitUntil(() => fs.existsSync(tty), 30_000, 'the pty');
       fs.writeFileSync(path.join(dir, 'real.conf'), `[Dialer Defaults]\nModem = ${tty}\n${base}`);
       fs.writeFileSync(path.join(dir, 'ours.conf'), `[Dialer Defaults]\nModem = tcp:127.0.0.1:${addr.port}\n${base}`);
-      const real = await run('/usr/bin/wvdial', ['-C', path.join(dir, 'real.conf')], { ...process.env, HOME: dir });
+      // Real wvdial 1.61 now and then aborts in its own task switcher ("WvTaskMan::yield:
+      // Assertion ... stack_magic") when it redials: a bug of the peer, not what is compared
+      // here, so such a run is repeated (each on a fresh pty: socat ends with the caller).
+      let real: { code: number | null; lines: string[] } = { code: null, lines: [] };
+      for (let attempt = 0; attempt < 3; attempt++) {
+        if (socat && socat.exitCode === null) socat.kill('SIGTERM');
+        fs.rmSync(tty, { force: true });
+        socat = spawn('socat', [`PTY,link=${tty},raw,echo=0`, `TCP:127.0.0.1:${addr.port}`], { stdio: 'ignore' });
+        await waitUntil(() => fs.existsSync(tty), 30_000, 'the pty');
+        real = await run('/usr/bin/wvdial', ['-C', path.join(dir, 'real.conf')], { ...process.env, HOME: dir });
+        if (!real.lines.some((l) => /WvTaskMan::yield.*Assertion/.test(l))) break;
+      }
       const ours = await run(process.execPath, [path.join(ROOT, 'bin/dialtone'), 'dial', '-C', path.join(dir, 'ours.conf')], { ...process.env, HOME: dir });
       assert.deepEqual(normalize(ours.lines), normalize(real.lines), `real wvdial:\n${real.lines.join('\n')}\n\ndialtone dial:\n${ours.lines.join('\n')}`);
       assert.equal(ours.code, real.code);
