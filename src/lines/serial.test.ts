@@ -175,16 +175,19 @@ test('local ignores carrier; waitForCarrier: false leaves it to watchCarrier() a
   await local.waitForCarrier();
   local.close();
   let dcd = false;
-  const line = await openSerial(a, { speed: 38400, waitForCarrier: false, carrierPollMs: 10, carrierProbe: async () => dcd });
+  let probes = 0;
+  const line = await openSerial(a, { speed: 38400, waitForCarrier: false, carrierPollMs: 10, carrierProbe: async () => (probes++, dcd) });
   const lost: number[] = [];
   line.onCarrierLost(() => lost.push(1));
+  // Nothing may happen here: a window in which a poller (if one ran) would have fired.
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(lost.length, 0, 'not watched before the connect script is done');
   dcd = true;
   line.watchCarrier();
-  await new Promise((r) => setTimeout(r, 50));
+  // The watcher must see the carrier up before it can see it drop: wait for two probes of it.
+  const seen = probes;
+  await waitUntil(() => probes >= seen + 2, 30_000, 'the carrier watcher to probe DCD up');
   dcd = false;
-  await new Promise((r) => setTimeout(r, 60));
-  assert.equal(lost.length, 1);
+  await waitUntil(() => lost.length === 1, 30_000, 'the carrier loss');
   line.close();
 });

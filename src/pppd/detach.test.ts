@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stopAll, pppDir, command, inProcess, freePort, waitFor } from './harness.test.js';
+import { waitUntil } from '../runtime/wait-until.js';
 
 afterEach(stopAll);
 
@@ -17,12 +18,8 @@ function alive(pid: number): boolean {
   }
 }
 
-async function gone(pid: number, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (alive(pid)) {
-    if (Date.now() > end) throw new Error(`pid ${pid} still alive`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+async function gone(pid: number, ms = 60_000): Promise<void> {
+  await waitUntil(() => !alive(pid), ms, `pid ${pid} to exit`);
 }
 
 test('without nodetach the command returns 0 at once; the daemon runs on, its pid in ppp0.pid', async () => {

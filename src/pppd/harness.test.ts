@@ -61,7 +61,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function waitFor(read: () => string, re: RegExp, ms = 20_000, what = ''): Promise<string> {
+export async function waitFor(read: () => string, re: RegExp, ms = 60_000, what = ''): Promise<string> {
   const end = Date.now() + ms;
   for (;;) {
     const text = read();
