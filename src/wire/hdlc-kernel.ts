@@ -3,7 +3,7 @@
  * module (assembled at load time by ./wasm-asm.ts, no toolchain): FCS-16,
  * octet stuffing and destuffing.  Plain JS tops out near 1 GB/s for the
  * FCS-16 table walk alone (a bounds check per octet load); here it reads
- * eight octets per load, and stuffing/destuffing move 16 octets per SIMD
+ * eight octets per load, sixteen per step, and stuffing/destuffing move 16 octets per SIMD
  * compare while none of them needs escaping (RFC 1662 §4.2: with ACCM 0 only
  * 7D and 7E do, ~0.8% of random octets).
  *
@@ -12,10 +12,10 @@
  * (callers keep their own state -- escape flag, running FCS -- and copy the
  * results out before returning).  Layout of its memory:
  *
- *   0     .. 4096   FCS-16 slicing-by-8 tables, u16 LE, table k at k * 512
- *   4096  .. 4352   the escape table in use (1 = stuff this octet)
- *   4352  .. 4608   the receive class table in use (see hdlc.ts C_*)
- *   4608  .. 4616   destuff results: output end, escape pending
+ *   0     .. 8192   FCS-16 slicing-by-16 tables, u16 LE, table k at k * 512
+ *   8192  .. 8448   the escape table in use (1 = stuff this octet)
+ *   8448  .. 8704   the receive class table in use (see hdlc.ts C_*)
+ *   8704  .. 8712   destuff results: output end, escape pending
  *   IN    .. IN + IN_MAX        octets to stuff / received octets
  *   OUT   .. OUT + 2 * IN_MAX   stuffed / destuffed octets
  *
@@ -25,10 +25,10 @@
 import { FCS16_SLICED } from './fcs.js';
 import { Fn, I32, I64, V128, assemble } from './wasm-asm.js';
 
-export const ESC_TAB = 4096;
-export const CLS_TAB = 4352;
-const STATE = 4608;
-export const IN = 8192;
+export const ESC_TAB = 8192;
+export const CLS_TAB = 8448;
+const STATE = 8704;
+export const IN = 16384;
 /** Most octets one call may take (a 64 KiB frame plus header and FCS fits). */
 export const IN_MAX = 65536 + 64;
 export const OUT = IN + IN_MAX;
@@ -71,25 +71,48 @@ function fcs16Fn(): Fn {
   f.local('end', I32).local('lo', I32).local('hi', I32).local('w', I64);
   // T_k[x & 0xff] for the index expression `x` already on the stack.
   const lookup = (k: number) => f.i32(0xff).op(I32_AND).i32(1).op(I32_SHL).mem(I32_LOAD16_U, 1, k * 512);
+  // T_k[octet s of `x`], with the shift folded into the index scaling:
+  // (x >>> (8s - 1)) & 0x1fe is the octet times two, one op fewer.
+  const octet = (x: string, s: number, k: number) => {
+    f.get(x);
+    if (s === 0) f.i32(1).op(I32_SHL);
+    else f.i32(8 * s - 1).op(I32_SHR_U);
+    f.i32(0x1fe).op(I32_AND).mem(I32_LOAD16_U, 1, k * 512);
+  };
   f.get('p').get('n').op(I32_ADD).set('end');
   f.block('bulk', () =>
-    f.loop('eight', () => {
-      f.get('p').i32(8).op(I32_ADD).get('end').op(I32_GT_U).brIf('bulk');
-      f.get('p').mem(I64_LOAD, 0).set('w');
-      f.get('w').op(I32_WRAP_I64).get('crc').op(I32_XOR).set('lo');
+    f.loop('sixteen', () => {
+      f.get('p').i32(16).op(I32_ADD).get('end').op(I32_GT_U).brIf('bulk');
+      // Octet j of the sixteen is followed by 15 - j more: table 15 - j.
+      // Only the first two octets meet the (16-bit) register: the other
+      // fourteen lookups are XORed together first, so the chain from one
+      // block's register to the next is just two lookups and two XORs.
+      f.get('p').mem(I64_LOAD, 0, 8).set('w');
+      f.get('w').op(I32_WRAP_I64).set('lo');
       f.get('w').op(I64_CONST, 32).op(I64_SHR_U).op(I32_WRAP_I64).set('hi');
-      // Octet j of the eight is followed by 7 - j more: table 7 - j.
-      f.get('lo'); lookup(7);
-      f.get('lo').i32(8).op(I32_SHR_U); lookup(6); f.op(I32_XOR);
-      f.get('lo').i32(16).op(I32_SHR_U); lookup(5); f.op(I32_XOR);
-      f.get('lo').i32(24).op(I32_SHR_U); lookup(4); f.op(I32_XOR);
-      f.get('hi'); lookup(3); f.op(I32_XOR);
-      f.get('hi').i32(8).op(I32_SHR_U); lookup(2); f.op(I32_XOR);
-      f.get('hi').i32(16).op(I32_SHR_U); lookup(1); f.op(I32_XOR);
-      f.get('hi').i32(24).op(I32_SHR_U); lookup(0); f.op(I32_XOR);
+      for (let j = 8; j < 16; j++) {
+        octet(j < 12 ? 'lo' : 'hi', j & 3, 15 - j);
+        if (j > 8) f.op(I32_XOR);
+      }
+      f.get('p').mem(I64_LOAD, 0).set('w');
+      f.get('w').op(I64_CONST, 32).op(I64_SHR_U).op(I32_WRAP_I64).set('hi');
+      for (let j = 4; j < 8; j++) {
+        octet('hi', j & 3, 15 - j);
+        f.op(I32_XOR);
+      }
+      f.get('w').op(I32_WRAP_I64).set('lo');
+      for (let j = 2; j < 4; j++) {
+        octet('lo', j, 15 - j);
+        f.op(I32_XOR);
+      }
+      f.get('lo').get('crc').op(I32_XOR).set('lo');
+      octet('lo', 0, 15);
+      f.op(I32_XOR);
+      octet('lo', 1, 14);
+      f.op(I32_XOR);
       f.set('crc');
-      f.get('p').i32(8).op(I32_ADD).set('p');
-      f.br('eight');
+      f.get('p').i32(16).op(I32_ADD).set('p');
+      f.br('sixteen');
     }),
   );
   f.block('done', () =>
@@ -251,7 +274,7 @@ function build(): HdlcKernel | undefined {
     };
     const u8 = new Uint8Array(ex.mem.buffer);
     const dv = new DataView(ex.mem.buffer);
-    for (let i = 0; i < 8 * 256; i++) dv.setUint16(i * 2, FCS16_SLICED[i]!, true);
+    for (let i = 0; i < 16 * 256; i++) dv.setUint16(i * 2, FCS16_SLICED[i]!, true);
     const st = new Int32Array(ex.mem.buffer, STATE, 2);
     return {
       u8,
