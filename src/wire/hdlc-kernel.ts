@@ -32,6 +32,8 @@ export const IN = 16384;
 /** Most octets one call may take (a 64 KiB frame plus header and FCS fits). */
 export const IN_MAX = 65536 + 64;
 export const OUT = IN + IN_MAX;
+/** Output views of up to this many octets are cached (at most this many, ~100 B each). */
+const VIEW_CACHE = 4096;
 const PAGES = Math.ceil((OUT + 2 * IN_MAX + 64) / 65536);
 
 // Opcodes (WebAssembly Core Specification §5.4).
@@ -257,6 +259,12 @@ export interface HdlcKernel {
   /** After destuff(): where its output ends, and whether an escape is pending. */
   destuffEnd(): number;
   destuffEscaped(): number;
+  /**
+   * `u8.subarray(OUT, OUT + len)`, cached for len <= VIEW_CACHE: copying a
+   * result out (TypedArray#set) needs a view of exactly its length, and a
+   * fresh one per frame is the only per-frame garbage left otherwise.
+   */
+  outView(len: number): Uint8Array;
   /** Which table object was last copied to ESC_TAB / CLS_TAB (so switching is cheap). */
   escOwner: Uint8Array | undefined;
   clsOwner: Uint8Array | undefined;
@@ -276,6 +284,7 @@ function build(): HdlcKernel | undefined {
     const dv = new DataView(ex.mem.buffer);
     for (let i = 0; i < 16 * 256; i++) dv.setUint16(i * 2, FCS16_SLICED[i]!, true);
     const st = new Int32Array(ex.mem.buffer, STATE, 2);
+    const views: (Uint8Array | undefined)[] = [];
     return {
       u8,
       fcs16: ex.fcs16,
@@ -283,6 +292,10 @@ function build(): HdlcKernel | undefined {
       destuff: ex.destuff,
       destuffEnd: () => st[0]!,
       destuffEscaped: () => st[1]!,
+      outView: (len) => {
+        if (len > VIEW_CACHE) return u8.subarray(OUT, OUT + len);
+        return (views[len] ??= u8.subarray(OUT, OUT + len));
+      },
       escOwner: undefined,
       clsOwner: undefined,
     };

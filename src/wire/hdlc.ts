@@ -327,7 +327,7 @@ export class HdlcEncoder {
     const out = this.slab;
     const start = this.pos;
     out[start] = FLAG;
-    out.set(u8.subarray(OUT, end), start + 1);
+    out.set(k.outView(end - OUT), start + 1);
     out[start + len - 1] = FLAG;
     this.pos = (start + len + 7) & ~7;
     return Buffer.from(out.buffer, start, len);
@@ -671,7 +671,7 @@ export class HdlcDecoder {
           this.overflow = true;
         }
         if (fcs16) this.runFcs = k.fcs16(OUT, take, this.runFcs);
-        this.mem.set(u8.subarray(OUT, OUT + take), this.fs + this.len);
+        this.mem.set(k.outView(take), this.fs + this.len);
         this.len += take;
       }
       if (stop >= end) return;
