@@ -11,16 +11,24 @@
  *  - fcs16() over each payload (the JS sliced FCS-16 the framer calls).
  *
  * Columns:
- *  - MB/s: payload (information-field) octets per wall-clock second, MB = 10^6;
+ *  - MB/s: payload (information-field) octets per wall-clock second, MB = 10^6,
+ *    over the best whole run;
+ *  - peak: the fastest single step (256 frames, 384 kB): on a shared machine
+ *    a step often runs unpreempted, so this is near the one-core figure;
  *  - cpu ms/MB: process CPU time (user + system, all threads, so GC helpers
- *    count) per MB -- on a shared machine this is the steadier figure;
- *  - alloc B/MB: bytes allocated per MB moved.  Method: the same step is run
- *    in windows of ~0.4 MB; around each window v8.GCProfiler tells whether any
- *    GC ran, and process.memoryUsage() gives heapUsed (JS objects: Buffer
- *    views, Frame objects, arrays) + arrayBuffers (backing stores, e.g. Node's
- *    8 KiB Buffer pool slabs).  Windows with a GC are discarded (the delta
- *    would be net of what was freed); the median delta of the rest, minus that
- *    of an empty window (memoryUsage's own garbage), is scaled to 1 MB.
+ *    count) per MB; 1.000 ms/MB is 1 GB/s of one core;
+ *  - xcopy / xcrc: the figure as a fraction of the Buffer.copy and zlib.crc32
+ *    ceilings measured in this run (peak against peak);
+ *  - alloc heap / bufs, per MB moved: bytes of JS heap objects (Buffer views,
+ *    Frame objects, arrays) and of ArrayBuffer backing stores (the slabs that
+ *    frames are built in: the output itself, which the caller keeps).
+ *    Method: `--expose-gc` is turned on at startup (v8.setFlagsFromString),
+ *    and each window (one step) starts right after a full gc(); around it
+ *    process.memoryUsage() gives heapUsed and arrayBuffers, and a
+ *    v8.GCProfiler adds back what any GC inside the window freed (used heap
+ *    before minus after), so no window is discarded.  The median of 9
+ *    windows, minus that of an empty window (the probes' own garbage), is
+ *    scaled to 1 MB.
  *
  * Each figure is the best of --runs runs (default 3; the machine may be shared).
  *
@@ -31,9 +39,11 @@
 
 import { randomBytes } from 'node:crypto';
 import v8 from 'node:v8';
+import vm from 'node:vm';
 import * as zlib from 'node:zlib';
 import { fcs16 } from '../src/wire/fcs.js';
 import { HdlcDecoder, HdlcEncoder } from '../src/wire/hdlc.js';
+import { IN, hdlcKernel } from '../src/wire/hdlc-kernel.js';
 import { benchSettings, measure as measureRate, type Rate } from './settings.js';
 
 const SETTINGS = benchSettings();
@@ -45,52 +55,71 @@ const CHUNK = 4096; // a typical tty read
 
 const payloads = Array.from({ length: NFRAMES }, () => randomBytes(FRAME));
 
-interface Result {
-  mbPerSec: number;
-  cpuMsPerMb: number;
-  allocPerMb?: number;
+interface Result extends Rate {
+  alloc?: Alloc;
 }
 
-
-function allocated(): number {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
+interface Alloc {
+  heap: number;
+  bufs: number;
 }
+
+// Allocation windows start from a collected heap (see the header).
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1]!;
 }
 
-/** Median bytes allocated by one call of `step` among windows without a GC. */
-function allocPerStep(step: () => number): { bytes: number; moved: number } | undefined {
-  const deltas: number[] = [];
+/** Median bytes (heap, array buffers) allocated by one call of `step`, and what it moved. */
+function allocPerStep(step: () => number): { heap: number; bufs: number; moved: number } {
+  const heap: number[] = [];
+  const bufs: number[] = [];
   let moved = 0;
-  for (let w = 0; w < 40 && deltas.length < 9; w++) {
+  for (let w = 0; w < 9; w++) {
+    gc();
     const prof = new v8.GCProfiler();
     prof.start();
-    const a0 = allocated();
+    const m0 = process.memoryUsage();
     moved = step();
-    const a1 = allocated();
-    const gcs = prof.stop().statistics.length;
-    if (gcs === 0) deltas.push(a1 - a0);
+    const m1 = process.memoryUsage();
+    let freed = 0;
+    for (const g of prof.stop().statistics) {
+      freed += g.beforeGC.heapStatistics.usedHeapSize - g.afterGC.heapStatistics.usedHeapSize;
+    }
+    heap.push(m1.heapUsed - m0.heapUsed + freed);
+    bufs.push(m1.arrayBuffers - m0.arrayBuffers);
   }
-  return deltas.length ? { bytes: median(deltas), moved } : undefined;
+  return { heap: median(heap), bufs: median(bufs), moved };
 }
 
-const emptyAlloc = allocPerStep(() => 0)?.bytes ?? 0;
+const empty = allocPerStep(() => 0);
 
+function allocPerMb(step: () => number): Alloc {
+  const a = allocPerStep(step);
+  const mb = a.moved / 1e6;
+  return { heap: Math.max(0, a.heap - empty.heap) / mb, bufs: Math.max(0, a.bufs - empty.bufs) / mb };
+}
 
 function fmtBytes(n: number | undefined): string {
-  if (n === undefined) return '(GC in every window)';
+  if (n === undefined) return '-';
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)} MB`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
   return `${n.toFixed(0)} B`;
 }
 
+let copyPeak = 0;
+let crcPeak = 0;
+
 function line(what: string, r: Result): void {
+  const peak = r.peakMbPerSec ?? 0;
+  const of = (c: number) => (c > 0 ? (peak / c).toFixed(3) : '-').padStart(6);
   console.log(
-    `${what.padEnd(38)} ${r.mbPerSec.toFixed(1).padStart(9)} MB/s   cpu ${r.cpuMsPerMb.toFixed(3).padStart(7)} ms/MB   alloc ${fmtBytes(r.allocPerMb).padStart(9)}/MB`,
+    `${what.padEnd(30)} ${r.mbPerSec.toFixed(0).padStart(6)} MB/s  peak ${peak.toFixed(0).padStart(6)} MB/s` +
+      `  cpu ${r.cpuMsPerMb.toFixed(3).padStart(6)} ms/MB  xcopy ${of(copyPeak)}  xcrc ${of(crcPeak)}` +
+      `  alloc/MB heap ${fmtBytes(r.alloc?.heap).padStart(8)} bufs ${fmtBytes(r.alloc?.bufs).padStart(8)}`,
   );
 }
 
@@ -98,9 +127,15 @@ const measure = (step: () => number): Rate => measureRate(step, SETTINGS);
 
 let sink = 0; // keep results observable so nothing is optimised away
 
+function withAlloc(step: () => number): Result {
+  const r: Result = measure(step);
+  r.alloc = allocPerMb(step);
+  return r;
+}
+
 function benchEncode(accm: number, fcs32: boolean): Result {
   const enc = new HdlcEncoder({ accm, fcs32 });
-  return measure(() => {
+  return withAlloc(() => {
     let n = 0;
     for (const p of payloads) {
       sink ^= enc.encode(0x0021, p).length;
@@ -117,7 +152,7 @@ function benchDecode(accm: number, fcs32: boolean): Result {
   for (let i = 0; i < wire.length; i += CHUNK) chunks.push(wire.subarray(i, i + CHUNK));
   const dec = new HdlcDecoder({ fcs32 });
   dec.setRecvAccm(accm); // what we would have asked the peer for
-  const r = measure(() => {
+  const r = withAlloc(() => {
     let n = 0;
     for (const c of chunks) for (const f of dec.push(c)) n += f.payload.length;
     return n;
@@ -161,20 +196,39 @@ function benchFcs16(): Result {
   });
 }
 
+function benchFcs16Kernel(): Result {
+  const k = hdlcKernel();
+  if (k === undefined) return { mbPerSec: 0, cpuMsPerMb: 0 };
+  return measure(() => {
+    let n = 0;
+    for (const p of payloads) {
+      k.u8.set(p, IN);
+      sink ^= k.fcs16(IN, p.length, 0xffff);
+      n += p.length;
+    }
+    return n;
+  });
+}
+
 console.log(
   `dialtone HDLC framing: ${FRAME}-byte random frames, proto 0x0021, node ${process.version}, ` +
     `${QUICK ? 'quick, ' : ''}best of ${RUNS} x ${MEASURE_MS} ms per figure`,
 );
 console.log('-- ceilings (same payload bytes, same run)');
-line('Buffer.copy', benchCopy());
-line('zlib.crc32', benchCrc32());
-line('fcs16 (JS, sliced)', benchFcs16());
+const copy = benchCopy();
+const crc = benchCrc32();
+copyPeak = copy.peakMbPerSec ?? 0;
+crcPeak = crc.peakMbPerSec ?? 0;
+line('Buffer.copy', copy);
+line('zlib.crc32', crc);
+line('fcs16() (JS, sliced)', benchFcs16());
+line('FCS-16 kernel (wasm)', benchFcs16Kernel());
 for (const fcs32 of [false, true]) {
   const f = fcs32 ? 'FCS-32' : 'FCS-16';
   console.log(`-- ${f}`);
-  line(`encode  ACCM 0x00000000  ${f}`, benchEncode(0, fcs32));
-  line(`encode  ACCM 0xffffffff  ${f}`, benchEncode(0xffffffff, fcs32));
-  line(`decode  ACCM 0x00000000  ${f}`, benchDecode(0, fcs32));
-  line(`decode  ACCM 0xffffffff  ${f}`, benchDecode(0xffffffff, fcs32));
+  line(`encode ACCM 0x00000000 ${f}`, benchEncode(0, fcs32));
+  line(`encode ACCM 0xffffffff ${f}`, benchEncode(0xffffffff, fcs32));
+  line(`decode ACCM 0x00000000 ${f}`, benchDecode(0, fcs32));
+  line(`decode ACCM 0xffffffff ${f}`, benchDecode(0xffffffff, fcs32));
 }
 if (sink === 0.5) console.log(sink);

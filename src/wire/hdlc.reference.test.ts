@@ -10,7 +10,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { FCS16_TABLE, fcs16, fcs16Range, fcs32, crc32Portable } from './fcs.js';
-import { HdlcDecoder, HdlcEncoder, type Frame, type TxConfig } from './hdlc.js';
+import { HdlcDecoder, HdlcEncoder, type DecoderStats, type Frame, type TxConfig } from './hdlc.js';
+import { IN, hdlcKernel, useHdlcKernel } from './hdlc-kernel.js';
+
+/** Both implementations: the WebAssembly kernel, and the portable JS loops it replaces. */
+const KERNELS = [true, false] as const;
+
+function withKernel<T>(on: boolean, f: () => T): T {
+  useHdlcKernel(on);
+  try {
+    return f();
+  } finally {
+    useHdlcKernel(true);
+  }
+}
 
 /** Bit-at-a-time CRC (RFC 1662 §C), independent of any table. */
 function crcBitwise(data: Uint8Array, poly: number, init: number): number {
@@ -138,59 +151,67 @@ test('FCS: sliced FCS-16 and table CRC-32 agree with the bitwise definitions', (
   assert.equal(FCS16_TABLE.length, 256);
 });
 
-test('property: the optimized encoder is byte-identical to the reference encoder', () => {
-  fc.assert(
-    fc.property(arbTx, fc.array(fc.tuple(arbProtocol, arbPayload), { minLength: 1, maxLength: 4 }), (tx, frames) => {
-      const enc = new HdlcEncoder(tx);
-      for (const [protocol, payload] of frames) {
-        // Plain Uint8Array payloads too (the API takes any Uint8Array).
-        const got = enc.encode(protocol, payload);
-        assert.ok(Buffer.isBuffer(got));
-        assert.deepEqual(got, referenceEncode(tx, protocol, payload));
-        assert.deepEqual(enc.encode(protocol, Uint8Array.from(payload)), got);
-      }
+for (const kernel of KERNELS) {
+  test(`property: the optimized encoder is byte-identical to the reference encoder (${kernel ? 'wasm kernel' : 'JS loops'})`, () =>
+    withKernel(kernel, () => {
+      fc.assert(
+        fc.property(arbTx, fc.array(fc.tuple(arbProtocol, arbPayload), { minLength: 1, maxLength: 4 }), (tx, frames) => {
+          const enc = new HdlcEncoder(tx);
+          for (const [protocol, payload] of frames) {
+            // Plain Uint8Array payloads too (the API takes any Uint8Array).
+            const got = enc.encode(protocol, payload);
+            assert.ok(Buffer.isBuffer(got));
+            assert.deepEqual(got, referenceEncode(tx, protocol, payload));
+            assert.deepEqual(enc.encode(protocol, Uint8Array.from(payload)), got);
+          }
+        }),
+        { numRuns: 400 },
+      );
     }),
-    { numRuns: 400 },
   );
-});
+}
 
-test('property: encode → decode round-trips under random configs and chunkings', () => {
-  fc.assert(
-    fc.property(
-      arbTx,
-      fc.array(fc.tuple(arbProtocol, arbPayload), { minLength: 1, maxLength: 5 }),
-      fc.array(fc.nat(20000), { maxLength: 40 }),
-      fc.boolean(),
-      (tx, frames, cuts, sameAccm) => {
-        // The receiver deletes unescaped control characters in ITS ACCM --
-        // and, like ppp_async, also those that are the second octet of an
-        // escape.  So a receive map may only hold characters the sender never
-        // produces as "7D c": drop from it any c whose c ^ 0x20 the sender's
-        // escape map stuffs (which the reference encoder would also stuff).
-        let raccm = sameAccm ? tx.accm : 0;
-        for (let c = 0; c < 0x20; c++) {
-          const d = c ^ 0x20;
-          if ((tx.escape[d >> 3]! >> (d & 7)) & 1 && d !== 0x5e) raccm &= ~(1 << c);
-        }
-        raccm >>>= 0;
-        const enc = new HdlcEncoder(tx);
-        const wire = Buffer.concat(frames.map(([p, f]) => enc.encode(p, f)));
-        const dec = new HdlcDecoder({ fcs32: tx.fcs32, mru: 3000 });
-        dec.setRecvAccm(raccm);
-        const got = decodeAll(dec, wire, cuts);
-        assert.deepEqual(
-          got.map((f) => [f.protocol, Buffer.from(f.payload).toString('hex')]),
-          frames.map(([p, f]) => [p, Buffer.from(f).toString('hex')]),
-        );
-        // Payloads are independent of the decoder's buffers.
-        for (const f of got) assert.ok(Buffer.isBuffer(f.payload));
-        assert.equal(dec.stats.framesOk, frames.length);
-        assert.equal(dec.stats.bytesIn, wire.length);
-      },
-    ),
-    { numRuns: 400 },
+for (const kernel of KERNELS) {
+  test(`property: encode → decode round-trips under random configs and chunkings (${kernel ? 'wasm kernel' : 'JS loops'})`, () =>
+    withKernel(kernel, () => {
+      fc.assert(
+        fc.property(
+          arbTx,
+          fc.array(fc.tuple(arbProtocol, arbPayload), { minLength: 1, maxLength: 5 }),
+          fc.array(fc.nat(20000), { maxLength: 40 }),
+          fc.boolean(),
+          (tx, frames, cuts, sameAccm) => {
+            // The receiver deletes unescaped control characters in ITS ACCM --
+            // and, like ppp_async, also those that are the second octet of an
+            // escape.  So a receive map may only hold characters the sender never
+            // produces as "7D c": drop from it any c whose c ^ 0x20 the sender's
+            // escape map stuffs (which the reference encoder would also stuff).
+            let raccm = sameAccm ? tx.accm : 0;
+            for (let c = 0; c < 0x20; c++) {
+              const d = c ^ 0x20;
+              if ((tx.escape[d >> 3]! >> (d & 7)) & 1 && d !== 0x5e) raccm &= ~(1 << c);
+            }
+            raccm >>>= 0;
+            const enc = new HdlcEncoder(tx);
+            const wire = Buffer.concat(frames.map(([p, f]) => enc.encode(p, f)));
+            const dec = new HdlcDecoder({ fcs32: tx.fcs32, mru: 3000 });
+            dec.setRecvAccm(raccm);
+            const got = decodeAll(dec, wire, cuts);
+            assert.deepEqual(
+              got.map((f) => [f.protocol, Buffer.from(f.payload).toString('hex')]),
+              frames.map(([p, f]) => [p, Buffer.from(f).toString('hex')]),
+            );
+            // Payloads are independent of the decoder's buffers.
+            for (const f of got) assert.ok(Buffer.isBuffer(f.payload));
+            assert.equal(dec.stats.framesOk, frames.length);
+            assert.equal(dec.stats.bytesIn, wire.length);
+          },
+        ),
+        { numRuns: 400 },
+      );
+    }),
   );
-});
+}
 
 test('decoder: frames longer than the MRU are counted, wherever the chunk boundaries fall', () => {
   const long = new Uint8Array(1600).fill(0x41);
@@ -220,3 +241,139 @@ test('FCS-32 of an empty view without a backing store (zlib.crc32 returns 0 for 
   assert.equal(got.length, 1);
   assert.equal(got[0]!.payload.length, 0);
 });
+
+test('FCS-16 kernel agrees with the bitwise definition at any offset and length', () => {
+  const k = hdlcKernel();
+  assert.ok(k, 'WebAssembly kernel available on Node 20');
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(15), fc.nat(0xffff), (d, off, init) => {
+      k.u8.set(d, IN + off);
+      assert.equal(k.fcs16(IN + off, d.length, init), crcBitwise(d, 0x8408, init));
+    }),
+    { numRuns: 500 },
+  );
+});
+
+interface RefResult {
+  frames: [number, string][];
+  stats: Omit<DecoderStats, 'bytesIn' | 'garbageBytes'>;
+}
+
+/**
+ * RFC 1662 receive side octet by octet, with ppp_async's conventions spelled
+ * out: hunt for the first flag; 7D 7E aborts; unescaped octets in the receive
+ * ACCM are deleted (a pending escape stays pending); 7D 7D is data 5D;
+ * nothing beyond the size limit is kept.
+ */
+function referenceDecode(input: Uint8Array, raccm: number, mru: number, fcs32: boolean): RefResult {
+  const stats = { framesOk: 0, badFcs: 0, runts: 0, tooLong: 0, aborts: 0, badProtocol: 0, badAddress: 0 };
+  const frames: [number, string][] = [];
+  const fcsLen = fcs32 ? 4 : 2;
+  const maxInfo = Math.max(mru, 1500);
+  const cap = maxInfo + 4 + fcsLen;
+  let hunting = true;
+  let buf: number[] = [];
+  let overflow = false;
+  let escaped = false;
+  const finish = () => {
+    if (overflow) return void stats.tooLong++;
+    if (buf.length < fcsLen + 1) return void stats.runts++;
+    const raw = Uint8Array.from(buf);
+    const ok = fcs32
+      ? crcBitwise(raw, 0xedb88320, 0xffffffff) === 0xdebb20e3
+      : crcBitwise(raw, 0x8408, 0xffff) === 0xf0b8;
+    if (!ok) return void stats.badFcs++;
+    const end = buf.length - fcsLen;
+    let p = 0;
+    if (buf[0] === 0xff) {
+      if (end < 2 || buf[1] !== 0x03) return void stats.badAddress++;
+      p = 2;
+    }
+    if (p >= end) return void stats.runts++;
+    let protocol = buf[p]!;
+    if (protocol & 1) p += 1;
+    else {
+      if (p + 1 >= end) return void stats.runts++;
+      protocol = (protocol << 8) | buf[p + 1]!;
+      p += 2;
+    }
+    if ((protocol & 1) === 0 || (protocol & 0x100) !== 0) return void stats.badProtocol++;
+    if (end - p > maxInfo) return void stats.tooLong++;
+    stats.framesOk++;
+    frames.push([protocol, Buffer.from(raw.subarray(p, end)).toString('hex')]);
+  };
+  for (const b of input) {
+    if (hunting) {
+      if (b === 0x7e) hunting = false;
+      continue;
+    }
+    if (b === 0x7e) {
+      if (escaped) stats.aborts++;
+      else if (buf.length > 0 || overflow) finish();
+      buf = [];
+      overflow = false;
+      escaped = false;
+      continue;
+    }
+    if (b < 0x20 && (raccm >>> b) & 1) continue;
+    if (b === 0x7d && !escaped) {
+      escaped = true;
+      continue;
+    }
+    const v = escaped ? b ^ 0x20 : b;
+    escaped = false;
+    if (buf.length < cap) buf.push(v);
+    else overflow = true;
+  }
+  return { frames, stats };
+}
+
+/** Received streams: encoded frames mixed with noise, aborts, stray escapes, flags and XON/XOFF. */
+const arbStream = fc
+  .array(
+    fc.oneof(
+      { weight: 4, arbitrary: fc.tuple(arbProtocol, arbPayload).map(([p, d]) => ({ frame: [p, d] as const })) },
+      { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }).map((noise) => ({ noise })) },
+      {
+        weight: 2,
+        arbitrary: fc
+          .array(fc.constantFrom(0x7e, 0x7d, 0x11, 0x13, 0x00, 0x5d, 0x5e), { minLength: 1, maxLength: 4 })
+          .map((a) => ({ noise: Uint8Array.from(a) })),
+      },
+    ),
+    { maxLength: 10 },
+  );
+
+for (const kernel of KERNELS) {
+  test(`property: the decoder equals the reference decoder on any stream and chunking (${kernel ? 'wasm kernel' : 'JS loops'})`, () =>
+    withKernel(kernel, () => {
+      fc.assert(
+        fc.property(
+          arbTx,
+          arbAccm,
+          fc.constantFrom(296, 1500, 2000),
+          arbStream,
+          fc.array(fc.nat(20000), { maxLength: 40 }),
+          (tx, raccm, mru, parts, cuts) => {
+            const enc = new HdlcEncoder(tx);
+            const wire = Buffer.concat(
+              parts.map((x) => ('frame' in x ? enc.encode(x.frame[0], x.frame[1]) : Buffer.from(x.noise))),
+            );
+            const dec = new HdlcDecoder({ fcs32: tx.fcs32, mru });
+            dec.setRecvAccm(raccm);
+            const got = decodeAll(dec, wire, cuts);
+            const want = referenceDecode(wire, raccm >>> 0, mru, tx.fcs32);
+            assert.deepEqual(
+              got.map((f) => [f.protocol, Buffer.from(f.payload).toString('hex')]),
+              want.frames,
+            );
+            const { bytesIn, garbageBytes, ...st } = dec.stats;
+            assert.deepEqual(st, want.stats);
+            assert.equal(bytesIn, wire.length);
+            assert.ok(garbageBytes <= wire.length);
+          },
+        ),
+        { numRuns: 400 },
+      );
+    }));
+}

@@ -14,7 +14,8 @@
  * reads the clock.
  */
 
-import { CRC32_TABLE, FCS16_GOOD, FCS16_TABLE, FCS32_GOOD, crc32, fcs16Range } from './fcs.js';
+import { CRC32_TABLE, FCS16_GOOD, FCS16_INIT, FCS16_TABLE, FCS32_GOOD, crc32, fcs16Range } from './fcs.js';
+import { CLS_TAB, ESC_TAB, IN, IN_MAX, OUT, hdlcKernel, type HdlcKernel } from './hdlc-kernel.js';
 
 const FLAG = 0x7e;
 const ESC = 0x7d;
@@ -100,23 +101,24 @@ function copyConfig(src: TxConfig): TxConfig {
 }
 
 /**
- * At most this many distinct octet values needing stuffing (0x7D and 0x7E
- * included) and the encoder finds them with native `indexOf` scans and moves
- * the runs between them with native copies; more, and it uses a per-octet
- * table loop.  ACCM 0 without an escape map gives two (the negotiated common
- * case); the decoder does the same for a receive ACCM of 0.
+ * How the kernel may stuff with a table (see hdlc-kernel.ts stuff()): SIMD
+ * block copies are exact when the table escapes nothing but 7D, 7E and
+ * control characters; `lim` is 0x20 when some control character is escaped.
  */
-const MAX_SCANNED = 4;
-/** Runs shorter than this are moved octet by octet (cheaper than a copyWithin call). */
-const SHORT_RUN = 24;
+interface KernelMode {
+  lim: number;
+  simd: number;
+}
 
-/**
- * A Buffer over the same memory, so the native (memchr) Buffer#indexOf can be
- * used: TypedArray#indexOf is several times slower.  Allocates a view only
- * for non-Buffer input.
- */
-function asBuffer(u: Uint8Array): Buffer {
-  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.length);
+function kernelMode(esc: Uint8Array): KernelMode {
+  let lim = 0;
+  let simd = 1;
+  for (let c = 0; c < 256; c++) {
+    if (!esc[c]) continue;
+    if (c < 0x20) lim = 0x20;
+    else if (c !== FLAG && c !== ESC) simd = 0;
+  }
+  return { lim, simd };
 }
 
 /**
@@ -135,19 +137,13 @@ export class HdlcEncoder {
   private cfg: TxConfig;
   private esc!: Uint8Array;
   private escLcp!: Uint8Array;
-  /**
-   * The octet values the normal (non-LCP) table stuffs, when there are few
-   * enough of them to scan for with indexOf (see MAX_SCANNED); else empty.
-   */
-  private scanned: number[] = [];
+  private mode: KernelMode = { lim: 0x20, simd: 1 };
+  private modeLcp: KernelMode = { lim: 0x20, simd: 1 };
   /** The slab frames are built in, and where the next one starts. */
   private slab = new Uint8Array(SLAB);
   private pos = 0;
   private readonly hdr = new Uint8Array(4);
   private readonly tail = new Uint8Array(4);
-  private readonly nextAt = new Int32Array(MAX_SCANNED);
-  /** Offsets in the payload of the octets to stuff (scanned path). */
-  private escAt = new Int32Array(2048);
 
   constructor(cfg?: Partial<TxConfig>) {
     this.cfg = copyConfig({ ...defaultTxConfig(), ...stripUndefined(cfg ?? {}) });
@@ -178,9 +174,8 @@ export class HdlcEncoder {
     const t = buildEscapeTables(this.cfg);
     this.esc = t.normal;
     this.escLcp = t.lcp;
-    const vals: number[] = [];
-    for (let c = 0; c < 256; c++) if (t.normal[c]) vals.push(c);
-    this.scanned = vals.length <= MAX_SCANNED ? vals : [];
+    this.mode = kernelMode(t.normal);
+    this.modeLcp = kernelMode(t.lcp);
   }
 
   /**
@@ -220,6 +215,8 @@ export class HdlcEncoder {
     }
 
     const n = payload.length;
+    const k = hdlcKernel();
+    if (k !== undefined && h + n + 4 <= IN_MAX) return this.encodeKernel(k, lcp, h, payload);
     // The FCS over the unstuffed octets, in its own pass: a sliced table for
     // FCS-16, native zlib for FCS-32 (the header octets by table, saving a
     // native call).  Transmitted complemented, LSB first (RFC 1662 §C.2/§C.3).
@@ -264,20 +261,15 @@ export class HdlcEncoder {
       } else out[o++] = b;
     }
 
-    const scanned = this.scanned;
-    if (!lcp && scanned.length > 0) {
-      o = this.stuffScanned(payload, out, o, scanned);
-    } else {
-      // Many octet values need stuffing (e.g. ACCM 0xffffffff: 34 of 256), so
-      // a branch would mispredict often; do it branch-free instead: write an
-      // escape, then the octet either over it (e = 0) or after it.
-      for (let i = 0; i < n; i++) {
-        const b = payload[i]!;
-        const e = esc[b]!;
-        out[o] = ESC;
-        out[o + e] = b ^ (e << 5);
-        o += 1 + e;
-      }
+    // Many octet values may need stuffing (e.g. ACCM 0xffffffff: 34 of 256),
+    // so a branch would mispredict often; do it branch-free instead: write an
+    // escape, then the octet either over it (e = 0) or after it.
+    for (let i = 0; i < n; i++) {
+      const b = payload[i]!;
+      const e = esc[b]!;
+      out[o] = ESC;
+      out[o + e] = b ^ (e << 5);
+      o += 1 + e;
     }
 
     for (let i = 0; i < fcsLen; i++) {
@@ -294,55 +286,51 @@ export class HdlcEncoder {
   }
 
   /**
-   * Stuff `payload` into `out` at `o` when only the few octet values in `vals`
-   * need escaping.  Native indexOf finds each of them (merging the per-value
-   * scans in order); the payload is copied to `out` in one piece, and then
-   * opened up from the back: each run after a stuffed octet moves right (a
-   * native memmove) by the number of escapes before it.  Returns the new
-   * output offset.
+   * encode() by the kernel: header and payload are copied into its memory,
+   * the FCS computed there (FCS-16) or by zlib (FCS-32) and appended, the
+   * whole stuffed there, and the result copied into the slab between flags.
    */
-  private stuffScanned(payload: Uint8Array, out: Uint8Array, o: number, vals: number[]): number {
-    const p = asBuffer(payload);
-    const n = p.length;
-    const nv = vals.length;
-    const next = this.nextAt;
-    if (this.escAt.length < n) this.escAt = new Int32Array(n);
-    const at = this.escAt;
-    let count = 0;
-    for (let k = 0; k < nv; k++) {
-      const x = p.indexOf(vals[k]!, 0);
-      next[k] = x < 0 ? n : x;
+  private encodeKernel(k: HdlcKernel, lcp: boolean, h: number, payload: Uint8Array): Buffer {
+    const u8 = k.u8;
+    const n = payload.length;
+    const hdr = this.hdr;
+    const esc = lcp ? this.escLcp : this.esc;
+    const mode = lcp ? this.modeLcp : this.mode;
+    if (k.escOwner !== esc) {
+      u8.set(esc, ESC_TAB);
+      k.escOwner = esc;
     }
-    for (;;) {
-      let m = n;
-      let mk = 0;
-      for (let k = 0; k < nv; k++) {
-        const x = next[k]!;
-        if (x < m) {
-          m = x;
-          mk = k;
-        }
-      }
-      if (m >= n) break;
-      at[count++] = m;
-      const x = m + 1 < n ? p.indexOf(vals[mk]!, m + 1) : -1;
-      next[mk] = x < 0 ? n : x;
+    for (let i = 0; i < h; i++) u8[IN + i] = hdr[i]!;
+    u8.set(payload, IN + h);
+    let m = IN + h + n;
+    // Transmitted complemented, LSB first (RFC 1662 §C.2/§C.3).
+    if (this.cfg.fcs32) {
+      const t32 = CRC32_TABLE;
+      let r = 0xffffffff;
+      for (let i = 0; i < h; i++) r = (r >>> 8) ^ t32[(r ^ hdr[i]!) & 0xff]!;
+      const crc = crc32(payload, ~r >>> 0);
+      u8[m++] = crc;
+      u8[m++] = crc >>> 8;
+      u8[m++] = crc >>> 16;
+      u8[m++] = crc >>> 24;
+    } else {
+      const fcs = k.fcs16(IN, h + n, 0xffff) ^ 0xffff;
+      u8[m++] = fcs;
+      u8[m++] = fcs >>> 8;
     }
-    out.set(payload, o);
-    // Open up from the back.  Octets in (at[j], end) move right by j + 1.
-    let end = n;
-    for (let j = count - 1; j >= 0; j--) {
-      const e = at[j]!;
-      const from = o + e + 1;
-      const k = end - e - 1;
-      const shift = j + 1;
-      if (k >= SHORT_RUN) out.copyWithin(from + shift, from, from + k);
-      else for (let q = k - 1; q >= 0; q--) out[from + shift + q] = out[from + q]!;
-      out[o + e + j] = ESC;
-      out[o + e + j + 1] = p[e]! ^ 0x20;
-      end = e;
+    const end = k.stuff(IN, m - IN, OUT, mode.lim, mode.simd);
+    const len = end - OUT + 2;
+    if (this.slab.length - this.pos < len) {
+      this.slab = new Uint8Array(Math.max(SLAB, len));
+      this.pos = 0;
     }
-    return o + n + count;
+    const out = this.slab;
+    const start = this.pos;
+    out[start] = FLAG;
+    out.set(k.outView(end - OUT), start + 1);
+    out[start + len - 1] = FLAG;
+    this.pos = (start + len + 7) & ~7;
+    return Buffer.from(out.buffer, start, len);
   }
 }
 
@@ -503,6 +491,11 @@ export class HdlcDecoder {
   private len = 0;
   private escaped = false;
   private overflow = false;
+  /**
+   * The FCS-16 register over the frame in progress, kept up to date by
+   * pushKernel(); -1 when it is not (pushTable): then finishFrame computes it.
+   */
+  private runFcs = FCS16_INIT;
   /** Still looking for the very first flag. */
   private hunting = true;
 
@@ -623,7 +616,8 @@ export class HdlcDecoder {
       this.mem = nm;
       this.fs = 0;
     }
-    if (this.recvAccm === 0) this.pushScanned(asBuffer(chunk), i, frames);
+    const k = hdlcKernel();
+    if (k !== undefined) this.pushKernel(k, chunk, i, frames);
     else this.pushTable(chunk, i, frames);
   }
 
@@ -643,57 +637,52 @@ export class HdlcDecoder {
     this.len = 0;
     this.escaped = false;
     this.overflow = false;
+    if (this.runFcs >= 0) this.runFcs = FCS16_INIT;
   }
 
   /**
-   * Receive ACCM 0: only 7E and 7D are special.  The chunk is copied into the
-   * slab right after the frame in progress (one native copy) and destuffed in
-   * place: native indexOf finds the next 7E / 7D, a frame's octets stay where
-   * they are up to its first escape, and runs after an escape move down by a
-   * native memmove.  A new frame starts where its first octet already is.
+   * Destuff by the kernel: the piece is copied into its memory, and each call
+   * destuffs up to the next flag; the run it produced is folded into the
+   * running FCS-16 (there, while it is in cache) and copied onto the frame in
+   * progress in the slab.
    */
-  private pushScanned(chunk: Buffer, i: number, frames: Frame[]): void {
-    const n = chunk.length;
-    const base = this.fs + this.len; // chunk[x] is staged at mem[base + x]
-    this.mem.set(chunk, base);
-    let nextFlag = -1;
-    let nextEsc = -1;
-    while (i < n) {
-      if (this.escaped) {
-        const b = chunk[i]!;
-        if (b === FLAG) {
-          this.flagSeen(frames);
-          this.fs = base + i + 1;
-        } else {
-          // An escape right after an escape is taken as data (XORed like any
-          // other escaped octet), exactly as ppp_async does.
-          this.escaped = false;
-          this.append1(b ^ 0x20);
+  private pushKernel(k: HdlcKernel, chunk: Uint8Array, i: number, frames: Frame[]): void {
+    const u8 = k.u8;
+    const cls = this.cls;
+    if (k.clsOwner !== cls) {
+      u8.set(cls, CLS_TAB);
+      k.clsOwner = cls;
+    }
+    u8.set(chunk, IN);
+    const end = IN + chunk.length;
+    // Octets below 0x20 can only be special (deleted) with a nonzero ACCM.
+    const lim = this.recvAccm === 0 ? 0 : 0x20;
+    const fcs16 = !this.fcs32;
+    if (this.runFcs < 0) this.runFcs = fcs16Range(this.mem, this.fs, this.fs + this.len);
+    let src = IN + i;
+    while (src < end) {
+      const stop = k.destuff(src, end - src, OUT, lim, this.escaped ? 1 : 0);
+      this.escaped = k.destuffEscaped() !== 0;
+      let take = k.destuffEnd() - OUT;
+      if (take > 0 && !this.overflow) {
+        if (take > this.cap - this.len) {
+          // Nothing beyond `cap` is ever kept: the frame is too long already.
+          take = this.cap - this.len;
+          this.overflow = true;
         }
-        i++;
-        continue;
+        if (fcs16) this.runFcs = k.fcs16(OUT, take, this.runFcs);
+        this.mem.set(k.outView(take), this.fs + this.len);
+        this.len += take;
       }
-      if (nextFlag < i) {
-        nextFlag = chunk.indexOf(FLAG, i);
-        if (nextFlag < 0) nextFlag = n;
-      }
-      if (nextEsc < i) {
-        nextEsc = chunk.indexOf(ESC, i);
-        if (nextEsc < 0) nextEsc = n;
-      }
-      const m = nextFlag < nextEsc ? nextFlag : nextEsc;
-      if (m > i) this.appendStaged(base + i, m - i);
-      if (m >= n) return;
-      if (m === nextFlag) {
-        this.flagSeen(frames);
-        this.fs = base + m + 1;
-      } else this.escaped = true;
-      i = m + 1;
+      if (stop >= end) return;
+      this.flagSeen(frames);
+      src = stop + 1;
     }
   }
 
   /** Any other receive ACCM: a per-octet loop over the class table. */
   private pushTable(chunk: Uint8Array, i: number, frames: Frame[]): void {
+    this.runFcs = -1; // the frame's FCS is computed when it ends
     const n = chunk.length;
     const cls = this.cls;
     const mem = this.mem;
@@ -761,29 +750,6 @@ export class HdlcDecoder {
     this.overflow = overflow;
   }
 
-  private append1(b: number): void {
-    if (this.len < this.cap) this.mem[this.fs + this.len++] = b;
-    else this.overflow = true;
-  }
-
-  /** Append the `k` destuffed octets staged at `mem[src..)`, up to the frame size limit. */
-  private appendStaged(src: number, k: number): void {
-    if (this.overflow) return;
-    const len = this.len;
-    if (k > this.cap - len) {
-      // Nothing beyond `cap` is ever kept: the frame is too long already.
-      k = this.cap - len;
-      this.overflow = true;
-    }
-    const dst = this.fs + len;
-    if (dst !== src) {
-      const mem = this.mem;
-      if (k >= SHORT_RUN) mem.copyWithin(dst, src, src + k);
-      else for (let j = 0; j < k; j++) mem[dst + j] = mem[src + j]!; // dst < src
-    }
-    this.len = len + k;
-  }
-
   /** Checks and delivers the frame at `mem[fs .. fs + len)`; true if delivered. */
   private finishFrame(len: number, overflow: boolean, frames: Frame[]): boolean {
     const st = this.st;
@@ -805,7 +771,7 @@ export class HdlcDecoder {
         st.badFcs++;
         return false;
       }
-    } else if (fcs16Range(mem, fs, fs + len) !== FCS16_GOOD) {
+    } else if ((this.runFcs >= 0 ? this.runFcs : fcs16Range(mem, fs, fs + len)) !== FCS16_GOOD) {
       st.badFcs++;
       return false;
     }

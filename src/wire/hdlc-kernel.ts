@@ -1,0 +1,319 @@
+/**
+ * The octet loops of RFC 1662 async HDLC framing as a small WebAssembly
+ * module (assembled at load time by ./wasm-asm.ts, no toolchain): FCS-16,
+ * octet stuffing and destuffing.  Plain JS tops out near 1 GB/s for the
+ * FCS-16 table walk alone (a bounds check per octet load); here it reads
+ * eight octets per load, sixteen per step, and stuffing/destuffing move 16 octets per SIMD
+ * compare while none of them needs escaping (RFC 1662 §4.2: with ACCM 0 only
+ * 7D and 7E do, ~0.8% of random octets).
+ *
+ * One instance serves every encoder and decoder: JS is single-threaded and
+ * each call leaves nothing behind in its memory that the next call needs
+ * (callers keep their own state -- escape flag, running FCS -- and copy the
+ * results out before returning).  Layout of its memory:
+ *
+ *   0     .. 8192   FCS-16 slicing-by-16 tables, u16 LE, table k at k * 512
+ *   8192  .. 8448   the escape table in use (1 = stuff this octet)
+ *   8448  .. 8704   the receive class table in use (see hdlc.ts C_*)
+ *   8704  .. 8712   destuff results: output end, escape pending
+ *   IN    .. IN + IN_MAX        octets to stuff / received octets
+ *   OUT   .. OUT + 2 * IN_MAX   stuffed / destuffed octets
+ *
+ * Sans-IO: pure computation.
+ */
+
+import { FCS16_SLICED } from './fcs.js';
+import { Fn, I32, I64, V128, assemble } from './wasm-asm.js';
+
+export const ESC_TAB = 8192;
+export const CLS_TAB = 8448;
+const STATE = 8704;
+export const IN = 16384;
+/** Most octets one call may take (a 64 KiB frame plus header and FCS fits). */
+export const IN_MAX = 65536 + 64;
+export const OUT = IN + IN_MAX;
+/** Output views of up to this many octets are cached (at most this many, ~100 B each). */
+const VIEW_CACHE = 4096;
+const PAGES = Math.ceil((OUT + 2 * IN_MAX + 64) / 65536);
+
+// Opcodes (WebAssembly Core Specification §5.4).
+const I32_LOAD = 0x28;
+const I64_LOAD = 0x29;
+const I32_LOAD8_U = 0x2d;
+const I32_LOAD16_U = 0x2f;
+const I32_STORE = 0x36;
+const I32_STORE8 = 0x3a;
+const I32_EQZ = 0x45;
+const I32_EQ = 0x46;
+const I32_LT_U = 0x49;
+const I32_GE_U = 0x4f;
+const I32_LE_U = 0x4d;
+const I32_GT_U = 0x4b;
+const I32_ADD = 0x6a;
+const I32_AND = 0x71;
+const I32_XOR = 0x73;
+const I32_SHL = 0x74;
+const I32_SHR_U = 0x76;
+const I64_SHR_U = 0x88;
+const I64_CONST = 0x42;
+const I32_WRAP_I64 = 0xa7;
+const SELECT = 0x1b;
+// SIMD sub-opcodes (after the 0xFD prefix).
+const V128_LOAD = 0x00;
+const V128_STORE = 0x0b;
+const I8X16_SPLAT = 0x0f;
+const I8X16_EQ = 0x23;
+const I8X16_LT_U = 0x26;
+const V128_OR = 0x50;
+const V128_ANY_TRUE = 0x53;
+
+/** fcs16(p, n, crc) -> crc: run the FCS-16 register over mem[p .. p + n). */
+function fcs16Fn(): Fn {
+  const f = new Fn({ p: I32, n: I32, crc: I32 }, [I32]);
+  f.local('end', I32).local('lo', I32).local('hi', I32).local('w', I64);
+  // T_k[x & 0xff] for the index expression `x` already on the stack.
+  const lookup = (k: number) => f.i32(0xff).op(I32_AND).i32(1).op(I32_SHL).mem(I32_LOAD16_U, 1, k * 512);
+  // T_k[octet s of `x`], with the shift folded into the index scaling:
+  // (x >>> (8s - 1)) & 0x1fe is the octet times two, one op fewer.
+  const octet = (x: string, s: number, k: number) => {
+    f.get(x);
+    if (s === 0) f.i32(1).op(I32_SHL);
+    else f.i32(8 * s - 1).op(I32_SHR_U);
+    f.i32(0x1fe).op(I32_AND).mem(I32_LOAD16_U, 1, k * 512);
+  };
+  f.get('p').get('n').op(I32_ADD).set('end');
+  f.block('bulk', () =>
+    f.loop('sixteen', () => {
+      f.get('p').i32(16).op(I32_ADD).get('end').op(I32_GT_U).brIf('bulk');
+      // Octet j of the sixteen is followed by 15 - j more: table 15 - j.
+      // Only the first two octets meet the (16-bit) register: the other
+      // fourteen lookups are XORed together first, so the chain from one
+      // block's register to the next is just two lookups and two XORs.
+      f.get('p').mem(I64_LOAD, 0, 8).set('w');
+      f.get('w').op(I32_WRAP_I64).set('lo');
+      f.get('w').op(I64_CONST, 32).op(I64_SHR_U).op(I32_WRAP_I64).set('hi');
+      for (let j = 8; j < 16; j++) {
+        octet(j < 12 ? 'lo' : 'hi', j & 3, 15 - j);
+        if (j > 8) f.op(I32_XOR);
+      }
+      f.get('p').mem(I64_LOAD, 0).set('w');
+      f.get('w').op(I64_CONST, 32).op(I64_SHR_U).op(I32_WRAP_I64).set('hi');
+      for (let j = 4; j < 8; j++) {
+        octet('hi', j & 3, 15 - j);
+        f.op(I32_XOR);
+      }
+      f.get('w').op(I32_WRAP_I64).set('lo');
+      for (let j = 2; j < 4; j++) {
+        octet('lo', j, 15 - j);
+        f.op(I32_XOR);
+      }
+      f.get('lo').get('crc').op(I32_XOR).set('lo');
+      octet('lo', 0, 15);
+      f.op(I32_XOR);
+      octet('lo', 1, 14);
+      f.op(I32_XOR);
+      f.set('crc');
+      f.get('p').i32(16).op(I32_ADD).set('p');
+      f.br('sixteen');
+    }),
+  );
+  f.block('done', () =>
+    f.loop('one', () => {
+      f.get('p').get('end').op(I32_GE_U).brIf('done');
+      f.get('crc').i32(8).op(I32_SHR_U);
+      f.get('crc').get('p').mem(I32_LOAD8_U, 0).op(I32_XOR); lookup(0);
+      f.op(I32_XOR).set('crc');
+      f.get('p').i32(1).op(I32_ADD).set('p');
+      f.br('one');
+    }),
+  );
+  f.get('crc');
+  return f;
+}
+
+/** Leaves on the stack: 1 if any of the 16 octets in `v` is 7E, 7D or below `lim`. */
+function anySpecial(f: Fn): void {
+  f.get('v').get('v7e').simd(I8X16_EQ);
+  f.get('v').get('v7d').simd(I8X16_EQ).simd(V128_OR);
+  f.get('v').get('vlim').simd(I8X16_LT_U).simd(V128_OR);
+  f.simd(V128_ANY_TRUE);
+}
+
+function splats(f: Fn): void {
+  f.i32(0x7e).simd(I8X16_SPLAT).set('v7e');
+  f.i32(0x7d).simd(I8X16_SPLAT).set('v7d');
+  f.get('lim').simd(I8X16_SPLAT).set('vlim');
+}
+
+/**
+ * stuff(src, n, dst, lim, simd) -> dst end: RFC 1662 §4.2 octet stuffing of
+ * mem[src .. src + n) by the table at ESC_TAB.  With `simd` set, the table
+ * must escape nothing but 7D, 7E and (some of) the octets below `lim`: runs
+ * of 16 octets with none of those are copied as they are.
+ */
+function stuffFn(): Fn {
+  const f = new Fn({ src: I32, n: I32, dst: I32, lim: I32, simd: I32 }, [I32]);
+  f.local('end', I32).local('stop', I32).local('b', I32).local('e', I32);
+  f.local('v', V128).local('v7e', V128).local('v7d', V128).local('vlim', V128);
+  f.get('src').get('n').op(I32_ADD).set('end');
+  splats(f);
+  f.block('done', () =>
+    f.loop('run', () => {
+      f.get('src').get('end').op(I32_GE_U).brIf('done');
+      f.get('end').set('stop');
+      f.get('simd').get('src').i32(16).op(I32_ADD).get('end').op(I32_LE_U).op(I32_AND);
+      f.if(() => {
+        f.get('src').simdMem(V128_LOAD, 0).set('v');
+        anySpecial(f);
+        f.op(I32_EQZ).if(() => {
+          f.get('dst').get('v').simdMem(V128_STORE, 0);
+          f.get('dst').i32(16).op(I32_ADD).set('dst');
+          f.get('src').i32(16).op(I32_ADD).set('src');
+          f.br('run');
+        });
+        f.get('src').i32(16).op(I32_ADD).set('stop');
+      });
+      // Octet by octet, branch-free: write an escape, then the octet either
+      // over it (e = 0) or after it, XORed with 0x20 (e = 1).
+      f.loop('octet', () => {
+        f.get('src').mem(I32_LOAD8_U, 0).set('b');
+        f.get('b').mem(I32_LOAD8_U, 0, ESC_TAB).set('e');
+        f.get('dst').i32(0x7d).mem(I32_STORE8, 0);
+        f.get('dst').get('e').op(I32_ADD);
+        f.get('b').get('e').i32(5).op(I32_SHL).op(I32_XOR).mem(I32_STORE8, 0);
+        f.get('dst').i32(1).op(I32_ADD).get('e').op(I32_ADD).set('dst');
+        f.get('src').i32(1).op(I32_ADD).tee('src').get('stop').op(I32_LT_U).brIf('octet');
+      });
+      f.br('run');
+    }),
+  );
+  f.get('dst');
+  return f;
+}
+
+/**
+ * destuff(src, n, dst, lim, escaped) -> where it stopped: undo the octet
+ * stuffing of mem[src .. src + n) into mem[dst ..), by the class table at
+ * CLS_TAB (0 data, 1 escape, 2 flag, 3 delete), stopping AT a flag (or at the
+ * end).  The output end and the pending-escape flag are left at STATE.
+ * Octets below `lim` (and 7D, 7E) send a 16-octet block the slow way.
+ */
+function destuffFn(): Fn {
+  const f = new Fn({ src: I32, n: I32, dst: I32, lim: I32, escaped: I32 }, [I32]);
+  f.local('end', I32).local('stop', I32).local('b', I32).local('c', I32).local('start', I32);
+  f.local('v', V128).local('v7e', V128).local('v7d', V128).local('vlim', V128);
+  f.get('src').get('n').op(I32_ADD).set('end');
+  splats(f);
+  f.block('out', () =>
+    f.loop('run', () => {
+      f.get('src').get('end').op(I32_GE_U).brIf('out');
+      f.get('escaped').op(I32_EQZ).get('src').i32(16).op(I32_ADD).get('end').op(I32_LE_U).op(I32_AND);
+      f.if(() => {
+        f.get('src').simdMem(V128_LOAD, 0).set('v');
+        anySpecial(f);
+        f.op(I32_EQZ).if(() => {
+          f.get('dst').get('v').simdMem(V128_STORE, 0);
+          f.get('dst').i32(16).op(I32_ADD).set('dst');
+          f.get('src').i32(16).op(I32_ADD).set('src');
+          f.br('run');
+        });
+      });
+      // stop = min(src + 16, end)
+      f.get('src').i32(16).op(I32_ADD).get('end');
+      f.get('src').i32(16).op(I32_ADD).get('end').op(I32_LT_U).op(SELECT).set('stop');
+      f.loop('octet', () => {
+        f.block('next', () => {
+          f.get('src').mem(I32_LOAD8_U, 0).set('b');
+          f.get('b').mem(I32_LOAD8_U, 0, CLS_TAB).tee('c').i32(2).op(I32_GE_U);
+          f.if(() => {
+            f.get('c').i32(2).op(I32_EQ).brIf('out'); // a flag: stop at it
+            f.get('src').i32(1).op(I32_ADD).set('src'); // deleted; a pending escape stays
+            f.br('next');
+          });
+          // Data or escape, branch-free: an escape that is not itself escaped
+          // writes nothing and arms `escaped`; anything else is written,
+          // XORed with 0x20 if armed (7D 7D gives 5D, as ppp_async does).
+          f.get('c').get('escaped').i32(1).op(I32_XOR).op(I32_AND).set('start');
+          f.get('dst').get('b').get('escaped').i32(5).op(I32_SHL).op(I32_XOR).mem(I32_STORE8, 0);
+          f.get('dst').get('start').i32(1).op(I32_XOR).op(I32_ADD).set('dst');
+          f.get('start').set('escaped');
+          f.get('src').i32(1).op(I32_ADD).set('src');
+        });
+        f.get('src').get('stop').op(I32_LT_U).brIf('octet');
+      });
+      f.br('run');
+    }),
+  );
+  f.i32(STATE).get('dst').mem(I32_STORE, 2);
+  f.i32(STATE).get('escaped').mem(I32_STORE, 2, 4);
+  f.get('src');
+  return f;
+}
+
+export interface HdlcKernel {
+  /** The instance's memory as bytes (fixed size: it never grows, so never detaches). */
+  readonly u8: Uint8Array;
+  fcs16(p: number, n: number, crc: number): number;
+  stuff(src: number, n: number, dst: number, lim: number, simd: number): number;
+  destuff(src: number, n: number, dst: number, lim: number, escaped: number): number;
+  /** After destuff(): where its output ends, and whether an escape is pending. */
+  destuffEnd(): number;
+  destuffEscaped(): number;
+  /**
+   * `u8.subarray(OUT, OUT + len)`, cached for len <= VIEW_CACHE: copying a
+   * result out (TypedArray#set) needs a view of exactly its length, and a
+   * fresh one per frame is the only per-frame garbage left otherwise.
+   */
+  outView(len: number): Uint8Array;
+  /** Which table object was last copied to ESC_TAB / CLS_TAB (so switching is cheap). */
+  escOwner: Uint8Array | undefined;
+  clsOwner: Uint8Array | undefined;
+}
+
+function build(): HdlcKernel | undefined {
+  try {
+    const bytes = assemble(PAGES, { fcs16: fcs16Fn(), stuff: stuffFn(), destuff: destuffFn() });
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+    const ex = inst.exports as unknown as {
+      mem: WebAssembly.Memory;
+      fcs16: HdlcKernel['fcs16'];
+      stuff: HdlcKernel['stuff'];
+      destuff: HdlcKernel['destuff'];
+    };
+    const u8 = new Uint8Array(ex.mem.buffer);
+    const dv = new DataView(ex.mem.buffer);
+    for (let i = 0; i < 16 * 256; i++) dv.setUint16(i * 2, FCS16_SLICED[i]!, true);
+    const st = new Int32Array(ex.mem.buffer, STATE, 2);
+    const views: (Uint8Array | undefined)[] = [];
+    return {
+      u8,
+      fcs16: ex.fcs16,
+      stuff: ex.stuff,
+      destuff: ex.destuff,
+      destuffEnd: () => st[0]!,
+      destuffEscaped: () => st[1]!,
+      outView: (len) => {
+        if (len > VIEW_CACHE) return u8.subarray(OUT, OUT + len);
+        return (views[len] ??= u8.subarray(OUT, OUT + len));
+      },
+      escOwner: undefined,
+      clsOwner: undefined,
+    };
+  } catch {
+    // No WebAssembly (or no SIMD): hdlc.ts falls back to its JS loops.
+    return undefined;
+  }
+}
+
+let kernel: HdlcKernel | undefined = build();
+const built = kernel;
+
+/** The shared kernel, or undefined when WebAssembly is unavailable (or disabled for a test). */
+export function hdlcKernel(): HdlcKernel | undefined {
+  return kernel;
+}
+
+/** Tests: run the portable JS loops instead (false), or the kernel again (true). */
+export function useHdlcKernel(on: boolean): void {
+  kernel = on ? built : undefined;
+}
