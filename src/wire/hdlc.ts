@@ -128,6 +128,16 @@ function asBuffer(u: Uint8Array): Buffer {
  * point it has handed out.
  */
 const SLAB = 64 * 1024;
+/**
+ * A link starts with a small slab, and each new slab is sized for ~32 frames of the size
+ * the last one held (between MIN_SLAB and SLAB): bulk traffic gets 64 KiB slabs, while
+ * an idle link (LCP echoes) keeps 1 KiB ones: 50,000 idle sessions must not hold 128 KiB each.
+ */
+const MIN_SLAB = 1024;
+function nextSlab(used: number, frames: number, need: number): number {
+  const avg = frames > 0 ? used / frames : used;
+  return Math.max(need, Math.min(SLAB, Math.max(MIN_SLAB, Math.ceil(avg * 32))));
+}
 /** Received chunks larger than this are destuffed in pieces (bounds slab size). */
 const PIECE = 16 * 1024;
 
@@ -141,13 +151,15 @@ export class HdlcEncoder {
    */
   private scanned: number[] = [];
   /** The slab frames are built in, and where the next one starts. */
-  private slab = new Uint8Array(SLAB);
+  private slab = new Uint8Array(MIN_SLAB);
   private pos = 0;
+  /** Frames built in the current slab (sizes the next: nextSlab). */
+  private slabFrames = 0;
   private readonly hdr = new Uint8Array(4);
   private readonly tail = new Uint8Array(4);
   private readonly nextAt = new Int32Array(MAX_SCANNED);
   /** Offsets in the payload of the octets to stuff (scanned path). */
-  private escAt = new Int32Array(2048);
+  private escAt = new Int32Array(64);
 
   constructor(cfg?: Partial<TxConfig>) {
     this.cfg = copyConfig({ ...defaultTxConfig(), ...stripUndefined(cfg ?? {}) });
@@ -248,9 +260,11 @@ export class HdlcEncoder {
     // Worst case every octet stuffed, plus the two flags.
     const worst = 2 + 2 * (h + n + fcsLen);
     if (this.slab.length - this.pos < worst) {
-      this.slab = new Uint8Array(Math.max(SLAB, worst));
+      this.slab = new Uint8Array(nextSlab(this.pos, this.slabFrames, worst));
       this.pos = 0;
+      this.slabFrames = 0;
     }
+    this.slabFrames++;
     const out = this.slab;
     const start = this.pos;
 
@@ -492,8 +506,10 @@ export class HdlcDecoder {
    * it, so nothing below `fs` is written again; received chunks are staged
    * at `fs + len` and destuffed in place.
    */
-  private mem = new Uint8Array(SLAB);
+  private mem = new Uint8Array(MIN_SLAB);
   private fs = 0;
+  /** Chunks staged in the current slab (sizes the next: nextSlab). */
+  private memChunks = 0;
   /** The frame in progress (for tests and debugging: what is buffered is bounded by `cap`). */
   private get buf(): Uint8Array {
     return this.mem.subarray(this.fs, this.fs + this.len);
@@ -618,11 +634,13 @@ export class HdlcDecoder {
     // Room for the whole piece after the frame in progress; else a new slab,
     // taking the frame in progress along.
     if (this.fs + this.len + chunk.length > this.mem.length) {
-      const nm = new Uint8Array(Math.max(SLAB, this.len + chunk.length));
+      const nm = new Uint8Array(nextSlab(this.fs + this.len, this.memChunks, this.len + chunk.length));
       nm.set(this.mem.subarray(this.fs, this.fs + this.len));
       this.mem = nm;
       this.fs = 0;
+      this.memChunks = 0;
     }
+    this.memChunks++;
     if (this.recvAccm === 0) this.pushScanned(asBuffer(chunk), i, frames);
     else this.pushTable(chunk, i, frames);
   }
