@@ -151,6 +151,7 @@ async function inMemory(n: number): Promise<void> {
   await new Promise((res) => setTimeout(res, 1000));
   gc();
   const m1 = process.memoryUsage();
+  if (argv.includes('--heap-snapshot')) console.log(`heap snapshot: ${(await import('node:v8')).writeHeapSnapshot()}`);
   const lat = r.latencies.sort((a, b) => a - b);
   const st = server.status() as { pool: { inUse: number } };
   console.log(`in-memory links, one process: ${r.up} sessions up (${r.failed} failed), ${server.liveCount} live on the server, pool in use ${st.pool.inUse}`);
