@@ -15,6 +15,7 @@ import type { Secrets } from '../ppp/secrets.js';
 import { natBackendFactory } from '../isp/backend.js';
 import { formatStatus, type StatusDoc } from '../isp/console/status-table.js';
 import { numericDialString } from '../modem/phonebook.js';
+import { isIspWorker, runPrimary, workerContext, workerStatus } from '../isp/workers.js';
 
 const USAGE = 'usage: dialtone isp [--config FILE] | dialtone isp status [--json] [http://127.0.0.1:PORT[/status]]\n';
 const DEMO_STATUS = 'http://127.0.0.1:6480/status';
@@ -84,15 +85,20 @@ export async function run(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const log = (m: string) => process.stderr.write(`isp: ${m}\n`);
-  const server = new IspServer({ config, secrets: secretsFor(config, log), backend: natBackendFactory(config, log), log });
+  // `workers N`: this process forks N workers and serves the merged status (src/isp/workers.ts).
+  if (config.workers > 1 && !isIspWorker()) return primary(config, configFile);
+  const worker = isIspWorker() ? await workerContext(config) : undefined;
+  const tag = worker ? `isp[${worker.index + 1}]` : 'isp';
+  const log = (m: string) => process.stderr.write(`${tag}: ${m}\n`);
+  const server = new IspServer({ config: worker?.config ?? config, secrets: secretsFor(config, log), backend: natBackendFactory(config, log), log, pool: worker?.pool });
+  worker?.onStatus((kind) => (kind === 'metrics' ? server.metrics() : workerStatus(worker.index, server.status(), server.liveCount, worker.pool)));
   try {
     await server.start();
   } catch (err) {
     log(`cannot start: ${(err as Error).message}`);
     return 1;
   }
-  printHowTo(server, config, !configFile);
+  if (!worker) printHowTo(server, config, !configFile);
   // SIGHUP: reread isp.conf; a bad file is reported (file:line) and the running config kept.
   const reload = () => {
     if (!configFile) return log('SIGHUP: no --config file to reload (demo configuration)');
@@ -123,6 +129,30 @@ export async function run(args: string[]): Promise<number> {
   process.off('SIGHUP', reload);
   log('stopped');
   // Nothing the server owned keeps the process alive; a stray handle must not either.
+  setTimeout(() => process.exit(0), 1000).unref();
+  return 0;
+}
+
+/** The primary of `workers N`: forks, serves /status and /metrics, forwards SIGHUP and SIGTERM. */
+async function primary(config: IspConfig, configFile: string | undefined): Promise<number> {
+  const log = (m: string) => process.stderr.write(`isp: ${m}\n`);
+  let handle;
+  try {
+    handle = await runPrimary(config, log);
+  } catch (err) {
+    log(`cannot start: ${(err as Error).message}`);
+    return 1;
+  }
+  const st = handle.status;
+  process.stdout.write(`dialtone isp: running on ${config.workers} workers (${configFile ?? 'demo'})${config.listenPpp ? `, raw PPP on ${config.listenPpp.host}:${config.listenPpp.port}` : ''}${st ? `, status http://${st.address}:${st.port}/status` : ''}\n`);
+  process.on('SIGHUP', () => handle.reload());
+  const sig = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  log(`${sig}: stopping ${config.workers} workers`);
+  await handle.stop();
+  log('stopped');
   setTimeout(() => process.exit(0), 1000).unref();
   return 0;
 }

@@ -1,15 +1,17 @@
 /**
  * The userspace network behind each ISP session: one NAT stack per client (src/net),
- * sharing process-wide limits. The virtual network is the /24 around the gateway.
+ * sharing process-wide limits. The virtual network is `network` (default: the /24 around the gateway).
  */
-import { NatBackend } from '../runtime/nat-backend.js';
+import { NatBackend, SystemResolver } from '../runtime/nat-backend.js';
 import { SharedLimits } from '../net/config.js';
-import { ipv6PrefixOf, type IspConfig } from './config.js';
+import { ipv6PrefixOf, networkOf, type IspConfig } from './config.js';
 import type { IspOptions } from './server.js';
 
 export function natBackendFactory(config: IspConfig, log: (msg: string) => void = () => undefined): NonNullable<IspOptions['backend']> {
   const shared = new SharedLimits();
-  const network = `${config.gateway.split('.').slice(0, 3).join('.')}.0/24`;
+  // One resolver for all sessions: each dns.Resolver is a c-ares channel (native memory).
+  const resolver = new SystemResolver();
+  const network = networkOf(config);
   return (req) =>
     new NatBackend({
       network,
@@ -23,6 +25,7 @@ export function natBackendFactory(config: IspConfig, log: (msg: string) => void 
       // Host ports can be bound once: the first session online gets the forwards.
       forwards: config.forwards.map((f) => `${f.proto} ${f.hostPort}:${f.clientPort}`),
       shared,
+      resolver,
       log: (m) => log(`[${req.sessionId}] net: ${m}`),
     });
 }

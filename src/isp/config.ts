@@ -95,6 +95,12 @@ export interface IspConfig {
   modemIdleTimeout: number;
   /** Modem-bank lines one client address may hold at once. */
   modemLinesPerSource: number;
+
+  // ---- Scale (docs/isp-scale.md) ----
+  /** The virtual network, CIDR (e.g. 100.64.0.0/10 for a big pool); unset: the /24 around the gateway. */
+  network?: string;
+  /** Processes serving sessions (node:cluster); 1 = this process alone. */
+  workers: number;
 }
 
 export function defaultIspConfig(): IspConfig {
@@ -129,6 +135,7 @@ export function defaultIspConfig(): IspConfig {
     // never dials gives its line back within minutes (off, lines are held for ever).
     modemIdleTimeout: 300,
     modemLinesPerSource: 8,
+    workers: 1,
   };
 }
 
@@ -331,6 +338,15 @@ export function parseIspConfig(text: string, file: string): IspConfig {
       case 'modem-idle-timeout': need(1); c.modemIdleTimeout = int(v, [0, 86400]); break;
       case 'modem-lines-per-source': need(1); c.modemLinesPerSource = int(v, LIMITS.modemLines); break;
       // ---- end of admission control ----
+      // ---- Scale (docs/isp-scale.md) ----
+      case 'network': {
+        need(1);
+        const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(v);
+        if (!m || parseIp4(m[1]!) === undefined || Number(m[2]) < 8 || Number(m[2]) > 30) throw err(`want a CIDR block such as 100.64.0.0/10 (/8 to /30), got '${v}'`);
+        c.network = v;
+        break;
+      }
+      case 'workers': need(1); c.workers = int(v, [1, 256]); break;
       default:
         throw new IspConfigError(`${where}: unknown keyword '${key}'`);
     }
@@ -351,18 +367,20 @@ function checkNetwork(c: IspConfig, file: string, seen: Seen): void {
     return line === undefined ? `${file}` : `${file}:${line}`;
   };
   const gw = parseIp4(c.gateway)!;
-  const mask = (0xffffffff << (32 - NETWORK_BITS)) >>> 0;
-  const net = (gw & mask) >>> 0;
+  const bits = c.network ? Number(c.network.split('/')[1]) : NETWORK_BITS;
+  const mask = (0xffffffff << (32 - bits)) >>> 0;
+  const net = ((c.network ? parseIp4(c.network.split('/')[0]!)! : gw) & mask) >>> 0;
   const bcast = (net | ~mask) >>> 0;
-  const netText = `${ipText(net)}/${NETWORK_BITS}`;
+  const netText = `${ipText(net)}/${bits}`;
+  if (((gw & mask) >>> 0) !== net) throw new IspConfigError(`${at('network', 'gateway')}: network: the gateway ${c.gateway} is outside ${netText}`);
   const inside = (a: number) => ((a & mask) >>> 0) === net;
   if (gw === net || gw === bcast) throw new IspConfigError(`${at('gateway', 'gateway')}: gateway: ${c.gateway} is the network or broadcast address of ${netText}`);
   const dns = parseIp4(c.dns)!;
-  if (!inside(dns) || dns === net || dns === bcast) throw new IspConfigError(`${at('dns', 'gateway')}: dns: ${c.dns} is not a host of the network ${netText} (the /24 around gateway ${c.gateway})`);
+  if (!inside(dns) || dns === net || dns === bcast) throw new IspConfigError(`${at('dns', 'gateway')}: dns: ${c.dns} is not a host of the network ${netText} (${c.network ? 'network' : `the /24 around gateway ${c.gateway}`})`);
   if (dns === gw) throw new IspConfigError(`${at('dns', 'gateway')}: dns: ${c.dns} is the gateway's address`);
   const pool = AddressPool.parse(c.pool);
   const where = `${at('pool', 'gateway')}: pool`;
-  if (!inside(pool.first) || !inside(pool.last)) throw new IspConfigError(`${where}: ${c.pool} is outside the network ${netText} (the /24 around gateway ${c.gateway})`);
+  if (!inside(pool.first) || !inside(pool.last)) throw new IspConfigError(`${where}: ${c.pool} is outside the network ${netText} (${c.network ? 'network' : `the /24 around gateway ${c.gateway}`})`);
   if (pool.first === net || pool.last === bcast) throw new IspConfigError(`${where}: ${c.pool} includes the network or broadcast address of ${netText}`);
   for (const [name, a] of [['gateway', gw], ['dns', dns]] as const) {
     if (a >= pool.first && a <= pool.last) throw new IspConfigError(`${where}: ${c.pool} includes the ${name} address ${ipText(a)}`);
@@ -391,6 +409,11 @@ function checkListeners(c: IspConfig, file: string, seen: Seen): void {
     if (other) throw new IspConfigError(`${file}${line === undefined ? '' : `:${line}`}: ${key}: ${id} is already used by ${other}`);
     taken.set(id, key);
   }
+}
+
+/** The virtual network (CIDR) the sessions' NAT stacks use: `network`, or the /24 around the gateway. */
+export function networkOf(c: IspConfig): string {
+  return c.network ?? `${c.gateway.split('.').slice(0, 3).join('.')}.0/${NETWORK_BITS}`;
 }
 
 /** The /64 the server advertises ("fd..::/64"), or undefined when IPv6 is off. */

@@ -23,7 +23,7 @@ import { runDialog } from '../runtime/dialog-run.js';
 import { parseLoginConfig } from '../getty/config.js';
 import { ip4ToString, parseIp4 } from '../wire/ipv4.js';
 import type { Secrets } from '../ppp/secrets.js';
-import { AddressPool } from './pool.js';
+import { AddressPool, type Pool } from './pool.js';
 import { Admission } from './admission.js';
 import { EXIT } from '../ppp/exit-codes.js';
 import { ipv6PrefixOf, type IspConfig } from './config.js';
@@ -67,6 +67,8 @@ export interface IspOptions {
   /** Makes the network backend of one session (the userspace NAT). */
   backend?: (req: BackendRequest) => NetworkBackend & { stats?(): unknown; close?(): void };
   log(msg: string): void;
+  /** The address pool, when it is not this process's own (a worker's share: workers-pool.ts). */
+  pool?: Pool;
 }
 
 interface Live {
@@ -101,7 +103,7 @@ export interface IspReload {
 }
 
 export class IspServer {
-  private pool: AddressPool;
+  private pool: Pool;
   private config: IspConfig;
   private secrets: Secrets;
   private backendFactory: IspOptions['backend'];
@@ -139,7 +141,7 @@ export class IspServer {
     this.config = opts.config;
     this.secrets = opts.secrets;
     this.backendFactory = opts.backend;
-    this.pool = AddressPool.parse(opts.config.pool);
+    this.pool = opts.pool ?? AddressPool.parse(opts.config.pool);
     this.admission = new Admission(admissionLimits(opts.config));
   }
 
@@ -225,7 +227,7 @@ export class IspServer {
       || !same([old.listenModemIp232, old.listenModemWs, old.listenDirect, old.listenDirectWs], [next.config.listenModemIp232, next.config.listenModemWs, next.config.listenDirect, next.config.listenDirectWs])) {
       notes.push('listen-* and status addresses, modem-lines, modem-idle-timeout, modem-lines-per-source and phone changes take effect at the next start');
     }
-    if (next.config.pool !== old.pool) {
+    if (next.config.pool !== old.pool && !this.opts.pool) {
       const pool = AddressPool.parse(next.config.pool);
       // Addresses of live sessions stay taken in the new pool (where it covers them).
       for (const s of this.sessions.values()) if (s.address !== undefined) pool.take(s.address);
@@ -273,6 +275,14 @@ export class IspServer {
     for (const s of lives) if (s.authenticated && !s.accounted) this.accountStop(s, EXIT.HANGUP);
     for (const d of this.directStreams) d.destroy();
     await Promise.all([...closing, this.bank?.close()]);
+  }
+
+  /**
+   * A raw-PPP caller on any duplex stream, as if it had connected to listen-ppp (the scale
+   * benchmark's in-memory links; a worker's connections). `source` is what admission counts.
+   */
+  accept(stream: Duplex, origin: string, source: string): void {
+    this.serve(stream, origin, source);
   }
 
   /** Links and held connections, authenticated or not. */

@@ -14,7 +14,7 @@
  *   at s.nextDeadline(): s.tick(now()); flush();
  *   flush = () => { for (const b of s.takeOutput()) line.write(b); handle(s.takeEvents()); }
  */
-import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { pooledRandomBytes } from './random-pool.js';
 import { State } from './fsm.js';
 import { Lcp, DEFAULT_MRU } from './lcp.js';
 import { Timers } from './timers.js';
@@ -92,7 +92,7 @@ export class Session {
 
   constructor(readonly options: SessionOptions, now: number, link?: LinkLayer) {
     this.timers = new Timers({ now });
-    this.random = options.randomBytes ?? cryptoRandomBytes;
+    this.random = options.randomBytes ?? pooledRandomBytes;
     const o = options;
     this.link = link ?? new AsyncHdlcLink({ mru: Math.max(o.mru, DEFAULT_MRU), escape: o.escape });
     const haveSecret = (kind: 'pap' | 'chap') => o.password !== undefined || !!o.secrets?.hasSecretsFor?.(kind, this.userName);

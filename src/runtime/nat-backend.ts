@@ -63,7 +63,17 @@ export interface NatBackendStats extends NetStats {
 }
 
 export class NatBackend implements NetworkBackend {
-  stack: NetStack;
+  /**
+   * The session's stack, made at its first use (the client's first packet, a forwarded
+   * connection): an idle session (50,000 of them in one `dialtone isp`) holds none.
+   */
+  private made?: NetStack;
+  get stack(): NetStack {
+    return (this.made ??= new NetStack(this.opts, this.now()));
+  }
+  set stack(s: NetStack) {
+    this.made = s;
+  }
   private readonly opts: NatBackendOptions;
   private readonly now: () => number;
   private readonly resolver: HostResolver;
@@ -75,7 +85,7 @@ export class NatBackend implements NetworkBackend {
   private readonly forwards: Forward[];
   /** Pump and timer; a closed session's stack is no longer driven (it would have nothing to say). */
   private readonly driver = new StackDriver<HostRequest>({
-    stack: () => (this.closed ? undefined : this.stack),
+    stack: () => (this.closed ? undefined : this.made),
     now: () => this.now(),
     send: (p) => (p[0]! >> 4 === 6 ? this.send6?.(p) : this.send?.(p)),
     perform: (r) => this.perform(r),
@@ -89,7 +99,6 @@ export class NatBackend implements NetworkBackend {
     this.resolver = opts.resolver ?? new SystemResolver();
     this.log = opts.log ?? (() => {});
     this.forwards = (opts.forwards ?? []).map((f) => ({ spec: typeof f === 'string' ? parseForward(f) : f }));
-    this.stack = new NetStack(opts, this.now());
   }
 
   // ---- NetworkBackend ------------------------------------------------------------------
@@ -97,8 +106,8 @@ export class NatBackend implements NetworkBackend {
   attach(send: (packet: Buffer) => void): void {
     this.send = send;
     if (this.closed) {
-      // Attached again after a detach (IPCP came up again): a fresh stack.
-      this.stack = new NetStack(this.opts, this.now());
+      // Attached again after a detach (IPCP came up again): a fresh stack, when first used.
+      this.made = undefined;
       this.closed = false;
     }
     this.listening = this.listenForwards();
@@ -115,7 +124,7 @@ export class NatBackend implements NetworkBackend {
 
   ipv6Down(): void {
     this.send6 = undefined;
-    if (!this.closed) this.stack.ipv6Down(this.now());
+    if (!this.closed) this.made?.ipv6Down(this.now());
   }
 
   deliver(packet: Buffer): void {
@@ -126,7 +135,7 @@ export class NatBackend implements NetworkBackend {
 
   detach(): void {
     if (this.closed) return;
-    this.stack.close(this.now());
+    this.made?.close(this.now());
     this.pump(); // performs the aborts and closes
     this.closed = true;
     this.send = undefined;
@@ -146,7 +155,8 @@ export class NatBackend implements NetworkBackend {
   /** Counters for a status command: the stack's and the host sockets'. */
   stats(): NatBackendStats {
     return {
-      ...this.stack.stats(),
+      // A stack never made has nothing to count: a throwaway one gives the zeros.
+      ...(this.made ?? new NetStack(this.opts, this.now())).stats(),
       host: {
         tcpSockets: this.tcp.size,
         udpSockets: this.udp.size,

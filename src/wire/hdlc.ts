@@ -130,6 +130,16 @@ function kernelMode(esc: Uint8Array): KernelMode {
  * point it has handed out.
  */
 const SLAB = 64 * 1024;
+/**
+ * A link starts with a small slab, and each new slab is sized for ~32 frames of the size
+ * the last one held (between MIN_SLAB and SLAB): bulk traffic gets 64 KiB slabs, while
+ * an idle link (LCP echoes) keeps 1 KiB ones: 50,000 idle sessions must not hold 128 KiB each.
+ */
+const MIN_SLAB = 1024;
+function nextSlab(used: number, frames: number, need: number): number {
+  const avg = frames > 0 ? used / frames : used;
+  return Math.max(need, Math.min(SLAB, Math.max(MIN_SLAB, Math.ceil(avg * 32))));
+}
 /** Received chunks larger than this are destuffed in pieces (bounds slab size). */
 const PIECE = 16 * 1024;
 
@@ -140,8 +150,10 @@ export class HdlcEncoder {
   private mode: KernelMode = { lim: 0x20, simd: 1 };
   private modeLcp: KernelMode = { lim: 0x20, simd: 1 };
   /** The slab frames are built in, and where the next one starts. */
-  private slab = new Uint8Array(SLAB);
+  private slab = new Uint8Array(MIN_SLAB);
   private pos = 0;
+  /** Frames built in the current slab (sizes the next: nextSlab). */
+  private slabFrames = 0;
   private readonly hdr = new Uint8Array(4);
   private readonly tail = new Uint8Array(4);
 
@@ -245,9 +257,11 @@ export class HdlcEncoder {
     // Worst case every octet stuffed, plus the two flags.
     const worst = 2 + 2 * (h + n + fcsLen);
     if (this.slab.length - this.pos < worst) {
-      this.slab = new Uint8Array(Math.max(SLAB, worst));
+      this.slab = new Uint8Array(nextSlab(this.pos, this.slabFrames, worst));
       this.pos = 0;
+      this.slabFrames = 0;
     }
+    this.slabFrames++;
     const out = this.slab;
     const start = this.pos;
 
@@ -321,9 +335,11 @@ export class HdlcEncoder {
     const end = k.stuff(IN, m - IN, OUT, mode.lim, mode.simd);
     const len = end - OUT + 2;
     if (this.slab.length - this.pos < len) {
-      this.slab = new Uint8Array(Math.max(SLAB, len));
+      this.slab = new Uint8Array(nextSlab(this.pos, this.slabFrames, len));
       this.pos = 0;
+      this.slabFrames = 0;
     }
+    this.slabFrames++;
     const out = this.slab;
     const start = this.pos;
     out[start] = FLAG;
@@ -480,8 +496,10 @@ export class HdlcDecoder {
    * it, so nothing below `fs` is written again; received chunks are staged
    * at `fs + len` and destuffed in place.
    */
-  private mem = new Uint8Array(SLAB);
+  private mem = new Uint8Array(MIN_SLAB);
   private fs = 0;
+  /** Chunks staged in the current slab (sizes the next: nextSlab). */
+  private memChunks = 0;
   /** The frame in progress (for tests and debugging: what is buffered is bounded by `cap`). */
   private get buf(): Uint8Array {
     return this.mem.subarray(this.fs, this.fs + this.len);
@@ -611,11 +629,13 @@ export class HdlcDecoder {
     // Room for the whole piece after the frame in progress; else a new slab,
     // taking the frame in progress along.
     if (this.fs + this.len + chunk.length > this.mem.length) {
-      const nm = new Uint8Array(Math.max(SLAB, this.len + chunk.length));
+      const nm = new Uint8Array(nextSlab(this.fs + this.len, this.memChunks, this.len + chunk.length));
       nm.set(this.mem.subarray(this.fs, this.fs + this.len));
       this.mem = nm;
       this.fs = 0;
+      this.memChunks = 0;
     }
+    this.memChunks++;
     const k = hdlcKernel();
     if (k !== undefined) this.pushKernel(k, chunk, i, frames);
     else this.pushTable(chunk, i, frames);

@@ -96,6 +96,9 @@ function checkSlotId(maxSlotId: number): void {
   }
 }
 
+/** A compressor slot not used yet has no header buffer. */
+const NO_HDR = Buffer.alloc(0);
+
 /**
  * One direction's compressor (RFC 1144 §3.2, appendix A.2). `maxSlotId` and
  * `compressSlotId` are what the peer's IPCP option asked for (it is the one decompressing).
@@ -113,8 +116,12 @@ export class VjCompressor {
   constructor(readonly maxSlotId: number, readonly compressSlotId: boolean, counters?: VjCompressorCounters) {
     checkSlotId(maxSlotId);
     this.counters = counters ?? { packets: 0, compressed: 0, uncompressed: 0, ip: 0, searches: 0, misses: 0 };
-    for (let id = 0; id <= maxSlotId; id++) {
-      const s: CompressorSlot = { id, used: false, hdr: Buffer.alloc(MAX_HDR), hlen: 0, src: 0, dst: 0, ports: 0 };
+  }
+
+  /** The slots, made at the first packet: an idle link (most of 50,000) needs none. */
+  private makeSlots(): void {
+    for (let id = 0; id <= this.maxSlotId; id++) {
+      const s: CompressorSlot = { id, used: false, hdr: NO_HDR, hlen: 0, src: 0, dst: 0, ports: 0 };
       this.slots.push(s);
       this.lru.unshift(s); // slot 0 is the least recently used: the first one handed out
     }
@@ -122,6 +129,7 @@ export class VjCompressor {
 
   compress(pkt: Buffer): VjOutput {
     this.counters.packets++;
+    if (!this.lru.length) this.makeSlots();
     const plain = (): VjOutput => {
       this.counters.ip++;
       return { kind: 'ip', packet: pkt };
@@ -248,6 +256,8 @@ export class VjCompressor {
 
   /** Appendix A.2 "uncompressed": remember the header, put the slot id in the protocol field. */
   private uncompressed(pkt: Buffer, cs: CompressorSlot, hlen: number, src: number, dst: number, ports: number): VjOutput {
+    // A slot's header buffer is made when the slot is first used.
+    if (cs.hdr === NO_HDR) cs.hdr = Buffer.alloc(MAX_HDR);
     pkt.copy(cs.hdr, 0, 0, hlen);
     cs.hlen = hlen;
     cs.used = true;

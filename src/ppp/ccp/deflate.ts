@@ -54,10 +54,13 @@ export function splitProtocol(data: Buffer): { protocol: number; info: Buffer } 
 
 export class DeflateCompressor implements Compressor {
   private seq = 0;
-  private readonly z: SyncZlibStream;
+  /** Made at the first packet: a zlib deflate stream is ~270 KB, and an idle link sends none. */
+  private zs?: SyncZlibStream;
 
-  constructor(readonly windowBits: number) {
-    this.z = new SyncZlibStream('deflate', windowBits, MAX_FRAME + 1024);
+  constructor(readonly windowBits: number) {}
+
+  private get z(): SyncZlibStream {
+    return (this.zs ??= new SyncZlibStream('deflate', this.windowBits, MAX_FRAME + 1024));
   }
 
   compress(protocol: number, info: Buffer): Buffer | undefined {
@@ -77,20 +80,23 @@ export class DeflateCompressor implements Compressor {
 
   reset(): void {
     this.seq = 0;
-    this.z.reset();
+    this.zs?.reset();
   }
 
   close(): void {
-    this.z.close();
+    this.zs?.close();
   }
 }
 
 export class DeflateDecompressor implements Decompressor {
   private seq = 0;
-  private readonly z: SyncZlibStream;
+  /** Made at the first packet (compressed or not), as the compressor's. */
+  private zs?: SyncZlibStream;
 
-  constructor(readonly windowBits: number) {
-    this.z = new SyncZlibStream('inflate', windowBits, MAX_FRAME);
+  constructor(readonly windowBits: number) {}
+
+  private get z(): SyncZlibStream {
+    return (this.zs ??= new SyncZlibStream('inflate', this.windowBits, MAX_FRAME));
   }
 
   decompress(info: Buffer): DecompressResult {
@@ -130,11 +136,11 @@ export class DeflateDecompressor implements Decompressor {
 
   reset(): void {
     this.seq = 0;
-    this.z.reset();
+    this.zs?.reset();
   }
 
   close(): void {
-    this.z.close();
+    this.zs?.close();
   }
 }
 
