@@ -44,6 +44,30 @@ export function timed<R>(what: string, ms: number, fn: () => R): R {
   return r;
 }
 
+/** This process's CPU time in ms: a loaded machine that preempts the fuzzer does not count. */
+export function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * The scaling targets' rule, t(10n) < 30 t(n) + 50 ms (linear is 10x, quadratic 100x),
+ * judged on CPU time. A case over the bound is measured again, up to three times, keeping
+ * the best of each size: a GC pause or preemption makes a linear input look slow once,
+ * a quadratic one is slow every time.
+ */
+export function judgeScaling(measure: () => { small: number; large: number }, what: (small: number, large: number) => string): void {
+  let small = Infinity;
+  let large = Infinity;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const m = measure();
+    small = Math.min(small, m.small);
+    large = Math.min(large, m.large);
+    if (large < 30 * small + 50) return;
+  }
+  invariant(false, what(small, large));
+}
+
 /**
  * Findings already recorded as `{ todo }` regression tests: a case failing with one of
  * these messages is counted as known instead of failing the run (so CI stays green until
