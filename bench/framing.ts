@@ -23,7 +23,7 @@
  *    Frame objects, arrays) and of ArrayBuffer backing stores (the slabs that
  *    frames are built in: the output itself, which the caller keeps).
  *    Method: `--expose-gc` is turned on at startup (v8.setFlagsFromString),
- *    and each window (one step) starts right after a full gc(); around it
+ *    and each window (one step) starts right after two full gc()s; around it
  *    process.memoryUsage() gives heapUsed and arrayBuffers, and a
  *    v8.GCProfiler adds back what any GC inside the window freed (used heap
  *    before minus after), so no window is discarded.  The median of 9
@@ -80,6 +80,7 @@ function allocPerStep(step: () => number): { heap: number; bufs: number; moved: 
   let moved = 0;
   for (let w = 0; w < 9; w++) {
     gc();
+    gc(); // the second one finishes freeing the first one's ArrayBuffers (swept concurrently)
     const prof = new v8.GCProfiler();
     prof.start();
     const m0 = process.memoryUsage();

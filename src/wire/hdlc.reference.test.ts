@@ -377,3 +377,18 @@ for (const kernel of KERNELS) {
       );
     }));
 }
+
+test('decoder: a huge read of garbage before the first flag, then frames', () => {
+  for (const kernel of KERNELS) {
+    withKernel(kernel, () => {
+      const enc = new HdlcEncoder({ accm: 0 });
+      const frame = enc.encode(0x0021, new Uint8Array(1400).fill(0x42));
+      const garbage = new Uint8Array(300_000).fill(0x41);
+      const dec = new HdlcDecoder({});
+      dec.setRecvAccm(0);
+      const got = dec.push(Buffer.concat([garbage, frame, frame]));
+      assert.equal(got.length, 2);
+      assert.equal(dec.stats.garbageBytes, garbage.length);
+    });
+  }
+});

@@ -12,6 +12,11 @@
  * Sans-IO: the encoder turns (protocol, payload) into bytes, the decoder
  * turns any chunking of received bytes into frames.  Neither does I/O or
  * reads the clock.
+ *
+ * The octet loops (FCS-16, stuffing, destuffing) run in a small WebAssembly
+ * kernel (hdlc-kernel.ts) when it is available, which it is on every Node 20;
+ * the JS loops below are the portable fallback, and both are checked against
+ * a naive reference in hdlc.reference.test.ts.
  */
 
 import { CRC32_TABLE, FCS16_GOOD, FCS16_INIT, FCS16_TABLE, FCS32_GOOD, crc32, fcs16Range } from './fcs.js';
@@ -196,8 +201,8 @@ export class HdlcEncoder {
    * back-to-back frames, but sending it is always correct and flushes any
    * line noise the receiver may have accumulated).
    *
-   * Returns a Buffer of its own (the caller may keep it): one allocation per
-   * frame, from Node's Buffer pool.
+   * Returns a Buffer of its own (the caller may keep it): a view of the
+   * encoder's current slab (see SLAB), the only per-frame allocation.
    */
   encode(protocol: number, payload: Uint8Array): Buffer {
     if (!Number.isInteger(protocol) || protocol < 0 || protocol > 0xffff) {
@@ -672,6 +677,12 @@ export class HdlcDecoder {
     if (k.clsOwner !== cls) {
       u8.set(cls, CLS_TAB);
       k.clsOwner = cls;
+    }
+    // Only the first piece after hunting starts past 0, and it may be any
+    // size (the garbage before the flag is not cut into pieces).
+    if (i > 0) {
+      chunk = chunk.subarray(i);
+      i = 0;
     }
     u8.set(chunk, IN);
     const end = IN + chunk.length;
