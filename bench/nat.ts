@@ -13,6 +13,7 @@
  *            so each, for CI logs (figures are printed, never asserted).
  */
 import net from 'node:net';
+import v8 from 'node:v8';
 import { randomBytes } from 'node:crypto';
 import { NatBackend } from '../src/runtime/nat-backend.js';
 import { ClientTcp } from '../src/net/testing/peer.js';
@@ -21,6 +22,8 @@ import { HdlcDecoder, HdlcEncoder } from '../src/wire/hdlc.js';
 const GW = 0x0a000202;
 const CLIENT = 0x0a00020f;
 const QUICK = process.argv.includes('--quick');
+/** --only=TEXT: run only the lines whose label contains TEXT (for profiling one path). */
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const STACK_BYTES = (QUICK ? 4 : 48) * 1024 * 1024;
 const DIRECT_BYTES = (QUICK ? 16 : 256) * 1024 * 1024;
 const CHUNK = randomBytes(64 * 1024);
@@ -28,20 +31,34 @@ const CHUNK = randomBytes(64 * 1024);
 interface Result {
   mbPerSec: number;
   cpuMsPerMb: number;
+  /** JS heap octets allocated per MB moved (GC reclaims plus growth; Buffer memory outside the heap not counted). */
+  heapPerMb: number;
 }
 
-function line(what: string, r: Result): void {
-  console.log(`${what.padEnd(46)} ${r.mbPerSec.toFixed(1).padStart(8)} MB/s   cpu ${r.cpuMsPerMb.toFixed(2).padStart(7)} ms/MB`);
+/** Direct loopback of the same run, per direction: the ceiling each stack figure is set beside. */
+const loopback: { up?: Result; down?: Result } = {};
+
+function line(what: string, r: Result, ceiling?: Result): void {
+  const pct = ceiling ? `${((100 * r.mbPerSec) / ceiling.mbPerSec).toFixed(0).padStart(4)}% of loopback` : ''.padStart(16);
+  console.log(`${what.padEnd(46)} ${r.mbPerSec.toFixed(1).padStart(8)} MB/s ${pct}   cpu ${r.cpuMsPerMb.toFixed(2).padStart(7)} ms/MB   heap ${(r.heapPerMb / 1024).toFixed(0).padStart(6)} KiB/MB`);
 }
 
 async function measure(bytes: number, run: (done: () => void) => void): Promise<Result> {
+  const gc = new v8.GCProfiler();
+  const used0 = v8.getHeapStatistics().used_heap_size;
+  gc.start();
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await new Promise<void>((resolve) => run(resolve));
   const sec = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
+  const stats = gc.stop();
+  // Allocated = what the collections reclaimed + what is still in use beyond the start.
+  let reclaimed = 0;
+  for (const s of stats.statistics) reclaimed += Math.max(0, s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize);
+  const allocated = reclaimed + Math.max(0, v8.getHeapStatistics().used_heap_size - used0);
   const mb = bytes / 1e6;
-  return { mbPerSec: mb / sec, cpuMsPerMb: (cpu.user + cpu.system) / 1000 / mb };
+  return { mbPerSec: mb / sec, cpuMsPerMb: (cpu.user + cpu.system) / 1000 / mb, heapPerMb: allocated / mb };
 }
 
 /** Writes `total` octets respecting backpressure, then ends. */
@@ -146,10 +163,13 @@ async function viaStack(dir: 'up' | 'down', bytes: number, framing: boolean, buf
   client.connect(Date.now());
   link.flush();
   while (!client.established || !hostSock) await new Promise((r) => setTimeout(r, 1));
+  // The upload's octets exist before the clock starts (touching 48 MiB of fresh memory is
+  // not the stack's cost).
+  const payload = dir === 'up' ? randomPayload(bytes) : undefined;
   const r = await measure(bytes, (done) => {
     finish = done;
-    if (dir === 'up') {
-      client.write(randomPayload(bytes), Date.now());
+    if (payload) {
+      client.write(payload, Date.now());
       link.flush();
     } else {
       pour(hostSock!, bytes);
@@ -173,19 +193,27 @@ function randomPayload(n: number): Buffer {
   return b;
 }
 
+/** Runs one labelled measurement unless --only excludes it. */
+async function run(label: string, f: () => Promise<Result>, ceiling?: Result): Promise<Result | undefined> {
+  if (ONLY !== undefined && !label.includes(ONLY)) return undefined;
+  const r = await f();
+  line(label, r, ceiling);
+  return r;
+}
+
 async function main(): Promise<void> {
   const t0 = Date.now();
   console.log(`dialtone userspace NAT: TCP through NetStack + NatBackend to a loopback server, node ${process.version}`);
   console.log(`(stack runs: ${STACK_BYTES / 2 ** 20} MiB each; direct: ${DIRECT_BYTES / 2 ** 20} MiB; MB = 10^6 octets)`);
-  line('direct loopback TCP  client→host', await direct('up', DIRECT_BYTES));
-  line('direct loopback TCP  host→client', await direct('down', DIRECT_BYTES));
+  loopback.up = await run('direct loopback TCP  client→host', () => direct('up', DIRECT_BYTES));
+  loopback.down = await run('direct loopback TCP  host→client', () => direct('down', DIRECT_BYTES));
   for (const buffers of [64 * 1024, 256 * 1024]) {
     const kb = `${buffers / 1024} KiB bufs`;
-    line(`stack, bare IP       client→host  ${kb}`, await viaStack('up', STACK_BYTES, false, buffers));
-    line(`stack, bare IP       host→client  ${kb}`, await viaStack('down', STACK_BYTES, false, buffers));
+    await run(`stack, bare IP       client→host  ${kb}`, () => viaStack('up', STACK_BYTES, false, buffers), loopback.up);
+    await run(`stack, bare IP       host→client  ${kb}`, () => viaStack('down', STACK_BYTES, false, buffers), loopback.down);
   }
-  line('stack + HDLC framing client→host  64 KiB bufs', await viaStack('up', STACK_BYTES, true, 64 * 1024));
-  line('stack + HDLC framing host→client  64 KiB bufs', await viaStack('down', STACK_BYTES, true, 64 * 1024));
+  await run('stack + HDLC framing client→host  64 KiB bufs', () => viaStack('up', STACK_BYTES, true, 64 * 1024), loopback.up);
+  await run('stack + HDLC framing host→client  64 KiB bufs', () => viaStack('down', STACK_BYTES, true, 64 * 1024), loopback.down);
   console.log(`total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
