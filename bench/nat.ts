@@ -14,6 +14,7 @@
  */
 import net from 'node:net';
 import v8 from 'node:v8';
+import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { NatBackend } from '../src/runtime/nat-backend.js';
 import { ClientTcp } from '../src/net/testing/peer.js';
@@ -28,7 +29,7 @@ const STACK_BYTES = (QUICK ? 4 : 48) * 1024 * 1024;
 const DIRECT_BYTES = (QUICK ? 16 : 256) * 1024 * 1024;
 const CHUNK = randomBytes(64 * 1024);
 
-interface Result {
+export interface Result {
   mbPerSec: number;
   cpuMsPerMb: number;
   /** JS heap octets allocated per MB moved (GC reclaims plus growth; Buffer memory outside the heap not counted). */
@@ -85,7 +86,7 @@ async function server(onConn: (s: net.Socket) => void): Promise<{ srv: net.Serve
   return { srv, port: (srv.address() as net.AddressInfo).port };
 }
 
-async function direct(dir: 'up' | 'down', bytes: number): Promise<Result> {
+export async function direct(dir: 'up' | 'down', bytes: number): Promise<Result> {
   let finish!: () => void;
   let got = 0;
   const { srv, port } = await server((s) => {
@@ -149,7 +150,7 @@ class Link {
   }
 }
 
-async function viaStack(dir: 'up' | 'down', bytes: number, framing: boolean, buffers: number): Promise<Result> {
+export async function viaStack(dir: 'up' | 'down', bytes: number, framing: boolean, buffers: number): Promise<Result> {
   let finish!: () => void;
   let got = 0;
   let hostSock: net.Socket | undefined;
@@ -217,4 +218,5 @@ async function main(): Promise<void> {
   console.log(`total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-void main().then(() => process.exit(0));
+// bench/anchors imports the measurements; run as a script, this prints the table.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void main().then(() => process.exit(0));
