@@ -160,7 +160,7 @@ export async function viaStack(dir: 'up' | 'down', bytes: number, framing: boole
     if (dir === 'up') s.on('data', (d) => { got += d.length; if (got >= bytes) finish(); });
   });
   const backend = new NatBackend({ client: '10.0.2.15', tcpSendBuffer: buffers, tcpRecvBuffer: buffers, tcpMinRto: 200 });
-  const client = new ClientTcp({ src: CLIENT, srcPort: 40000, dst: GW, dstPort: port, wscale: 6, rcvBuf: 4 * 1024 * 1024, rto: 300 });
+  const client = new ClientTcp({ src: CLIENT, srcPort: 40000, dst: GW, dstPort: port, wscale: 6, rcvBuf: 4 * 1024 * 1024, rto: 300, ackPerBatch: true });
   const link = new Link(backend, client, framing);
   client.connect(Date.now());
   link.flush();

@@ -89,6 +89,8 @@ export class NatBackend implements NetworkBackend {
     flush: () => this.scheduleFlush(),
   });
   private flushQueued = false;
+  /** deliver() began a batch of input that the flush microtask ends. */
+  private batchOpen = false;
   /** Sockets with client data gathered in this pump. */
   private readonly dirty = new Set<number>();
   private listening?: Promise<void>;
@@ -131,6 +133,13 @@ export class NatBackend implements NetworkBackend {
 
   deliver(packet: Buffer): void {
     if (this.closed) return;
+    if (!this.batchOpen) {
+      // The packets delivered in this turn of the event loop (the frames of one line read)
+      // are one batch: the stack ACKs them once at its end (see NetStack.beginBatch).
+      this.batchOpen = true;
+      this.stack.beginBatch();
+      this.scheduleFlush();
+    }
     this.stack.input(packet, this.now());
     this.pump();
   }
@@ -261,10 +270,17 @@ export class NatBackend implements NetworkBackend {
    * of one read become one socket write.
    */
   private scheduleFlush(): void {
-    if (this.flushQueued || !this.dirty.size) return;
+    if (this.flushQueued || (!this.dirty.size && !this.batchOpen)) return;
     this.flushQueued = true;
     queueMicrotask(() => {
       this.flushQueued = false;
+      if (this.batchOpen) {
+        this.batchOpen = false;
+        if (!this.closed) {
+          this.stack.endBatch(this.now());
+          this.pump();
+        }
+      }
       this.flushWrites();
     });
   }
