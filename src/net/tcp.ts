@@ -559,7 +559,9 @@ export class TcpConn {
       }
     } else {
       this.dupAcks = 0;
-      if (this.cwnd < this.ssthresh) this.cwnd += Math.min(acked, mss); // slow start (RFC 5681 eq. 2)
+      // Slow start with appropriate byte counting (RFC 3465 §2.2, L = 2*SMSS): a peer that
+      // ACKs a burst at once (receive offload, ACK per batch) still opens the window.
+      if (this.cwnd < this.ssthresh) this.cwnd += Math.min(acked, 2 * mss);
       else this.cwnd += Math.max(1, Math.floor((mss * mss) / this.cwnd)); // congestion avoidance (eq. 3)
       // Cap growth so idle connections do not accumulate an enormous window.
       this.cwnd = Math.min(this.cwnd, Math.max(flightBefore, 0) + 64 * mss, 0x3fffffff);
