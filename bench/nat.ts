@@ -13,6 +13,8 @@
  *            so each, for CI logs (figures are printed, never asserted).
  */
 import net from 'node:net';
+import v8 from 'node:v8';
+import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { NatBackend } from '../src/runtime/nat-backend.js';
 import { ClientTcp } from '../src/net/testing/peer.js';
@@ -21,27 +23,44 @@ import { HdlcDecoder, HdlcEncoder } from '../src/wire/hdlc.js';
 const GW = 0x0a000202;
 const CLIENT = 0x0a00020f;
 const QUICK = process.argv.includes('--quick');
+/** --only=TEXT: run only the lines whose label contains TEXT (for profiling one path). */
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const STACK_BYTES = (QUICK ? 4 : 48) * 1024 * 1024;
+const WARMUP_BYTES = 4 * 1024 * 1024;
 const DIRECT_BYTES = (QUICK ? 16 : 256) * 1024 * 1024;
 const CHUNK = randomBytes(64 * 1024);
 
-interface Result {
+export interface Result {
   mbPerSec: number;
   cpuMsPerMb: number;
+  /** JS heap octets allocated per MB moved (GC reclaims plus growth; Buffer memory outside the heap not counted). */
+  heapPerMb: number;
 }
 
-function line(what: string, r: Result): void {
-  console.log(`${what.padEnd(46)} ${r.mbPerSec.toFixed(1).padStart(8)} MB/s   cpu ${r.cpuMsPerMb.toFixed(2).padStart(7)} ms/MB`);
+/** Direct loopback of the same run, per direction: the ceiling each stack figure is set beside. */
+const loopback: { up?: Result; down?: Result } = {};
+
+function line(what: string, r: Result, ceiling?: Result): void {
+  const pct = ceiling ? `${((100 * r.mbPerSec) / ceiling.mbPerSec).toFixed(0).padStart(4)}% of loopback` : ''.padStart(16);
+  console.log(`${what.padEnd(46)} ${r.mbPerSec.toFixed(1).padStart(8)} MB/s ${pct}   cpu ${r.cpuMsPerMb.toFixed(2).padStart(7)} ms/MB   heap ${(r.heapPerMb / 1024).toFixed(0).padStart(6)} KiB/MB`);
 }
 
 async function measure(bytes: number, run: (done: () => void) => void): Promise<Result> {
+  const gc = new v8.GCProfiler();
+  const used0 = v8.getHeapStatistics().used_heap_size;
+  gc.start();
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await new Promise<void>((resolve) => run(resolve));
   const sec = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
+  const stats = gc.stop();
+  // Allocated = what the collections reclaimed + what is still in use beyond the start.
+  let reclaimed = 0;
+  for (const s of stats.statistics) reclaimed += Math.max(0, s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize);
+  const allocated = reclaimed + Math.max(0, v8.getHeapStatistics().used_heap_size - used0);
   const mb = bytes / 1e6;
-  return { mbPerSec: mb / sec, cpuMsPerMb: (cpu.user + cpu.system) / 1000 / mb };
+  return { mbPerSec: mb / sec, cpuMsPerMb: (cpu.user + cpu.system) / 1000 / mb, heapPerMb: allocated / mb };
 }
 
 /** Writes `total` octets respecting backpressure, then ends. */
@@ -68,7 +87,7 @@ async function server(onConn: (s: net.Socket) => void): Promise<{ srv: net.Serve
   return { srv, port: (srv.address() as net.AddressInfo).port };
 }
 
-async function direct(dir: 'up' | 'down', bytes: number): Promise<Result> {
+export async function direct(dir: 'up' | 'down', bytes: number): Promise<Result> {
   let finish!: () => void;
   let got = 0;
   const { srv, port } = await server((s) => {
@@ -132,7 +151,7 @@ class Link {
   }
 }
 
-async function viaStack(dir: 'up' | 'down', bytes: number, framing: boolean, buffers: number): Promise<Result> {
+export async function viaStack(dir: 'up' | 'down', bytes: number, framing: boolean, buffers: number): Promise<Result> {
   let finish!: () => void;
   let got = 0;
   let hostSock: net.Socket | undefined;
@@ -141,7 +160,7 @@ async function viaStack(dir: 'up' | 'down', bytes: number, framing: boolean, buf
     if (dir === 'up') s.on('data', (d) => { got += d.length; if (got >= bytes) finish(); });
   });
   const backend = new NatBackend({ client: '10.0.2.15', tcpSendBuffer: buffers, tcpRecvBuffer: buffers, tcpMinRto: 200 });
-  const client = new ClientTcp({ src: CLIENT, srcPort: 40000, dst: GW, dstPort: port, wscale: 6, rcvBuf: 4 * 1024 * 1024, rto: 300 });
+  const client = new ClientTcp({ src: CLIENT, srcPort: 40000, dst: GW, dstPort: port, wscale: 6, rcvBuf: 4 * 1024 * 1024, rto: 300, ackPerBatch: true });
   const link = new Link(backend, client, framing);
   client.connect(Date.now());
   link.flush();
@@ -149,7 +168,9 @@ async function viaStack(dir: 'up' | 'down', bytes: number, framing: boolean, buf
   const r = await measure(bytes, (done) => {
     finish = done;
     if (dir === 'up') {
-      client.write(randomPayload(bytes), Date.now());
+      // The upload is the one random chunk queued over and over (a client's send queue
+      // keeps the chunks; nothing is copied or touched before the segments are built).
+      for (let left = bytes; left > 0; left -= CHUNK.length) client.write(left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left), Date.now());
       link.flush();
     } else {
       pour(hostSock!, bytes);
@@ -162,31 +183,41 @@ async function viaStack(dir: 'up' | 'down', bytes: number, framing: boolean, buf
       }, 1);
     }
   });
+  if (process.env.NAT_BENCH_STATS) console.log(JSON.stringify({ tcp: backend.stats().tcp, client: { sent: client.segmentsSent } }));
   link.close();
   srv.close();
   return r;
 }
 
-function randomPayload(n: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i += CHUNK.length) CHUNK.copy(b, i, 0, Math.min(CHUNK.length, n - i));
-  return b;
+/** Runs one labelled measurement unless --only excludes it. */
+async function run(label: string, f: () => Promise<Result>, ceiling?: Result): Promise<Result | undefined> {
+  if (ONLY !== undefined && !label.includes(ONLY)) return undefined;
+  const r = await f();
+  line(label, r, ceiling);
+  return r;
 }
 
 async function main(): Promise<void> {
   const t0 = Date.now();
   console.log(`dialtone userspace NAT: TCP through NetStack + NatBackend to a loopback server, node ${process.version}`);
   console.log(`(stack runs: ${STACK_BYTES / 2 ** 20} MiB each; direct: ${DIRECT_BYTES / 2 ** 20} MiB; MB = 10^6 octets)`);
-  line('direct loopback TCP  client→host', await direct('up', DIRECT_BYTES));
-  line('direct loopback TCP  host→client', await direct('down', DIRECT_BYTES));
+  loopback.up = await run('direct loopback TCP  client→host', () => direct('up', DIRECT_BYTES));
+  loopback.down = await run('direct loopback TCP  host→client', () => direct('down', DIRECT_BYTES));
+  // Warm-up, unmeasured: without it the first stack figure carries the JIT's compiling of
+  // the stack (a 4 MiB --quick run measured 3x the CPU per MB of the same run afterwards).
+  if (ONLY === undefined || ONLY.length > 0) {
+    await viaStack('up', WARMUP_BYTES, true, 256 * 1024);
+    await viaStack('down', WARMUP_BYTES, true, 256 * 1024);
+  }
   for (const buffers of [64 * 1024, 256 * 1024]) {
     const kb = `${buffers / 1024} KiB bufs`;
-    line(`stack, bare IP       client→host  ${kb}`, await viaStack('up', STACK_BYTES, false, buffers));
-    line(`stack, bare IP       host→client  ${kb}`, await viaStack('down', STACK_BYTES, false, buffers));
+    await run(`stack, bare IP       client→host  ${kb}`, () => viaStack('up', STACK_BYTES, false, buffers), loopback.up);
+    await run(`stack, bare IP       host→client  ${kb}`, () => viaStack('down', STACK_BYTES, false, buffers), loopback.down);
   }
-  line('stack + HDLC framing client→host  64 KiB bufs', await viaStack('up', STACK_BYTES, true, 64 * 1024));
-  line('stack + HDLC framing host→client  64 KiB bufs', await viaStack('down', STACK_BYTES, true, 64 * 1024));
+  await run('stack + HDLC framing client→host  64 KiB bufs', () => viaStack('up', STACK_BYTES, true, 64 * 1024), loopback.up);
+  await run('stack + HDLC framing host→client  64 KiB bufs', () => viaStack('down', STACK_BYTES, true, 64 * 1024), loopback.down);
   console.log(`total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-void main().then(() => process.exit(0));
+// bench/anchors imports the measurements; run as a script, this prints the table.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void main().then(() => process.exit(0));

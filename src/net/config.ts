@@ -108,8 +108,8 @@ export const DEFAULT_OPTIONS: Readonly<NetOptions> = Object.freeze({
   echoPolicy: 'drop',
   mtu: 1500,
 
-  tcpSendBuffer: 64 * 1024,
-  tcpRecvBuffer: 64 * 1024,
+  tcpSendBuffer: 256 * 1024,
+  tcpRecvBuffer: 256 * 1024,
   tcpMaxConnections: 64,
   tcpMaxTimeWait: 256,
   tcpConnectTimeout: 20_000,

@@ -88,7 +88,37 @@ export abstract class StackBase<O extends StackBaseOptions, R> {
       overBudget: () => this.overBudget(),
       timeWait: (c) => this.connTimeWait(c),
       closed: (c) => this.connClosed(c),
+      batchAck: (c) => {
+        if (!this.inBatch) return false;
+        this.batchAcks.add(c);
+        return true;
+      },
     };
+  }
+
+  // ========================================================================================
+  // Batches
+  // ========================================================================================
+
+  private inBatch = false;
+  private readonly batchAcks = new Set<TcpConn>();
+
+  /**
+   * The packets that follow, up to endBatch(), arrived together (one read of the line): the
+   * ACKs they earn are sent once at endBatch() rather than every second segment. Without
+   * these calls every segment is answered as it comes.
+   */
+  beginBatch(): void {
+    this.inBatch = true;
+  }
+
+  /** The batch is over: one ACK for each connection that still owes one. */
+  endBatch(now: number): void {
+    this.inBatch = false;
+    if (!this.batchAcks.size) return;
+    this.advance(now);
+    for (const c of this.batchAcks) c.endBatch(now);
+    this.batchAcks.clear();
   }
 
   // ========================================================================================

@@ -45,7 +45,7 @@ function concat(bufs: Buffer[]): Buffer {
 }
 
 test('handshake: the SYN-ACK waits for the host connect, then carries MSS, and WS only when offered', () => {
-  const s = stack();
+  const s = stack({ tcpRecvBuffer: 64 * 1024 });
   s.input(syn({ mss: 1400, wscale: 7 }), 0);
   assert.deepEqual(s.takePackets(), [], 'nothing to the client before the host answers');
   const reqs = s.takeRequests();
@@ -361,7 +361,7 @@ test('SYN options: SACK-permitted, timestamps and unknown options are parsed ove
 });
 
 test('active open towards the client (a port forward): data both ways; a closed client port resets the host side', () => {
-  const w = new World(stack());
+  const w = new World(stack({ tcpRecvBuffer: 64 * 1024 }));
   const c = w.client({ src: 0x0a00020f, srcPort: 22, dst: GW, dstPort: 0, wscale: 4 });
   c.listen();
   const id = w.stack.openTcp(22, w.now)!;

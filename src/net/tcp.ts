@@ -90,6 +90,12 @@ export interface TcpEnv {
   timeWait(c: TcpConn): void;
   /** The connection is gone. */
   closed(c: TcpConn): void;
+  /**
+   * Input is arriving as a batch (endBatch() follows): a connection that owes an ACK for
+   * in-order data registers here and sends one ACK for the batch instead of one per
+   * second segment.
+   */
+  batchAck?(c: TcpConn): boolean;
 }
 
 interface OooSegment {
@@ -368,7 +374,7 @@ export class TcpConn {
     this.lastActivity = now;
     // Data may ride on the SYN-ACK (rare): take it.
     if (seg.payload.length || seg.flags & TCP_FIN) {
-      this.segmentText({ ...seg, seq: seqAdd(seg.seq, 1), flags: seg.flags & ~TCP_SYN }, now);
+      this.segmentText(seqAdd(seg.seq, 1), seg.flags & ~TCP_SYN, seg.payload, now);
     }
     this.afterInput(now);
   }
@@ -470,7 +476,7 @@ export class TcpConn {
     if (zeroWindowData) return;
 
     // 7./8. Text and FIN.
-    this.segmentText({ ...seg, seq, flags, payload }, now);
+    this.segmentText(seq, flags, payload, now); // no copy of the segment object per segment
   }
 
   /** The ACK field in a synchronized state; false when the segment is to be dropped. */
@@ -553,7 +559,9 @@ export class TcpConn {
       }
     } else {
       this.dupAcks = 0;
-      if (this.cwnd < this.ssthresh) this.cwnd += Math.min(acked, mss); // slow start (RFC 5681 eq. 2)
+      // Slow start with appropriate byte counting (RFC 3465 §2.2, L = 2*SMSS): a peer that
+      // ACKs a burst at once (receive offload, ACK per batch) still opens the window.
+      if (this.cwnd < this.ssthresh) this.cwnd += Math.min(acked, 2 * mss);
       else this.cwnd += Math.max(1, Math.floor((mss * mss) / this.cwnd)); // congestion avoidance (eq. 3)
       // Cap growth so idle connections do not accumulate an enormous window.
       this.cwnd = Math.min(this.cwnd, Math.max(flightBefore, 0) + 64 * mss, 0x3fffffff);
@@ -605,11 +613,10 @@ export class TcpConn {
     }
   }
 
-  private segmentText(seg: TcpSegment, now: number): void {
+  private segmentText(segSeq: number, segFlags: number, data: Buffer, now: number): void {
     if (!RECEIVING.has(this.state)) return; // the peer's FIN came already: ignore text
-    const data = seg.payload;
-    const fin = (seg.flags & TCP_FIN) !== 0;
-    if (seg.seq === this.rcvNxt) {
+    const fin = (segFlags & TCP_FIN) !== 0;
+    if (segSeq === this.rcvNxt) {
       if (data.length) this.deliver(data);
       const hadHoles = this.ooo.length > 0;
       let finNow = fin;
@@ -619,7 +626,12 @@ export class TcpConn {
       }
       if (data.length) {
         this.ackPending++;
-        if (this.ackPending >= 2) this.ackNow = true; // every second full segment (RFC 1122 §4.2.3.2)
+        // Every second full segment (RFC 1122 §4.2.3.2) — or, for segments that arrived in
+        // one batch (one read of the line), one ACK at the batch's end: what a receiver
+        // with large receive offload does (the batch is one coalesced segment to it, RFC
+        // 5681 §4.2 lets such ACKs cover more). Bounded: a long batch still ACKs every
+        // BATCH_ACK_SEGMENTS segments so the peer's clock keeps ticking.
+        if (this.ackPending >= 2 && !(this.ackPending < BATCH_ACK_SEGMENTS && this.env.batchAck?.(this))) this.ackNow = true;
         else if (this.delAckAt === undefined) this.delAckAt = now + this.env.cfg.tcpDelayedAck;
       }
       if (finNow) this.peerFin(now);
@@ -629,10 +641,10 @@ export class TcpConn {
       this.env.counters.outOfOrder++;
       this.ackNow = true;
       const room = Math.max(0, seqDiff(this.rcvAdvEdge, this.rcvNxt));
-      if (this.oooBytes + data.length <= room && !this.ooo.some((o) => o.seq === seg.seq && o.data.length >= data.length)) {
+      if (this.oooBytes + data.length <= room && !this.ooo.some((o) => o.seq === segSeq && o.data.length >= data.length)) {
         let i = this.ooo.length;
-        while (i > 0 && seqGt(this.ooo[i - 1]!.seq, seg.seq)) i--;
-        this.ooo.splice(i, 0, { seq: seg.seq, data, fin });
+        while (i > 0 && seqGt(this.ooo[i - 1]!.seq, segSeq)) i--;
+        this.ooo.splice(i, 0, { seq: segSeq, data, fin });
         this.oooBytes += data.length;
       }
     }
@@ -861,6 +873,13 @@ export class TcpConn {
     }
   }
 
+  /** The batch of input ended: the ACK owed for its in-order data goes out now. */
+  endBatch(now: number): void {
+    if (this.state === 'CLOSED' || this.ackPending === 0) return;
+    this.ackNow = true;
+    this.flushAck(now);
+  }
+
   private challengeAck(): void {
     this.env.counters.challengeAcks++;
     this.emit({ flags: TCP_ACK, seq: this.sndNxt, ack: this.rcvNxt, window: 0 });
@@ -1043,6 +1062,9 @@ export class TcpConn {
     return { id: this.id, state: this.state, sendQueued: this.sendQ.length, rcvUsed: this.rcvUsed, ooo: this.oooBytes, cwnd: this.cwnd, rto: this.rto, sndWnd: this.sndWnd };
   }
 }
+
+/** At most this many in-order segments of one batch share an ACK. */
+const BATCH_ACK_SEGMENTS = 16;
 
 export function connKey(remoteAddr: Addr, remotePort: number, localAddr: Addr, localPort: number): string {
   const a = (x: Addr) => (typeof x === 'number' ? String(x) : x.toString('hex'));

@@ -43,6 +43,13 @@ interface TcpSock {
   sock: net.Socket;
   connected: boolean;
   released: boolean;
+  /**
+   * Client data for the socket gathered during one pump (the segments of one batch of
+   * packets): written as one buffer when the pump ends. Bounded by the stack's receive
+   * window, which these octets keep closed until the write callback reports them.
+   */
+  pending: Buffer[];
+  pendingBytes: number;
 }
 
 interface UdpSock {
@@ -89,7 +96,13 @@ export class NatBackend implements NetworkBackend {
     now: () => this.now(),
     send: (p) => (p[0]! >> 4 === 6 ? this.send6?.(p) : this.send?.(p)),
     perform: (r) => this.perform(r),
+    flush: () => this.scheduleFlush(),
   });
+  private flushQueued = false;
+  /** deliver() began a batch of input that the flush microtask ends. */
+  private batchOpen = false;
+  /** Sockets with client data gathered in this pump. */
+  private readonly dirty = new Set<number>();
   private listening?: Promise<void>;
   private closed = false;
 
@@ -129,6 +142,13 @@ export class NatBackend implements NetworkBackend {
 
   deliver(packet: Buffer): void {
     if (this.closed) return;
+    if (!this.batchOpen) {
+      // The packets delivered in this turn of the event loop (the frames of one line read)
+      // are one batch: the stack ACKs them once at its end (see NetStack.beginBatch).
+      this.batchOpen = true;
+      this.stack.beginBatch();
+      this.scheduleFlush();
+    }
     this.stack.input(packet, this.now());
     this.pump();
   }
@@ -181,17 +201,17 @@ export class NatBackend implements NetworkBackend {
       case 'tcp-write': {
         const t = this.tcp.get(r.id);
         if (!t || t.sock.destroyed) return;
-        const n = r.data.length;
-        t.sock.write(r.data, (err) => {
-          if (err || this.closed) return;
-          this.stack.tcpWritten(r.id, n, this.now());
-          this.pump();
-        });
+        t.pending.push(r.data);
+        t.pendingBytes += r.data.length;
+        this.dirty.add(r.id);
         return;
       }
       case 'tcp-end': {
         const t = this.tcp.get(r.id);
-        if (t && !t.sock.destroyed) t.sock.end();
+        if (t && !t.sock.destroyed) {
+          this.flushWrite(r.id, t);
+          t.sock.end();
+        }
         return;
       }
       case 'tcp-pause': this.tcp.get(r.id)?.sock.pause(); return;
@@ -209,6 +229,7 @@ export class NatBackend implements NetworkBackend {
         if (!t) return;
         t.released = true;
         this.tcp.delete(r.id);
+        this.flushWrite(r.id, t);
         // Both directions are finished: the socket closes once its writes are flushed.
         if (!t.sock.destroyed) t.sock.end();
         return;
@@ -253,9 +274,55 @@ export class NatBackend implements NetworkBackend {
 
   // ---- TCP -------------------------------------------------------------------------------
 
+  /**
+   * After a pump: the gathered client data goes out once the current batch of input is
+   * over (a microtask: after every frame of one line read was delivered), so the segments
+   * of one read become one socket write.
+   */
+  private scheduleFlush(): void {
+    if (this.flushQueued || (!this.dirty.size && !this.batchOpen)) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      if (this.batchOpen) {
+        this.batchOpen = false;
+        if (!this.closed) {
+          this.stack.endBatch(this.now());
+          this.pump();
+        }
+      }
+      this.flushWrites();
+    });
+  }
+
+  /** Each socket's gathered client data goes out in one write. */
+  private flushWrites(): void {
+    if (!this.dirty.size) return;
+    for (const id of this.dirty) {
+      const t = this.tcp.get(id);
+      if (t) this.flushWrite(id, t);
+    }
+    this.dirty.clear();
+  }
+
+  private flushWrite(id: number, t: TcpSock): void {
+    if (!t.pendingBytes) return;
+    const n = t.pendingBytes;
+    // One copy gathers the segments (views of the client's packets) into the socket's write.
+    const data = t.pending.length === 1 ? t.pending[0]! : Buffer.concat(t.pending, n);
+    t.pending = [];
+    t.pendingBytes = 0;
+    if (t.sock.destroyed) return;
+    t.sock.write(data, (err) => {
+      if (err || this.closed) return;
+      this.stack.tcpWritten(id, n, this.now());
+      this.pump();
+    });
+  }
+
   private tcpConnect(id: number, host: string, port: number): void {
     const sock = net.connect({ host, port, allowHalfOpen: true });
-    const t: TcpSock = { sock, connected: false, released: false };
+    const t: TcpSock = { sock, connected: false, released: false, pending: [], pendingBytes: 0 };
     this.tcp.set(id, t);
     sock.once('connect', () => {
       t.connected = true;
@@ -367,7 +434,7 @@ export class NatBackend implements NetworkBackend {
     const id = this.stack.openTcp(spec.clientPort, this.now());
     if (id === undefined) return void resetSocket(sock);
     sock.setNoDelay(true);
-    const t: TcpSock = { sock, connected: true, released: false };
+    const t: TcpSock = { sock, connected: true, released: false, pending: [], pendingBytes: 0 };
     this.tcp.set(id, t);
     this.wire(id, t);
     this.pump();

@@ -22,6 +22,11 @@ export interface StackDriverHooks<R> {
   send(packet: Buffer): void;
   /** A request for the adapter (may call back into the stack: pump() then loops). */
   perform(r: R): void;
+  /**
+   * The stack has nothing more to say for now: the adapter hands what it batched during
+   * this pump to its sockets (one write per socket per event-loop turn, not one per segment).
+   */
+  flush?(): void;
 }
 
 export class StackDriver<R> {
@@ -55,6 +60,7 @@ export class StackDriver<R> {
     } finally {
       this.pumping = false;
     }
+    this.hooks.flush?.();
     this.schedule();
   }
 

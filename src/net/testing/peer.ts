@@ -26,6 +26,11 @@ export interface ClientTcpOptions {
   autoRead?: boolean;
   rto?: number;
   iss?: number;
+  /**
+   * ACK in-order data once per batch, when takePackets() collects our output (what a
+   * kernel with receive offload and delayed ACKs does with a burst), instead of at once.
+   */
+  ackPerBatch?: boolean;
 }
 
 export class ClientTcp {
@@ -38,6 +43,8 @@ export class ClientTcp {
   receivedBytes = 0;
   peerFin = false;
   segmentsSent = 0;
+  /** ackPerBatch: in-order data arrived since our last segment. */
+  private ackOwed = false;
   retransmits = 0;
 
   private iss: number;
@@ -61,7 +68,7 @@ export class ClientTcp {
   private ooo = new Map<number, { data: Buffer; fin: boolean }>();
 
   constructor(opts: ClientTcpOptions) {
-    this.o = { mss: 1460, rcvBuf: 65535, autoRead: true, rto: 300, iss: 0x1000, ...opts };
+    this.o = { mss: 1460, rcvBuf: 65535, autoRead: true, rto: 300, iss: 0x1000, ackPerBatch: false, ...opts };
     this.iss = this.o.iss >>> 0;
     this.sndUna = this.sndNxt = this.sndMax = this.iss;
     this.qSeq = add(this.iss, 1);
@@ -121,6 +128,7 @@ export class ClientTcp {
   }
 
   takePackets(): Buffer[] {
+    if (this.ackOwed) this.emit(TCP_ACK, this.sndNxt);
     const o = this.out;
     this.out = [];
     return o;
@@ -291,7 +299,8 @@ export class ClientTcp {
         progress = true;
       }
     }
-    this.emit(TCP_ACK, this.sndNxt);
+    if (this.o.ackPerBatch && !fin && this.ooo.size === 0) this.ackOwed = true;
+    else this.emit(TCP_ACK, this.sndNxt);
     void now;
   }
 
@@ -356,6 +365,7 @@ export class ClientTcp {
   }
 
   private emit(flags: number, seq: number, payload?: Buffer): void {
+    this.ackOwed = false;
     this.out.push(buildTcp({
       src: this.o.src, dst: this.o.dst, srcPort: this.o.srcPort, dstPort: this.o.dstPort,
       seq, ack: this.rcvNxt, flags, window: Math.min(65535, this.window() >> this.myShift), payload, id: 0,
