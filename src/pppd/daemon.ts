@@ -724,6 +724,9 @@ export class PppDaemon {
       case 'ipv6-down':
         this.ipv6Down(cur);
         return;
+      case 'ipv6':
+        this.p.netif?.deliver(ev.packet);
+        return;
       case 'ip':
         // demand: the peer passes IP, so it is ready for what waited (that goes out first).
         this.policy.ipPacket(this.clock.now(), 'in');
@@ -871,6 +874,14 @@ export class PppDaemon {
       this.p.detach.detached();
       this.p.log.detached();
     }
+    const netif = this.p.netif;
+    if (netif) {
+      // ipv6cp.c ipv6cp_up: sif6addr (link-local addresses from the identifiers), sif6up.
+      netif.ipv6Up((pkt) => {
+        if (cur.session.sendIpv6(pkt, sessionNow())) cur.driven.flush();
+      }, { local, remote });
+      this.sys(() => netif.sif6addr(local, remote));
+    }
     const info = this.baseInfo();
     void this.script(path.join(this.p.pppDir, 'ipv6-up'), ipv6ScriptArgs(info), info);
     this.pump();
@@ -887,6 +898,12 @@ export class PppDaemon {
       bytesRcvd: stats.bytesIn,
     };
     cur.ll = undefined;
+    const netif = this.p.netif;
+    if (netif) {
+      netif.ipv6Down();
+      // ipv6cp.c ipv6cp_down (no demand for IPv6 here): the addresses go.
+      this.sys(() => netif.cif6addr());
+    }
     void this.script(path.join(this.p.pppDir, 'ipv6-down'), ipv6ScriptArgs(info), info);
   }
 

@@ -26,6 +26,7 @@ import type { IpUpInfo, Ipv6UpInfo, NetworkBackend } from '../runtime/driver.js'
 import { ip4ToString } from '../wire/ipv4.js';
 import { openTun as nativeOpenTun, type RawDevice } from '../native/index.js';
 import type { LogLevel } from '../ppp/log.js';
+import { llv6 } from '../ppp/ipv6cp.js';
 
 export interface PppNetifOptions {
   /** pppd `ifname`: the interface's name. */
@@ -127,6 +128,8 @@ export class PppNetif implements NetworkBackend {
   private send: ((pkt: Buffer) => void) | undefined;
   private send6: ((pkt: Buffer) => void) | undefined;
   private isUp = false;
+  /** IPv6 addresses are set (sys-linux.c if6_is_up: IPv4's sifdown leaves the interface up). */
+  private v6 = false;
   /** pppd default_route_set / proxy_arp_set and the sys-linux.c state behind them. */
   private defaultRouteSet = false;
   private replaced: RouteRow | undefined;
@@ -231,7 +234,7 @@ export class PppNetif implements NetworkBackend {
   }
 
   async sifdown(): Promise<void> {
-    if (!this.ifname || !this.isUp) return;
+    if (!this.ifname || !this.isUp || this.v6) return;
     this.isUp = false;
     await this.tryIp(['link', 'set', 'dev', this.ifname, 'down'], 'debug');
   }
@@ -366,17 +369,34 @@ export class PppNetif implements NetworkBackend {
     if (this.ifname && this.dev) await this.tryIp(['-4', 'addr', 'flush', 'dev', this.ifname], 'debug');
   }
 
+  /** sif6addr + sif6up: link-local addresses from IPV6CP's interface identifiers (fe80::/128 each). */
+  async sif6addr(local: Buffer, remote: Buffer): Promise<boolean> {
+    if (!this.ifname) return false;
+    const ok = await this.tryIp(['-6', 'addr', 'add', `${llv6(local)}/128`, 'peer', `${llv6(remote)}/128`, 'dev', this.ifname]);
+    if (ok) this.v6 = true;
+    if (ok && !this.isUp && (await this.tryIp(['link', 'set', 'dev', this.ifname, 'up']))) this.isUp = true;
+    return ok;
+  }
+
+  /** cif6addr: the IPv6 addresses go. */
+  async cif6addr(): Promise<void> {
+    this.v6 = false;
+    if (this.ifname && this.dev) await this.tryIp(['-6', 'addr', 'flush', 'dev', this.ifname], 'debug');
+  }
+
   /** The unit closes: the kernel deletes the interface with its addresses and routes. */
   destroy(): void {
     this.send = undefined;
     this.send6 = undefined;
     this.isUp = false;
+    this.v6 = false;
     this.dev?.close();
     this.dev = undefined;
   }
 
   /** sys-linux.c sys_cleanup, then the unit closes. */
   async cleanup(): Promise<void> {
+    this.v6 = false;
     await this.sifdown();
     if (this.defaultRouteSet) {
       this.defaultRouteSet = false;

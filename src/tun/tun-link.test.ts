@@ -166,3 +166,26 @@ test('demand: the interface is up before the link; the packet that dials is queu
     await stopAll([client, server], [srv, cli]);
   }
 });
+
+test('IPv6 over ppp0: IPV6CP\'s link-local addresses on the interface, ping6 across the link', { skip }, async () => {
+  const srv = await Netns.create('6srv');
+  const cli = await Netns.create('6cli');
+  let server: PppdInNs | undefined;
+  let client: PppdInNs | undefined;
+  try {
+    await vethBetween(srv, 'wire0', cli, 'wire0');
+    await srv.ip('addr add 192.168.81.1/24 dev wire0');
+    await cli.ip('addr add 192.168.81.2/24 dev wire0');
+    server = startPppd(srv, ['tcp-listen:192.168.81.1:7005', 'network', 'tun', 'noauth', '10.69.0.1:10.69.0.2', 'noccp', '+ipv6', 'ipv6', '::1,::2']);
+    await waitUntil(() => server!.log().includes('Listening'), 60_000, 'the server to listen');
+    client = startPppd(cli, ['tcp:192.168.81.1:7005', 'network', 'tun', 'noauth', 'noccp', '+ipv6']);
+    await waitForScript(client, 'up', 'the client ip-up');
+    // Usable once duplicate address detection is done (no "tentative").
+    const addr = await eventually(() => cli.ip('-6 addr show dev ppp0'), (t) => /inet6 fe80::2 peer fe80::1\/128/.test(t) && !t.includes('tentative'), 'the IPv6 link-local address');
+    assert.match(addr, /scope link/);
+    await eventually(() => srv.ip('-6 addr show dev ppp0'), (t) => t.includes('fe80::1 peer fe80::2') && !t.includes('tentative'), 'the server IPv6 address');
+    await cli.exec('ping', ['-6', '-c', '1', '-W', '20', 'fe80::1%ppp0'], { timeoutMs: 60_000 });
+  } finally {
+    await stopAll([client, server], [srv, cli]);
+  }
+});
