@@ -108,7 +108,7 @@ if (!isMainThread && workerData?.role === 'dialer') {
 function scaleConfig(over: Partial<IspConfig>): IspConfig {
   return {
     ...defaultIspConfig(),
-    network: '100.64.0.0/10',
+    subnet: '100.64.0.0/10',
     gateway: '100.64.0.1',
     dns: '100.64.0.2',
     pool: '100.64.1.0-100.127.255.254',
@@ -179,7 +179,7 @@ async function overTcp(workers: number, n: number): Promise<void> {
   const conf = path.join(dir, 'isp.conf');
   fs.writeFileSync(conf, [
     `listen-ppp 127.0.0.1:${port}`, `status 127.0.0.1:${statusPort}`, `workers ${workers}`,
-    'network 100.64.0.0/10', 'gateway 100.64.0.1', 'dns 100.64.0.2', 'pool 100.64.1.0-100.127.255.254',
+    'subnet 100.64.0.0/10', 'gateway 100.64.0.1', 'dns 100.64.0.2', 'pool 100.64.1.0-100.127.255.254',
     'auth chap', 'account demo dialtone', 'max-sessions 65535', 'ipv6-prefix off',
     `max-unauthenticated ${4 * CONCURRENCY}`, `max-unauthenticated-per-source ${4 * CONCURRENCY}`, '',
   ].join('\n'));

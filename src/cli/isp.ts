@@ -13,6 +13,7 @@ import { fileSecrets } from '../config/secrets-provider.js';
 import { parseSecrets } from '../config/secrets.js';
 import type { Secrets } from '../ppp/secrets.js';
 import { natBackendFactory } from '../isp/backend.js';
+import { ispBackendFactory } from '../tun/isp-backend.js';
 import { formatStatus, type StatusDoc } from '../isp/console/status-table.js';
 import { numericDialString } from '../modem/phonebook.js';
 import { isIspWorker, runPrimary, workerContext, workerStatus } from '../isp/workers.js';
@@ -90,7 +91,7 @@ export async function run(args: string[]): Promise<number> {
   const worker = isIspWorker() ? await workerContext(config) : undefined;
   const tag = worker ? `isp[${worker.index + 1}]` : 'isp';
   const log = (m: string) => process.stderr.write(`${tag}: ${m}\n`);
-  const server = new IspServer({ config: worker?.config ?? config, secrets: secretsFor(config, log), backend: natBackendFactory(config, log), log, pool: worker?.pool });
+  const server = new IspServer({ config: worker?.config ?? config, secrets: secretsFor(config, log), backend: ispBackendFactory(config, log, natBackendFactory), log, pool: worker?.pool });
   worker?.onStatus((kind) => (kind === 'metrics' ? server.metrics() : workerStatus(worker.index, server.status(), server.liveCount, worker.pool)));
   try {
     await server.start();
@@ -108,7 +109,7 @@ export async function run(args: string[]): Promise<number> {
     } catch (err) {
       return log(`SIGHUP: ${(err as Error).message}; keeping the running configuration`);
     }
-    const notes = server.reload({ config: next, secrets: secretsFor(next, log), backend: natBackendFactory(next, log) });
+    const notes = server.reload({ config: next, secrets: secretsFor(next, log), backend: ispBackendFactory(next, log, natBackendFactory) });
     log(`SIGHUP: reloaded ${path.resolve(configFile)}; new sessions use it${notes.map((n) => ` (${n})`).join('')}`);
   };
   process.on('SIGHUP', reload);

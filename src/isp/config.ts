@@ -98,9 +98,18 @@ export interface IspConfig {
 
   // ---- Scale (docs/isp-scale.md) ----
   /** The virtual network, CIDR (e.g. 100.64.0.0/10 for a big pool); unset: the /24 around the gateway. */
-  network?: string;
+  subnet?: string;
   /** Processes serving sessions (node:cluster); 1 = this process alone. */
   workers: number;
+
+  // ---- The TUN network backend (src/tun; root) ----
+  /** 'nat': the userspace NAT (default); 'tun': a real pppN interface per session, routed. */
+  network?: 'nat' | 'tun';
+  /** With network tun: a proxy ARP entry for each client on the LAN interface of its subnet. */
+  proxyarp?: boolean;
+  /** With network tun: scripts run as pppd runs /etc/ppp/ip-up and ip-down. */
+  ipUp?: string;
+  ipDown?: string;
 }
 
 export function defaultIspConfig(): IspConfig {
@@ -310,6 +319,10 @@ export function parseIspConfig(text: string, file: string): IspConfig {
       case 'lcp-echo-interval': need(1); c.lcpEchoInterval = int(v, LIMITS.lcpEchoInterval); break;
       case 'lcp-echo-failure': need(1); c.lcpEchoFailure = int(v, LIMITS.lcpEchoFailure); break;
       case 'allow-outbound': need(1); c.allowOutbound = bool(v); break;
+      case 'network': need(1); if (v !== 'nat' && v !== 'tun') throw err(`want nat or tun, got '${v}'`); c.network = v; break;
+      case 'proxyarp': c.proxyarp = vals.length ? bool(v) : true; break;
+      case 'ip-up': need(1); c.ipUp = v; break;
+      case 'ip-down': need(1); c.ipDown = v; break;
       case 'ipv6-prefix':
         need(1);
         if (v !== 'ula' && v !== 'off') {
@@ -339,11 +352,11 @@ export function parseIspConfig(text: string, file: string): IspConfig {
       case 'modem-lines-per-source': need(1); c.modemLinesPerSource = int(v, LIMITS.modemLines); break;
       // ---- end of admission control ----
       // ---- Scale (docs/isp-scale.md) ----
-      case 'network': {
+      case 'subnet': {
         need(1);
         const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(v);
         if (!m || parseIp4(m[1]!) === undefined || Number(m[2]) < 8 || Number(m[2]) > 30) throw err(`want a CIDR block such as 100.64.0.0/10 (/8 to /30), got '${v}'`);
-        c.network = v;
+        c.subnet = v;
         break;
       }
       case 'workers': need(1); c.workers = int(v, [1, 256]); break;
@@ -367,20 +380,20 @@ function checkNetwork(c: IspConfig, file: string, seen: Seen): void {
     return line === undefined ? `${file}` : `${file}:${line}`;
   };
   const gw = parseIp4(c.gateway)!;
-  const bits = c.network ? Number(c.network.split('/')[1]) : NETWORK_BITS;
+  const bits = c.subnet ? Number(c.subnet.split('/')[1]) : NETWORK_BITS;
   const mask = (0xffffffff << (32 - bits)) >>> 0;
-  const net = ((c.network ? parseIp4(c.network.split('/')[0]!)! : gw) & mask) >>> 0;
+  const net = ((c.subnet ? parseIp4(c.subnet.split('/')[0]!)! : gw) & mask) >>> 0;
   const bcast = (net | ~mask) >>> 0;
   const netText = `${ipText(net)}/${bits}`;
-  if (((gw & mask) >>> 0) !== net) throw new IspConfigError(`${at('network', 'gateway')}: network: the gateway ${c.gateway} is outside ${netText}`);
+  if (((gw & mask) >>> 0) !== net) throw new IspConfigError(`${at('subnet', 'gateway')}: subnet: the gateway ${c.gateway} is outside ${netText}`);
   const inside = (a: number) => ((a & mask) >>> 0) === net;
   if (gw === net || gw === bcast) throw new IspConfigError(`${at('gateway', 'gateway')}: gateway: ${c.gateway} is the network or broadcast address of ${netText}`);
   const dns = parseIp4(c.dns)!;
-  if (!inside(dns) || dns === net || dns === bcast) throw new IspConfigError(`${at('dns', 'gateway')}: dns: ${c.dns} is not a host of the network ${netText} (${c.network ? 'network' : `the /24 around gateway ${c.gateway}`})`);
+  if (!inside(dns) || dns === net || dns === bcast) throw new IspConfigError(`${at('dns', 'gateway')}: dns: ${c.dns} is not a host of the network ${netText} (${c.subnet ? 'subnet' : `the /24 around gateway ${c.gateway}`})`);
   if (dns === gw) throw new IspConfigError(`${at('dns', 'gateway')}: dns: ${c.dns} is the gateway's address`);
   const pool = AddressPool.parse(c.pool);
   const where = `${at('pool', 'gateway')}: pool`;
-  if (!inside(pool.first) || !inside(pool.last)) throw new IspConfigError(`${where}: ${c.pool} is outside the network ${netText} (${c.network ? 'network' : `the /24 around gateway ${c.gateway}`})`);
+  if (!inside(pool.first) || !inside(pool.last)) throw new IspConfigError(`${where}: ${c.pool} is outside the network ${netText} (${c.subnet ? 'subnet' : `the /24 around gateway ${c.gateway}`})`);
   if (pool.first === net || pool.last === bcast) throw new IspConfigError(`${where}: ${c.pool} includes the network or broadcast address of ${netText}`);
   for (const [name, a] of [['gateway', gw], ['dns', dns]] as const) {
     if (a >= pool.first && a <= pool.last) throw new IspConfigError(`${where}: ${c.pool} includes the ${name} address ${ipText(a)}`);
@@ -411,9 +424,9 @@ function checkListeners(c: IspConfig, file: string, seen: Seen): void {
   }
 }
 
-/** The virtual network (CIDR) the sessions' NAT stacks use: `network`, or the /24 around the gateway. */
+/** The virtual network (CIDR) the sessions' NAT stacks use: `subnet`, or the /24 around the gateway. */
 export function networkOf(c: IspConfig): string {
-  return c.network ?? `${c.gateway.split('.').slice(0, 3).join('.')}.0/${NETWORK_BITS}`;
+  return c.subnet ?? `${c.gateway.split('.').slice(0, 3).join('.')}.0/${NETWORK_BITS}`;
 }
 
 /** The /64 the server advertises ("fd..::/64"), or undefined when IPv6 is off. */
