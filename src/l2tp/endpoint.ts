@@ -76,6 +76,12 @@ export class L2tpEndpoint {
     return this.tunnels.size;
   }
 
+  /** Every tunnel is closed, or closing with its StopCCN acknowledged. */
+  quiet(): boolean {
+    for (const t of this.tunnels.values()) if (t.state !== 'closed' && !(t.state === 'closing' && t.channel.idle)) return false;
+    return true;
+  }
+
   tunnel(id: number): Tunnel | undefined {
     return this.tunnels.get(id);
   }
