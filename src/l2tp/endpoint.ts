@@ -82,6 +82,10 @@ export class L2tpEndpoint {
     return true;
   }
 
+  tunnelIds(): number[] {
+    return [...this.tunnels.keys()];
+  }
+
   tunnel(id: number): Tunnel | undefined {
     return this.tunnels.get(id);
   }
