@@ -76,6 +76,14 @@ export interface IspConfig {
   ipv6UlaGlobalId: string;
   debug: boolean;
 
+  // ---- L2TP (RFC 2661): an LNS on UDP (src/l2tp) ----
+  /** Answer L2TP tunnels (LACs such as xl2tpd) on this UDP address; each call is a PPP session. */
+  listenL2tp?: { host: string; port: number };
+  /** The tunnel secret: tunnel authentication (§4.4.3) and hidden AVPs (§4.3). Unset: none. */
+  l2tpSecret?: string;
+  /** Our Host Name AVP in SCCRP. */
+  l2tpHostname: string;
+
   // ---- Admission control and shutdown (hostile callers; see examples/isp.conf) ----
   /** Connections not yet authenticated, in all; the oldest is closed when a new one arrives. */
   maxUnauthenticated: number;
@@ -131,6 +139,7 @@ export function defaultIspConfig(): IspConfig {
     ipv6Prefix: 'ula',
     ipv6UlaGlobalId: randomBytes(5).toString('hex'),
     debug: false,
+    l2tpHostname: 'dialtone',
     // Admission control and shutdown.
     maxUnauthenticated: 64,
     maxUnauthenticatedPerSource: 8,
@@ -360,6 +369,9 @@ export function parseIspConfig(text: string, file: string): IspConfig {
         break;
       }
       case 'workers': need(1); c.workers = int(v, [1, 256]); break;
+      case 'listen-l2tp': need(1); c.listenL2tp = v === 'off' ? undefined : hostPort(v, err, true); break;
+      case 'l2tp-secret': need(1); c.l2tpSecret = v; break;
+      case 'l2tp-hostname': need(1); c.l2tpHostname = v; break;
       default:
         throw new IspConfigError(`${where}: unknown keyword '${key}'`);
     }

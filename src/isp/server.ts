@@ -37,6 +37,9 @@ import { SlipLink, type SlipMode } from '../slip/link.js';
 import { runSlip, type SlipRun } from '../slip/run.js';
 import { slipBanner } from '../slip/banner.js';
 import { newSlipLink } from '../slip/codec.js';
+import { L2tpUdp } from '../l2tp/udp.js';
+import { FrameLink } from '../ppp/link/frame-link.js';
+import type { LinkLayer } from '../ppp/link/link.js';
 
 export interface SessionInfo {
   id: number;
@@ -86,6 +89,8 @@ interface Live {
   gate?: Gate;
   /** A SLIP session (no PPP link): its link and its run on the line. */
   slip?: { link: SlipLink; run: SlipRun };
+  /** The PPP lower layer when not async HDLC (L2TP calls carry whole frames). */
+  linkLayer?: LinkLayer;
 }
 
 interface Gate {
@@ -133,7 +138,9 @@ export class IspServer {
     direct?: net.AddressInfo;
     directWs?: net.AddressInfo;
     status?: net.AddressInfo;
+    l2tp?: { address: string; port: number };
   } = {};
+  private l2tp?: L2tpUdp;
 
   constructor(private readonly opts: IspOptions) {
     // The console shows the last log lines: every line goes through the monitor too.
@@ -198,6 +205,19 @@ export class IspServer {
     if (c.listenDirectWs) {
       this.directWs = await listenWebSocket(c.listenDirectWs, (stream, peer) => direct(stream, peer, peer.replace(/^ws (.*):\d+$/, '$1')), 'direct-connect line');
       this.addresses.directWs = this.directWs.address;
+    }
+    if (c.listenL2tp) {
+      // L2TP (RFC 2661): each incoming call on a tunnel is a PPP session on a FrameLink.
+      this.l2tp = await L2tpUdp.listen({
+        ...c.listenL2tp, hostName: c.l2tpHostname, acceptTunnels: true, maxTunnels: c.maxUnauthenticated, maxSessionsPerTunnel: c.maxSessions,
+        ...(c.l2tpSecret !== undefined ? { secret: c.l2tpSecret } : {}),
+        log: (m) => this.opts.log(m),
+      });
+      this.l2tp.on('call', (call) => {
+        const source = call.peer.replace(/:\d+$/, '');
+        this.serve(call.stream, `l2tp ${call.peer} (${call.peerHostName || '?'}) tunnel ${call.tunnel} session ${call.session}`, source, undefined, undefined, new FrameLink({ addressControl: true }));
+      });
+      this.addresses.l2tp = this.l2tp.address;
     }
     if (c.status) {
       // /status (JSON), the web console, /events, /metrics: src/isp/console/http.ts.
@@ -274,7 +294,7 @@ export class IspServer {
     // Whatever did not report its end (a stuck line) is still accounted.
     for (const s of lives) if (s.authenticated && !s.accounted) this.accountStop(s, EXIT.HANGUP);
     for (const d of this.directStreams) d.destroy();
-    await Promise.all([...closing, this.bank?.close()]);
+    await Promise.all([...closing, this.bank?.close(), this.l2tp?.close()]);
   }
 
   /**
@@ -475,7 +495,7 @@ export class IspServer {
     };
   }
 
-  private serve(stream: Duplex, origin: string, source: string, preAuthenticated?: string, givenId?: number): void {
+  private serve(stream: Duplex, origin: string, source: string, preAuthenticated?: string, givenId?: number, linkLayer?: LinkLayer): void {
     const c = this.config;
     const id = givenId ?? this.nextId++;
     const log = (m: string) => this.opts.log(`[${id}] ${m}`);
@@ -484,7 +504,7 @@ export class IspServer {
       return;
     }
     const info: SessionInfo = { id, origin, user: preAuthenticated, startedAt: Date.now() };
-    const live: Live = { info, stream, authenticated: false, accounted: false };
+    const live: Live = { info, stream, authenticated: false, accounted: false, ...(linkLayer ? { linkLayer } : {}) };
     if (preAuthenticated !== undefined) {
       if (!this.promote(live, log)) {
         stream.destroy();
@@ -574,6 +594,7 @@ export class IspServer {
       lcpEchoFailure: c.lcpEchoFailure,
       noipv6: ipv6PrefixOf(c) === undefined,
       debug: c.debug,
+      ...(live.linkLayer ? { linkLayer: live.linkLayer } : {}),
       // The session's NAT is made at promotion; until then IP cannot flow anyway.
       backend: {
         deliver: (p) => live.backend?.deliver(p),

@@ -7,17 +7,22 @@
  *   - (or pppd's notty)    standard input and output
  *   pty:COMMAND            a command's stdin/stdout (pppd's `pty "command"`)
  *   /dev/ttyS0, ttyS0      a device node opened read/write (serial lines: see issue 3)
+ *   l2tp:HOST[:PORT]       an L2TP tunnel and call to an LNS (RFC 2661, UDP 1701; src/l2tp)
  */
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { Duplex } from 'node:stream';
+import os from 'node:os';
 import { openSerial } from './serial.js';
+import { dialL2tp } from '../l2tp/udp.js';
 
 export interface Line {
   /** What pppd prints in "Connect: ppp0 <--> NAME". */
   readonly name: string;
   readonly stream: Duplex;
   close(): void;
+  /** Each chunk is one whole PPP frame (L2TP): the session runs over a FrameLink, not HDLC. */
+  readonly frames?: boolean;
 }
 
 export type LineSpec =
@@ -25,7 +30,15 @@ export type LineSpec =
   | { kind: 'tcp-listen'; host: string; port: number }
   | { kind: 'stdio' }
   | { kind: 'pty'; command: string }
-  | { kind: 'device'; path: string };
+  | { kind: 'device'; path: string }
+  | { kind: 'l2tp'; host: string; port: number };
+
+/** What an `l2tp:` line needs beyond its address (pppd options l2tp-secret, l2tp-hostname). */
+export interface L2tpLineOptions {
+  secret?: string;
+  hostName?: string;
+  log?(msg: string): void;
+}
 
 /** Parses a device word; undefined when the word is not a line at all. */
 export function parseLineSpec(word: string): LineSpec | undefined {
@@ -44,6 +57,14 @@ export function parseLineSpec(word: string): LineSpec | undefined {
     const hp = hostPort(word.slice('tcp:'.length));
     return hp && { kind: 'tcp', ...hp };
   }
+  if (word.startsWith('l2tp:')) {
+    const rest = word.slice('l2tp:'.length);
+    if (!rest) return undefined;
+    const hp = hostPort(rest);
+    if (hp) return { kind: 'l2tp', ...hp };
+    // No port: the L2TP port, 1701 (RFC 2661 §8.1).
+    return /^[\w.-]+$|^\[[0-9A-Fa-f:.]+\]$/.test(rest) ? { kind: 'l2tp', host: rest.replace(/^\[(.*)\]$/, '$1'), port: 1701 } : undefined;
+  }
   if (word === '-') return { kind: 'stdio' };
   if (word.startsWith('pty:')) return { kind: 'pty', command: word.slice(4) };
   if (word.startsWith('/dev/') || /^tty/.test(word)) return { kind: 'device', path: word.startsWith('/') ? word : `/dev/${word}` };
@@ -57,11 +78,12 @@ export function describeLine(spec: LineSpec): string {
     case 'stdio': return 'stdin/stdout';
     case 'pty': return `pty:${spec.command}`;
     case 'device': return spec.path;
+    case 'l2tp': return `l2tp:${spec.host}:${spec.port}`;
   }
 }
 
 /** Opens the line; for tcp-listen, resolves once a peer has connected (`onListening` first). */
-export async function openLine(spec: LineSpec, opts: { onListening?: (port: number) => void; signal?: AbortSignal } = {}): Promise<Line> {
+export async function openLine(spec: LineSpec, opts: { onListening?: (port: number) => void; signal?: AbortSignal; l2tp?: L2tpLineOptions } = {}): Promise<Line> {
   const name = describeLine(spec);
   const { signal } = opts;
   signal?.throwIfAborted();
@@ -125,6 +147,14 @@ export async function openLine(spec: LineSpec, opts: { onListening?: (port: numb
       // The one device opener (serial.ts), as the daemon uses it: here without modem control.
       const s = await openSerial(spec.path, { modem: false });
       return { name: spec.path, stream: s.stream, close: () => void s.close() };
+    }
+    case 'l2tp': {
+      const l = opts.l2tp ?? {};
+      const { call, udp } = await dialL2tp({
+        host: spec.host, port: spec.port, hostName: l.hostName ?? os.hostname(),
+        ...(l.secret !== undefined ? { secret: l.secret } : {}), ...(l.log ? { log: l.log } : {}), ...(signal ? { signal } : {}),
+      });
+      return { name, stream: call.stream, frames: true, close: () => (call.stream.destroy(), void udp.close()) };
     }
   }
 }

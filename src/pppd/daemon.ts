@@ -25,6 +25,7 @@ import { Session, defaultSessionOptions, type SessionEvent, type SessionOptions 
 import { EXIT } from '../ppp/exit-codes.js';
 import { ip4ToString } from '../wire/ipv4.js';
 import { openLine, describeLine, type Line } from '../lines/line.js';
+import { FrameLink } from '../ppp/link/frame-link.js';
 import { drive, type Driven, type NetworkBackend } from '../runtime/driver.js';
 import type { LogLevel } from '../ppp/log.js';
 import type { PppdConfig } from './options-types.js';
@@ -52,6 +53,8 @@ interface LineHandle {
   watchCarrier?(): void;
   /** The line speed in use (pppd's baud_rate). */
   speed?: number;
+  /** Whole PPP frames per chunk (an L2TP call): the session uses a FrameLink. */
+  frames?: boolean;
 }
 
 interface CurrentLink {
@@ -456,8 +459,9 @@ export class PppDaemon {
     const line: Line = await openLine(spec, {
       signal,
       onListening: (port) => this.log('info', `Listening on ${spec.kind === 'tcp-listen' ? spec.host : ''}:${port}`),
+      ...(spec.kind === 'l2tp' ? { l2tp: { ...(this.cfg.l2tpSecret !== undefined ? { secret: this.cfg.l2tpSecret } : {}), ...(this.cfg.l2tpHostname !== undefined ? { hostName: this.cfg.l2tpHostname } : {}), log: (m: string) => this.log('debug', m) } } : {}),
     });
-    return { name: line.name, stream: line.stream, close: () => line.close() };
+    return { name: line.name, stream: line.stream, close: () => line.close(), ...(line.frames ? { frames: true } : {}) };
   }
 
   private async attempt(): Promise<void> {
@@ -652,7 +656,8 @@ export class PppDaemon {
 
   /** PPP on the open line until the link is dead; resolves with its exit status. */
   private runPpp(line: LineHandle, initial: Buffer[]): Promise<number> {
-    const session = new Session(this.sessionOptions(), sessionNow());
+    // L2TP carries whole frames with FF 03 in front (RFC 2661 §2): no HDLC.
+    const session = new Session(this.sessionOptions(), sessionNow(), line.frames ? new FrameLink({ addressControl: true }) : undefined);
     const cur: CurrentLink = {
       session,
       driven: undefined as unknown as Driven,

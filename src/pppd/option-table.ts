@@ -950,6 +950,9 @@ str('network', (c, v) => {
 // pppd never proposes stateful MPPE; this asks for it and Naks a stateless request towards
 // it (with mppe-stateful), e.g. to lead a real pppd with mppe-stateful there.
 bool('mppe-prefer-stateful', (c) => (S(c).mppePreferStateful = true));
+// An `l2tp:HOST[:PORT]` line (LAC, RFC 2661): the tunnel secret and our Host Name AVP.
+str('l2tp-secret', (c, v) => (c.l2tpSecret = v), (c) => c.l2tpSecret, { hide: true });
+str('l2tp-hostname', (c, v) => (c.l2tpHostname = v), (c) => c.l2tpHostname);
 
 export const OPTION_TABLE: readonly OptionDef[] = T;
 
@@ -1039,5 +1042,6 @@ export function lineWord(l: LineSpec): string {
     case 'tcp-listen': return `tcp-listen:${l.host}:${l.port}`;
     case 'stdio': return '-';
     case 'pty': return `pty:${l.command}`;
+    case 'l2tp': return `l2tp:${l.host}:${l.port}`;
   }
 }

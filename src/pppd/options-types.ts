@@ -55,6 +55,9 @@ export interface PppdConfig {
   network?: 'tun' | 'userspace';
   /** dialtone `local-forward [BIND:]LPORT:HOST:PORT`, repeatable: ssh -L through the link. */
   localForwards?: string[];
+  /** dialtone `l2tp-secret` / `l2tp-hostname`: the tunnel secret and Host Name of an `l2tp:` line. */
+  l2tpSecret?: string;
+  l2tpHostname?: string;
   /** Options accepted but not in effect (reported when the daemon starts, never silent). */
   notYet: string[];
   /** Informational notes about options whose effect differs (reported at start). */
