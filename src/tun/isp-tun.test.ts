@@ -88,5 +88,6 @@ test('isp network tun: the dial-in client gets a routed address on pppN, ip-up r
       await new Promise((r) => isp!.once('exit', r));
     }
     for (const ns of [lan, srv, cli]) await ns.delete();
+    for (const d of [dir, client?.dir]) if (d) fs.rmSync(d, { recursive: true, force: true });
   }
 });

@@ -73,7 +73,6 @@ interface RouteRow {
 }
 
 const RTF_UP = 0x1;
-/** Packets the TUN device gives while the link is not passing IP, for demand (bounded upstream). */
 
 function runIp(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -39,6 +39,7 @@ async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, wha
 async function stopAll(ps: (PppdInNs | undefined)[], nss: Netns[]): Promise<void> {
   await Promise.all(ps.map((p) => p?.stop()));
   for (const ns of nss) await ns.delete();
+  for (const p of ps) if (p) fs.rmSync(p.dir, { recursive: true, force: true });
 }
 
 test('pppd network tun: ppp0 with the negotiated addresses, default route, resolv.conf, proxy ARP to a LAN; all gone after the link', { skip }, async () => {
