@@ -40,6 +40,9 @@ import { newSlipLink } from '../slip/codec.js';
 import { L2tpUdp } from '../l2tp/udp.js';
 import { FrameLink } from '../ppp/link/frame-link.js';
 import type { LinkLayer } from '../ppp/link/link.js';
+import { RadiusUdpClient } from '../radius/udp-client.js';
+import { radiusVerifier, NAS_PORT_TYPE, type RadiusGrant } from '../radius/access.js';
+import { loadDictionary, standardDictionary } from '../radius/dictionary.js';
 
 export interface SessionInfo {
   id: number;
@@ -53,6 +56,8 @@ export interface SessionInfo {
   /** The /64 advertised to the client (IPv6), and its SLAAC address once IPV6CP is up. */
   ipv6Prefix?: string;
   ipv6Address?: string;
+  /** What RADIUS granted (Class to echo, Acct-Interim-Interval, timeouts, Filter-Id). */
+  radius?: RadiusGrant;
 }
 
 export interface BackendRequest {
@@ -125,6 +130,8 @@ export class IspServer {
   /** Direct-connect callers still connected (closed at stop, as the bank drops its lines). */
   private readonly directStreams = new Set<Duplex>();
   private console?: ConsoleHttp;
+  /** The RADIUS authentication client when `radius-auth` is configured. */
+  radius?: RadiusUdpClient;
   /** What the web console and /metrics show beyond the live sessions (bounded records). */
   readonly monitor = new IspMonitor();
   readonly admission: Admission;
@@ -154,6 +161,12 @@ export class IspServer {
 
   async start(): Promise<void> {
     const c = this.config;
+    if (c.radiusAuth.length) {
+      // A bad dictionary stops the start with its file:line.
+      if (c.radiusDictionary) loadDictionary(standardDictionary(), c.radiusDictionary, (p) => { try { return fs.readFileSync(p, 'utf8'); } catch { return undefined; } });
+      const secret = Buffer.from(c.radiusSecret ?? '', 'utf8');
+      this.radius = new RadiusUdpClient({ servers: c.radiusAuth.map((s) => ({ ...s, secret })), timeoutMs: c.radiusTimeout * 1000, retries: c.radiusRetries });
+    }
     if (c.listenPpp) {
       this.pppServer = net.createServer((sock) => {
         sock.setNoDelay(true);
@@ -294,6 +307,7 @@ export class IspServer {
     // Whatever did not report its end (a stuck line) is still accounted.
     for (const s of lives) if (s.authenticated && !s.accounted) this.accountStop(s, EXIT.HANGUP);
     for (const d of this.directStreams) d.destroy();
+    this.radius?.close();
     await Promise.all([...closing, this.bank?.close(), this.l2tp?.close()]);
   }
 
@@ -547,7 +561,16 @@ export class IspServer {
     const c = this.config;
     live.gate?.leave();
     if (live.gate) this.admission.counters.promoted++;
-    const address = this.authenticatedCount < c.maxSessions ? this.pool.take() : undefined;
+    // RADIUS Framed-IP-Address: exactly that address (from the pool's range), or refused.
+    const fixed = live.info.radius?.framedIp && live.info.radius.framedIp !== 'pool' ? parseIp4(live.info.radius.framedIp) : undefined;
+    let address = this.authenticatedCount < c.maxSessions ? this.pool.take(fixed) : undefined;
+    if (fixed !== undefined && address !== undefined && address !== fixed) {
+      this.pool.give(address);
+      address = undefined;
+      this.totals.refused++;
+      log(`refusing ${live.info.origin}: Framed-IP-Address ${live.info.radius!.framedIp} is not free in the pool`);
+      return false;
+    }
     if (address === undefined) {
       this.totals.refused++;
       log(`refusing ${live.info.origin}: ${this.authenticatedCount >= c.maxSessions ? 'max-sessions reached' : 'address pool exhausted'}`);
@@ -580,15 +603,34 @@ export class IspServer {
       hasSecretsFor: base.hasSecretsFor && ((kind, client) => base.hasSecretsFor!(kind, client)),
       verifyPap: base.verifyPap && ((user, password, server) => (throttled(user) ? undefined : base.verifyPap!(user, password, server))),
     };
+    const radius = this.radius;
+    const call = this.monitor.call(id);
+    const viaRadius = radius && auth !== 'none';
     const link = new PppLink(stream, {
       name: 'isp',
+      ...(viaRadius ? {
+        verifyCredentials: radiusVerifier({
+          ask: (r) => radius.request(r),
+          nas: { nasIdentifier: c.nasIdentifier, nasIpAddress: c.nasIpAddress },
+          call: () => ({
+            nasPort: call ? call.line : id,
+            nasPortType: call ? NAS_PORT_TYPE.Async : NAS_PORT_TYPE.Virtual,
+            callingStationId: call ? undefined : source,
+            calledStationId: call?.number,
+            connectInfo: call ? String(call.speed) : undefined,
+          }),
+          admit: (user) => !throttled(user),
+          granted: (g) => (info.radius = g),
+          log,
+        }),
+        // EAP is not carried to RADIUS yet: `auth any` offers the CHAP digests and PAP.
+        ...(auth === 'any' ? { requirePap: true, requireChap: true, requireMschap: true, requireMschapV2: true } : {}),
+      } : {}),
       localAddr: c.gateway,
       // Assigned at auth-up (promotion); a text-login caller has it already.
       remoteAddr: live.address,
       msDns: [c.dns],
-      requirePap: auth === 'pap',
-      requireChap: auth === 'chap',
-      auth: auth === 'any',
+      ...(viaRadius && auth === 'any' ? {} : { requirePap: auth === 'pap', requireChap: auth === 'chap', auth: auth === 'any' }),
       secrets,
       lcpEchoInterval: c.lcpEchoInterval,
       lcpEchoFailure: c.lcpEchoFailure,
@@ -625,6 +667,15 @@ export class IspServer {
         return;
       }
       this.admission.authSucceeded(name);
+      // RFC 2865 §5.27 Session-Timeout: the most seconds of service (pppd radius: maxconnect).
+      const limit = info.radius?.sessionTimeout;
+      if (limit) {
+        sessionTimer = setTimeout(() => {
+          log(`Session-Timeout of ${limit} s reached`);
+          link.close('Session timeout');
+        }, limit * 1000);
+        sessionTimer.unref();
+      }
       // Before the peer hears Success it cannot have sent IPCP: the address is in time.
       const ipcp = link.session.protocols.find((p) => p.name === 'IPCP') as unknown as { ipcp?: { policy: { remoteAddr: number } } } | undefined;
       if (ipcp?.ipcp) ipcp.ipcp.policy.remoteAddr = live.address!;
@@ -648,7 +699,9 @@ export class IspServer {
       this.monitor.ipUp();
       this.account({ event: 'start', ...info });
     });
+    let sessionTimer: NodeJS.Timeout | undefined;
     void link.done.then((status) => {
+      clearTimeout(sessionTimer);
       live.gate?.leave();
       const counters = link.session.counters;
       this.totals.bytesIn += counters.bytesIn;
