@@ -95,6 +95,22 @@ export interface IspConfig {
   modemIdleTimeout: number;
   /** Modem-bank lines one client address may hold at once. */
   modemLinesPerSource: number;
+
+  // ---- RADIUS accounting and dynamic authorization (src/radius/accounting.ts, dae.ts) ----
+  /** `radius-acct HOST[:PORT] [SECRET]`, repeatable: accounting servers in failover order. */
+  radiusAcct: { host: string; port: number; secret?: string }[];
+  /** Seconds between Interim-Updates (0: none unless the Access-Accept asks). */
+  radiusAcctInterim: number;
+  /** The durable spool and live-session state directory. */
+  accountingSpool?: string;
+  /** The spool's bound in bytes of undelivered records (see src/radius/spool.ts for the policy). */
+  accountingSpoolMax: number;
+  /** RFC 5176 listener: `dae-listen ADDR:PORT`. */
+  daeListen?: { host: string; port: number };
+  /** `dae-client ADDR SECRET`, repeatable: who may send Disconnect/CoA. */
+  daeClients: { address: string; secret: string }[];
+  /** Seconds of Event-Timestamp skew accepted on DAE requests (RFC 5176 §3.x replay window). */
+  daeWindow: number;
 }
 
 export function defaultIspConfig(): IspConfig {
@@ -129,6 +145,11 @@ export function defaultIspConfig(): IspConfig {
     // never dials gives its line back within minutes (off, lines are held for ever).
     modemIdleTimeout: 300,
     modemLinesPerSource: 8,
+    radiusAcct: [],
+    radiusAcctInterim: 0,
+    accountingSpoolMax: 64 * 1024 * 1024,
+    daeClients: [],
+    daeWindow: 300,
   };
 }
 
@@ -331,12 +352,33 @@ export function parseIspConfig(text: string, file: string): IspConfig {
       case 'modem-idle-timeout': need(1); c.modemIdleTimeout = int(v, [0, 86400]); break;
       case 'modem-lines-per-source': need(1); c.modemLinesPerSource = int(v, LIMITS.modemLines); break;
       // ---- end of admission control ----
+      // ---- RADIUS accounting and dynamic authorization ----
+      case 'radius-acct': {
+        need(1);
+        if (vals.length > 2) throw err('want HOST[:PORT] [SECRET]');
+        const hp = /:\d+$/.test(vals[0]!) ? hostPort(vals[0]!, err) : { ...hostPort(`${vals[0]!}:1813`, err) };
+        c.radiusAcct.push({ ...hp, ...(vals[1] ? { secret: vals[1] } : {}) });
+        break;
+      }
+      case 'radius-acct-interim': need(1); c.radiusAcctInterim = int(v, [0, 86400]); break;
+      case 'accounting-spool': need(1); c.accountingSpool = v; break;
+      case 'accounting-spool-max': need(1); c.accountingSpoolMax = int(v, [65536, 2 ** 40]); break;
+      case 'dae-listen': need(1); c.daeListen = v === 'off' ? undefined : hostPort(v, err, true); break;
+      case 'dae-client':
+        need(2);
+        if (vals.length > 2) throw err('want ADDRESS SECRET (no blanks in either)');
+        c.daeClients.push({ address: ip(vals[0]!), secret: vals[1]! });
+        break;
+      case 'dae-window': need(1); c.daeWindow = int(v, [1, 86400]); break;
+      // ---- end of RADIUS accounting ----
       default:
         throw new IspConfigError(`${where}: unknown keyword '${key}'`);
     }
   }
   checkNetwork(c, file, seen);
   checkListeners(c, file, seen);
+  // Accounting that loses nothing needs somewhere durable for what the server has not taken.
+  if (c.radiusAcct.length && !c.accountingSpool) throw new IspConfigError(`${file}:${seen.get('radius-acct')}: radius-acct: needs accounting-spool DIR (where undelivered records wait)`);
   return c;
 }
 

@@ -12,7 +12,6 @@
  */
 import net from 'node:net';
 import http from 'node:http';
-import fs from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { PppLink } from '../runtime/link.js';
 import type { NetworkBackend } from '../runtime/driver.js';
@@ -37,6 +36,8 @@ import { SlipLink, type SlipMode } from '../slip/link.js';
 import { runSlip, type SlipRun } from '../slip/run.js';
 import { slipBanner } from '../slip/banner.js';
 import { newSlipLink } from '../slip/codec.js';
+import { IspAccounting, type IspAccountingHooks } from './accounting-setup.js';
+import type { TerminateCauseName } from '../radius/terminate-cause.js';
 
 export interface SessionInfo {
   id: number;
@@ -67,6 +68,8 @@ export interface IspOptions {
   /** Makes the network backend of one session (the userspace NAT). */
   backend?: (req: BackendRequest) => NetworkBackend & { stats?(): unknown; close?(): void };
   log(msg: string): void;
+  /** Accounting and DAE hooks (tests inject a RADIUS transport; see accounting-setup.ts). */
+  accounting?: IspAccountingHooks;
 }
 
 interface Live {
@@ -84,6 +87,8 @@ interface Live {
   gate?: Gate;
   /** A SLIP session (no PPP link): its link and its run on the line. */
   slip?: { link: SlipLink; run: SlipRun };
+  /** Why the server ended it, when the server did (a Disconnect-Request: Admin-Reset). */
+  cause?: TerminateCauseName;
 }
 
 interface Gate {
@@ -141,10 +146,16 @@ export class IspServer {
     this.backendFactory = opts.backend;
     this.pool = AddressPool.parse(opts.config.pool);
     this.admission = new Admission(admissionLimits(opts.config));
+    this.acct = new IspAccounting(opts.config, this.opts.log, this, opts.accounting);
   }
+
+  /** Local accounting, interim state, RADIUS accounting and the DAE listener (accounting-setup.ts). */
+  readonly acct: IspAccounting;
 
   async start(): Promise<void> {
     const c = this.config;
+    // Stops for the sessions a crash left, Accounting-On, and the DAE listener, before any caller.
+    await this.acct.start();
     if (c.listenPpp) {
       this.pppServer = net.createServer((sock) => {
         sock.setNoDelay(true);
@@ -273,6 +284,8 @@ export class IspServer {
     for (const s of lives) if (s.authenticated && !s.accounted) this.accountStop(s, EXIT.HANGUP);
     for (const d of this.directStreams) d.destroy();
     await Promise.all([...closing, this.bank?.close()]);
+    // Accounting-Off, delivery of what is spooled (bounded by stop-timeout), every record on disk.
+    await this.acct.stop(timeoutMs);
   }
 
   /** Links and held connections, authenticated or not. */
@@ -313,6 +326,7 @@ export class IspServer {
       connections: this.sessions.size,
       admission: this.admission.status(),
       totals: this.totals,
+      ...this.acct.status(),
       ...(this.bank ? { modemLines: this.modemLines(), modemBank: { ...this.bank.counters } } : {}),
       recent: this.monitor.recent().map((r) => ({ ...r, startedAtIso: iso(r.startedAt), endedAtIso: iso(r.endedAt) })),
       log: this.monitor.lastLog(50).map((l) => ({ ...l, timeIso: iso(l.time) })),
@@ -615,7 +629,7 @@ export class IspServer {
       }
       info.upAt = Date.now();
       this.monitor.ipUp();
-      this.account({ event: 'start', ...info });
+      this.accountStart(live);
     });
     void link.done.then((status) => {
       live.gate?.leave();
@@ -679,7 +693,7 @@ export class IspServer {
     live.slip = { link, run };
     info.upAt = Date.now();
     log(`${origin}: ${mode.toUpperCase()} session${user ? ` for ${user}` : ''}, address ${info.address}, MTU ${c.slipMtu}`);
-    this.account({ event: 'start', ...info });
+    this.accountStart(live);
     void run.done.then((why) => {
       stream.destroy();
       this.totals.bytesIn += link.counters.bytesIn;
@@ -700,29 +714,54 @@ export class IspServer {
     live.stream.destroy();
   }
 
+  private accountStart(live: Live): void {
+    const call = this.monitor.call(live.info.id);
+    this.acct.sessionUp({
+      id: live.info.id,
+      user: live.info.user,
+      origin: live.info.origin,
+      address: live.info.address,
+      upAt: live.info.upAt ?? Date.now(),
+      modem: call !== undefined,
+      callingStationId: /^(?:tcp|direct|slip) (.*):\d+$/.exec(live.info.origin)?.[1],
+      calledStationId: call ? call.number : undefined,
+      connectInfo: call?.speed !== undefined ? String(call.speed) : undefined,
+      counters: () => linkCounts(live) ?? { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0 },
+    }, { ...live.info });
+  }
+
   private accountStop(live: Live, status: number): void {
     if (live.accounted) return;
     live.accounted = true;
     const counters = linkCounts(live);
     const info = live.info;
-    this.account({
-      event: 'stop', ...info, status, endedAt: Date.now(),
+    this.acct.sessionDown(info.id, status, {
+      ...info, status, endedAt: Date.now(),
       seconds: info.upAt ? Math.round((Date.now() - info.upAt) / 1000) : 0,
       bytesIn: counters?.bytesIn ?? 0, bytesOut: counters?.bytesOut ?? 0, framesIn: counters?.framesIn ?? 0, framesOut: counters?.framesOut ?? 0,
-    });
+    }, live.cause);
   }
 
-  /** Accounting records are appended and flushed one by one, so a crash loses none. */
-  private account(record: Record<string, unknown>): void {
-    const file = this.config.accounting;
-    if (!file) return;
-    const fd = fs.openSync(file, 'a', 0o600);
-    try {
-      fs.writeSync(fd, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+  /** Live authenticated sessions, for the DAE listener (Disconnect/CoA matching). */
+  liveSessions(): Array<{ id: number; user?: string; address?: string; acctSessionId?: string }> {
+    const out = [];
+    for (const s of this.sessions.values()) {
+      if (s.authenticated && (s.link || s.slip)) out.push({ id: s.info.id, user: s.info.user, address: s.info.address, acctSessionId: this.acct.acctSessionId(s.info.id) });
     }
+    return out;
+  }
+
+  /** A Disconnect-Request's end of a session: LCP Terminate, accounted as Admin-Reset (RFC 2866 §5.10). */
+  adminReset(id: number, why: string): boolean {
+    const live = this.sessions.get(id);
+    if (!live || !live.authenticated) return false;
+    live.cause = 'Admin-Reset';
+    this.opts.log(`[${id}] ${why}`);
+    this.monitor.disconnecting(id);
+    if (live.link) live.link.close(why);
+    else if (live.slip) live.slip.run.close(why);
+    else this.hangUp(live);
+    return true;
   }
 }
 

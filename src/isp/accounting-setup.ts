@@ -1,0 +1,114 @@
+/**
+ * The IO shell of `dialtone isp`'s accounting: makes the local log (`accounting FILE`), the
+ * live-session state (in `accounting-spool DIR`, else FILE.sessions/), the RADIUS spool and
+ * sender (`radius-acct`), and the RFC 5176 listener (`dae-listen`), from isp.conf, and gives
+ * the server two calls: sessionUp / sessionDown.
+ */
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { IspConfig } from './config.js';
+import { AccountingLog } from './accounting-log.js';
+import { SessionStateStore } from './session-state.js';
+import { Spool } from '../radius/spool.js';
+import { Accounting, type AcctRecord, type AcctSession, type AcctTransport } from '../radius/accounting.js';
+import type { TerminateCauseName } from '../radius/terminate-cause.js';
+
+/** What tests (and the RADIUS client, once configured) plug in. */
+export interface IspAccountingHooks {
+  /** Replaces the RADIUS accounting transport made from `radius-acct`. */
+  transport?: AcctTransport;
+  /** Seconds between interim state writes when no Interim-Updates are sent. */
+  stateEvery?: number;
+  /** Milliseconds before a failed delivery is retried. */
+  retryMs?: number;
+}
+
+/** What the DAE listener needs from the server. */
+export interface SessionControl {
+  liveSessions(): Array<{ id: number; user?: string; address?: string; acctSessionId?: string }>;
+  adminReset(id: number, why: string): boolean;
+}
+
+/** Makes the RADIUS accounting transport from isp.conf (radius-acct): set by the RADIUS client module. */
+export let makeRadiusAcctTransport: ((c: IspConfig, log: (m: string) => void) => AcctTransport & { close?(): void }) | undefined;
+export function registerRadiusAcctTransport(f: typeof makeRadiusAcctTransport): void {
+  makeRadiusAcctTransport = f;
+}
+
+export class IspAccounting {
+  private accounting?: Accounting;
+  private local?: AccountingLog;
+  private transport?: AcctTransport & { close?(): void };
+  /** The DAE listener, once started (dae.ts). */
+  dae?: { close(): Promise<void>; status(): unknown };
+
+  constructor(private readonly config: IspConfig, private readonly log: (m: string) => void, readonly control: SessionControl, private readonly hooks: IspAccountingHooks = {}) {}
+
+  async start(): Promise<void> {
+    const c = this.config;
+    const radius = c.radiusAcct.length > 0 || this.hooks.transport !== undefined;
+    if (!c.accounting && !radius && !c.accountingSpool) return;
+    const stateDir = c.accountingSpool ?? (c.accounting ? `${c.accounting}.sessions` : undefined);
+    this.local = c.accounting ? new AccountingLog(c.accounting) : undefined;
+    this.transport = this.hooks.transport ?? (radius && makeRadiusAcctTransport ? makeRadiusAcctTransport(c, this.log) : undefined);
+    if (radius && !this.transport) this.log('accounting: radius-acct is set but this build has no RADIUS client; records are spooled until one is');
+    const spool = radius ? Spool.open<AcctRecord>(c.accountingSpool ?? path.join(stateDir ?? '.', 'radius-spool'), { maxBytes: c.accountingSpoolMax }) : undefined;
+    if (spool?.length) this.log(`accounting: ${spool.length} record(s) spooled by an earlier run; delivering them first`);
+    this.accounting = new Accounting({
+      log: this.log,
+      local: this.local,
+      state: stateDir ? new SessionStateStore(stateDir, this.log) : undefined,
+      spool,
+      transport: this.transport,
+      interim: c.radiusAcctInterim,
+      stateEvery: this.hooks.stateEvery,
+      retryMs: this.hooks.retryMs,
+      now: () => Date.now(),
+      bootId: `${Math.floor(Date.now() / 1000).toString(16)}${randomBytes(2).toString('hex')}`,
+      setTimer: (fn, ms) => {
+        const t = setTimeout(fn, ms);
+        t.unref();
+        return { clear: () => clearTimeout(t) };
+      },
+    });
+    await this.accounting.begin();
+  }
+
+  sessionUp(s: AcctSession, local: Record<string, unknown>): void {
+    if (this.accounting) this.accounting.start(s, local);
+  }
+
+  sessionDown(id: number, status: number, local: Record<string, unknown>, cause?: TerminateCauseName): void {
+    if (this.accounting) void this.accounting.stop(id, status, local, cause);
+  }
+
+  acctSessionId(id: number): string | undefined {
+    return this.accounting?.acctSessionId(id);
+  }
+
+  /** Acct-Interim-Interval for one session (from the Access-Accept, or a CoA). */
+  setInterim(id: number, seconds: number, local: Record<string, unknown>): void {
+    this.accounting?.setInterim(id, seconds, local);
+  }
+
+  /** Accounting-Off, delivery of the spool for up to `ms`, then everything on disk. */
+  async stop(ms: number): Promise<void> {
+    await this.dae?.close();
+    const a = this.accounting;
+    if (!a) return;
+    await a.end();
+    if (!a.settled) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([a.whenSettled(), new Promise((r) => (timer = setTimeout(r, Math.max(ms, 1000))))]);
+      clearTimeout(timer);
+      if (!a.settled) this.log(`accounting: ${a.status().spool?.records ?? 0} record(s) stay spooled for the next start`);
+    }
+    await a.close();
+    this.transport?.close?.();
+    await this.local?.close();
+  }
+
+  status() {
+    return { accounting: this.accounting?.status(), dae: this.dae?.status() };
+  }
+}
