@@ -12,6 +12,7 @@ import { SessionStateStore } from './session-state.js';
 import { Spool } from '../radius/spool.js';
 import { Accounting, type AcctRecord, type AcctSession, type AcctTransport } from '../radius/accounting.js';
 import type { TerminateCauseName } from '../radius/terminate-cause.js';
+import { AcctSender } from '../radius/acct-sender.js';
 
 /** What tests (and the RADIUS client, once configured) plug in. */
 export interface IspAccountingHooks {
@@ -29,16 +30,11 @@ export interface SessionControl {
   adminReset(id: number, why: string): boolean;
 }
 
-/** Makes the RADIUS accounting transport from isp.conf (radius-acct): set by the RADIUS client module. */
-export let makeRadiusAcctTransport: ((c: IspConfig, log: (m: string) => void) => AcctTransport & { close?(): void }) | undefined;
-export function registerRadiusAcctTransport(f: typeof makeRadiusAcctTransport): void {
-  makeRadiusAcctTransport = f;
-}
-
 export class IspAccounting {
   private accounting?: Accounting;
   private local?: AccountingLog;
   private transport?: AcctTransport & { close?(): void };
+  private sender?: AcctSender;
   /** The DAE listener, once started (dae.ts). */
   dae?: { close(): Promise<void>; status(): unknown };
 
@@ -50,8 +46,16 @@ export class IspAccounting {
     if (!c.accounting && !radius && !c.accountingSpool) return;
     const stateDir = c.accountingSpool ?? (c.accounting ? `${c.accounting}.sessions` : undefined);
     this.local = c.accounting ? new AccountingLog(c.accounting) : undefined;
-    this.transport = this.hooks.transport ?? (radius && makeRadiusAcctTransport ? makeRadiusAcctTransport(c, this.log) : undefined);
-    if (radius && !this.transport) this.log('accounting: radius-acct is set but this build has no RADIUS client; records are spooled until one is');
+    if (this.hooks.transport) this.transport = this.hooks.transport;
+    else if (c.radiusAcct.length) {
+      // A per-server secret, else radius-secret (the RADIUS client's key, when it is set).
+      const shared = (c as { radiusSecret?: string }).radiusSecret;
+      const servers = c.radiusAcct.map((s) => ({ host: s.host, port: s.port, secret: s.secret ?? shared ?? '' }));
+      if (servers.some((s) => !s.secret)) throw new Error('radius-acct: no secret (give one after the address, or radius-secret)');
+      const sender = new AcctSender({ servers, log: this.log, nasIdentifier: (c as { nasIdentifier?: string }).nasIdentifier, nasIpAddress: (c as { nasIpAddress?: string }).nasIpAddress });
+      this.sender = sender;
+      this.transport = Object.assign(sender.transport, { close: () => sender.close() });
+    }
     const spool = radius ? Spool.open<AcctRecord>(c.accountingSpool ?? path.join(stateDir ?? '.', 'radius-spool'), { maxBytes: c.accountingSpoolMax }) : undefined;
     if (spool?.length) this.log(`accounting: ${spool.length} record(s) spooled by an earlier run; delivering them first`);
     this.accounting = new Accounting({
@@ -109,6 +113,6 @@ export class IspAccounting {
   }
 
   status() {
-    return { accounting: this.accounting?.status(), dae: this.dae?.status() };
+    return { accounting: this.accounting ? { ...this.accounting.status(), radius: this.sender?.counters } : undefined, dae: this.dae?.status() };
   }
 }
