@@ -13,6 +13,8 @@ import { Spool } from '../radius/spool.js';
 import { Accounting, type AcctRecord, type AcctSession, type AcctTransport } from '../radius/accounting.js';
 import type { TerminateCauseName } from '../radius/terminate-cause.js';
 import { AcctSender } from '../radius/acct-sender.js';
+import { listenDae } from '../radius/dae.js';
+import type { Limits } from './session-limits.js';
 
 /** What tests (and the RADIUS client, once configured) plug in. */
 export interface IspAccountingHooks {
@@ -28,6 +30,7 @@ export interface IspAccountingHooks {
 export interface SessionControl {
   liveSessions(): Array<{ id: number; user?: string; address?: string; acctSessionId?: string }>;
   adminReset(id: number, why: string): boolean;
+  setLimits(id: number, l: Limits): boolean;
 }
 
 export class IspAccounting {
@@ -36,12 +39,16 @@ export class IspAccounting {
   private transport?: AcctTransport & { close?(): void };
   private sender?: AcctSender;
   /** The DAE listener, once started (dae.ts). */
-  dae?: { close(): Promise<void>; status(): unknown };
+  dae?: { port: number; close(): Promise<void>; status(): unknown };
 
   constructor(private readonly config: IspConfig, private readonly log: (m: string) => void, readonly control: SessionControl, private readonly hooks: IspAccountingHooks = {}) {}
 
   async start(): Promise<void> {
     const c = this.config;
+    if (c.daeListen) {
+      this.dae = await listenDae(c.daeListen, { clients: c.daeClients, window: c.daeWindow, target: this.control, log: this.log });
+      this.log(`dae: RFC 5176 Disconnect/CoA on ${c.daeListen.host}:${this.dae.port} for ${c.daeClients.length} client(s)`);
+    }
     const radius = c.radiusAcct.length > 0 || this.hooks.transport !== undefined;
     if (!c.accounting && !radius && !c.accountingSpool) return;
     const stateDir = c.accountingSpool ?? (c.accounting ? `${c.accounting}.sessions` : undefined);

@@ -38,6 +38,7 @@ import { slipBanner } from '../slip/banner.js';
 import { newSlipLink } from '../slip/codec.js';
 import { IspAccounting, type IspAccountingHooks } from './accounting-setup.js';
 import type { TerminateCauseName } from '../radius/terminate-cause.js';
+import { SessionLimits, type Limits } from './session-limits.js';
 
 export interface SessionInfo {
   id: number;
@@ -89,6 +90,8 @@ interface Live {
   slip?: { link: SlipLink; run: SlipRun };
   /** Why the server ended it, when the server did (a Disconnect-Request: Admin-Reset). */
   cause?: TerminateCauseName;
+  /** Session-Timeout / Idle-Timeout / Filter-Id set by the AAA server (Access-Accept or CoA). */
+  limits?: SessionLimits;
 }
 
 interface Gate {
@@ -749,6 +752,34 @@ export class IspServer {
       if (s.authenticated && (s.link || s.slip)) out.push({ id: s.info.id, user: s.info.user, address: s.info.address, acctSessionId: this.acct.acctSessionId(s.info.id) });
     }
     return out;
+  }
+
+  /**
+   * Session-Timeout / Idle-Timeout / Filter-Id of a live session (a CoA-Request, RFC 5176
+   * §3.1); false if there is no such authenticated session. Timeouts count from now.
+   */
+  setLimits(id: number, l: Limits): boolean {
+    const live = this.sessions.get(id);
+    if (!live || !live.authenticated || !(live.link || live.slip)) return false;
+    if (!live.limits) {
+      live.limits = new SessionLimits({
+        ipPackets: () => {
+          const k = linkCounts(live);
+          return k ? k.ipPacketsIn + k.ipPacketsOut : 0;
+        },
+        end: (cause, why) => {
+          live.cause = cause;
+          this.opts.log(`[${id}] ${why}`);
+          if (live.link) live.link.close(why);
+          else if (live.slip) live.slip.run.close(why);
+        },
+      });
+      const limits = live.limits;
+      void (live.link?.done ?? live.slip?.run.done)?.then(() => limits.clear());
+    }
+    live.limits.set(l);
+    Object.assign(live.info, { limits: { ...live.limits.current } });
+    return true;
   }
 
   /** A Disconnect-Request's end of a session: LCP Terminate, accounted as Admin-Reset (RFC 2866 §5.10). */
