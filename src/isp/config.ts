@@ -111,6 +111,21 @@ export interface IspConfig {
   daeClients: { address: string; secret: string }[];
   /** Seconds of Event-Timestamp skew accepted on DAE requests (RFC 5176 §3.x replay window). */
   daeWindow: number;
+  // ---- RADIUS authentication (src/radius) ----
+  /** `radius-auth HOST[:PORT]`, repeatable: authentication servers in failover order. */
+  radiusAuth: { host: string; port: number }[];
+  /** `radius-secret`: the shared secret (never logged). */
+  radiusSecret?: string;
+  /** `nas-identifier` (RFC 2865 §5.32). */
+  nasIdentifier: string;
+  /** `nas-ip-address` (RFC 2865 §5.4). */
+  nasIpAddress?: string;
+  /** `radius-timeout` seconds before the first retransmission (doubled each time). */
+  radiusTimeout: number;
+  /** `radius-retries`: retransmissions to one server before the next. */
+  radiusRetries: number;
+  /** `radius-dictionary FILE`: a FreeRADIUS-format dictionary for vendor attributes. */
+  radiusDictionary?: string;
 }
 
 export function defaultIspConfig(): IspConfig {
@@ -136,6 +151,10 @@ export function defaultIspConfig(): IspConfig {
     maxUnauthenticated: 64,
     maxUnauthenticatedPerSource: 8,
     authTimeout: 10,
+    radiusAuth: [],
+    nasIdentifier: 'dialtone',
+    radiusTimeout: 3,
+    radiusRetries: 2,
     maxUnauthenticatedBytes: 16384,
     authFailDelay: 1,
     authFailDelayMax: 30,
@@ -371,6 +390,21 @@ export function parseIspConfig(text: string, file: string): IspConfig {
         break;
       case 'dae-window': need(1); c.daeWindow = int(v, [1, 86400]); break;
       // ---- end of RADIUS accounting ----
+      // ---- RADIUS authentication (src/radius) ----
+      case 'radius-auth': {
+        need(1);
+        const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+)(?::(\d+))?$/.exec(v);
+        if (!m) throw err(`want HOST[:PORT], got '${v}'`);
+        const port = m[2] === undefined ? 1812 : int(m[2], [1, 65535]);
+        c.radiusAuth.push({ host: m[1]!.replace(/^\[|\]$/g, ''), port });
+        break;
+      }
+      case 'radius-secret': need(1); c.radiusSecret = v; break;
+      case 'nas-identifier': need(1); if (v.length > 253) throw err('longer than 253 octets'); c.nasIdentifier = v; break;
+      case 'nas-ip-address': need(1); c.nasIpAddress = ip(v); break;
+      case 'radius-timeout': need(1); c.radiusTimeout = int(v, [1, 60]); break;
+      case 'radius-retries': need(1); c.radiusRetries = int(v, [0, 10]); break;
+      case 'radius-dictionary': need(1); c.radiusDictionary = v; break;
       default:
         throw new IspConfigError(`${where}: unknown keyword '${key}'`);
     }
@@ -378,7 +412,10 @@ export function parseIspConfig(text: string, file: string): IspConfig {
   checkNetwork(c, file, seen);
   checkListeners(c, file, seen);
   // Accounting that loses nothing needs somewhere durable for what the server has not taken.
+  if (c.radiusAcct.length && c.radiusAcct.some((a) => !a.secret) && c.radiusSecret === undefined) throw new IspConfigError(`${file}:${seen.get('radius-acct')}: radius-acct: needs a SECRET after the address, or radius-secret`);
   if (c.radiusAcct.length && !c.accountingSpool) throw new IspConfigError(`${file}:${seen.get('radius-acct')}: radius-acct: needs accounting-spool DIR (where undelivered records wait)`);
+  if (c.radiusAuth.length && c.radiusSecret === undefined) throw new IspConfigError(`${file}:${seen.get('radius-auth')}: radius-auth: needs radius-secret`);
+  if (c.radiusSecret !== undefined && !c.radiusAuth.length && !c.radiusAcct.length) throw new IspConfigError(`${file}:${seen.get('radius-secret')}: radius-secret: without radius-auth`);
   return c;
 }
 

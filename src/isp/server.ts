@@ -12,6 +12,7 @@
  */
 import net from 'node:net';
 import http from 'node:http';
+import fs from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { PppLink } from '../runtime/link.js';
 import type { NetworkBackend } from '../runtime/driver.js';
@@ -39,6 +40,9 @@ import { newSlipLink } from '../slip/codec.js';
 import { IspAccounting, type IspAccountingHooks } from './accounting-setup.js';
 import type { TerminateCauseName } from '../radius/terminate-cause.js';
 import { SessionLimits, type Limits } from './session-limits.js';
+import { RadiusUdpClient } from '../radius/udp-client.js';
+import { radiusVerifier, NAS_PORT_TYPE, type RadiusGrant } from '../radius/access.js';
+import { loadDictionary, standardDictionary } from '../radius/dictionary.js';
 
 export interface SessionInfo {
   id: number;
@@ -52,6 +56,8 @@ export interface SessionInfo {
   /** The /64 advertised to the client (IPv6), and its SLAAC address once IPV6CP is up. */
   ipv6Prefix?: string;
   ipv6Address?: string;
+  /** What RADIUS granted (Class to echo, Acct-Interim-Interval, timeouts, Filter-Id). */
+  radius?: RadiusGrant;
 }
 
 export interface BackendRequest {
@@ -126,6 +132,8 @@ export class IspServer {
   /** Direct-connect callers still connected (closed at stop, as the bank drops its lines). */
   private readonly directStreams = new Set<Duplex>();
   private console?: ConsoleHttp;
+  /** The RADIUS authentication client when `radius-auth` is configured. */
+  radius?: RadiusUdpClient;
   /** What the web console and /metrics show beyond the live sessions (bounded records). */
   readonly monitor = new IspMonitor();
   readonly admission: Admission;
@@ -159,6 +167,12 @@ export class IspServer {
     const c = this.config;
     // Stops for the sessions a crash left, Accounting-On, and the DAE listener, before any caller.
     await this.acct.start();
+    if (c.radiusAuth.length) {
+      // A bad dictionary stops the start with its file:line.
+      if (c.radiusDictionary) loadDictionary(standardDictionary(), c.radiusDictionary, (p) => { try { return fs.readFileSync(p, 'utf8'); } catch { return undefined; } });
+      const secret = Buffer.from(c.radiusSecret ?? '', 'utf8');
+      this.radius = new RadiusUdpClient({ servers: c.radiusAuth.map((s) => ({ ...s, secret })), timeoutMs: c.radiusTimeout * 1000, retries: c.radiusRetries });
+    }
     if (c.listenPpp) {
       this.pppServer = net.createServer((sock) => {
         sock.setNoDelay(true);
@@ -286,6 +300,7 @@ export class IspServer {
     // Whatever did not report its end (a stuck line) is still accounted.
     for (const s of lives) if (s.authenticated && !s.accounted) this.accountStop(s, EXIT.HANGUP);
     for (const d of this.directStreams) d.destroy();
+    this.radius?.close();
     await Promise.all([...closing, this.bank?.close()]);
     // Accounting-Off, delivery of what is spooled (bounded by stop-timeout), every record on disk.
     await this.acct.stop(timeoutMs);
@@ -534,7 +549,16 @@ export class IspServer {
     const c = this.config;
     live.gate?.leave();
     if (live.gate) this.admission.counters.promoted++;
-    const address = this.authenticatedCount < c.maxSessions ? this.pool.take() : undefined;
+    // RADIUS Framed-IP-Address: exactly that address (from the pool's range), or refused.
+    const fixed = live.info.radius?.framedIp && live.info.radius.framedIp !== 'pool' ? parseIp4(live.info.radius.framedIp) : undefined;
+    let address = this.authenticatedCount < c.maxSessions ? this.pool.take(fixed) : undefined;
+    if (fixed !== undefined && address !== undefined && address !== fixed) {
+      this.pool.give(address);
+      address = undefined;
+      this.totals.refused++;
+      log(`refusing ${live.info.origin}: Framed-IP-Address ${live.info.radius!.framedIp} is not free in the pool`);
+      return false;
+    }
     if (address === undefined) {
       this.totals.refused++;
       log(`refusing ${live.info.origin}: ${this.authenticatedCount >= c.maxSessions ? 'max-sessions reached' : 'address pool exhausted'}`);
@@ -567,15 +591,34 @@ export class IspServer {
       hasSecretsFor: base.hasSecretsFor && ((kind, client) => base.hasSecretsFor!(kind, client)),
       verifyPap: base.verifyPap && ((user, password, server) => (throttled(user) ? undefined : base.verifyPap!(user, password, server))),
     };
+    const radius = this.radius;
+    const call = this.monitor.call(id);
+    const viaRadius = radius && auth !== 'none';
     const link = new PppLink(stream, {
       name: 'isp',
+      ...(viaRadius ? {
+        verifyCredentials: radiusVerifier({
+          ask: (r) => radius.request(r),
+          nas: { nasIdentifier: c.nasIdentifier, nasIpAddress: c.nasIpAddress },
+          call: () => ({
+            nasPort: call ? call.line : id,
+            nasPortType: call ? NAS_PORT_TYPE.Async : NAS_PORT_TYPE.Virtual,
+            callingStationId: call ? undefined : source,
+            calledStationId: call?.number,
+            connectInfo: call ? String(call.speed) : undefined,
+          }),
+          admit: (user) => !throttled(user),
+          granted: (g) => (info.radius = g),
+          log,
+        }),
+        // EAP is not carried to RADIUS yet: `auth any` offers the CHAP digests and PAP.
+        ...(auth === 'any' ? { requirePap: true, requireChap: true, requireMschap: true, requireMschapV2: true } : {}),
+      } : {}),
       localAddr: c.gateway,
       // Assigned at auth-up (promotion); a text-login caller has it already.
       remoteAddr: live.address,
       msDns: [c.dns],
-      requirePap: auth === 'pap',
-      requireChap: auth === 'chap',
-      auth: auth === 'any',
+      ...(viaRadius && auth === 'any' ? {} : { requirePap: auth === 'pap', requireChap: auth === 'chap', auth: auth === 'any' }),
       secrets,
       lcpEchoInterval: c.lcpEchoInterval,
       lcpEchoFailure: c.lcpEchoFailure,
@@ -611,6 +654,11 @@ export class IspServer {
         return;
       }
       this.admission.authSucceeded(name);
+      // RFC 2865 §5.27 Session-Timeout: the most seconds of service (pppd radius: maxconnect);
+      // §5.28 Idle-Timeout; Filter-Id. session-limits.ts ends the session with the right
+      // Acct-Terminate-Cause, and a CoA-Request may change them later (dae.ts).
+      const g = info.radius;
+      if (g && (g.sessionTimeout || g.idleTimeout || g.filterId)) this.setLimits(id, { sessionTimeout: g.sessionTimeout, idleTimeout: g.idleTimeout, filterId: g.filterId });
       // Before the peer hears Success it cannot have sent IPCP: the address is in time.
       const ipcp = link.session.protocols.find((p) => p.name === 'IPCP') as unknown as { ipcp?: { policy: { remoteAddr: number } } } | undefined;
       if (ipcp?.ipcp) ipcp.ipcp.policy.remoteAddr = live.address!;
@@ -729,8 +777,11 @@ export class IspServer {
       callingStationId: /^(?:tcp|direct|slip) (.*):\d+$/.exec(live.info.origin)?.[1],
       calledStationId: call ? call.number : undefined,
       connectInfo: call?.speed !== undefined ? String(call.speed) : undefined,
+      // RFC 2865 §5.25 Class echoed; RFC 2869 §5.16 Acct-Interim-Interval from the Access-Accept.
+      classes: live.info.radius?.classes.map((b) => b.toString('hex')),
+      interimInterval: live.info.radius?.acctInterimInterval,
       counters: () => linkCounts(live) ?? { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0 },
-    }, { ...live.info });
+    }, { ...live.info, radius: undefined });
   }
 
   private accountStop(live: Live, status: number): void {
@@ -739,7 +790,7 @@ export class IspServer {
     const counters = linkCounts(live);
     const info = live.info;
     this.acct.sessionDown(info.id, status, {
-      ...info, status, endedAt: Date.now(),
+      ...info, radius: undefined, status, endedAt: Date.now(),
       seconds: info.upAt ? Math.round((Date.now() - info.upAt) / 1000) : 0,
       bytesIn: counters?.bytesIn ?? 0, bytesOut: counters?.bytesOut ?? 0, framesIn: counters?.framesIn ?? 0, framesOut: counters?.framesOut ?? 0,
     }, live.cause);

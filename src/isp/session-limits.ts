@@ -32,7 +32,7 @@ export class SessionLimits {
       this.current.sessionTimeout = l.sessionTimeout || undefined;
       if (l.sessionTimeout > 0) {
         const s = l.sessionTimeout;
-        this.sessionTimer = setTimeout(() => this.target.end('Session-Timeout', `Session-Timeout (${s} s) reached`), s * 1000);
+        this.sessionTimer = setTimeout(() => this.target.end('Session-Timeout', `Session-Timeout of ${s} s reached`), s * 1000);
         this.sessionTimer.unref();
       }
     }

@@ -3,6 +3,7 @@
  * auth/*.ts, ipcp.ts); this file only puts them together with the few that belong to
  * the session itself.
  */
+import type { ExternalVerifier } from './auth/external.js';
 import { LCP_DEFAULTS, type LcpOptions } from './lcp.js';
 import { AUTH_DEFAULTS, type AuthOptions } from './auth/methods.js';
 import { PAP_DEFAULTS, type PapOptions } from './auth/pap.js';
@@ -27,6 +28,8 @@ export interface CoreOptions {
   secrets?: Secrets;
   /** Overrides how a PAP server judges a user/password pair (pppd `login` uses the system). */
   checkPap?(user: string, password: Buffer): boolean;
+  /** An external judge (RADIUS) for PAP and CHAP as authenticator; it wins over secrets and checkPap. */
+  verifyCredentials?: ExternalVerifier;
   /** Log every control packet decoded (pppd `debug`). */
   debug: boolean;
   /** Emit 'frame' events for every frame in and out (for pcap capture). */

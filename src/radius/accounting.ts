@@ -35,7 +35,8 @@ export interface AcctRecord {
   calledStationId?: string;
   connectInfo?: string;
   framedIp?: string;
-  class?: string;
+  /** Class attributes from the Access-Accept, hex, echoed in order. */
+  classes?: string[];
   sessionTime?: number;
   inputOctets?: number;
   outputOctets?: number;
@@ -59,8 +60,8 @@ export interface AcctSession {
   callingStationId?: string;
   calledStationId?: string;
   connectInfo?: string;
-  /** Class from the Access-Accept, echoed (RFC 2865 §5.25), hex. */
-  class?: string;
+  /** Class attributes from the Access-Accept, echoed (RFC 2865 §5.25), hex. */
+  classes?: string[];
   /** Seconds between Interim-Updates (Acct-Interim-Interval from the Access-Accept overrides the config). */
   interimInterval?: number;
   counters(): { bytesIn: number; bytesOut: number; framesIn: number; framesOut: number };
@@ -230,7 +231,7 @@ export class Accounting {
       calledStationId: s.calledStationId,
       connectInfo: s.connectInfo,
       framedIp: s.address,
-      class: s.class,
+      classes: s.classes,
       ...(status === 'start' ? {} : {
         sessionTime: Math.max(0, Math.round((now - s.upAt) / 1000)),
         inputOctets: k.bytesIn,

@@ -38,7 +38,7 @@ export function acctAttributes(r: AcctRecord, delaySeconds: number, nas: NasIden
     if (r.callingStationId) out.push(attr.string(A.CallingStationId, r.callingStationId.slice(0, 253)));
     if (r.calledStationId) out.push(attr.string(A.CalledStationId, r.calledStationId.slice(0, 253)));
     if (r.connectInfo) out.push(attr.string(A.ConnectInfo, r.connectInfo.slice(0, 253)));
-    if (r.class) out.push(attr.string(A.Class, Buffer.from(r.class, 'hex')));
+    for (const c of r.classes ?? []) out.push(attr.string(A.Class, Buffer.from(c, 'hex')));
     out.push(attr.integer(A.AcctAuthentic, 1));
     if (r.sessionTime !== undefined) out.push(attr.integer(A.AcctSessionTime, r.sessionTime));
     // RFC 2869 §5.1/5.2: the octet counters wrap at 2^32; Gigawords count the wraps.

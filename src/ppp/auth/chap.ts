@@ -17,6 +17,7 @@ import { chapMd5Digest } from './chap-md5.js';
 import { PROTO_CHAP } from '../protocols.js';
 import { chapOption, type AuthMethod } from './methods.js';
 import type { SessionOptions } from '../session-options.js';
+import type { ExternalVerifier } from './external.js';
 
 /** Splits a Challenge or Response Data field: Value-Size, Value, Name. */
 function valueAndName(data: Buffer): { value: Buffer; name: Buffer } | undefined {
@@ -42,6 +43,8 @@ export interface ChapServerConfig {
   remoteName?: string;
   /** The secret the named peer should know, or undefined when there is none. */
   secretFor(peer: string): Buffer | undefined;
+  /** An asynchronous judge instead of the secrets (RADIUS): the verdict comes later. */
+  verify?: ExternalVerifier;
 }
 
 /** Authenticates the peer (and re-authenticates every chap-interval). */
@@ -57,6 +60,8 @@ export class ChapServer {
   private readonly timer: Timer;
   private readonly digest: ChapDigest;
   private message: Buffer = Buffer.alloc(0);
+  /** Waiting for the external verdict on the Response with this Identifier. */
+  private verifying = false;
   /** MPPE keys once the peer has authenticated with an MS-CHAP digest. */
   keys: MppeKeys | undefined;
 
@@ -67,6 +72,7 @@ export class ChapServer {
 
   start(): void {
     this.running = true;
+    this.verifying = false;
     this.authDone = false;
     this.failed = false;
     this.challengeValid = false;
@@ -75,6 +81,7 @@ export class ChapServer {
 
   stop(): void {
     this.running = false;
+    this.verifying = false;
     this.timer.stop();
   }
 
@@ -82,6 +89,7 @@ export class ChapServer {
     const pkt = parseControl(raw);
     if (!pkt || !this.running || pkt.code !== Response) return;
     if (pkt.id !== this.id) return; // a response to an older challenge
+    if (this.verifying) return; // a retransmission while the AAA server decides
     if (!this.challengeValid) {
       // A retransmitted Response after our verdict: repeat the verdict (pppd).
       if (this.authDone) this.sendStatus(pkt.id);
@@ -94,6 +102,19 @@ export class ChapServer {
     let peer = this.cfg.remoteName ?? received;
     // pppd chap_handle_response: chapms-strip-domain drops "DOMAIN\" before the lookup.
     if (this.cfg.stripDomain && this.cfg.remoteName === undefined) peer = peer.slice(peer.lastIndexOf('\\') + 1);
+    if (this.cfg.verify) {
+      this.verifying = true;
+      const challenge = this.challenge;
+      this.cfg.verify({ method: 'chap', digest: this.digest.code, id: pkt.id, user: peer, challenge, response: Buffer.from(parts.value) }, (v) => {
+        if (!this.verifying || !this.running || this.challenge !== challenge) return;
+        this.verifying = false;
+        // Without the judge's wording, the digest's own (MS-CHAP's E=691 ...).
+        const message = v.message ?? (v.ok ? Buffer.from('Access granted') : this.digest.verifyResponse({ id: pkt.id, name: received, secret: Buffer.alloc(0), challenge, response: Buffer.alloc(0) }).message);
+        if (v.ok) this.keys = v.keys;
+        this.finish(pkt.id, peer, v.ok, message);
+      });
+      return;
+    }
     const secret = this.cfg.secretFor(peer);
     let ok = false;
     if (!secret) {
@@ -107,11 +128,16 @@ export class ChapServer {
       this.message = v.message;
       if (ok) this.keys = v.keys;
     }
+    this.finish(pkt.id, peer, ok, this.message);
+  }
+
+  private finish(id: number, peer: string, ok: boolean, message: Buffer): void {
+    this.message = message;
     if (!ok) {
       this.failed = true;
       this.host.log('warn', `Peer ${printableText(Buffer.from(peer, 'latin1'))} failed CHAP authentication`);
     }
-    this.sendStatus(pkt.id);
+    this.sendStatus(id);
     this.challengeValid = false;
     const first = !this.authDone;
     this.authDone = true;
@@ -283,6 +309,7 @@ export function chapMethod(
           remoteName: o.remoteName,
           stripDomain: o.chapmsStripDomain && digest.code !== chapMd5Digest.code,
           secretFor: (peer) => s.peerSecret(peer),
+          verify: o.verifyCredentials,
         },
         s.host,
       );

@@ -7,6 +7,7 @@ import { printableText } from '../log.js';
 import type { Timer } from '../timers.js';
 import { PROTO_PAP } from '../protocols.js';
 import { shortOption, type AuthMethod } from './methods.js';
+import type { ExternalVerifier } from './external.js';
 
 const AuthReq = 1;
 const AuthAck = 2;
@@ -88,11 +89,13 @@ export interface PapServerConfig {
   timeout: number;
   /** Decides a user/password pair. */
   check(user: string, password: Buffer): { ok: boolean; message: string };
+  /** An asynchronous judge instead of `check` (RADIUS): the verdict comes later. */
+  verify?: ExternalVerifier;
 }
 
 /** Authenticates the peer. */
 export class PapServer {
-  private state: 'idle' | 'listen' | 'open' | 'badauth' = 'idle';
+  private state: 'idle' | 'listen' | 'verifying' | 'open' | 'badauth' = 'idle';
   private readonly timer: Timer;
 
   constructor(private readonly cfg: PapServerConfig, private readonly host: AuthHost) {
@@ -125,9 +128,26 @@ export class PapServer {
     if (d.length < 2 + userLen + pwLen) return;
     const password = d.subarray(2 + userLen, 2 + userLen + pwLen);
     const name = printableText(user);
+    if (this.cfg.verify) {
+      // Asked elsewhere; a retransmitted Authenticate-Request meanwhile is ignored (state).
+      this.state = 'verifying';
+      const copy = Buffer.from(password);
+      password.fill(0);
+      this.cfg.verify({ method: 'pap', user: user.toString('latin1'), password: copy }, (v) => {
+        copy.fill(0);
+        if (this.state !== 'verifying') return;
+        this.state = 'listen';
+        this.verdict(pkt.id, Buffer.from(user), name, { ok: v.ok, message: v.message?.toString('latin1') ?? (v.ok ? 'Login ok' : 'Login incorrect') });
+      });
+      return;
+    }
     const verdict = this.cfg.check(user.toString('latin1'), Buffer.from(password));
     password.fill(0);
-    this.respond(verdict.ok ? AuthAck : AuthNak, pkt.id, verdict.message);
+    this.verdict(pkt.id, user, name, verdict);
+  }
+
+  private verdict(id: number, user: Buffer, name: string, verdict: { ok: boolean; message: string }): void {
+    this.respond(verdict.ok ? AuthAck : AuthNak, id, verdict.message);
     this.timer.stop();
     if (verdict.ok) {
       this.state = 'open';
@@ -172,6 +192,7 @@ export const papMethod: AuthMethod = {
     new PapServer(
       {
         timeout: s.options.papTimeout,
+        verify: s.options.verifyCredentials,
         check: (user, password) => {
           const ok = s.checkPap(user, password) !== undefined;
           // pppd check_passwd's messages.
