@@ -118,6 +118,21 @@ export interface IspConfig {
   /** With network tun: scripts run as pppd runs /etc/ppp/ip-up and ip-down. */
   ipUp?: string;
   ipDown?: string;
+  // ---- RADIUS accounting and dynamic authorization (src/radius/accounting.ts, dae.ts) ----
+  /** `radius-acct HOST[:PORT] [SECRET]`, repeatable: accounting servers in failover order. */
+  radiusAcct: { host: string; port: number; secret?: string }[];
+  /** Seconds between Interim-Updates (0: none unless the Access-Accept asks). */
+  radiusAcctInterim: number;
+  /** The durable spool and live-session state directory. */
+  accountingSpool?: string;
+  /** The spool's bound in bytes of undelivered records (see src/radius/spool.ts for the policy). */
+  accountingSpoolMax: number;
+  /** RFC 5176 listener: `dae-listen ADDR:PORT`. */
+  daeListen?: { host: string; port: number };
+  /** `dae-client ADDR SECRET`, repeatable: who may send Disconnect/CoA. */
+  daeClients: { address: string; secret: string }[];
+  /** Seconds of Event-Timestamp skew accepted on DAE requests (RFC 5176 §3.x replay window). */
+  daeWindow: number;
   // ---- RADIUS authentication (src/radius) ----
   /** `radius-auth HOST[:PORT]`, repeatable: authentication servers in failover order. */
   radiusAuth: { host: string; port: number }[];
@@ -173,6 +188,11 @@ export function defaultIspConfig(): IspConfig {
     modemIdleTimeout: 300,
     modemLinesPerSource: 8,
     workers: 1,
+    radiusAcct: [],
+    radiusAcctInterim: 0,
+    accountingSpoolMax: 64 * 1024 * 1024,
+    daeClients: [],
+    daeWindow: 300,
   };
 }
 
@@ -392,6 +412,25 @@ export function parseIspConfig(text: string, file: string): IspConfig {
       case 'l2tp-secret': need(1); c.l2tpSecret = v; break;
       case 'l2tp-hostname': need(1); c.l2tpHostname = v; break;
 
+      // ---- RADIUS accounting and dynamic authorization ----
+      case 'radius-acct': {
+        need(1);
+        if (vals.length > 2) throw err('want HOST[:PORT] [SECRET]');
+        const hp = /:\d+$/.test(vals[0]!) ? hostPort(vals[0]!, err) : { ...hostPort(`${vals[0]!}:1813`, err) };
+        c.radiusAcct.push({ ...hp, ...(vals[1] ? { secret: vals[1] } : {}) });
+        break;
+      }
+      case 'radius-acct-interim': need(1); c.radiusAcctInterim = int(v, [0, 86400]); break;
+      case 'accounting-spool': need(1); c.accountingSpool = v; break;
+      case 'accounting-spool-max': need(1); c.accountingSpoolMax = int(v, [65536, 2 ** 40]); break;
+      case 'dae-listen': need(1); c.daeListen = v === 'off' ? undefined : hostPort(v, err, true); break;
+      case 'dae-client':
+        need(2);
+        if (vals.length > 2) throw err('want ADDRESS SECRET (no blanks in either)');
+        c.daeClients.push({ address: ip(vals[0]!), secret: vals[1]! });
+        break;
+      case 'dae-window': need(1); c.daeWindow = int(v, [1, 86400]); break;
+      // ---- end of RADIUS accounting ----
       // ---- RADIUS authentication (src/radius) ----
       case 'radius-auth': {
         need(1);
@@ -413,8 +452,11 @@ export function parseIspConfig(text: string, file: string): IspConfig {
   }
   checkNetwork(c, file, seen);
   checkListeners(c, file, seen);
+  // Accounting that loses nothing needs somewhere durable for what the server has not taken.
+  if (c.radiusAcct.length && c.radiusAcct.some((a) => !a.secret) && c.radiusSecret === undefined) throw new IspConfigError(`${file}:${seen.get('radius-acct')}: radius-acct: needs a SECRET after the address, or radius-secret`);
+  if (c.radiusAcct.length && !c.accountingSpool) throw new IspConfigError(`${file}:${seen.get('radius-acct')}: radius-acct: needs accounting-spool DIR (where undelivered records wait)`);
   if (c.radiusAuth.length && c.radiusSecret === undefined) throw new IspConfigError(`${file}:${seen.get('radius-auth')}: radius-auth: needs radius-secret`);
-  if (c.radiusSecret !== undefined && !c.radiusAuth.length) throw new IspConfigError(`${file}:${seen.get('radius-secret')}: radius-secret: without radius-auth`);
+  if (c.radiusSecret !== undefined && !c.radiusAuth.length && !c.radiusAcct.length) throw new IspConfigError(`${file}:${seen.get('radius-secret')}: radius-secret: without radius-auth`);
   return c;
 }
 

@@ -40,6 +40,9 @@ import { newSlipLink } from '../slip/codec.js';
 import { L2tpUdp } from '../l2tp/udp.js';
 import { FrameLink } from '../ppp/link/frame-link.js';
 import type { LinkLayer } from '../ppp/link/link.js';
+import { IspAccounting, type IspAccountingHooks } from './accounting-setup.js';
+import type { TerminateCauseName } from '../radius/terminate-cause.js';
+import { SessionLimits, type Limits } from './session-limits.js';
 import { RadiusUdpClient } from '../radius/udp-client.js';
 import { radiusVerifier, NAS_PORT_TYPE, type RadiusGrant } from '../radius/access.js';
 import { loadDictionary, standardDictionary } from '../radius/dictionary.js';
@@ -77,6 +80,8 @@ export interface IspOptions {
   log(msg: string): void;
   /** The address pool, when it is not this process's own (a worker's share: workers-pool.ts). */
   pool?: Pool;
+  /** Accounting and DAE hooks (tests inject a RADIUS transport; see accounting-setup.ts). */
+  accounting?: IspAccountingHooks;
 }
 
 interface Live {
@@ -96,6 +101,10 @@ interface Live {
   slip?: { link: SlipLink; run: SlipRun };
   /** The PPP lower layer when not async HDLC (L2TP calls carry whole frames). */
   linkLayer?: LinkLayer;
+  /** Why the server ended it, when the server did (a Disconnect-Request: Admin-Reset). */
+  cause?: TerminateCauseName;
+  /** Session-Timeout / Idle-Timeout / Filter-Id set by the AAA server (Access-Accept or CoA). */
+  limits?: SessionLimits;
 }
 
 interface Gate {
@@ -157,10 +166,16 @@ export class IspServer {
     this.backendFactory = opts.backend;
     this.pool = opts.pool ?? AddressPool.parse(opts.config.pool);
     this.admission = new Admission(admissionLimits(opts.config));
+    this.acct = new IspAccounting(opts.config, this.opts.log, this, opts.accounting);
   }
+
+  /** Local accounting, interim state, RADIUS accounting and the DAE listener (accounting-setup.ts). */
+  readonly acct: IspAccounting;
 
   async start(): Promise<void> {
     const c = this.config;
+    // Stops for the sessions a crash left, Accounting-On, and the DAE listener, before any caller.
+    await this.acct.start();
     if (c.radiusAuth.length) {
       // A bad dictionary stops the start with its file:line.
       if (c.radiusDictionary) loadDictionary(standardDictionary(), c.radiusDictionary, (p) => { try { return fs.readFileSync(p, 'utf8'); } catch { return undefined; } });
@@ -309,6 +324,8 @@ export class IspServer {
     for (const d of this.directStreams) d.destroy();
     this.radius?.close();
     await Promise.all([...closing, this.bank?.close(), this.l2tp?.close()]);
+    // Accounting-Off, delivery of what is spooled (bounded by stop-timeout), every record on disk.
+    await this.acct.stop(timeoutMs);
   }
 
   /**
@@ -357,6 +374,7 @@ export class IspServer {
       connections: this.sessions.size,
       admission: this.admission.status(),
       totals: this.totals,
+      ...this.acct.status(),
       ...(this.bank ? { modemLines: this.modemLines(), modemBank: { ...this.bank.counters } } : {}),
       recent: this.monitor.recent().map((r) => ({ ...r, startedAtIso: iso(r.startedAt), endedAtIso: iso(r.endedAt) })),
       log: this.monitor.lastLog(50).map((l) => ({ ...l, timeIso: iso(l.time) })),
@@ -667,15 +685,11 @@ export class IspServer {
         return;
       }
       this.admission.authSucceeded(name);
-      // RFC 2865 §5.27 Session-Timeout: the most seconds of service (pppd radius: maxconnect).
-      const limit = info.radius?.sessionTimeout;
-      if (limit) {
-        sessionTimer = setTimeout(() => {
-          log(`Session-Timeout of ${limit} s reached`);
-          link.close('Session timeout');
-        }, limit * 1000);
-        sessionTimer.unref();
-      }
+      // RFC 2865 §5.27 Session-Timeout: the most seconds of service (pppd radius: maxconnect);
+      // §5.28 Idle-Timeout; Filter-Id. session-limits.ts ends the session with the right
+      // Acct-Terminate-Cause, and a CoA-Request may change them later (dae.ts).
+      const g = info.radius;
+      if (g && (g.sessionTimeout || g.idleTimeout || g.filterId)) this.setLimits(id, { sessionTimeout: g.sessionTimeout, idleTimeout: g.idleTimeout, filterId: g.filterId });
       // Before the peer hears Success it cannot have sent IPCP: the address is in time.
       const ipcp = link.session.protocols.find((p) => p.name === 'IPCP') as unknown as { ipcp?: { policy: { remoteAddr: number } } } | undefined;
       if (ipcp?.ipcp) ipcp.ipcp.policy.remoteAddr = live.address!;
@@ -697,11 +711,9 @@ export class IspServer {
       }
       info.upAt = Date.now();
       this.monitor.ipUp();
-      this.account({ event: 'start', ...info });
+      this.accountStart(live);
     });
-    let sessionTimer: NodeJS.Timeout | undefined;
     void link.done.then((status) => {
-      clearTimeout(sessionTimer);
       live.gate?.leave();
       const counters = link.session.counters;
       this.totals.bytesIn += counters.bytesIn;
@@ -763,7 +775,7 @@ export class IspServer {
     live.slip = { link, run };
     info.upAt = Date.now();
     log(`${origin}: ${mode.toUpperCase()} session${user ? ` for ${user}` : ''}, address ${info.address}, MTU ${c.slipMtu}`);
-    this.account({ event: 'start', ...info });
+    this.accountStart(live);
     void run.done.then((why) => {
       stream.destroy();
       this.totals.bytesIn += link.counters.bytesIn;
@@ -784,29 +796,85 @@ export class IspServer {
     live.stream.destroy();
   }
 
+  private accountStart(live: Live): void {
+    const call = this.monitor.call(live.info.id);
+    this.acct.sessionUp({
+      id: live.info.id,
+      user: live.info.user,
+      origin: live.info.origin,
+      address: live.info.address,
+      upAt: live.info.upAt ?? Date.now(),
+      modem: call !== undefined,
+      callingStationId: /^(?:tcp|direct|slip) (.*):\d+$/.exec(live.info.origin)?.[1],
+      calledStationId: call ? call.number : undefined,
+      connectInfo: call?.speed !== undefined ? String(call.speed) : undefined,
+      // RFC 2865 §5.25 Class echoed; RFC 2869 §5.16 Acct-Interim-Interval from the Access-Accept.
+      classes: live.info.radius?.classes.map((b) => b.toString('hex')),
+      interimInterval: live.info.radius?.acctInterimInterval,
+      counters: () => linkCounts(live) ?? { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0 },
+    }, { ...live.info, radius: undefined });
+  }
+
   private accountStop(live: Live, status: number): void {
     if (live.accounted) return;
     live.accounted = true;
     const counters = linkCounts(live);
     const info = live.info;
-    this.account({
-      event: 'stop', ...info, status, endedAt: Date.now(),
+    this.acct.sessionDown(info.id, status, {
+      ...info, radius: undefined, status, endedAt: Date.now(),
       seconds: info.upAt ? Math.round((Date.now() - info.upAt) / 1000) : 0,
       bytesIn: counters?.bytesIn ?? 0, bytesOut: counters?.bytesOut ?? 0, framesIn: counters?.framesIn ?? 0, framesOut: counters?.framesOut ?? 0,
-    });
+    }, live.cause);
   }
 
-  /** Accounting records are appended and flushed one by one, so a crash loses none. */
-  private account(record: Record<string, unknown>): void {
-    const file = this.config.accounting;
-    if (!file) return;
-    const fd = fs.openSync(file, 'a', 0o600);
-    try {
-      fs.writeSync(fd, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+  /** Live authenticated sessions, for the DAE listener (Disconnect/CoA matching). */
+  liveSessions(): Array<{ id: number; user?: string; address?: string; acctSessionId?: string }> {
+    const out = [];
+    for (const s of this.sessions.values()) {
+      if (s.authenticated && (s.link || s.slip)) out.push({ id: s.info.id, user: s.info.user, address: s.info.address, acctSessionId: this.acct.acctSessionId(s.info.id) });
     }
+    return out;
+  }
+
+  /**
+   * Session-Timeout / Idle-Timeout / Filter-Id of a live session (a CoA-Request, RFC 5176
+   * §3.1); false if there is no such authenticated session. Timeouts count from now.
+   */
+  setLimits(id: number, l: Limits): boolean {
+    const live = this.sessions.get(id);
+    if (!live || !live.authenticated || !(live.link || live.slip)) return false;
+    if (!live.limits) {
+      live.limits = new SessionLimits({
+        ipPackets: () => {
+          const k = linkCounts(live);
+          return k ? k.ipPacketsIn + k.ipPacketsOut : 0;
+        },
+        end: (cause, why) => {
+          live.cause = cause;
+          this.opts.log(`[${id}] ${why}`);
+          if (live.link) live.link.close(why);
+          else if (live.slip) live.slip.run.close(why);
+        },
+      });
+      const limits = live.limits;
+      void (live.link?.done ?? live.slip?.run.done)?.then(() => limits.clear());
+    }
+    live.limits.set(l);
+    Object.assign(live.info, { limits: { ...live.limits.current } });
+    return true;
+  }
+
+  /** A Disconnect-Request's end of a session: LCP Terminate, accounted as Admin-Reset (RFC 2866 §5.10). */
+  adminReset(id: number, why: string): boolean {
+    const live = this.sessions.get(id);
+    if (!live || !live.authenticated) return false;
+    live.cause = 'Admin-Reset';
+    this.opts.log(`[${id}] ${why}`);
+    this.monitor.disconnecting(id);
+    if (live.link) live.link.close(why);
+    else if (live.slip) live.slip.run.close(why);
+    else this.hangUp(live);
+    return true;
   }
 }
 
