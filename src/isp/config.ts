@@ -95,6 +95,14 @@ export interface IspConfig {
   modemIdleTimeout: number;
   /** Modem-bank lines one client address may hold at once. */
   modemLinesPerSource: number;
+
+  // ---- PPPoE (RFC 2516): an access concentrator on Ethernet interfaces (root or CAP_NET_RAW) ----
+  /** Interfaces to answer PADIs on (`listen-pppoe IFACE`, repeatable). */
+  listenPppoe: string[];
+  /** Service-Names offered (`pppoe-service`, repeatable); none = any Service-Name is served. */
+  pppoeServices: string[];
+  /** The AC-Name in PADOs (`pppoe-ac-name`; default the host name, as pppoe-server). */
+  pppoeAcName?: string;
 }
 
 export function defaultIspConfig(): IspConfig {
@@ -129,6 +137,8 @@ export function defaultIspConfig(): IspConfig {
     // never dials gives its line back within minutes (off, lines are held for ever).
     modemIdleTimeout: 300,
     modemLinesPerSource: 8,
+    listenPppoe: [],
+    pppoeServices: [],
   };
 }
 
@@ -331,6 +341,26 @@ export function parseIspConfig(text: string, file: string): IspConfig {
       case 'modem-idle-timeout': need(1); c.modemIdleTimeout = int(v, [0, 86400]); break;
       case 'modem-lines-per-source': need(1); c.modemLinesPerSource = int(v, LIMITS.modemLines); break;
       // ---- end of admission control ----
+      case 'listen-pppoe':
+        need(1);
+        if (v === 'off') {
+          c.listenPppoe = [];
+          break;
+        }
+        // An interface name as Linux takes it (IFNAMSIZ 16 with the NUL; no '/' or blanks).
+        if (vals.length > 1 || !/^[A-Za-z0-9_.:-]{1,15}$/.test(v)) throw err(`want an interface name such as eth0, got '${v}'`);
+        if (!c.listenPppoe.includes(v)) c.listenPppoe.push(v);
+        break;
+      case 'pppoe-service':
+        need(1);
+        if (Buffer.byteLength(v) > 255) throw err('longer than 255 octets');
+        c.pppoeServices.push(v);
+        break;
+      case 'pppoe-ac-name':
+        need(1);
+        if (Buffer.byteLength(v) > 255) throw err('longer than 255 octets');
+        c.pppoeAcName = v;
+        break;
       default:
         throw new IspConfigError(`${where}: unknown keyword '${key}'`);
     }

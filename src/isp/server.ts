@@ -37,6 +37,11 @@ import { SlipLink, type SlipMode } from '../slip/link.js';
 import { runSlip, type SlipRun } from '../slip/run.js';
 import { slipBanner } from '../slip/banner.js';
 import { newSlipLink } from '../slip/codec.js';
+import os from 'node:os';
+import type { LinkLayer } from '../ppp/link/link.js';
+import { openEthernet, type EthernetPort } from '../pppoe/ethernet.js';
+import { PppoeListener } from '../pppoe/listener.js';
+import { pppoeLinkLayer, pppoeSessionOptions } from '../pppoe/ppp-options.js';
 
 export interface SessionInfo {
   id: number;
@@ -67,6 +72,8 @@ export interface IspOptions {
   /** Makes the network backend of one session (the userspace NAT). */
   backend?: (req: BackendRequest) => NetworkBackend & { stats?(): unknown; close?(): void };
   log(msg: string): void;
+  /** Opens an interface for listen-pppoe (default: packet sockets; tests pass an in-memory port). */
+  ethernet?: (ifname: string) => Promise<EthernetPort>;
 }
 
 interface Live {
@@ -84,6 +91,8 @@ interface Live {
   gate?: Gate;
   /** A SLIP session (no PPP link): its link and its run on the line. */
   slip?: { link: SlipLink; run: SlipRun };
+  /** A lower layer other than async HDLC (PPPoE's frames) and what it changes in LCP. */
+  lower?: { link: LinkLayer; options: { mru: number; accomp: boolean; pcomp: boolean } };
 }
 
 interface Gate {
@@ -118,6 +127,8 @@ export class IspServer {
   /** Direct-connect callers still connected (closed at stop, as the bank drops its lines). */
   private readonly directStreams = new Set<Duplex>();
   private console?: ConsoleHttp;
+  /** PPPoE access concentrators (listen-pppoe), one per interface. */
+  readonly pppoe: PppoeListener[] = [];
   /** What the web console and /metrics show beyond the live sessions (bounded records). */
   readonly monitor = new IspMonitor();
   readonly admission: Admission;
@@ -197,6 +208,7 @@ export class IspServer {
       this.directWs = await listenWebSocket(c.listenDirectWs, (stream, peer) => direct(stream, peer, peer.replace(/^ws (.*):\d+$/, '$1')), 'direct-connect line');
       this.addresses.directWs = this.directWs.address;
     }
+    for (const ifname of c.listenPppoe) await this.listenPppoe(ifname);
     if (c.status) {
       // /status (JSON), the web console, /events, /metrics: src/isp/console/http.ts.
       const web = new ConsoleHttp({
@@ -234,6 +246,7 @@ export class IspServer {
     this.config = {
       ...next.config, listenPpp: old.listenPpp, listenModem: old.listenModem, status: old.status,
       listenModemIp232: old.listenModemIp232, listenModemWs: old.listenModemWs, listenDirect: old.listenDirect, listenDirectWs: old.listenDirectWs, listenSlip: old.listenSlip,
+      listenPppoe: old.listenPppoe,
     };
     this.secrets = next.secrets;
     if (next.backend) this.backendFactory = next.backend;
@@ -269,6 +282,8 @@ export class IspServer {
       for (const s of this.sessions.values()) this.hangUp(s);
       await within(allDone, 2000);
     }
+    // PPPoE: a PADT for whatever is left, then the packet sockets close.
+    for (const l of this.pppoe) l.close('server stopping');
     // Whatever did not report its end (a stuck line) is still accounted.
     for (const s of lives) if (s.authenticated && !s.accounted) this.accountStop(s, EXIT.HANGUP);
     for (const d of this.directStreams) d.destroy();
@@ -314,6 +329,7 @@ export class IspServer {
       admission: this.admission.status(),
       totals: this.totals,
       ...(this.bank ? { modemLines: this.modemLines(), modemBank: { ...this.bank.counters } } : {}),
+      ...(this.pppoe.length ? { pppoe: this.pppoe.map((l) => ({ interface: l.port.name, sessions: l.ac.sessionCount, counters: { ...l.counters } })) } : {}),
       recent: this.monitor.recent().map((r) => ({ ...r, startedAtIso: iso(r.startedAt), endedAtIso: iso(r.endedAt) })),
       log: this.monitor.lastLog(50).map((l) => ({ ...l, timeIso: iso(l.time) })),
     };
@@ -465,7 +481,7 @@ export class IspServer {
     };
   }
 
-  private serve(stream: Duplex, origin: string, source: string, preAuthenticated?: string, givenId?: number): void {
+  private serve(stream: Duplex, origin: string, source: string, preAuthenticated?: string, givenId?: number, lower?: Live['lower']): void {
     const c = this.config;
     const id = givenId ?? this.nextId++;
     const log = (m: string) => this.opts.log(`[${id}] ${m}`);
@@ -474,7 +490,7 @@ export class IspServer {
       return;
     }
     const info: SessionInfo = { id, origin, user: preAuthenticated, startedAt: Date.now() };
-    const live: Live = { info, stream, authenticated: false, accounted: false };
+    const live: Live = { info, stream, authenticated: false, accounted: false, lower };
     if (preAuthenticated !== undefined) {
       if (!this.promote(live, log)) {
         stream.destroy();
@@ -551,6 +567,7 @@ export class IspServer {
       verifyPap: base.verifyPap && ((user, password, server) => (throttled(user) ? undefined : base.verifyPap!(user, password, server))),
     };
     const link = new PppLink(stream, {
+      ...(live.lower ? { linkLayer: live.lower.link, ...live.lower.options } : {}),
       name: 'isp',
       localAddr: c.gateway,
       // Assigned at auth-up (promotion); a text-login caller has it already.
@@ -693,6 +710,32 @@ export class IspServer {
       const k = link.counters;
       log(`${mode.toUpperCase()} session ended: ${why}; ${k.packetsIn} packets in, ${k.packetsOut} out, vj ${k.vjCompressedIn} in, ${k.vjCompressedOut} out, ${k.badType + k.vjErrors + k.framing.oversize + k.framing.aborted + k.framing.badEscapes} bad`);
     });
+  }
+
+  /**
+   * `listen-pppoe IFACE`: an access concentrator on the interface. Each PPPoE session is a
+   * line like a TCP connection (admission, authentication, pool, accounting, max-sessions),
+   * with the client's MAC as its source; PPP runs on a frame link with MRU 1492.
+   */
+  private async listenPppoe(ifname: string): Promise<void> {
+    const c = this.config;
+    const port = await (this.opts.ethernet ?? openEthernet)(ifname);
+    const listener = new PppoeListener(port, {
+      acName: c.pppoeAcName ?? os.hostname(),
+      services: c.pppoeServices,
+      // Sessions in discovery or before authentication are bounded by the admission pool;
+      // the AC's own table is bounded by what the server could ever hold.
+      maxSessions: c.maxSessions + c.maxUnauthenticated,
+      debug: c.debug,
+      log: (m) => this.opts.log(m),
+      onSession: (stream, s) => {
+        this.serve(stream, `pppoe ${ifname} ${s.peer} session ${s.sessionId}`, `pppoe ${s.peer}`, undefined, undefined, {
+          link: pppoeLinkLayer(s.mtu), options: pppoeSessionOptions(s.mtu),
+        });
+      },
+    });
+    this.pppoe.push(listener);
+    this.opts.log(`PPPoE access concentrator on ${ifname} (${[...port.mac].map((x) => x.toString(16).padStart(2, '0')).join(':')}), AC-Name ${c.pppoeAcName ?? os.hostname()}`);
   }
 
   private hangUp(live: Live): void {

@@ -14,6 +14,7 @@ import { ip4ToString, parseIp4 } from '../wire/ipv4.js';
 import { ip6ToString, linkLocal } from '../wire/ipv6.js';
 import { drive, type Driven, type NetworkBackend } from './driver.js';
 import type { LogLevel } from '../ppp/log.js';
+import type { LinkLayer } from '../ppp/link/link.js';
 
 type Addr = number | string;
 
@@ -24,6 +25,8 @@ export interface LinkOptions extends Partial<Omit<SessionOptions, 'localAddr' | 
   msDns?: Addr[];
   msWins?: Addr[];
   backend?: NetworkBackend;
+  /** The lower layer (default async HDLC): a frame link for PPPoE or L2TP. */
+  linkLayer?: LinkLayer;
 }
 
 export interface IpUp {
@@ -73,10 +76,11 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
 
   constructor(stream: Duplex, options: LinkOptions = {}) {
     super();
-    const { localAddr, remoteAddr, msDns, msWins, backend, ...rest } = options;
+    const { localAddr, remoteAddr, msDns, msWins, backend, linkLayer, ...rest } = options;
     this.session = new Session(
       defaultSessionOptions({ ...rest, localAddr: addr(localAddr), remoteAddr: addr(remoteAddr), msDns: pair(msDns), msWins: pair(msWins) }),
       Date.now(),
+      linkLayer,
     );
     this.driven = drive(this.session, { name: 'stream', stream, close: () => stream.destroy() }, {
       backend,
