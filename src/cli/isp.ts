@@ -13,6 +13,7 @@ import { fileSecrets } from '../config/secrets-provider.js';
 import { parseSecrets } from '../config/secrets.js';
 import type { Secrets } from '../ppp/secrets.js';
 import { natBackendFactory } from '../isp/backend.js';
+import { ispBackendFactory } from '../tun/isp-backend.js';
 import { formatStatus, type StatusDoc } from '../isp/console/status-table.js';
 import { numericDialString } from '../modem/phonebook.js';
 
@@ -85,7 +86,7 @@ export async function run(args: string[]): Promise<number> {
     throw err;
   }
   const log = (m: string) => process.stderr.write(`isp: ${m}\n`);
-  const server = new IspServer({ config, secrets: secretsFor(config, log), backend: natBackendFactory(config, log), log });
+  const server = new IspServer({ config, secrets: secretsFor(config, log), backend: ispBackendFactory(config, log, natBackendFactory), log });
   try {
     await server.start();
   } catch (err) {
@@ -102,7 +103,7 @@ export async function run(args: string[]): Promise<number> {
     } catch (err) {
       return log(`SIGHUP: ${(err as Error).message}; keeping the running configuration`);
     }
-    const notes = server.reload({ config: next, secrets: secretsFor(next, log), backend: natBackendFactory(next, log) });
+    const notes = server.reload({ config: next, secrets: secretsFor(next, log), backend: ispBackendFactory(next, log, natBackendFactory) });
     log(`SIGHUP: reloaded ${path.resolve(configFile)}; new sessions use it${notes.map((n) => ` (${n})`).join('')}`);
   };
   process.on('SIGHUP', reload);

@@ -103,6 +103,14 @@ export interface IspConfig {
   pppoeServices: string[];
   /** The AC-Name in PADOs (`pppoe-ac-name`; default the host name, as pppoe-server). */
   pppoeAcName?: string;
+  // ---- The TUN network backend (src/tun; root) ----
+  /** 'nat': the userspace NAT (default); 'tun': a real pppN interface per session, routed. */
+  network?: 'nat' | 'tun';
+  /** With network tun: a proxy ARP entry for each client on the LAN interface of its subnet. */
+  proxyarp?: boolean;
+  /** With network tun: scripts run as pppd runs /etc/ppp/ip-up and ip-down. */
+  ipUp?: string;
+  ipDown?: string;
 }
 
 export function defaultIspConfig(): IspConfig {
@@ -313,6 +321,10 @@ export function parseIspConfig(text: string, file: string): IspConfig {
       case 'lcp-echo-interval': need(1); c.lcpEchoInterval = int(v, LIMITS.lcpEchoInterval); break;
       case 'lcp-echo-failure': need(1); c.lcpEchoFailure = int(v, LIMITS.lcpEchoFailure); break;
       case 'allow-outbound': need(1); c.allowOutbound = bool(v); break;
+      case 'network': need(1); if (v !== 'nat' && v !== 'tun') throw err(`want nat or tun, got '${v}'`); c.network = v; break;
+      case 'proxyarp': c.proxyarp = vals.length ? bool(v) : true; break;
+      case 'ip-up': need(1); c.ipUp = v; break;
+      case 'ip-down': need(1); c.ipDown = v; break;
       case 'ipv6-prefix':
         need(1);
         if (v !== 'ula' && v !== 'off') {

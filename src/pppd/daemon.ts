@@ -39,6 +39,7 @@ import { ipv6ScriptArgs, type LinkInfo, type ScriptEnv } from './scripts.js';
 import { eui64FromMac, llv6 } from '../ppp/ipv6cp.js';
 import type { DaemonClock, PppdDeps } from './deps.js';
 import { LinkPolicy, type LinkPhase, type LinkPolicyAction } from './link-policy.js';
+import type { PppNetif } from '../tun/ppp-netif.js';
 
 /** A line as the daemon holds it: a stream, and for serial ports the modem controls. */
 interface LineHandle {
@@ -92,6 +93,8 @@ export interface DaemonParams {
   defaultDevice?: string;
   /** Delivers 'signal' events (SIGTERM, SIGHUP, ...) in place of process signals. */
   signals?: EventEmitter;
+  /** `network tun`: a kernel interface (also the backend) configured as pppd's sys-linux.c does. */
+  netif?: PppNetif;
 }
 
 const DEMAND_QUEUE_MAX = 256;
@@ -115,7 +118,7 @@ export class PppDaemon {
   private demandQueue: Buffer[] = [];
   private scriptChain: Promise<unknown> = Promise.resolve();
   private pidFiles: string[] = [];
-  private readonly ifname: string;
+  private ifname: string;
   private readonly cfg: PppdConfig;
   private readonly log: (level: LogLevel, msg: string) => void;
   private debug: boolean;
@@ -262,7 +265,7 @@ export class PppDaemon {
 
   async run(): Promise<number> {
     const cfg = this.cfg;
-    if (cfg.demand) this.demandConf();
+    if (cfg.demand && !this.demandConf()) return EXIT.FATAL_ERROR;
     this.policy.start(this.clock.now());
     this.pump();
     for (;;) {
@@ -277,6 +280,8 @@ export class PppDaemon {
       this.pump();
     }
     this.stopPolicyTimer();
+    const netif = this.p.netif;
+    if (netif?.created) this.sys(() => netif.cleanup());
     await this.waitForScripts();
     if (this.pidFiles.length) this.removePidFiles();
     this.p.backend?.detach();
@@ -297,16 +302,29 @@ export class PppDaemon {
 
   private demandAddrs = { local: 0, remote: 0 };
 
-  private demandConf(): void {
+  private demandConf(): boolean {
     const unit = this.cfg.unit ?? 0;
     const local = this.p.resolved.localAddr || (0x0a404040 + unit) >>> 0;
     const remote = this.p.resolved.remoteAddr || (0x0a707070 + unit) >>> 0;
     this.demandAddrs = { local, remote };
+    const netif = this.p.netif;
+    if (netif && !this.createNetif()) return false;
+    if (netif) this.log('info', `Using interface ${this.ifname}`);
     this.writePidFiles();
-    this.reportNetworkSide(local, remote);
+    if (netif) {
+      // ipcp.c ip_demand_conf: addresses, ip-pre-up, up (queueing), default route, proxy ARP.
+      this.sys(() => netif.sifaddr(local, remote));
+      const info = this.baseInfo();
+      void this.script(path.join(this.p.pppDir, 'ip-pre-up'), this.p.deps.ipScriptArgs({ ...info, local: ip4ToString(local), remote: ip4ToString(remote) }), info);
+      this.sys(async () => {
+        await netif.sifup();
+        await netif.routes(local, remote);
+      });
+    } else this.reportNetworkSide(local, remote);
     this.log('notice', `local  IP address ${ip4ToString(local)}`);
     this.log('notice', `remote IP address ${ip4ToString(remote)}`);
     this.p.backend?.attach((pkt) => this.outbound(pkt), { local, remote, dns: [0, 0] });
+    return true;
   }
 
   /** A packet from the network backend for the peer. */
@@ -532,6 +550,10 @@ export class PppDaemon {
         });
         if (quitting()) return void (this.status = EXIT.USER_REQUEST);
       }
+      if (this.p.netif && !cfg.demand && !this.createNetif()) {
+        this.status = EXIT.FATAL_ERROR;
+        return;
+      }
       linkUp = true;
       this.log('info', `Using interface ${this.ifname}`);
       this.log('notice', `Connect: ${this.ifname} <--> ${line.name}`);
@@ -544,6 +566,9 @@ export class PppDaemon {
       const cur = this.current;
       this.current = undefined;
       if (cur) this.linkGone(cur);
+      const netif = this.p.netif;
+      // generic_disestablish_ppp: without demand the unit (and its interface) goes with the link.
+      if (netif?.created && !cfg.demand) this.sys(() => netif.destroy());
       if (linkUp && !cfg.demand) this.removePidFiles();
       if (line) {
         // tty.c disconnect_tty: not after a hangup.
@@ -742,11 +767,23 @@ export class PppDaemon {
         this.log('error', `Failed to create ${file}: ${strerror(err)}`);
       }
     }
+    const netif = this.p.netif;
     if (cfg.demand) {
+      const old = this.demandAddrs;
       if (local !== this.demandAddrs.local) this.log('warn', `Local IP address changed to ${ip4ToString(local)}`);
       if (remote !== this.demandAddrs.remote) this.log('warn', `Remote IP address changed to ${ip4ToString(remote)}`);
       this.demandAddrs = { local, remote };
+      if (netif && (old.local !== local || old.remote !== remote)) {
+        // ipcp.c ipcp_up (demand): the made-up addresses go, the negotiated ones come.
+        this.sys(async () => {
+          await netif.clearAddrs(cfg.replacedefaultroute);
+          await netif.sifaddr(local, remote);
+          await netif.routes(local, remote);
+        });
+      }
       // The interface has its negotiated addresses now: tell the backend.
+      this.p.backend?.attach((pkt) => this.outbound(pkt), { local, remote, dns });
+    } else if (netif) {
       this.p.backend?.attach((pkt) => this.outbound(pkt), { local, remote, dns });
     } else {
       this.reportNetworkSide(local, remote);
@@ -760,7 +797,16 @@ export class PppDaemon {
     }
     const upScript = cfg.ipUpScript ?? path.join(this.p.pppDir, 'ip-up');
     const args = this.p.deps.ipScriptArgs(info);
-    void this.script(path.join(this.p.pppDir, 'ip-pre-up'), args, info);
+    if (netif && !cfg.demand) {
+      // ipcp.c ipcp_up: addresses, ip-pre-up (waited for), MTU and up, default route, proxy ARP, ip-up.
+      const mru = cur.session.lcp.his.mru;
+      this.sys(() => netif.sifaddr(local, remote));
+      void this.script(path.join(this.p.pppDir, 'ip-pre-up'), args, info);
+      this.sys(async () => {
+        await netif.sifup(mru);
+        await netif.routes(local, remote);
+      });
+    } else if (!netif) void this.script(path.join(this.p.pppDir, 'ip-pre-up'), args, info);
     void this.script(upScript, args, info);
     this.pump();
   }
@@ -782,6 +828,14 @@ export class PppDaemon {
     this.policy.ipDown(this.clock.now());
     this.pump();
     if (!cfg.demand) this.p.backend?.detach();
+    const netif = this.p.netif;
+    // ipcp.c ipcp_down: without demand, down and ipcp_clear_addrs before ip-down (demand queues).
+    if (netif && !cfg.demand) {
+      this.sys(async () => {
+        await netif.sifdown();
+        await netif.clearAddrs();
+      });
+    }
     const stats = cur.session.linkStats;
     const info: LinkInfo = {
       ...this.baseInfo(),
@@ -844,6 +898,31 @@ export class PppDaemon {
       cur.authUp = false;
       const info = { ...this.baseInfo(), connectTime: this.policy.connectTime(this.clock.now()) };
       void this.script(path.join(this.p.pppDir, 'auth-down'), this.p.deps.authScriptArgs(info), info);
+    }
+  }
+
+  // ---- the kernel interface (network tun) ------------------------------------------------------
+
+  /** One step of interface configuration, in order with the scripts (pppd runs them in sequence). */
+  private sys(step: () => Promise<unknown> | unknown): void {
+    const run = async () => {
+      try {
+        await step();
+      } catch (err) {
+        this.log('error', `interface ${this.ifname}: ${(err as Error).message}`);
+      }
+    };
+    this.scriptChain = this.scriptChain.then(run, run);
+  }
+
+  /** sys-linux.c make_ppp_unit with a TUN device; false (logged) when it cannot be made. */
+  private createNetif(): boolean {
+    try {
+      this.ifname = this.p.netif!.create();
+      return true;
+    } catch (err) {
+      this.log('error', `Couldn't create new ppp unit: ${(err as Error).message}`);
+      return false;
     }
   }
 

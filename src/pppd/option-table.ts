@@ -942,6 +942,11 @@ T.push({
   print: (c) => (c.localForwards ?? []).map((f) => `local-forward ${f}`).join('\n'),
 });
 bool('noresolvconf', (c) => (c.noresolvconf = true));
+// The kernel interface backend (src/tun): ppp0 with routes, as pppd makes it (needs root).
+str('network', (c, v) => {
+  if (v !== 'tun' && v !== 'userspace') throw new OptionError(`network: expected tun or userspace, not '${v}'`);
+  c.network = v;
+}, (c) => c.network);
 // pppd never proposes stateful MPPE; this asks for it and Naks a stateless request towards
 // it (with mppe-stateful), e.g. to lead a real pppd with mppe-stateful there.
 bool('mppe-prefer-stateful', (c) => (S(c).mppePreferStateful = true));

@@ -51,6 +51,8 @@ export interface PppdConfig {
   pcap?: string;
   /** dialtone `socks [HOST:]PORT`: a SOCKS5 proxy into the link once IP is up. */
   socks?: string;
+  /** dialtone `network tun|userspace`: a kernel interface (root), or the userspace default. */
+  network?: 'tun' | 'userspace';
   /** dialtone `local-forward [BIND:]LPORT:HOST:PORT`, repeatable: ssh -L through the link. */
   localForwards?: string[];
   /** Options accepted but not in effect (reported when the daemon starts, never silent). */

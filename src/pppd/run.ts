@@ -22,6 +22,7 @@ import { PppDaemon } from './daemon.js';
 import { defaultDeps, type PppdDeps } from './deps.js';
 import { syncPasswordChecker } from './system-password.js';
 import { VERSION, PPPD_COMPAT } from '../version.js';
+import { tunNetifFromOptions } from '../tun/from-options.js';
 
 export interface PppdHooks {
   /** Where IP packets that are not for the link itself go (and come from). */
@@ -209,8 +210,15 @@ export async function runPppd(args: string[], env: NodeJS.ProcessEnv = process.e
   }
   const pcap = cfg.pcap ? openPcapFile(cfg.pcap) : undefined;
   const record = cfg.record ? openRecordFile(cfg.record, (m) => log.log('error', m)) : undefined;
+  const netif = !hooks.backend && cfg.network === 'tun' ? tunNetifFromOptions(cfg, log) : undefined;
+  if (netif instanceof Error) {
+    log.log('error', netif.message);
+    await log.close();
+    return EXIT.FATAL_ERROR;
+  }
   const backend =
     hooks.backend ??
+    netif ??
     (cfg.socks || cfg.localForwards?.length
       ? clientBackendFromOptions({ socks: cfg.socks, forwards: cfg.localForwards ?? [] }, { log: (m) => log.log('info', m) })
       : undefined);
@@ -225,6 +233,7 @@ export async function runPppd(args: string[], env: NodeJS.ProcessEnv = process.e
     hostname,
     env,
     ...(backend ? { backend } : {}),
+    ...(netif ? { netif } : {}),
     ...(pipe?.active || isDaemon ? { detach: pipe } : {}),
     ...(pcap ? { pcap } : {}),
     ...(record ? { record } : {}),

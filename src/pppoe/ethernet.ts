@@ -4,6 +4,7 @@
  * 0x8863 (Discovery), one to 0x8864 (Session). Tests use `memoryEthernetPair`.
  */
 import { ETH_P_PPPOE_DISC, ETH_P_PPPOE_SESS } from './frame.js';
+import { nativeError, openPacket } from '../native/index.js';
 
 export interface EthernetPort {
   readonly name: string;
@@ -14,32 +15,14 @@ export interface EthernetPort {
   close(): void;
 }
 
-/** The native addon's packet socket (src/native/index.ts, AF_PACKET SOCK_RAW). */
-interface RawDevice {
-  write(frame: Buffer): void;
-  onData(cb: (frame: Buffer) => void): void;
-  close(): void;
-}
-interface NativePacket {
-  openPacket(ifname: string, ethertype: number): { dev: RawDevice; mac: Buffer; ifindex: number; mtu: number };
-  nativeError?(): string | undefined;
-}
-
-/** Opens IFACE for PPPoE; throws with a message fit for the log when it cannot. */
+/** Opens IFACE for PPPoE (two packet sockets); throws with a message fit for the log. */
 export async function openEthernet(ifname: string): Promise<EthernetPort> {
-  let native: NativePacket;
+  const why = nativeError();
+  if (why) throw new Error(`PPPoE on ${ifname} needs the native addon: ${why}`);
+  const disc = openPacket(ifname, ETH_P_PPPOE_DISC);
+  let sess: ReturnType<typeof openPacket>;
   try {
-    // A computed specifier: the addon is optional (built by npm install when a compiler exists).
-    const spec = '../native/index.js';
-    native = (await import(spec)) as NativePacket;
-  } catch (err) {
-    throw new Error(`PPPoE needs the native addon (src/native): ${(err as Error).message}`);
-  }
-  if (typeof native.openPacket !== 'function') throw new Error(`PPPoE needs the native addon: ${native.nativeError?.() ?? 'openPacket is missing'}`);
-  const disc = native.openPacket(ifname, ETH_P_PPPOE_DISC);
-  let sess: ReturnType<NativePacket['openPacket']>;
-  try {
-    sess = native.openPacket(ifname, ETH_P_PPPOE_SESS);
+    sess = openPacket(ifname, ETH_P_PPPOE_SESS);
   } catch (err) {
     disc.dev.close();
     throw err;

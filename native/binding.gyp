@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "dialtone_net",
+      "sources": ["dialtone_net.c"],
+      "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}
