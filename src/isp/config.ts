@@ -110,6 +110,13 @@ export interface IspConfig {
   /** Processes serving sessions (node:cluster); 1 = this process alone. */
   workers: number;
 
+  // ---- PPPoE (RFC 2516): an access concentrator on Ethernet interfaces (root or CAP_NET_RAW) ----
+  /** Interfaces to answer PADIs on (`listen-pppoe IFACE`, repeatable). */
+  listenPppoe: string[];
+  /** Service-Names offered (`pppoe-service`, repeatable); none = any Service-Name is served. */
+  pppoeServices: string[];
+  /** The AC-Name in PADOs (`pppoe-ac-name`; default the host name, as pppoe-server). */
+  pppoeAcName?: string;
   // ---- The TUN network backend (src/tun; root) ----
   /** 'nat': the userspace NAT (default); 'tun': a real pppN interface per session, routed. */
   network?: 'nat' | 'tun';
@@ -193,6 +200,8 @@ export function defaultIspConfig(): IspConfig {
     accountingSpoolMax: 64 * 1024 * 1024,
     daeClients: [],
     daeWindow: 300,
+    listenPppoe: [],
+    pppoeServices: [],
   };
 }
 
@@ -446,6 +455,26 @@ export function parseIspConfig(text: string, file: string): IspConfig {
       case 'radius-timeout': need(1); c.radiusTimeout = int(v, [1, 60]); break;
       case 'radius-retries': need(1); c.radiusRetries = int(v, [0, 10]); break;
       case 'radius-dictionary': need(1); c.radiusDictionary = v; break;
+      case 'listen-pppoe':
+        need(1);
+        if (v === 'off') {
+          c.listenPppoe = [];
+          break;
+        }
+        // An interface name as Linux takes it (IFNAMSIZ 16 with the NUL; no '/' or blanks).
+        if (vals.length > 1 || !/^[A-Za-z0-9_.:-]{1,15}$/.test(v)) throw err(`want an interface name such as eth0, got '${v}'`);
+        if (!c.listenPppoe.includes(v)) c.listenPppoe.push(v);
+        break;
+      case 'pppoe-service':
+        need(1);
+        if (Buffer.byteLength(v) > 255) throw err('longer than 255 octets');
+        c.pppoeServices.push(v);
+        break;
+      case 'pppoe-ac-name':
+        need(1);
+        if (Buffer.byteLength(v) > 255) throw err('longer than 255 octets');
+        c.pppoeAcName = v;
+        break;
       default:
         throw new IspConfigError(`${where}: unknown keyword '${key}'`);
     }

@@ -46,6 +46,10 @@ import { SessionLimits, type Limits } from './session-limits.js';
 import { RadiusUdpClient } from '../radius/udp-client.js';
 import { radiusVerifier, NAS_PORT_TYPE, type RadiusGrant } from '../radius/access.js';
 import { loadDictionary, standardDictionary } from '../radius/dictionary.js';
+import os from 'node:os';
+import { openEthernet, type EthernetPort } from '../pppoe/ethernet.js';
+import { PppoeListener } from '../pppoe/listener.js';
+import { pppoeLinkLayer, pppoeSessionOptions } from '../pppoe/ppp-options.js';
 
 export interface SessionInfo {
   id: number;
@@ -82,6 +86,8 @@ export interface IspOptions {
   pool?: Pool;
   /** Accounting and DAE hooks (tests inject a RADIUS transport; see accounting-setup.ts). */
   accounting?: IspAccountingHooks;
+  /** Opens an interface for listen-pppoe (default: packet sockets; tests pass an in-memory port). */
+  ethernet?: (ifname: string) => Promise<EthernetPort>;
 }
 
 interface Live {
@@ -99,12 +105,12 @@ interface Live {
   gate?: Gate;
   /** A SLIP session (no PPP link): its link and its run on the line. */
   slip?: { link: SlipLink; run: SlipRun };
-  /** The PPP lower layer when not async HDLC (L2TP calls carry whole frames). */
-  linkLayer?: LinkLayer;
   /** Why the server ended it, when the server did (a Disconnect-Request: Admin-Reset). */
   cause?: TerminateCauseName;
   /** Session-Timeout / Idle-Timeout / Filter-Id set by the AAA server (Access-Accept or CoA). */
   limits?: SessionLimits;
+  /** A lower layer other than async HDLC (PPPoE's or L2TP's frames) and what it changes in LCP. */
+  lower?: { link: LinkLayer; options?: { mru: number; accomp: boolean; pcomp: boolean } };
 }
 
 interface Gate {
@@ -141,6 +147,8 @@ export class IspServer {
   private console?: ConsoleHttp;
   /** The RADIUS authentication client when `radius-auth` is configured. */
   radius?: RadiusUdpClient;
+  /** PPPoE access concentrators (listen-pppoe), one per interface. */
+  readonly pppoe: PppoeListener[] = [];
   /** What the web console and /metrics show beyond the live sessions (bounded records). */
   readonly monitor = new IspMonitor();
   readonly admission: Admission;
@@ -243,10 +251,11 @@ export class IspServer {
       });
       this.l2tp.on('call', (call) => {
         const source = call.peer.replace(/:\d+$/, '');
-        this.serve(call.stream, `l2tp ${call.peer} (${call.peerHostName || '?'}) tunnel ${call.tunnel} session ${call.session}`, source, undefined, undefined, new FrameLink({ addressControl: true }));
+        this.serve(call.stream, `l2tp ${call.peer} (${call.peerHostName || '?'}) tunnel ${call.tunnel} session ${call.session}`, source, undefined, undefined, { link: new FrameLink({ addressControl: true }) });
       });
       this.addresses.l2tp = this.l2tp.address;
     }
+    for (const ifname of c.listenPppoe) await this.listenPppoe(ifname);
     if (c.status) {
       // /status (JSON), the web console, /events, /metrics: src/isp/console/http.ts.
       const web = new ConsoleHttp({
@@ -284,6 +293,7 @@ export class IspServer {
     this.config = {
       ...next.config, listenPpp: old.listenPpp, listenModem: old.listenModem, status: old.status,
       listenModemIp232: old.listenModemIp232, listenModemWs: old.listenModemWs, listenDirect: old.listenDirect, listenDirectWs: old.listenDirectWs, listenSlip: old.listenSlip,
+      listenPppoe: old.listenPppoe,
     };
     this.secrets = next.secrets;
     if (next.backend) this.backendFactory = next.backend;
@@ -319,6 +329,8 @@ export class IspServer {
       for (const s of this.sessions.values()) this.hangUp(s);
       await within(allDone, 2000);
     }
+    // PPPoE: a PADT for whatever is left, then the packet sockets close.
+    for (const l of this.pppoe) l.close('server stopping');
     // Whatever did not report its end (a stuck line) is still accounted.
     for (const s of lives) if (s.authenticated && !s.accounted) this.accountStop(s, EXIT.HANGUP);
     for (const d of this.directStreams) d.destroy();
@@ -376,6 +388,7 @@ export class IspServer {
       totals: this.totals,
       ...this.acct.status(),
       ...(this.bank ? { modemLines: this.modemLines(), modemBank: { ...this.bank.counters } } : {}),
+      ...(this.pppoe.length ? { pppoe: this.pppoe.map((l) => ({ interface: l.port.name, sessions: l.ac.sessionCount, counters: { ...l.counters } })) } : {}),
       recent: this.monitor.recent().map((r) => ({ ...r, startedAtIso: iso(r.startedAt), endedAtIso: iso(r.endedAt) })),
       log: this.monitor.lastLog(50).map((l) => ({ ...l, timeIso: iso(l.time) })),
     };
@@ -527,7 +540,7 @@ export class IspServer {
     };
   }
 
-  private serve(stream: Duplex, origin: string, source: string, preAuthenticated?: string, givenId?: number, linkLayer?: LinkLayer): void {
+  private serve(stream: Duplex, origin: string, source: string, preAuthenticated?: string, givenId?: number, lower?: Live['lower']): void {
     const c = this.config;
     const id = givenId ?? this.nextId++;
     const log = (m: string) => this.opts.log(`[${id}] ${m}`);
@@ -536,7 +549,7 @@ export class IspServer {
       return;
     }
     const info: SessionInfo = { id, origin, user: preAuthenticated, startedAt: Date.now() };
-    const live: Live = { info, stream, authenticated: false, accounted: false, ...(linkLayer ? { linkLayer } : {}) };
+    const live: Live = { info, stream, authenticated: false, accounted: false, lower };
     if (preAuthenticated !== undefined) {
       if (!this.promote(live, log)) {
         stream.destroy();
@@ -625,6 +638,7 @@ export class IspServer {
     const call = this.monitor.call(id);
     const viaRadius = radius && auth !== 'none';
     const link = new PppLink(stream, {
+      ...(live.lower ? { linkLayer: live.lower.link, ...live.lower.options } : {}),
       name: 'isp',
       ...(viaRadius ? {
         verifyCredentials: radiusVerifier({
@@ -654,7 +668,6 @@ export class IspServer {
       lcpEchoFailure: c.lcpEchoFailure,
       noipv6: ipv6PrefixOf(c) === undefined,
       debug: c.debug,
-      ...(live.linkLayer ? { linkLayer: live.linkLayer } : {}),
       // The session's NAT is made at promotion; until then IP cannot flow anyway.
       backend: {
         deliver: (p) => live.backend?.deliver(p),
@@ -789,6 +802,32 @@ export class IspServer {
       const k = link.counters;
       log(`${mode.toUpperCase()} session ended: ${why}; ${k.packetsIn} packets in, ${k.packetsOut} out, vj ${k.vjCompressedIn} in, ${k.vjCompressedOut} out, ${k.badType + k.vjErrors + k.framing.oversize + k.framing.aborted + k.framing.badEscapes} bad`);
     });
+  }
+
+  /**
+   * `listen-pppoe IFACE`: an access concentrator on the interface. Each PPPoE session is a
+   * line like a TCP connection (admission, authentication, pool, accounting, max-sessions),
+   * with the client's MAC as its source; PPP runs on a frame link with MRU 1492.
+   */
+  private async listenPppoe(ifname: string): Promise<void> {
+    const c = this.config;
+    const port = await (this.opts.ethernet ?? openEthernet)(ifname);
+    const listener = new PppoeListener(port, {
+      acName: c.pppoeAcName ?? os.hostname(),
+      services: c.pppoeServices,
+      // Sessions in discovery or before authentication are bounded by the admission pool;
+      // the AC's own table is bounded by what the server could ever hold.
+      maxSessions: c.maxSessions + c.maxUnauthenticated,
+      debug: c.debug,
+      log: (m) => this.opts.log(m),
+      onSession: (stream, s) => {
+        this.serve(stream, `pppoe ${ifname} ${s.peer} session ${s.sessionId}`, `pppoe ${s.peer}`, undefined, undefined, {
+          link: pppoeLinkLayer(s.mtu), options: pppoeSessionOptions(s.mtu),
+        });
+      },
+    });
+    this.pppoe.push(listener);
+    this.opts.log(`PPPoE access concentrator on ${ifname} (${[...port.mac].map((x) => x.toString(16).padStart(2, '0')).join(':')}), AC-Name ${c.pppoeAcName ?? os.hostname()}`);
   }
 
   private hangUp(live: Live): void {

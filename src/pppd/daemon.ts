@@ -41,6 +41,10 @@ import { eui64FromMac, llv6 } from '../ppp/ipv6cp.js';
 import type { DaemonClock, PppdDeps } from './deps.js';
 import { LinkPolicy, type LinkPhase, type LinkPolicyAction } from './link-policy.js';
 import type { PppNetif } from '../tun/ppp-netif.js';
+import { openEthernet } from '../pppoe/ethernet.js';
+import { dialPppoe } from '../pppoe/dial.js';
+import { parseMac } from '../pppoe/frame.js';
+import { pppoeLinkLayer, pppoeSessionOptions } from '../pppoe/ppp-options.js';
 
 /** A line as the daemon holds it: a stream, and for serial ports the modem controls. */
 interface LineHandle {
@@ -353,6 +357,7 @@ export class PppDaemon {
 
   /** The name pppd gives scripts as the device ($2, DEVICE). */
   private deviceName(): string {
+    if (this.cfg.pppoe?.ifname) return this.cfg.pppoe.ifname;
     const l = this.cfg.line;
     if (!l) return '';
     if (l.kind === 'device') return l.path;
@@ -430,7 +435,32 @@ export class PppDaemon {
     return this.scriptChain;
   }
 
+  /** The PPPoE session's MTU (1492, or RFC 4638's PPP-Max-Payload), once discovery is done. */
+  private pppoeMtu: number | undefined;
+
+  /** `plugin rp-pppoe.so`: PPPoE discovery on the interface; the session is the line. */
+  private async openPppoe(signal: AbortSignal): Promise<LineHandle> {
+    const p = this.cfg.pppoe!;
+    if (!p.ifname) throw new Error('PPPoE: no interface given (nic-eth0 or an interface name)');
+    const port = await openEthernet(p.ifname);
+    const d = await dialPppoe(port, {
+      ...(p.service !== undefined ? { service: p.service } : {}),
+      ...(p.acName !== undefined ? { acName: p.acName } : {}),
+      ...(p.acMac ? { acMac: parseMac(p.acMac)! } : {}),
+      // rp-pppoe's default Host-Uniq is the process id (4 octets).
+      hostUniq: p.hostUniq ? Buffer.from(p.hostUniq, 'hex') : Buffer.from([process.pid >>> 24, (process.pid >>> 16) & 255, (process.pid >>> 8) & 255, process.pid & 255]),
+      ...(p.padiTimeout ? { timeoutMs: p.padiTimeout * 1000 } : {}),
+      ...(p.padiAttempts ? { attempts: p.padiAttempts } : {}),
+      ...(this.cfg.session.mru && this.cfg.session.mru > 1492 ? { maxPayload: this.cfg.session.mru } : {}),
+    }, (level, msg) => this.log(level, msg), signal);
+    this.pppoeMtu = d.mtu;
+    this.log('info', `PPP session is ${d.sessionId}`);
+    this.log('info', `Connected to ${d.peer} via interface ${p.ifname}`);
+    return { name: p.ifname, stream: d.stream, close: () => d.stream.destroy() };
+  }
+
   private async openTheLine(signal: AbortSignal): Promise<LineHandle> {
+    if (this.cfg.pppoe) return this.openPppoe(signal);
     const spec = this.cfg.line ?? { kind: 'stdio' as const };
     if (spec.kind === 'device') {
       const scripted = !!(this.cfg.connect || this.cfg.init);
@@ -489,6 +519,13 @@ export class PppDaemon {
       } catch (err) {
         if (quitting()) {
           this.status = EXIT.USER_REQUEST;
+          return;
+        }
+        if (cfg.pppoe) {
+          // rp-pppoe.so: discovery failing is a connect failure (pppd EXIT_CONNECT_FAILED).
+          this.log('error', `${(err as Error).message}`);
+          this.log('error', 'Unable to complete PPPoE Discovery');
+          this.status = EXIT.CONNECT_FAILED;
           return;
         }
         const spec = cfg.line ?? { kind: 'stdio' as const };
@@ -651,13 +688,15 @@ export class PppDaemon {
     if (cfg.explicitPassword) o.password = cfg.password ?? '';
     const remote = cfg.remotename ?? r.remoteHostName;
     if (remote !== undefined) o.remoteName = remote;
+    // rp-pppoe.so: MRU at most the session's MTU, no ACFC/PFC (RFC 2516 §7).
+    if (cfg.pppoe) Object.assign(o, pppoeSessionOptions(Math.min(o.mru ?? 1500, this.pppoeMtu ?? 1492)));
     return defaultSessionOptions(o);
   }
 
   /** PPP on the open line until the link is dead; resolves with its exit status. */
   private runPpp(line: LineHandle, initial: Buffer[]): Promise<number> {
-    // L2TP carries whole frames with FF 03 in front (RFC 2661 §2): no HDLC.
-    const session = new Session(this.sessionOptions(), sessionNow(), line.frames ? new FrameLink({ addressControl: true }) : undefined);
+    // L2TP carries whole frames with FF 03 in front (RFC 2661 §2); PPPoE whole frames without (RFC 2516 §7): no HDLC.
+    const session = new Session(this.sessionOptions(), sessionNow(), line.frames ? new FrameLink({ addressControl: true }) : this.cfg.pppoe ? pppoeLinkLayer(this.pppoeMtu) : undefined);
     const cur: CurrentLink = {
       session,
       driven: undefined as unknown as Driven,

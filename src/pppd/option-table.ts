@@ -377,7 +377,55 @@ notYet('mp', 0, 'multilink is not supported; the link runs as a single link', { 
 inherent('nomultilink', 0, 'dialtone never does multilink', { sub: true });
 inherent('nomp', 0, 'dialtone never does multilink', { sub: true });
 notYet('bundle', 1, 'multilink is not supported', { prio: true });
-refused('plugin', 1, 'dialtone cannot load pppd plugins');
+// pppd plugins cannot be loaded, but rp-pppoe.so (pppoe.so) is built in (src/pppoe): the
+// plugin word turns on its options below, as loading it adds them to pppd's table.
+T.push({
+  name: 'plugin',
+  args: 1,
+  apply: (ctx, arg) => {
+    if (!/^(rp-)?pppoe\.so$/.test(path.basename(arg))) throw new OptionError('plugin option is not supported by dialtone yet (dialtone cannot load pppd plugins; rp-pppoe.so is built in)');
+    ctx.cfg.pppoe ??= { plugin: arg };
+  },
+  print: (c) => `plugin ${q(c.pppoe?.plugin)}`,
+});
+/** The rp-pppoe.so options exist only once the plugin is named (pppd: "unrecognized option"). */
+function pppoeOption(name: string, set: (p: NonNullable<PppdConfig['pppoe']>, v: string) => void, get: (p: NonNullable<PppdConfig['pppoe']>) => string | number | undefined): void {
+  T.push({
+    name,
+    args: 1,
+    apply: (ctx, arg) => {
+      if (!ctx.cfg.pppoe) throw new OptionError(`unrecognized option '${name}'`);
+      set(ctx.cfg.pppoe, arg);
+    },
+    print: (c) => `${name} ${q(String(c.pppoe ? get(c.pppoe) ?? '' : ''))}`,
+  });
+}
+pppoeOption('rp_pppoe_service', (p, v) => (p.service = v), (p) => p.service);
+pppoeOption('rp_pppoe_ac', (p, v) => (p.acName = v), (p) => p.acName);
+pppoeOption('rp_pppoe_mac', (p, v) => {
+  if (!/^([0-9a-f]{1,2}[:-]){5}[0-9a-f]{1,2}$/i.test(v)) throw new OptionError(`invalid MAC address '${v}'`);
+  p.acMac = v;
+}, (p) => p.acMac);
+pppoeOption('rp_pppoe_verbose', () => undefined, () => undefined);
+pppoeOption('host-uniq', (p, v) => {
+  if (!/^([0-9a-f]{2})+$/i.test(v)) throw new OptionError(`invalid host-uniq '${v}' (hex digits)`);
+  p.hostUniq = v;
+}, (p) => p.hostUniq);
+pppoeOption('pppoe-padi-timeout', (p, v) => (p.padiTimeout = Math.max(1, intOption(v, 'pppoe-padi-timeout'))), (p) => p.padiTimeout);
+pppoeOption('pppoe-padi-attempts', (p, v) => (p.padiAttempts = Math.max(1, intOption(v, 'pppoe-padi-attempts'))), (p) => p.padiAttempts);
+// The plugin's "device name": nic-IFACE, or the name of an interface that exists.
+T.push({
+  name: 'pppoe device name',
+  args: 0,
+  devequiv: true,
+  wild: (w) => /^nic-./.test(w) || (/^[A-Za-z0-9_.-]{1,15}$/.test(w) && !w.startsWith('.') && fs.existsSync(`/sys/class/net/${w}`)),
+  apply: (ctx, _arg, word) => {
+    if (!ctx.cfg.pppoe) throw new OptionError(`unrecognized option '${word}'`);
+    ctx.cfg.pppoe.ifname = word.replace(/^nic-/, '');
+    ctx.cfg.devnam = ctx.cfg.pppoe.ifname;
+  },
+  print: (c) => c.pppoe?.ifname ?? '',
+});
 notYet('pass-filter', 1, 'packet filters are not supported; every packet passes', { prio: true });
 notYet('active-filter', 1, 'packet filters are not supported; every IP packet counts as activity for idle', { prio: true });
 notYet('maxoctets', 1, 'traffic limits are not supported', { prio: true }, intCheck('maxoctets', 0));

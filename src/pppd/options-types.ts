@@ -26,7 +26,24 @@ export interface Notice {
   msg: string;
 }
 
+/** pppd's rp-pppoe.so plugin, built in: `plugin rp-pppoe.so` (or pppoe.so) and its options. */
+export interface PppoeConfig {
+  /** The plugin word as given (for `dump`). */
+  plugin: string;
+  /** The Ethernet interface (`nic-eth0` or a bare interface name). */
+  ifname?: string;
+  service?: string;
+  acName?: string;
+  acMac?: string;
+  /** pppoe-padi-timeout (seconds) and pppoe-padi-attempts. */
+  padiTimeout?: number;
+  padiAttempts?: number;
+  hostUniq?: string;
+}
+
 export interface PppdConfig {
+  /** PPP over Ethernet (RFC 2516) instead of a line; see src/pppoe. */
+  pppoe?: PppoeConfig;
   /** The line (pppd's device, `pty`, `notty`, `socket`, or dialtone's tcp:/tcp-listen:). */
   line?: LineSpec;
   /** The option that chose the line ("device name", "pty", "notty", "socket"). */

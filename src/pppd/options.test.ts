@@ -100,7 +100,7 @@ test("errors use pppd's wording", () => {
 });
 
 test('options dialtone cannot honour: refused or reported, never silently ignored', () => {
-  assert.throws(() => parseCommandLine(['plugin', 'rp-pppoe.so']), /plugin option is not supported by dialtone yet/);
+  assert.throws(() => parseCommandLine(['plugin', 'radius.so']), /plugin option is not supported by dialtone yet/);
   assert.throws(() => parseCommandLine(['papcrypt']), /papcrypt option is not supported/);
   assert.throws(() => parseCommandLine(['sync']), /sync option is not supported/);
   const c = parseCommandLine(['lcp-echo-adaptive', 'predictor1', 'record', '/tmp/rec', 'allow-ip', '10.0.0.5', 'stop-bits', '2']);

@@ -64,6 +64,15 @@ function stdinTtyName(): string | undefined {
 /** tty.c tty_process_extra_options + tty_check_options, ipcp/auth checks: pppd's refusals. */
 function checkOptions(cfg: PppdConfig, defaultDevice: string | undefined): void {
   const usingPty = !!cfg.ptyCommand || cfg.notty || !!cfg.socket;
+  // rp-pppoe.so's channel replaces the tty: an interface instead of a line, no lock, no modem.
+  if (cfg.pppoe && (cfg.pppoe.ifname || !cfg.line)) {
+    if (!cfg.pppoe.ifname) throw new OptionError('rp-pppoe.so: no Ethernet interface given (nic-eth0 or an interface name)');
+    if (cfg.demand) throw new OptionError('demand-dialling is not supported over PPPoE by dialtone');
+    cfg.lock = false;
+    cfg.modem = false;
+    if (!cfg.connect && !cfg.holdoffSpecified) cfg.holdoff = 0;
+    return;
+  }
   if (!cfg.line) {
     if (!defaultDevice) throw new OptionError('no device specified and stdin is not a tty');
     cfg.line = { kind: 'stdio' };

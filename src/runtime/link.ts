@@ -25,7 +25,7 @@ export interface LinkOptions extends Partial<Omit<SessionOptions, 'localAddr' | 
   msDns?: Addr[];
   msWins?: Addr[];
   backend?: NetworkBackend;
-  /** The lower layer (default async HDLC): a FrameLink for frame carriers such as L2TP. */
+  /** The lower layer (default async HDLC): a frame link for PPPoE or L2TP. */
   linkLayer?: LinkLayer;
 }
 

@@ -43,6 +43,10 @@ export interface PppdPeerOptions {
   /** socat -x: hex dump of the line bytes to RUN/line.hex
    *  ("> " blocks: from pppd to the TCP side, "< " blocks: from the TCP side to pppd). */
   capture?: boolean;
+  /** Extra UML kernel arguments (e.g. `eth0=tuntap,tap0`: UML's eth0 on a host TAP device). */
+  kernelArgs?: string[];
+  /** Start UML inside this network namespace (`ip netns exec`), where its TAP device is. */
+  netns?: string;
 }
 
 export interface PppdPeerResult {
@@ -472,12 +476,15 @@ export async function startPppdPeer(opts: PppdPeerOptions): Promise<PppdPeer> {
     'ssl=null',
     `ssl0=tty:${ptyLink}`,
     `DT_RUN=${runDir}`,
+    ...(opts.kernelArgs ?? []),
   ];
   // linux.uml calls setsid() itself: it must be the process we spawn (taskset
   // execs it), so that its PID is the group to kill. Its helper processes stay
   // in that group.
   const slot = takeCpuSlot();
   const cmd: string[] = [];
+  // `ip netns exec` and taskset both exec what follows: the PID stays linux.uml's.
+  if (opts.netns) cmd.push('/usr/sbin/ip', 'netns', 'exec', opts.netns);
   if (slot) cmd.push('/usr/bin/taskset', '-c', String(slot.cpu));
   cmd.push(UML_BIN, ...umlArgs);
   fs.writeFileSync(p('uml.cmdline'), cmd.join(' ') + '\n');
