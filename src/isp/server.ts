@@ -645,6 +645,25 @@ export class IspServer {
         }, limit * 1000);
         sessionTimer.unref();
       }
+      // RFC 2865 §5.28 Idle-Timeout: no IP packet either way for that long ends the session (pppd `idle`).
+      const idle = info.radius?.idleTimeout;
+      if (idle) {
+        let last = -1;
+        let quietSince = Date.now();
+        idleTimer = setInterval(() => {
+          const k = link.session.counters;
+          const seen = k.ipPacketsIn + k.ipPacketsOut; // data only: LCP echoes do not keep it alive (pppd)
+          if (seen !== last) {
+            last = seen;
+            quietSince = Date.now();
+          } else if (Date.now() - quietSince >= idle * 1000) {
+            log(`Idle-Timeout of ${idle} s reached`);
+            clearInterval(idleTimer);
+            link.close('Idle timeout');
+          }
+        }, Math.min(idle, 10) * 1000);
+        idleTimer.unref();
+      }
       // Before the peer hears Success it cannot have sent IPCP: the address is in time.
       const ipcp = link.session.protocols.find((p) => p.name === 'IPCP') as unknown as { ipcp?: { policy: { remoteAddr: number } } } | undefined;
       if (ipcp?.ipcp) ipcp.ipcp.policy.remoteAddr = live.address!;
@@ -669,8 +688,10 @@ export class IspServer {
       this.account({ event: 'start', ...info });
     });
     let sessionTimer: NodeJS.Timeout | undefined;
+    let idleTimer: NodeJS.Timeout | undefined;
     void link.done.then((status) => {
       clearTimeout(sessionTimer);
+      clearInterval(idleTimer);
       live.gate?.leave();
       const counters = link.session.counters;
       this.totals.bytesIn += counters.bytesIn;
