@@ -358,3 +358,59 @@ test('(c) dialtone isp: the password of an `account` line is not printed at star
     fs.rmSync(dir, { recursive: true, force: true });
     assertNoSecrets('dialtone isp output with an account line', isp.out(), ['s3cr3t-ACCOUNT-xyzzy']);
   });
+
+// ---------------------------------------------------------------------------------------
+// (d) dialtone isp authenticating through RADIUS (src/radius): neither the passwords nor the
+// RADIUS shared secret appear in its debug log or status, success and failure.
+// ---------------------------------------------------------------------------------------
+
+test('(d) dialtone isp with RADIUS: no password and no RADIUS secret in its debug log or status, PAP and CHAP, success and failure', { timeout: 120_000 }, async () => {
+  const { default: dgram } = await import('node:dgram');
+  const { IspServer } = await import('./server.js');
+  const { defaultIspConfig } = await import('./config.js');
+  const { decodePacket, encodePacket, findAttribute, RadiusCode } = await import('../radius/packet.js');
+  const { revealUserPassword, signResponse } = await import('../radius/crypto.js');
+  const { chapMd5 } = await import('../ppp/auth/chap-md5.js');
+  const radiusSecret = 's3cr3t-RADIUS-shared-quendor';
+  const users = new Map([['user-pap', METHODS[0]!.secret], ['user-chap', METHODS[1]!.secret]]);
+  // A minimal RADIUS server: PAP and CHAP-MD5 against `users`.
+  const srv = dgram.createSocket('udp4');
+  srv.on('message', (m, rinfo) => {
+    const d = decodePacket(m);
+    if (!d.ok) return;
+    const key = Buffer.from(radiusSecret);
+    const user = findAttribute(d.packet, 1)?.toString() ?? '';
+    const want = users.get(user);
+    let ok = false;
+    const hidden = findAttribute(d.packet, 2);
+    const chap = findAttribute(d.packet, 3);
+    if (want && hidden) ok = revealUserPassword(hidden, key, d.packet.authenticator)?.toString() === want;
+    if (want && chap) ok = chapMd5(chap[0]!, Buffer.from(want), findAttribute(d.packet, 60)!).equals(chap.subarray(1));
+    const res = encodePacket({ code: ok ? RadiusCode.AccessAccept : RadiusCode.AccessReject, identifier: d.packet.identifier, authenticator: Buffer.alloc(16), attributes: [] });
+    srv.send(signResponse(res, d.packet.authenticator, key), rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((r) => srv.bind(0, '127.0.0.1', r));
+  const logs: string[] = [];
+  const statuses: string[] = [];
+  try {
+    for (const [auth, user, steer] of [['pap', 'user-pap', {}], ['chap', 'user-chap', { refuseEap: true }]] as const) {
+      const config = { ...defaultIspConfig(), listenPpp: { host: '127.0.0.1', port: 0 }, status: { host: '127.0.0.1', port: 0 }, auth, debug: true, authFailDelay: 0,
+        radiusAuth: [{ host: '127.0.0.1', port: srv.address().port }], radiusSecret };
+      const isp = new IspServer({ config, secrets: staticSecrets([]), log: (m) => logs.push(m) });
+      await isp.start();
+      try {
+        const secret = users.get(user)!;
+        const wrong = METHODS.find((x) => x.secret === secret)!.wrong;
+        assert.equal(await dialIsp(isp.addresses.ppp!.port, user, secret, steer, isp.addresses.status!.port, statuses), EXIT.USER_REQUEST, logs.join('\n'));
+        assert.equal(await dialIsp(isp.addresses.ppp!.port, user, wrong, steer, isp.addresses.status!.port, statuses), EXIT.AUTH_TOPEER_FAILED, logs.join('\n'));
+      } finally {
+        await isp.stop();
+      }
+    }
+  } finally {
+    srv.close();
+  }
+  assert.ok(logs.some((l) => /RADIUS: Access-Accept/.test(l)) && logs.some((l) => /RADIUS: Access-Reject/.test(l)), logs.join('\n'));
+  assertNoSecrets('dialtone isp (RADIUS) log', logs.join('\n'), [...ALL_SECRETS, radiusSecret]);
+  for (const s of statuses) assertNoSecrets('status JSON (RADIUS)', s, [...ALL_SECRETS, radiusSecret]);
+});

@@ -73,9 +73,11 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
 
   constructor(stream: Duplex, options: LinkOptions = {}) {
     super();
-    const { localAddr, remoteAddr, msDns, msWins, backend, ...rest } = options;
+    const { localAddr, remoteAddr, msDns, msWins, backend, verifyCredentials, ...rest } = options;
     this.session = new Session(
-      defaultSessionOptions({ ...rest, localAddr: addr(localAddr), remoteAddr: addr(remoteAddr), msDns: pair(msDns), msWins: pair(msWins) }),
+      defaultSessionOptions({ ...rest,
+        // An external verdict (RADIUS) arrives outside any input or timer: send what it queued.
+        ...(verifyCredentials ? { verifyCredentials: (req, answer) => verifyCredentials(req, (v) => { answer(v); this.driven?.flush(); }) } : {}), localAddr: addr(localAddr), remoteAddr: addr(remoteAddr), msDns: pair(msDns), msWins: pair(msWins) }),
       Date.now(),
     );
     this.driven = drive(this.session, { name: 'stream', stream, close: () => stream.destroy() }, {
