@@ -59,7 +59,7 @@ export class SessionLimits {
         this.armIdle(idle);
         return;
       }
-      this.target.end('Idle-Timeout', `no IP traffic for ${idle} s (Idle-Timeout)`);
+      this.target.end('Idle-Timeout', `Idle-Timeout of ${idle} s reached`);
     }, Math.max(due, 100));
     this.idleTimer.unref();
   }
