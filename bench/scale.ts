@@ -28,7 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { Mux, type MuxItem } from './mux-link.js';
+import { Mux, type MuxItem } from '../src/isp/testing/mux-link.js';
 import { IspServer } from '../src/isp/server.js';
 import { defaultIspConfig, type IspConfig } from '../src/isp/config.js';
 import { natBackendFactory } from '../src/isp/backend.js';
