@@ -16,7 +16,7 @@ import { PppLink } from '../runtime/link.js';
 import { Mux, type MuxItem } from './testing/mux-link.js';
 import { waitUntil } from '../runtime/wait-until.js';
 
-const N = 2000;
+const N = 1000;
 /** Server and client side of one idle session together (bench/scale.ts: the server's side alone is about half). */
 const BOUND = 64 * 1024;
 
