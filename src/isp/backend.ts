@@ -1,6 +1,6 @@
 /**
  * The userspace network behind each ISP session: one NAT stack per client (src/net),
- * sharing process-wide limits. The virtual network is `network` (default: the /24 around the gateway).
+ * sharing process-wide limits. The virtual network is `subnet` (default: the /24 around the gateway).
  */
 import { NatBackend, SystemResolver } from '../runtime/nat-backend.js';
 import { SharedLimits } from '../net/config.js';

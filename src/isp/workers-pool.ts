@@ -27,7 +27,7 @@ export type PoolReply = { pool: 'grant'; lease: Lease } | { pool: 'none' };
 
 /** Block size for a pool of `size` addresses shared by `workers`: small pools get small blocks. */
 export function blockSize(size: number, workers: number): number {
-  return Math.max(1, Math.min(256, Math.floor(size / (workers * 8))));
+  return Math.max(1, Math.min(256, Math.floor(size / (workers * 4))));
 }
 
 /** The primary's side: which worker holds which block. */
@@ -148,8 +148,9 @@ export class LeasedPool implements Pool {
     }
   }
 
+  /** Fewer free than a whole block: ask for another (a burst of setups must not find none). */
   private lowWater(): number {
-    return Math.max(1, Math.ceil(this.block / 2));
+    return this.block;
   }
 
   private poolOf(addr: number): AddressPool | undefined {

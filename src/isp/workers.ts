@@ -2,8 +2,8 @@
  * `workers N` in isp.conf: `dialtone isp` on N cores with node:cluster (docs/isp-scale.md).
  *
  * The primary forks N workers and serves nothing itself but the status endpoint: each
- * worker runs an IspServer whose listeners are shared through cluster (the primary accepts
- * and hands connections round-robin), and whose pool is a LeasedPool of blocks from the
+ * worker runs an IspServer whose listeners are shared through cluster (the kernel hands each
+ * connection to one of them: cluster.SCHED_NONE), and whose pool is a LeasedPool of blocks from the
  * primary's BlockLedger (workers-pool.ts explains the choice). `max-sessions` is split
  * between the workers; the modem bank and its direct-connect ports run in worker 1 only (so
  * `modem-lines` keeps its meaning). /status and /metrics ask every worker and merge. A worker
@@ -47,6 +47,9 @@ export interface WorkerContext {
 /** In the primary: forks `config.workers` workers and runs the merged status endpoint. */
 export async function runPrimary(config: IspConfig, log: (m: string) => void): Promise<PrimaryHandle> {
   const n = config.workers;
+  // The workers accept on the shared listening sockets themselves (the kernel picks one):
+  // round-robin in the primary would pass every connection's descriptor over IPC.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   const pool = AddressPool.parse(config.pool);
   const ledger = new BlockLedger(pool.first, pool.last, blockSize(pool.size, n));
   const byIndex = new Map<number, Worker>();
@@ -82,7 +85,7 @@ export async function runPrimary(config: IspConfig, log: (m: string) => void): P
   const ask = async (kind: 'status' | 'metrics') => {
     const answers = await Promise.all([...byIndex.entries()].map(([index, w]) => new Promise<{ index: number; body: unknown }>((resolve) => {
       const id = nextRequest++;
-      const t = setTimeout(() => (pending.delete(id), resolve({ index, body: undefined })), 2000);
+      const t = setTimeout(() => (pending.delete(id), resolve({ index, body: undefined })), 5000);
       pending.set(id, (body) => (clearTimeout(t), pending.delete(id), resolve({ index, body })));
       w.send({ status: id, kind } satisfies StatusRequest);
     })));

@@ -1,5 +1,5 @@
 /**
- * In-memory links between two threads for bench/scale.ts: many duplex streams multiplexed
+ * In-memory links between two threads (bench/scale.ts) or within one (tests): many duplex streams multiplexed
  * over one MessagePort, writes batched per turn of the event loop. The server's isolate
  * then holds only the server's side of every session, so its heap per session is the
  * server's cost, while the load generator runs on the other core.
