@@ -14,6 +14,9 @@ import { startPppd, waitForScript, type PppdInNs } from './testing/pppd-netns.js
 import { waitUntil } from '../runtime/wait-until.js';
 
 const skip = rootSkipReason() ?? (process.env.DIALTONE_SKIP_NETNS === '1' ? 'DIALTONE_SKIP_NETNS=1' : undefined);
+/** A file the test's script has finished its one line in. */
+const written = (f: string) => fs.existsSync(f) && fs.readFileSync(f, 'utf8').endsWith('\n');
+
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
 
 test('isp network tun: the dial-in client gets a routed address on pppN, ip-up runs, the LAN reaches it; gone after hangup', { skip }, async () => {
@@ -62,7 +65,8 @@ test('isp network tun: the dial-in client gets a routed address on pppN, ip-up r
     await waitForScript(client, 'up', 'the client ip-up').catch((e: Error) => {
       throw new Error(`${e.message}\nisp:\n${out}`);
     });
-    await waitUntil(() => fs.existsSync(path.join(dir, 'ip-up.args')), 60_000, 'the isp ip-up');
+    // The script's whole line, not just its file: the shell creates the file before echo writes.
+    await waitUntil(() => written(path.join(dir, 'ip-up.args')), 60_000, 'the isp ip-up');
     const args = fs.readFileSync(path.join(dir, 'ip-up.args'), 'utf8').trim().split(' ');
     const [ifname, , , local, remote] = args;
     assert.match(ifname!, /^ppp\d+$/);
@@ -77,7 +81,8 @@ test('isp network tun: the dial-in client gets a routed address on pppN, ip-up r
     await cli.exec('ping', ['-c', '1', '-W', '20', '10.68.0.10'], { timeoutMs: 60_000 });
 
     await client.stop();
-    await waitUntil(() => fs.existsSync(path.join(dir, 'ip-down.args')), 60_000, 'the isp ip-down');
+    // The script's whole line, not just its file: the shell creates the file before echo writes.
+    await waitUntil(() => written(path.join(dir, 'ip-down.args')), 60_000, 'the isp ip-down');
     for (let i = 0; i < 600 && (await srv.ip('link show')).includes(`${ifname}:`); i++) await new Promise((r) => setTimeout(r, 100));
     assert.doesNotMatch(await srv.ip('link show'), new RegExp(`${ifname}:`));
     assert.equal((await srv.ip('neigh show proxy')).trim(), '');
