@@ -17,7 +17,7 @@ import { Mux, type MuxItem } from './testing/mux-link.js';
 import { waitUntil } from '../runtime/wait-until.js';
 
 const N = 500;
-/** Server and client side of one idle session together: ~58 KB measured (bench/scale.ts: the server side alone ~29 KB); before the lazy allocation, over 500 KB. */
+/** Server and client side of one idle session together: ~58 KB measured (bench/scale.ts: the server side alone ~29 KB); before the lazy allocation, about 490 KB. */
 const BOUND = 96 * 1024;
 
 v8.setFlagsFromString('--expose-gc');
