@@ -23,6 +23,7 @@ import { end, run, ip, ipUp, deadStatus } from '../ppp/testing/pair.js';
 import { PppLink } from '../runtime/link.js';
 import { waitUntil } from '../runtime/wait-until.js';
 import type { SessionOptions } from '../ppp/session-options.js';
+import { freePort } from '../runtime/free-port.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
 
@@ -139,14 +140,6 @@ test('a PAP server\'s capture of the Authenticate-Request shows the password as 
 // ---------------------------------------------------------------------------------------
 // (b) dialtone pppd processes
 // ---------------------------------------------------------------------------------------
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 interface Proc {
   child: ChildProcess;

@@ -22,16 +22,9 @@ import { FrameLink } from '../ppp/link/frame-link.js';
 import { waitUntil } from '../runtime/wait-until.js';
 import { L2tpUdp } from './udp.js';
 import { listenUdpFaultRelay, l2tpControl } from './udp-fault-relay.js';
+import { freePort } from '../runtime/free-port.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 /** GET / through a SOCKS5 proxy (RFC 1928, no auth, CONNECT to an IPv4 address). */
 function socksGet(proxyPort: number, host: string, port: number): Promise<Buffer> {

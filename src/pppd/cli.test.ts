@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../runtime/free-port.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
 
@@ -25,14 +26,6 @@ function run(args: string[], dir: string): { done: Promise<{ code: number | null
     done: new Promise((resolve) => child.on('exit', (code) => { clearTimeout(timer); resolve({ code, out }); })),
     kill: (sig) => child.kill(sig),
   };
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 async function waitFor(file: string, re: RegExp, ms = 20_000): Promise<string> {

@@ -14,16 +14,9 @@ import { natBackendFactory } from '../isp/backend.js';
 import { staticSecrets } from '../ppp/secrets.js';
 import { parseCommandLine } from './options.js';
 import { waitFor } from './harness.test.js';
+import { freePort } from '../runtime/free-port.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 /** An HTTP/1.0 request through a SOCKS5 proxy (RFC 1928, no auth, CONNECT by name); resolves with the response body. */
 function socksRequest(proxyPort: number, host: string, port: number, body?: Buffer): Promise<Buffer> {

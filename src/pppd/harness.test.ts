@@ -14,6 +14,7 @@ import { runPppd, type PppdHooks } from './run.js';
 import type { NetworkBackend } from '../runtime/driver.js';
 import type { DaemonClock } from './deps.js';
 import type { LinkPhase } from './link-policy.js';
+export { freePort } from '../runtime/free-port.js';
 
 export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
 export const SEEDS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/seed-configs');
@@ -51,14 +52,6 @@ export function readRecorded(dir: string, name: string): { args: string[]; env: 
     if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
   }
   return { args, env };
-}
-
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 export async function waitFor(read: () => string, re: RegExp, ms = 60_000, what = ''): Promise<string> {

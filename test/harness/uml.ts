@@ -16,6 +16,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+export { freePort } from '../../src/runtime/free-port.js';
 
 export interface PppdPeerOptions {
   /** pppd arguments after "/dev/ttyS0 nodetach"; the harness adds "debug logfile RUN/pppd.log". */
@@ -129,20 +130,6 @@ export function umlAvailable(): { ok: boolean; why?: string } {
   if (!findInitScript()) return { ok: false, why: 'test/harness/uml-init.sh not found' };
   if (process.platform !== 'linux') return { ok: false, why: 'not Linux' };
   return { ok: true };
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------
