@@ -14,8 +14,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startPppdPeer, umlAvailable, type PppdPeer } from '../harness/uml.js';
-import { Netns, rootSkipReason } from '../../src/native/testing/netns.js';
+import { Netns, rootSkipReason, vethBetween } from '../../src/native/testing/netns.js';
 import { startPppd, waitForScript, type PppdInNs } from '../../src/tun/testing/pppd-netns.js';
 import { waitUntil } from '../../src/runtime/wait-until.js';
 
@@ -24,6 +25,7 @@ const skip =
     ? 'DIALTONE_SKIP_INTEROP=1'
     : rootSkipReason() ?? (umlAvailable().ok ? undefined : umlAvailable().why);
 
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
 const BODY = 'hello from behind real pppd';
 
 // Run inside UML once ip-up has run: a second address on lo (behind the peer, not the link's
@@ -130,6 +132,137 @@ test('dialtone pppd network tun + defaultroute usepeerdns against real pppd in U
     if (bridge && bridge.exitCode === null && bridge.signalCode === null) bridge.kill('SIGKILL');
     await ns.delete();
     if (client) fs.rmSync(client.dir, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Inside UML, real pppd as the dial-in client: ping the LAN host through the isp, then an
+// HTTP server on every address (the LAN host fetches from the client's own address), until
+// the test asks for the hang-up.
+const CLIENT_AFTER = `
+R="$DT_RUN"
+ping -c 2 -W 20 10.78.0.10 >"$R/ping-lan.out" 2>&1; echo $? >"$R/ping-lan.rc"
+cat >/tmp/http.sh <<'EOF'
+#!/bin/bash
+while IFS= read -r l; do l=\${l%$'\\r'}; [ -z "$l" ] && break; done
+body='${BODY}'
+printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s\\n' $((\${#body}+1)) "$body"
+EOF
+chmod 755 /tmp/http.sh
+socat TCP-LISTEN:8080,reuseaddr,fork EXEC:/tmp/http.sh &
+SOCAT=$!
+for i in $(seq 1 600); do grep -q ':1F90 ' /proc/net/tcp && break; sleep 0.1; done
+: >"$R/serving"
+for i in $(seq 1 3000); do [ -e "$R/hangup" ] && break; sleep 0.1; done
+kill $SOCAT
+`;
+
+test('real pppd in UML dials dialtone isp with network tun + proxyarp: its own address on pppN, a LAN host reaches it (ping, HTTP); interface and proxy ARP gone after the hang-up', { skip, timeout: 300_000 }, async () => {
+  const t0 = Date.now();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialtone-tunreal-isp-'));
+  const sock = path.join(dir, 'line.sock');
+  const lan = await Netns.create('trlan');
+  const srv = await Netns.create('trsrv');
+  const children: ChildProcess[] = [];
+  let peer: PppdPeer | undefined;
+  let isp: ChildProcess | undefined;
+  try {
+    await vethBetween(lan, 'eth0', srv, 'lan0');
+    await lan.ip('addr add 10.78.0.10/24 dev eth0');
+    await srv.ip('addr add 10.78.0.1/24 dev lan0');
+    fs.writeFileSync(path.join(dir, 'ip-up'), `#!/bin/sh\necho "$@" > "${dir}/ip-up.args"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'ip-down'), `#!/bin/sh\necho "$@" > "${dir}/ip-down.args"\n`, { mode: 0o755 });
+    const conf = path.join(dir, 'isp.conf');
+    fs.writeFileSync(
+      conf,
+      [
+        'listen-ppp 127.0.0.1:7010',
+        'listen-modem off',
+        'listen-direct off',
+        'network tun',
+        'proxyarp yes',
+        'gateway 10.78.0.1',
+        'dns 10.78.0.53',
+        'pool 10.78.0.20-10.78.0.30',
+        'auth pap',
+        'account demo dialtone',
+        'ipv6-prefix off',
+        `ip-up ${dir}/ip-up`,
+        `ip-down ${dir}/ip-down`,
+        '',
+      ].join('\n'),
+    );
+    isp = srv.spawn(process.execPath, [bin, 'isp', '--config', conf]);
+    children.push(isp);
+    const ispOut = collect(isp);
+    await waitUntil(() => /127\.0\.0\.1:7010|listening/i.test(ispOut()) || isp!.exitCode !== null, 60_000, 'the isp to listen');
+    assert.equal(isp.exitCode, null, ispOut());
+
+    // The line: UML's serial port (socat on the host's 127.0.0.1) -> host socat -> unix
+    // socket -> socat inside the server namespace -> the isp's listen-ppp port there.
+    const inner = srv.spawn('socat', [`UNIX-LISTEN:${sock}`, 'TCP:127.0.0.1:7010']);
+    children.push(inner);
+    const innerOut = collect(inner);
+    await waitUntil(() => fs.existsSync(sock) || inner.exitCode !== null, 30_000, 'the namespace end of the line');
+    assert.ok(fs.existsSync(sock), innerOut());
+    peer = await startPppdPeer({
+      line: 'connect',
+      pppdArgs: ['local', 'noauth', 'user', 'demo', 'noipdefault', 'defaultroute', 'usepeerdns', 'noccp', 'noipv6'],
+      files: { 'ppp/pap-secrets': 'demo * dialtone *\n' },
+      after: CLIENT_AFTER,
+      timeoutMs: 240_000,
+    });
+    const outer = spawn('socat', [`UNIX-CONNECT:${sock}`, `TCP:127.0.0.1:${peer.port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(outer);
+    const runDir = peer.runDir;
+    const pppdLog = () => (fs.existsSync(path.join(runDir, 'pppd.log')) ? fs.readFileSync(path.join(runDir, 'pppd.log'), 'utf8') : '');
+    const why = () => `--- isp ---\n${ispOut()}\n--- pppd (UML) ---\n${pppdLog()}\n--- socat ---\n${innerOut()}`;
+
+    await waitUntil(() => fs.existsSync(path.join(runDir, 'serving')) || fs.existsSync(path.join(runDir, 'init.done')), 180_000, 'real pppd up and serving in UML');
+    assert.ok(fs.existsSync(path.join(runDir, 'serving')), why());
+    await waitUntil(() => fs.existsSync(path.join(dir, 'ip-up.args')), 60_000, 'the isp ip-up');
+    const [ifname, , , local, remote] = fs.readFileSync(path.join(dir, 'ip-up.args'), 'utf8').trim().split(' ');
+    assert.match(ifname!, /^ppp\d+$/);
+    assert.equal(local, '10.78.0.1');
+    assert.match(remote!, /^10\.78\.0\.(2\d|30)$/);
+    const re = remote!.replace(/\./g, '\\.');
+    // Real pppd got the pool address and the DNS server; PAP went through.
+    assert.match(pppdLog(), new RegExp(`local  IP address ${re}`), why());
+    assert.match(pppdLog(), /remote IP address 10\.78\.0\.1/, why());
+    assert.match(pppdLog(), /primary   DNS address 10\.78\.0\.53/, why());
+    assert.match(pppdLog(), /PAP authentication succeeded/, why());
+    // The server side: a host route to the client on its own interface, proxy ARP on the LAN.
+    assert.match(await srv.ip(`-4 addr show dev ${ifname}`), /inet 10\.78\.0\.1 peer /);
+    assert.match(await srv.ip(`route show ${remote}`), new RegExp(`${re} dev ${ifname}`));
+    assert.match(await srv.ip('neigh show proxy'), new RegExp(`${re} dev lan0`));
+
+    // The dial-in client reached the LAN host (its own address, routed), and the LAN host
+    // reaches the client: ping and HTTP to the client's address.
+    assert.equal(fs.readFileSync(path.join(runDir, 'ping-lan.rc'), 'utf8').trim(), '0', fs.readFileSync(path.join(runDir, 'ping-lan.out'), 'utf8'));
+    const { stdout: pingOut } = await lan.exec('ping', ['-c', '2', '-W', '20', remote!], { timeoutMs: 90_000 });
+    assert.match(pingOut, /2 received/);
+    const { stdout: fetched } = await lan.exec('curl', ['-sS', '--max-time', '60', `http://${remote}:8080/`], { timeoutMs: 90_000 });
+    assert.equal(fetched, `${BODY}\n`);
+
+    // Real pppd hangs up: the isp's ip-down, the interface and the proxy ARP entry go.
+    fs.writeFileSync(path.join(runDir, 'hangup'), '');
+    const r = await peer.done;
+    assert.equal(r.exitCode, 5, `real pppd ends by SIGTERM (exit 5)\n${why()}`);
+    await waitUntil(() => fs.existsSync(path.join(dir, 'ip-down.args')), 60_000, 'the isp ip-down');
+    const gone = async () => !(await srv.ip('link show')).includes(`${ifname}:`) && (await srv.ip('neigh show proxy')).trim() === '';
+    const until = Date.now() + 60_000;
+    while (!(await gone()) && Date.now() < until) await new Promise((res) => setTimeout(res, 100));
+    assert.doesNotMatch(await srv.ip('link show'), new RegExp(`${ifname}:`));
+    assert.equal((await srv.ip('neigh show proxy')).trim(), '');
+    assert.equal((await srv.ip(`route show ${remote}`)).trim(), '');
+    console.log(`tun-real-pppd isp: dial to hang-up checked in ${Date.now() - t0} ms`);
+  } finally {
+    await peer?.stop();
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    if (isp && isp.exitCode === null && isp.signalCode === null) await new Promise((r) => isp!.once('exit', r));
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await lan.delete();
+    await srv.delete();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
