@@ -6,6 +6,12 @@
 // Inside UML a tiny HTTP server listens on an address that is NOT the peer's link address, so
 // the namespace reaches it only through the default route dialtone installs on ppp0.
 //
+// The second test turns it round: real pppd in UML dials `dialtone isp` (`network tun`,
+// `proxyarp yes`) running in a server namespace with a veth "LAN"; a host on the LAN pings
+// the dial-in client's own (routed, not NATed) address and fetches from an HTTP server on it.
+// Its line: UML's serial port -> host socat -> unix socket -> socat in the server namespace ->
+// the isp's listen-ppp port there.
+//
 // Root only (network namespace, TUN): skipped otherwise, and with DIALTONE_SKIP_INTEROP=1.
 
 import { test } from 'node:test';
@@ -28,25 +34,27 @@ const skip =
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
 const BODY = 'hello from behind real pppd';
 
-// Run inside UML once ip-up has run: a second address on lo (behind the peer, not the link's
-// peer address), an HTTP/1.0 server on it (socat + a bash handler that reads the request
-// head before answering, so no unread bytes turn the close into a reset), then wait for the
-// test to ask for the hang-up (RUN/hangup); init then sends pppd SIGTERM (LCP Terminate).
-const AFTER = `
-R="$DT_RUN"
-ip addr add 10.99.0.1/32 dev lo
-cat >/tmp/http.sh <<'EOF'
+// A tiny HTTP/1.0 server's handler for socat (written inside UML at /tmp/http.sh): it reads
+// the request head before answering, so no unread bytes turn the close into a reset.
+const HTTP_SH = `cat >/tmp/http.sh <<'EOF'
 #!/bin/bash
 while IFS= read -r l; do l=\${l%$'\\r'}; [ -z "$l" ] && break; done
 body='${BODY}'
 printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s\\n' $((\${#body}+1)) "$body"
 EOF
 chmod 755 /tmp/http.sh
-socat TCP-LISTEN:8080,bind=10.99.0.1,reuseaddr,fork EXEC:/tmp/http.sh &
+`;
+
+// Run inside UML once ip-up has run: a second address on lo (behind the peer, not the link's
+// peer address), an HTTP/1.0 server on it (socat + HTTP_SH), then wait for the
+// test to ask for the hang-up (RUN/hangup); init then sends pppd SIGTERM (LCP Terminate).
+const AFTER = `
+R="$DT_RUN"
+ip addr add 10.99.0.1/32 dev lo
+${HTTP_SH}socat TCP-LISTEN:8080,bind=10.99.0.1,reuseaddr,fork EXEC:/tmp/http.sh &
 SOCAT=$!
 # 8080 = 0x1F90: listening once it is in /proc/net/tcp.
 for i in $(seq 1 600); do grep -q ':1F90 ' /proc/net/tcp && break; sleep 0.1; done
-ip -4 route show >"$R/uml-routes"
 : >"$R/serving"
 for i in $(seq 1 3000); do [ -e "$R/hangup" ] && break; sleep 0.1; done
 kill $SOCAT
@@ -136,23 +144,18 @@ test('dialtone pppd network tun + defaultroute usepeerdns against real pppd in U
   }
 });
 
-// Inside UML, real pppd as the dial-in client: ping the LAN host through the isp, then an
-// HTTP server on every address (the LAN host fetches from the client's own address), until
-// the test asks for the hang-up.
+// Inside UML, real pppd as the dial-in client: an HTTP server on every address (the LAN host
+// fetches from the client's own address), a ping to the LAN host through the isp when the test
+// asks (RUN/ping-lan), then wait until the test asks for the hang-up.
 const CLIENT_AFTER = `
 R="$DT_RUN"
-ping -c 2 -W 20 10.78.0.10 >"$R/ping-lan.out" 2>&1; echo $? >"$R/ping-lan.rc"
-cat >/tmp/http.sh <<'EOF'
-#!/bin/bash
-while IFS= read -r l; do l=\${l%$'\\r'}; [ -z "$l" ] && break; done
-body='${BODY}'
-printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s\\n' $((\${#body}+1)) "$body"
-EOF
-chmod 755 /tmp/http.sh
-socat TCP-LISTEN:8080,reuseaddr,fork EXEC:/tmp/http.sh &
+${HTTP_SH}socat TCP-LISTEN:8080,reuseaddr,fork EXEC:/tmp/http.sh &
 SOCAT=$!
 for i in $(seq 1 600); do grep -q ':1F90 ' /proc/net/tcp && break; sleep 0.1; done
 : >"$R/serving"
+# The test says when the isp has set up the route and proxy ARP (RUN/ping-lan).
+for i in $(seq 1 3000); do [ -e "$R/ping-lan" ] && break; sleep 0.1; done
+ping -c 2 -W 20 10.78.0.10 >"$R/ping-lan.out" 2>&1; echo $? >"$R/ping-lan.rc.tmp"; mv "$R/ping-lan.rc.tmp" "$R/ping-lan.rc"
 for i in $(seq 1 3000); do [ -e "$R/hangup" ] && break; sleep 0.1; done
 kill $SOCAT
 `;
@@ -238,6 +241,8 @@ test('real pppd in UML dials dialtone isp with network tun + proxyarp: its own a
 
     // The dial-in client reached the LAN host (its own address, routed), and the LAN host
     // reaches the client: ping and HTTP to the client's address.
+    fs.writeFileSync(path.join(runDir, 'ping-lan'), '');
+    await waitUntil(() => fs.existsSync(path.join(runDir, 'ping-lan.rc')) || fs.existsSync(path.join(runDir, 'init.done')), 120_000, 'the ping from UML to the LAN host');
     assert.equal(fs.readFileSync(path.join(runDir, 'ping-lan.rc'), 'utf8').trim(), '0', fs.readFileSync(path.join(runDir, 'ping-lan.out'), 'utf8'));
     const { stdout: pingOut } = await lan.exec('ping', ['-c', '2', '-W', '20', remote!], { timeoutMs: 90_000 });
     assert.match(pingOut, /2 received/);
