@@ -60,6 +60,15 @@ for i in $(seq 1 3000); do [ -e "$R/hangup" ] && break; sleep 0.1; done
 kill $SOCAT
 `;
 
+/** Waits until uml-init.sh has started pppd (RUN/init.log), so that UML's boot time, long on a
+ *  loaded machine, does not count against the LCP and authentication timers of the other side. */
+async function pppdStarted(peer: PppdPeer): Promise<void> {
+  const initLog = path.join(peer.runDir, 'init.log');
+  const has = (re: RegExp) => fs.existsSync(initLog) && re.test(fs.readFileSync(initLog, 'utf8'));
+  await waitUntil(() => has(/pppd started|FATAL|halt/), 180_000, 'pppd to start in UML');
+  assert.ok(has(/pppd started/), fs.readFileSync(initLog, 'utf8'));
+}
+
 function collect(child: ChildProcess): () => string {
   let out = '';
   child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
@@ -88,6 +97,7 @@ test('dialtone pppd network tun + defaultroute usepeerdns against real pppd in U
     await waitUntil(() => fs.existsSync(sock) || bridge!.exitCode !== null, 30_000, 'the unix-socket bridge');
     assert.ok(fs.existsSync(sock), `bridge did not listen: ${bridgeOut()}`);
 
+    await pppdStarted(peer);
     client = startPppd(ns, ['pty', `socat - UNIX-CONNECT:${sock}`, 'local', 'network', 'tun', 'noauth', 'noipdefault', 'defaultroute', 'usepeerdns', 'noccp', 'noipv6', 'debug']);
     await waitForScript(client, 'up', 'the dialtone ip-up');
     const runDir = peer.runDir;
@@ -190,6 +200,8 @@ test('real pppd in UML dials dialtone isp with network tun + proxyarp: its own a
         'auth pap',
         'account demo dialtone',
         'ipv6-prefix off',
+        // Out of the way of a slow UML on a loaded machine (the default is 10 s).
+        'auth-timeout 300',
         `ip-up ${dir}/ip-up`,
         `ip-down ${dir}/ip-down`,
         '',
@@ -215,6 +227,7 @@ test('real pppd in UML dials dialtone isp with network tun + proxyarp: its own a
       after: CLIENT_AFTER,
       timeoutMs: 240_000,
     });
+    await pppdStarted(peer);
     const outer = spawn('socat', [`UNIX-CONNECT:${sock}`, `TCP:127.0.0.1:${peer.port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(outer);
     const runDir = peer.runDir;
