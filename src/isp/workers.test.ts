@@ -7,6 +7,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PppLink } from '../runtime/link.js';
+import { freePort } from '../runtime/free-port.js';
 
 /** waitUntil for an asynchronous condition (polled). */
 async function until(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
@@ -27,16 +28,13 @@ interface Status {
 
 test('workers 2: one pool and one status for both processes; a killed worker\'s addresses return and it is replaced', { timeout: 180_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialtone-workers-'));
-  const free = async () => {
-    const s = net.createServer();
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    const p = (s.address() as net.AddressInfo).port;
-    await new Promise((r) => s.close(r));
-    return p;
-  };
-  const [port, statusPort] = [await free(), await free()];
+  const [port, statusPort] = [await freePort(), await freePort()];
   fs.writeFileSync(path.join(dir, 'isp.conf'), `listen-ppp 127.0.0.1:${port}\nstatus 127.0.0.1:${statusPort}\nworkers 2\npool 10.0.2.15-10.0.2.54\naccount demo dialtone\nipv6-prefix off\nlcp-echo-interval 0\n`);
-  const child = spawn(process.execPath, [bin, 'isp', '--config', path.join(dir, 'isp.conf')], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const child = spawn(process.execPath, [bin, 'isp', '--config', path.join(dir, 'isp.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  // Noticed at once if the server dies early, instead of an await nothing can settle.
+  const exited = new Promise<number | null>((r) => child.once('exit', r));
   const status = async (): Promise<Status | undefined> => {
     try {
       return (await (await fetch(`http://127.0.0.1:${statusPort}/status`)).json()) as Status;
@@ -44,10 +42,11 @@ test('workers 2: one pool and one status for both processes; a killed worker\'s 
       return undefined;
     }
   };
+  const links: PppLink[] = [];
   try {
     let st: Status | undefined;
-    await until(async () => (st = await status())?.workers.filter((w) => !w.unanswered).length === 2, 60_000, 'two workers');
-    const links: PppLink[] = [];
+    await until(async () => (st = await status())?.workers.filter((w) => !w.unanswered).length === 2 || child.exitCode !== null, 60_000, 'two workers');
+    assert.equal(child.exitCode, null, `the isp exited early:\n${stderr}`);
     const ups: Promise<unknown>[] = [];
     for (let i = 0; i < 6; i++) {
       const link = new PppLink(net.connect(port, '127.0.0.1'), { user: 'demo', password: 'dialtone' });
@@ -68,10 +67,11 @@ test('workers 2: one pool and one status for both processes; a killed worker\'s 
       const s = await status();
       return !!s && s.workers.length === 2 && s.workers.every((w) => !w.unanswered && w.pid !== oldPid) && s.pool.inUse === survivors;
     }, 60_000, 'the worker replaced and its addresses back');
-    for (const l of links) l.close();
   } finally {
+    for (const l of links) l.close();
+    await Promise.all(links.map((l) => l.done));
     child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await exited;
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
