@@ -8,15 +8,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PppLink } from '../runtime/link.js';
 import { freePort } from '../runtime/free-port.js';
+import { waitUntilAsync as until } from '../runtime/wait-until.js';
 
-/** waitUntil for an asynchronous condition (polled). */
-async function until(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../runtime/free-port.js';
+import { waitFor as waitForText } from './harness.test.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');
 
@@ -28,15 +29,9 @@ function run(args: string[], dir: string): { done: Promise<{ code: number | null
   };
 }
 
-async function waitFor(file: string, re: RegExp, ms = 20_000): Promise<string> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-    if (re.test(text)) return text;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${re} in ${file}:\n${text}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Waits until `file` matches `re` (harness.test.ts waitFor on the file's text). */
+const waitFor = (file: string, re: RegExp, ms = 60_000): Promise<string> =>
+  waitForText(() => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : ''), re, ms, `in ${file}`);
 
 test('dialtone pppd: tcp-listen server and tcp client reach IP-up with CHAP; SIGTERM ends with exit 5', async () => {
   const port = await freePort();

@@ -10,3 +10,12 @@ export async function waitUntil(condition: () => boolean, ms = 60_000, what = 'c
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** waitUntil for a condition that must be asked asynchronously (an HTTP status, an `ip` command). */
+export async function waitUntilAsync(condition: () => Promise<boolean>, ms = 60_000, what = 'condition'): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

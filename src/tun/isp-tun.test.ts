@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Netns, rootSkipReason, vethBetween } from '../native/testing/netns.js';
 import { startPppd, waitForScript, type PppdInNs } from './testing/pppd-netns.js';
-import { waitUntil } from '../runtime/wait-until.js';
+import { waitUntil, waitUntilAsync } from '../runtime/wait-until.js';
 
 const skip = rootSkipReason() ?? (process.env.DIALTONE_SKIP_NETNS === '1' ? 'DIALTONE_SKIP_NETNS=1' : undefined);
 /** A file the test's script has finished its one line in. */
@@ -83,7 +83,7 @@ test('isp network tun: the dial-in client gets a routed address on pppN, ip-up r
     await client.stop();
     // The script's whole line, not just its file: the shell creates the file before echo writes.
     await waitUntil(() => written(path.join(dir, 'ip-down.args')), 60_000, 'the isp ip-down');
-    for (let i = 0; i < 600 && (await srv.ip('link show')).includes(`${ifname}:`); i++) await new Promise((r) => setTimeout(r, 100));
+    await waitUntilAsync(async () => !(await srv.ip('link show')).includes(`${ifname}:`), 60_000, `${ifname} to be deleted`);
     assert.doesNotMatch(await srv.ip('link show'), new RegExp(`${ifname}:`));
     assert.equal((await srv.ip('neigh show proxy')).trim(), '');
   } finally {
