@@ -47,3 +47,19 @@ test('a line that stops draining does not grow memory: backend IP packets are dr
   assert.ok(server.droppedForBacklog > 19_000);
   server.close('test over', 5);
 });
+
+test('a line the peer destroyed is released at once, not after the end() guard timer', async () => {
+  const { a, b } = linePair();
+  let closed = 0;
+  const ip = (s: string) => parseIp4(s)!;
+  const server = drive(new Session(defaultSessionOptions({ name: 's', localAddr: ip('10.0.0.1'), remoteAddr: ip('10.0.0.2'), noccp: true }), Date.now()), { name: 'a', stream: a, close: () => closed++ }, { onEvent: () => undefined });
+  const upB = new Promise<void>((r) => drive(new Session(defaultSessionOptions({ name: 'c', noccp: true }), Date.now()), { name: 'b', stream: b, close: () => undefined }, { onEvent: (e) => e.type === 'ip-up' && r() }));
+  await upB;
+  let status: number | undefined;
+  void server.done.then((s) => (status = s));
+  a.destroy();
+  // 'close' is emitted on a later tick; a few event-loop turns, far short of the 500 ms guard.
+  for (let i = 0; i < 10 && status === undefined; i++) await new Promise((r) => setImmediate(r));
+  assert.notEqual(status, undefined, 'done settled within a few event-loop turns');
+  assert.ok(closed >= 1, 'the line was closed');
+});

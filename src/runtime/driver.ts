@@ -143,15 +143,19 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
       }
       return;
     }
+    const release = () => {
+      line.close();
+      resolveDone(status);
+    };
+    // A line that is already gone (the peer reset it): Node never calls end()'s callback
+    // on a destroyed stream, so release it now rather than after the guard below.
+    if (line.stream.destroyed || line.stream.writableFinished) {
+      release();
+      return;
+    }
     // Let the last Terminate-Ack reach the wire before the line goes.
-    line.stream.end(() => {
-      line.close();
-      resolveDone(status);
-    });
-    setTimeout(() => {
-      line.close();
-      resolveDone(status);
-    }, 500).unref();
+    line.stream.end(release);
+    setTimeout(release, 500).unref();
   };
 
   const feed = (chunk: Buffer) => {
