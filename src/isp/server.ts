@@ -37,7 +37,7 @@ import { SlipLink, type SlipMode } from '../slip/link.js';
 import { runSlip, type SlipRun } from '../slip/run.js';
 import { slipBanner } from '../slip/banner.js';
 import { newSlipLink } from '../slip/codec.js';
-import { L2tpUdp } from '../l2tp/udp.js';
+import { L2tpUdp } from '../runtime/l2tp-udp.js';
 import { FrameLink } from '../ppp/link/frame-link.js';
 import type { LinkLayer } from '../ppp/link/link.js';
 import { IspAccounting, type IspAccountingHooks } from './accounting-setup.js';
@@ -48,7 +48,7 @@ import { radiusVerifier, NAS_PORT_TYPE, type RadiusGrant } from '../radius/acces
 import { loadDictionary, standardDictionary } from '../radius/dictionary.js';
 import os from 'node:os';
 import { openEthernet, type EthernetPort } from '../pppoe/ethernet.js';
-import { PppoeListener } from '../pppoe/listener.js';
+import { PppoeListener } from '../runtime/pppoe-listener.js';
 import { pppoeLinkLayer, pppoeSessionOptions } from '../pppoe/ppp-options.js';
 
 export interface SessionInfo {

@@ -20,8 +20,8 @@ import { staticSecrets } from '../ppp/secrets.js';
 import { PppLink } from '../runtime/link.js';
 import { FrameLink } from '../ppp/link/frame-link.js';
 import { waitUntil } from '../runtime/wait-until.js';
-import { L2tpUdp } from './udp.js';
-import { listenUdpFaultRelay, l2tpControl } from './udp-fault-relay.js';
+import { L2tpUdp } from '../runtime/l2tp-udp.js';
+import { listenUdpFaultRelay, l2tpControl } from '../runtime/udp-fault-relay.js';
 import { freePort } from '../runtime/free-port.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dialtone');

@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { Duplex } from 'node:stream';
 import os from 'node:os';
 import { openSerial } from './serial.js';
-import { dialL2tp } from '../l2tp/udp.js';
+import { dialL2tp } from '../runtime/l2tp-udp.js';
 
 export interface Line {
   /** What pppd prints in "Connect: ppp0 <--> NAME". */

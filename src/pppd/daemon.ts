@@ -42,7 +42,7 @@ import type { DaemonClock, PppdDeps } from './deps.js';
 import { LinkPolicy, type LinkPhase, type LinkPolicyAction } from './link-policy.js';
 import type { PppNetif } from '../tun/ppp-netif.js';
 import { openEthernet } from '../pppoe/ethernet.js';
-import { dialPppoe } from '../pppoe/dial.js';
+import { dialPppoe } from '../runtime/pppoe-dial.js';
 import { parseMac } from '../pppoe/frame.js';
 import { pppoeLinkLayer, pppoeSessionOptions } from '../pppoe/ppp-options.js';
 

@@ -9,7 +9,7 @@ import { staticSecrets } from '../ppp/secrets.js';
 import { PppLink } from '../runtime/link.js';
 import { waitUntil } from '../runtime/wait-until.js';
 import { memoryEthernetPair } from './ethernet.js';
-import { dialPppoe } from './dial.js';
+import { dialPppoe } from '../runtime/pppoe-dial.js';
 import { parseMac } from './frame.js';
 import { pppoeLinkLayer, pppoeSessionOptions } from './ppp-options.js';
 

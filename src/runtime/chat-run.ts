@@ -5,7 +5,7 @@
 import type { Duplex } from 'node:stream';
 import { ChatEngine, type ChatEngineOptions } from '../chat/engine.js';
 import { parseChatFile } from '../chat/script.js';
-import { DeadlineTimer } from '../runtime/deadline-timer.js';
+import { DeadlineTimer } from './deadline-timer.js';
 
 export interface ChatRunResult {
   /** chat's exit code: 0 ok, 3 timeout, 4+N ABORT string N, ... */

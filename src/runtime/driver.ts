@@ -5,7 +5,7 @@
 import { Session, type SessionEvent } from '../ppp/session.js';
 import { EXIT } from '../ppp/exit-codes.js';
 import type { Line } from '../lines/line.js';
-import { DeadlineTimer } from '../runtime/deadline-timer.js';
+import { DeadlineTimer } from './deadline-timer.js';
 
 /** The link's addresses at ip-up (IPv4 as numbers; 0 = none), for backends that need them. */
 export interface IpUpInfo {

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { PassThrough, Duplex } from 'node:stream';
 import { FaultModel, Prng } from './fault.js';
 import { FaultRelay, listenFaultRelay } from './fault-relay.js';
-import { PppLink } from '../runtime/link.js';
+import { PppLink } from './link.js';
 import { staticSecrets } from '../ppp/secrets.js';
 
 const bytes = (n: number, seed = 'x') => {

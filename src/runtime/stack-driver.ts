@@ -4,7 +4,7 @@
  * keeping one timer for its next deadline. The stacks have no clock or timers of their own
  * (src/net is sans-IO), so this is where time gets into them.
  */
-import { DeadlineTimer } from '../runtime/deadline-timer.js';
+import { DeadlineTimer } from './deadline-timer.js';
 
 /** What the driver needs of a stack: its output and its timers. */
 export interface DrivenStack<R> {

@@ -3,10 +3,10 @@
  * session's frame stream once a PADS has come (pppd's "PPP session is N"), or rejects with
  * rp-pppoe's message ("Timeout waiting for PADO packets").
  */
-import { PppoeClient, type PppoeClientOptions } from './client.js';
-import { macToString } from './frame.js';
-import { SessionStream } from './session-stream.js';
-import type { EthernetPort } from './ethernet.js';
+import { PppoeClient, type PppoeClientOptions } from '../pppoe/client.js';
+import { macToString } from '../pppoe/frame.js';
+import { SessionStream } from './pppoe-session-stream.js';
+import type { EthernetPort } from '../pppoe/ethernet.js';
 
 export interface PppoeDialed {
   stream: SessionStream;

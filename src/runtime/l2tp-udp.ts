@@ -12,9 +12,9 @@ import dns from 'node:dns/promises';
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
-import { DeadlineTimer } from '../runtime/deadline-timer.js';
-import { L2tpEndpoint, type EndpointEvent, type EndpointOptions } from './endpoint.js';
-import type { CallInfo } from './tunnel.js';
+import { DeadlineTimer } from './deadline-timer.js';
+import { L2tpEndpoint, type EndpointEvent, type EndpointOptions } from '../l2tp/endpoint.js';
+import type { CallInfo } from '../l2tp/tunnel.js';
 
 /** Frames a call may hold unread before new ones are dropped (bounded; PPP recovers). */
 const MAX_UNREAD = 256 * 1024;

@@ -4,11 +4,11 @@
  * secret and the first session id are drawn once per process.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { AccessConcentrator } from './access-concentrator.js';
-import { macToString } from './frame.js';
-import { SessionStream } from './session-stream.js';
-import type { EthernetPort } from './ethernet.js';
-import type { PppoeCounters } from './counters.js';
+import { AccessConcentrator } from '../pppoe/access-concentrator.js';
+import { macToString } from '../pppoe/frame.js';
+import { SessionStream } from './pppoe-session-stream.js';
+import type { EthernetPort } from '../pppoe/ethernet.js';
+import type { PppoeCounters } from '../pppoe/counters.js';
 
 export interface PppoeSessionInfo {
   sessionId: number;
