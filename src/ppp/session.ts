@@ -199,6 +199,15 @@ export class Session {
     if (this.lcp.fsm.state === State.Initial || this.lcp.fsm.state === State.Closed) this.linkTerminated();
   }
 
+  /**
+   * An administrative close of one protocol (pppd's ipcp_close and the like): its
+   * Terminate-Request; when no network protocol is left, LCP closes too (np_finished).
+   */
+  closeProtocol(name: string, reason: string, now: number): void {
+    this.advance(now);
+    this.protocols.find((p) => p.name === name)?.close?.(reason);
+  }
+
   /** The line is gone (hangup, EOF): no more packets either way. */
   lowerDown(now: number, status?: number): void {
     this.advance(now);

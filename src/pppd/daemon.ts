@@ -73,6 +73,8 @@ interface CurrentLink {
   remote?: number;
   dns: [number, number];
   wroteResolv: boolean;
+  /** `network tun`: the interface could not be configured at IPCP up (no ip-up, no ip-down). */
+  ifFailed?: boolean;
   /** The interface identifiers while IPV6CP is up (pppd ipv6cp_gotoptions/hisoptions). */
   ll?: { local: Buffer; remote: Buffer };
 }
@@ -421,9 +423,11 @@ export class PppDaemon {
   }
 
   /** Runs a script after the ones before it (pppd never runs ip-down while ip-up runs). */
-  private script(file: string, args: string[], info: LinkInfo): Promise<unknown> {
+  /** Runs `file` after what is queued before it; `when`, checked then, may skip it. */
+  private script(file: string, args: string[], info: LinkInfo, when?: () => boolean): Promise<unknown> {
     const env = this.env(info);
     const run = async () => {
+      if (when && !when()) return;
       try {
         const rc = await this.p.deps.runScript(file, args, env, this.log);
         if (rc === undefined) this.log('debug', `Script ${file} not found`);
@@ -844,17 +848,23 @@ export class PppDaemon {
     }
     const upScript = cfg.ipUpScript ?? path.join(this.p.pppDir, 'ip-up');
     const args = this.p.deps.ipScriptArgs(info);
+    const configured = () => !cur.ifFailed;
     if (netif && !cfg.demand) {
-      // ipcp.c ipcp_up: addresses, ip-pre-up (waited for), MTU and up, default route, proxy ARP, ip-up.
+      // ipcp.c ipcp_up: addresses, ip-pre-up (waited for), MTU and up, default route, proxy ARP,
+      // ip-up. A failed sifaddr or sifup closes IPCP ("Interface configuration failed") and
+      // nothing after it runs; with no network protocol left, LCP closes too (np_finished).
       const mru = cur.session.lcp.his.mru;
-      this.sys(() => netif.sifaddr(local, remote));
-      void this.script(path.join(this.p.pppDir, 'ip-pre-up'), args, info);
       this.sys(async () => {
-        await netif.sifup(mru);
+        if (!(await netif.sifaddr(local, remote))) this.interfaceFailed(cur, 'Interface configuration failed');
+      });
+      void this.script(path.join(this.p.pppDir, 'ip-pre-up'), args, info, configured);
+      this.sys(async () => {
+        if (!configured()) return;
+        if (!(await netif.sifup(mru))) return this.interfaceFailed(cur, 'Interface failed to come up');
         await netif.routes(local, remote);
       });
     } else if (!netif) void this.script(path.join(this.p.pppDir, 'ip-pre-up'), args, info);
-    void this.script(upScript, args, info);
+    void this.script(upScript, args, info, configured);
     this.pump();
   }
 
@@ -864,6 +874,15 @@ export class PppDaemon {
     const queued = this.demandQueue;
     this.demandQueue = [];
     for (const pkt of queued) cur.session.sendIp(pkt, sessionNow());
+    cur.driven.flush();
+  }
+
+  /** ipcp.c ipcp_up's failure path: error, then ipcp_close(unit, "Interface configuration failed"). */
+  private interfaceFailed(cur: CurrentLink, msg: string): void {
+    cur.ifFailed = true;
+    this.log('error', msg);
+    if (this.current !== cur) return;
+    cur.session.closeProtocol('IPCP', 'Interface configuration failed', sessionNow());
     cur.driven.flush();
   }
 
@@ -894,7 +913,8 @@ export class PppDaemon {
       cur.authUp = false;
       void this.script(path.join(this.p.pppDir, 'auth-down'), this.p.deps.authScriptArgs(info), info);
     }
-    void this.script(cfg.ipDownScript ?? path.join(this.p.pppDir, 'ip-down'), this.p.deps.ipScriptArgs(info), info);
+    // ipcp.c ipcp_down: ip-down only after an ip-up.
+    if (!cur.ifFailed) void this.script(cfg.ipDownScript ?? path.join(this.p.pppDir, 'ip-down'), this.p.deps.ipScriptArgs(info), info);
     if (cur.wroteResolv) {
       cur.wroteResolv = false;
       const file = path.join(this.p.pppDir, 'resolv.conf');

@@ -23,6 +23,7 @@ import { defaultDeps, type PppdDeps } from './deps.js';
 import { syncPasswordChecker } from './system-password.js';
 import { VERSION, PPPD_COMPAT } from '../version.js';
 import { tunNetifFromOptions } from '../tun/from-options.js';
+import type { PppNetif } from '../tun/ppp-netif.js';
 
 export interface PppdHooks {
   /** Where IP packets that are not for the link itself go (and come from). */
@@ -40,6 +41,8 @@ export interface PppdHooks {
   hostname?: string;
   /** The terminal on standard input, or null for none (default: asked of the system). */
   stdinTty?: string | null;
+  /** `network tun`'s interface, made by the caller (tests: a recorded `ip`, a fake device). */
+  netif?: PppNetif;
 }
 
 /** pppd option_error: "pppd: MESSAGE" on standard error while starting. */
@@ -219,7 +222,7 @@ export async function runPppd(args: string[], env: NodeJS.ProcessEnv = process.e
   }
   const pcap = cfg.pcap ? openPcapFile(cfg.pcap) : undefined;
   const record = cfg.record ? openRecordFile(cfg.record, (m) => log.log('error', m)) : undefined;
-  const netif = !hooks.backend && cfg.network === 'tun' ? tunNetifFromOptions(cfg, log) : undefined;
+  const netif = hooks.netif ?? (!hooks.backend && cfg.network === 'tun' ? tunNetifFromOptions(cfg, log) : undefined);
   if (netif instanceof Error) {
     log.log('error', netif.message);
     await log.close();
