@@ -154,9 +154,12 @@ export function verdictFrom(c: CredentialRequest, r: RadiusResult): { verdict: E
     filterId: findAttribute(p, A.FilterId)?.toString('utf8'),
     classes: findAttributes(p, A.Class).map((b) => Buffer.from(b)),
     replyMessage: reply,
-    mppePolicy: msInt(MS.MppeEncryptionPolicy),
-    mppeTypes: msInt(MS.MppeEncryptionTypes),
   };
+  // Only what the answer said (RFC 2548 §2.4.4/§2.4.5): absent stays absent.
+  const mppePolicy = msInt(MS.MppeEncryptionPolicy);
+  const mppeTypes = msInt(MS.MppeEncryptionTypes);
+  if (mppePolicy !== undefined) grant.mppePolicy = mppePolicy;
+  if (mppeTypes !== undefined) grant.mppeTypes = mppeTypes;
   return { verdict: { ok: true, message, keys }, grant, why: 'Access-Accept' };
 }
 

@@ -94,6 +94,14 @@ async function dial(isp: IspServer, pppdArgs: string[], files: Record<string, st
 const why = (r: { exitCode: number | null; log: string; afterOutput: string }, logs: string[], fr: FreeRadius) =>
   `--- pppd (exit ${r.exitCode}) ---\n${r.log}\n--- after ---\n${r.afterOutput}\n--- isp ---\n${logs.join('\n')}\n--- freeradius (tail) ---\n${fr.log().slice(-6000)}`;
 
+/** The lines that show what happened, in the test's output (TAP diagnostics). */
+function show(t: { diagnostic(m: string): void }, r: Awaited<ReturnType<typeof dial>>, logs: string[], fr: FreeRadius): void {
+  for (const l of r.log.split('\n').filter((x) => /MPPE|CCP Conf|CHAP (Success|authentication)/.test(x))) t.diagnostic(`pppd: ${l}`);
+  for (const l of logs.filter((x) => /MPPE|RADIUS/.test(x))) t.diagnostic(`isp: ${l}`);
+  for (const l of fr.log().split('\n').filter((x) => /MS-MPPE|MS-CHAP-MPPE/.test(x)).slice(0, 6)) t.diagnostic(`freeradius: ${l.trim().replace(/0x[0-9a-f]{16,}/, '0x…')}`);
+  for (const l of r.afterOutput.split('\n').filter((x) => /packets transmitted|\/tmp\/a/.test(x))) t.diagnostic(`uml: ${l}`);
+}
+
 function assertEncryptedAndFlowing(r: Awaited<ReturnType<typeof dial>>, logs: string[], fr: FreeRadius): void {
   const w = why(r, logs, fr);
   assert.match(r.log, /MPPE 128-bit stateless compression enabled/, w);
@@ -104,7 +112,7 @@ function assertEncryptedAndFlowing(r: Awaited<ReturnType<typeof dial>>, logs: st
   assert.ok(!logs.some((l) => /MPPE: /.test(l)), w);
 }
 
-test('MS-CHAPv2 + require-mppe-128 via FreeRADIUS: MPPE with MS-MPPE-Send/Recv-Key, ping and 1 MB through the NAT', { skip, timeout: 200_000 }, async () => {
+test('MS-CHAPv2 + require-mppe-128 via FreeRADIUS: MPPE with MS-MPPE-Send/Recv-Key, ping and 1 MB through the NAT', { skip, timeout: 200_000 }, async (t) => {
   assert.ok(umlAvailable().ok, umlAvailable().why);
   assert.ok(freeradiusAvailable().ok, freeradiusAvailable().why);
   const fr = await startFreeRadius({ secret: SECRET, authorize: AUTHORIZE });
@@ -112,6 +120,7 @@ test('MS-CHAPv2 + require-mppe-128 via FreeRADIUS: MPPE with MS-MPPE-Send/Recv-K
   await withIsp({ auth: 'any', mppe: 'require', radiusAuth: [{ host: '127.0.0.1', port: fr.authPort }] }, async (isp, logs) => {
     const r = await dial(isp, ['user', 'dino', 'require-mppe-128', 'refuse-pap', 'refuse-chap', 'refuse-mschap', 'refuse-eap'],
       { 'ppp/chap-secrets': 'dino * rubble-Rock5 *\n' });
+    show(t, r, logs, fr);
     assertEncryptedAndFlowing(r, logs, fr);
     assert.match(r.log, /rcvd \[CHAP Success id=0x\w+ "S=[0-9A-F]{40}"\]/, why(r, logs, fr));
     // The keys were FreeRADIUS's (the isp has no secrets to derive any).
@@ -119,23 +128,25 @@ test('MS-CHAPv2 + require-mppe-128 via FreeRADIUS: MPPE with MS-MPPE-Send/Recv-K
   });
 });
 
-test('MS-CHAP v1 + require-mppe-128 via FreeRADIUS: MPPE with the NT key of MS-CHAP-MPPE-Keys', { skip, timeout: 200_000 }, async () => {
+test('MS-CHAP v1 + require-mppe-128 via FreeRADIUS: MPPE with the NT key of MS-CHAP-MPPE-Keys', { skip, timeout: 200_000 }, async (t) => {
   const fr = await startFreeRadius({ secret: SECRET, authorize: AUTHORIZE });
   running.push(fr);
   await withIsp({ auth: 'any', mppe: 'require', radiusAuth: [{ host: '127.0.0.1', port: fr.authPort }] }, async (isp, logs) => {
     const r = await dial(isp, ['user', 'dino', 'require-mppe-128', 'refuse-pap', 'refuse-chap', 'refuse-mschap-v2', 'refuse-eap'],
       { 'ppp/chap-secrets': 'dino * rubble-Rock5 *\n' });
+    show(t, r, logs, fr);
     assertEncryptedAndFlowing(r, logs, fr);
     assert.match(r.log, /sent \[LCP ConfAck id=0x\w+ [^\]]*<auth chap MS>/, why(r, logs, fr));
     assert.match(fr.log(), /MS-CHAP-MPPE-Keys/, why(r, logs, fr));
   });
 });
 
-test('mppe optional: a PAP caller (no keys) gets in without MPPE', { skip, timeout: 200_000 }, async () => {
+test('mppe optional: a PAP caller (no keys) gets in without MPPE', { skip, timeout: 200_000 }, async (t) => {
   const fr = await startFreeRadius({ secret: SECRET, authorize: AUTHORIZE });
   running.push(fr);
   await withIsp({ auth: 'pap', mppe: 'optional', radiusAuth: [{ host: '127.0.0.1', port: fr.authPort }] }, async (isp, logs) => {
     const r = await dial(isp, ['user', 'fred'], { 'ppp/pap-secrets': 'fred * wilma *\n' });
+    show(t, r, logs, fr);
     const w = why(r, logs, fr);
     assert.equal(r.afterRc, 0, w);
     assert.ok(r.afterOutput.includes(SUM), w);
