@@ -155,6 +155,9 @@ export interface IspConfig {
   radiusRetries: number;
   /** `radius-dictionary FILE`: a FreeRADIUS-format dictionary for vendor attributes. */
   radiusDictionary?: string;
+  // ---- MPPE (src/isp/mppe-policy.ts) ----
+  /** `mppe no|optional|require`: MPPE 128-bit stateless for MS-CHAP sessions (unset: no). */
+  mppe?: 'no' | 'optional' | 'require';
 }
 
 export function defaultIspConfig(): IspConfig {
@@ -455,6 +458,11 @@ export function parseIspConfig(text: string, file: string): IspConfig {
       case 'radius-timeout': need(1); c.radiusTimeout = int(v, [1, 60]); break;
       case 'radius-retries': need(1); c.radiusRetries = int(v, [0, 10]); break;
       case 'radius-dictionary': need(1); c.radiusDictionary = v; break;
+      case 'mppe':
+        need(1);
+        if (v !== 'no' && v !== 'optional' && v !== 'require') throw err(`want no, optional or require, got '${v}'`);
+        c.mppe = v;
+        break;
       case 'listen-pppoe':
         need(1);
         if (v === 'off') {

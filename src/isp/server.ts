@@ -45,6 +45,7 @@ import type { TerminateCauseName } from '../radius/terminate-cause.js';
 import { SessionLimits, type Limits } from './session-limits.js';
 import { RadiusUdpClient } from '../radius/udp-client.js';
 import { radiusVerifier, NAS_PORT_TYPE, type RadiusGrant } from '../radius/access.js';
+import { mppeLinkOptions, applyRadiusMppe } from './mppe-policy.js';
 import { loadDictionary, standardDictionary } from '../radius/dictionary.js';
 import os from 'node:os';
 import { openEthernet, type EthernetPort } from '../pppoe/ethernet.js';
@@ -652,7 +653,11 @@ export class IspServer {
             connectInfo: call ? String(call.speed) : undefined,
           }),
           admit: (user) => !throttled(user),
-          granted: (g) => (info.radius = g),
+          granted: (g) => {
+            info.radius = g;
+            const m = applyRadiusMppe(link.session.options, c.mppe ?? 'no', g);
+            if (m) log(m);
+          },
           log,
         }),
         // EAP is not carried to RADIUS yet: `auth any` offers the CHAP digests and PAP.
@@ -668,6 +673,7 @@ export class IspServer {
       lcpEchoFailure: c.lcpEchoFailure,
       noipv6: ipv6PrefixOf(c) === undefined,
       debug: c.debug,
+      ...mppeLinkOptions(c.mppe ?? 'no', !!viaRadius),
       // The session's NAT is made at promotion; until then IP cannot flow anyway.
       backend: {
         deliver: (p) => live.backend?.deliver(p),

@@ -6,6 +6,7 @@
 import { attr, vendorSpecific, findAttribute, findAttributes, findVendorAttribute, bufferToInteger, bufferToIpv4, RadiusCode, type RadiusAttribute } from './packet.js';
 import { decryptMppeKey } from './crypto.js';
 import { MICROSOFT_VENDOR_ID } from './dictionary.js';
+import { decryptMsChapMppeKeys, msChapV1KeysFromRadius } from './mschap-mppe-keys.js';
 import type { RadiusRequest, RadiusResult } from './client.js';
 import type { CredentialRequest, ExternalVerdict, ExternalVerifier } from '../ppp/auth/external.js';
 
@@ -15,7 +16,7 @@ const A = {
   CalledStationId: 30, CallingStationId: 31, NasIdentifier: 32, ChapChallenge: 60, NasPortType: 61, ConnectInfo: 77,
   AcctInterimInterval: 85, FramedPool: 88,
 } as const;
-const MS = { ChapResponse: 1, ChapError: 2, ChapMppeKeys: 12, ChapChallenge: 11, MppeSendKey: 16, MppeRecvKey: 17, Chap2Response: 25, Chap2Success: 26, PrimaryDns: 28, SecondaryDns: 29 } as const;
+const MS = { ChapResponse: 1, ChapError: 2, ChapMppeKeys: 12, ChapChallenge: 11, MppeSendKey: 16, MppeRecvKey: 17, Chap2Response: 25, Chap2Success: 26, PrimaryDns: 28, SecondaryDns: 29, MppeEncryptionPolicy: 7, MppeEncryptionTypes: 8 } as const;
 
 /** RFC 2865 §5.41 NAS-Port-Type values we use. */
 export const NAS_PORT_TYPE = { Async: 0, Virtual: 5 } as const;
@@ -53,6 +54,9 @@ export interface RadiusGrant {
   /** RFC 2865 §5.25: echoed unmodified in accounting. */
   classes: Buffer[];
   replyMessage?: string;
+  /** RFC 2548 §2.4.4 MS-MPPE-Encryption-Policy (1 allowed, 2 required) and §2.4.5 -Types (2: 40-bit, 4: 128-bit). */
+  mppePolicy?: number;
+  mppeTypes?: number;
 }
 
 /** Builds the Access-Request for a PPP credential (without User-Password hiding, which the client does per server). */
@@ -119,9 +123,21 @@ export function verdictFrom(c: CredentialRequest, r: RadiusResult): { verdict: E
     const v = recv && decryptMppeKey(recv, r.secret, r.requestAuthenticator);
     // MS-MPPE-Send-Key is what the NAS sends with (RFC 2548 §2.4.2); 16 octets of start key (RFC 3079 §3.4).
     if (s && v && s.length >= 16 && v.length >= 16) keys = { send: Buffer.from(s.subarray(0, 16)), recv: Buffer.from(v.subarray(0, 16)) };
+  } else if (c.method === 'chap' && c.digest === MSCHAP_V1) {
+    // RFC 2548 §2.4.1 MS-CHAP-MPPE-Keys: the NT key, from which the start key is made with
+    // our challenge (RFC 3079 §2.4), as pppd's radius plugin (mschap-mppe-keys.ts).
+    const hidden = ms(MS.ChapMppeKeys);
+    const v1 = hidden && decryptMsChapMppeKeys(hidden, r.secret, r.requestAuthenticator);
+    if (v1) {
+      keys = msChapV1KeysFromRadius(c.challenge, v1.ntKey);
+      v1.ntKey.fill(0);
+      v1.lmKey.fill(0);
+    }
+    if (reply !== undefined) message = Buffer.from(reply.slice(0, 255), 'utf8');
   } else if (reply !== undefined) {
     message = Buffer.from(reply.slice(0, 255), 'utf8');
   }
+  const msInt = (t: number) => { const b = ms(t); return b && b.length === 4 ? b.readUInt32BE(0) : undefined; };
   const int = (t: number) => { const b = findAttribute(p, t); return b ? bufferToInteger(b) : undefined; };
   const ipb = findAttribute(p, A.FramedIpAddress);
   const ip = ipb ? bufferToIpv4(ipb) : undefined;
@@ -139,6 +155,11 @@ export function verdictFrom(c: CredentialRequest, r: RadiusResult): { verdict: E
     classes: findAttributes(p, A.Class).map((b) => Buffer.from(b)),
     replyMessage: reply,
   };
+  // Only what the answer said (RFC 2548 §2.4.4/§2.4.5): absent stays absent.
+  const mppePolicy = msInt(MS.MppeEncryptionPolicy);
+  const mppeTypes = msInt(MS.MppeEncryptionTypes);
+  if (mppePolicy !== undefined) grant.mppePolicy = mppePolicy;
+  if (mppeTypes !== undefined) grant.mppeTypes = mppeTypes;
   return { verdict: { ok: true, message, keys }, grant, why: 'Access-Accept' };
 }
 

@@ -193,6 +193,11 @@ class MppeNegotiation implements MethodNegotiation {
     this.judgedMppe = false;
     if (!this.go) return;
     const keys = this.ctx.mppeKeys();
+    // `mppe optional`: no usable keys (PAP, CHAP-MD5, EAP-MD5; or auth both ways) is no MPPE.
+    if (this.ctx.options.mppeOptional && (!keys || keys.bothWays)) {
+      this.go = 0;
+      return;
+    }
     if (keys?.bothWays) return this.fail('MPPE required, but auth done in both directions.', 'MPPE required but not available');
     // Debian's pppd has EAP-TLS: its message names it. dialtone's EAP (MD5) makes no keys.
     if (!keys) return this.fail('MPPE required, but MS-CHAP[v2] nor EAP-TLS auth are performed.', 'MPPE required but not available');

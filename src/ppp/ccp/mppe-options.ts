@@ -20,6 +20,12 @@ export interface MppeOptions {
   refuseMppeStateful: boolean;
   /** dialtone `mppe-prefer-stateful` (no pppd equivalent: pppd always asks for stateless). */
   mppePreferStateful: boolean;
+  /**
+   * dialtone's own (the isp's `mppe optional`): MPPE is wanted only when authentication
+   * made keys in one direction (MS-CHAP, or RADIUS keys); without them the link goes on
+   * without MPPE instead of failing as pppd's require-mppe does.
+   */
+  mppeOptional?: boolean;
 }
 
 export const MPPE_DEFAULTS: MppeOptions = {
@@ -27,4 +33,5 @@ export const MPPE_DEFAULTS: MppeOptions = {
   mppe128: false,
   refuseMppeStateful: true,
   mppePreferStateful: false,
+  mppeOptional: false,
 };
