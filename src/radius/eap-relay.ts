@@ -51,12 +51,12 @@ export function eapAnswerFrom(r: RadiusResult): { answer: EapRelayAnswer; why: s
   const eap = parts.length ? Buffer.concat(parts) : undefined;
   const code = eap && eap.length >= 4 ? eap[0] : undefined;
   if (p.code === RadiusCode.AccessChallenge) {
-    // RFC 3579 §2.6.3: a Challenge must carry an EAP-Request; without one we cannot go on.
+    // RFC 3579 carries the next EAP-Request in the Challenge; without one we cannot go on.
     if (!eap || code !== 1 || eap.length > MAX_EAP) return { answer: { kind: 'failure' }, why: 'Access-Challenge without an EAP-Request' };
     return { answer: { kind: 'request', packet: eap }, why: 'Access-Challenge', state: findAttribute(p, STATE) };
   }
   if (p.code === RadiusCode.AccessAccept) {
-    // RFC 3579 §2.6.3: an Access-Accept whose EAP-Message is an EAP-Failure is no success.
+    // An Access-Accept whose EAP-Message is an EAP-Failure contradicts itself: fail safe.
     if (code === 4) return { answer: { kind: 'failure', packet: eap }, why: 'Access-Accept carrying EAP-Failure' };
     return { answer: { kind: 'success', packet: code === 3 ? eap : undefined }, why: 'Access-Accept' };
   }

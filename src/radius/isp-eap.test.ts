@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { IspServer } from '../isp/server.js';
-import { defaultIspConfig } from '../isp/config.js';
+import { defaultIspConfig, parseIspConfig, IspConfigError } from '../isp/config.js';
 import { staticSecrets } from '../ppp/secrets.js';
 import { PppLink } from '../runtime/link.js';
 import { EXIT } from '../ppp/exit-codes.js';
@@ -103,4 +103,9 @@ test('auth eap with radius-auth: EAP-MD5 relayed to RADIUS gets in with its Fram
     await isp.stop();
     radius.close();
   }
+});
+
+test('isp.conf: `auth eap` parses, and the error for a bad auth value names it', () => {
+  assert.equal(parseIspConfig('auth eap\nradius-auth 127.0.0.1\nradius-secret s', 'isp.conf').auth, 'eap');
+  assert.throws(() => parseIspConfig('auth eap-tls', 'isp.conf'), (e: unknown) => e instanceof IspConfigError && /isp\.conf:1: auth is pap, chap, any, eap or none/.test(e.message));
 });
