@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { RadiusClientCore, CLIENT_DEFAULTS, type RadiusRequest, type RadiusResult } from './client.js';
-import { decodePacket, encodePacket, attr, RadiusCode, findAttribute, findAttributes, type RadiusAttribute, type RadiusPacket } from './packet.js';
-import { signResponse, verifyMessageAuthenticator, MESSAGE_AUTHENTICATOR } from './crypto.js';
+import { decodePacket, encodePacket, attr, vendorSpecific, RadiusCode, findAttribute, findAttributes, type RadiusAttribute, type RadiusPacket } from './packet.js';
+import { signResponse, verifyMessageAuthenticator, encryptMppeKey, MESSAGE_AUTHENTICATOR } from './crypto.js';
 import { radiusEapRelay, eapMessageAttributes, EAP_MESSAGE } from './eap-relay.js';
 import type { RadiusGrant } from './access.js';
 import { Timers } from '../ppp/timers.js';
@@ -244,4 +244,15 @@ test('the pass-through role drops Responses with the wrong Identifier and duplic
   timers.fire(3000);
   assert.equal(sent.length, 3);
   assert.deepEqual(sent[2], sent[1]);
+});
+
+test('MS-MPPE keys in the Access-Accept (a key-deriving EAP method) become the session\'s MPPE keys', async () => {
+  const send = Buffer.alloc(32, 0x11);
+  const recv = Buffer.alloc(32, 0x22);
+  const r = rig((req) => ({ code: RadiusCode.AccessAccept, attributes: [...eapMessageAttributes(eap(3, 1)),
+    vendorSpecific(311, 16, encryptMppeKey(send, secret, req.authenticator, Buffer.from([0x80, 1]))),
+    vendorSpecific(311, 17, encryptMppeKey(recv, secret, req.authenticator, Buffer.from([0x80, 2])))] }));
+  await r.start();
+  assert.deepEqual(r.verdicts, [{ ok: true, name: 'fred' }]);
+  assert.deepEqual(r.nas.keys, { send: send.subarray(0, 16), recv: recv.subarray(0, 16) });
 });

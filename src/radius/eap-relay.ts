@@ -12,9 +12,12 @@
 // - Bounds: at most `maxRounds` Access-Challenges per exchange; an EAP packet larger than
 //   MAX_EAP octets is refused; an answer for a round that is not the current one is dropped.
 
-import { findAttribute, findAttributes, RadiusCode, type RadiusAttribute, MAX_ATTRIBUTE_VALUE } from './packet.js';
+import { findAttribute, findAttributes, findVendorAttribute, RadiusCode, type RadiusAttribute, MAX_ATTRIBUTE_VALUE } from './packet.js';
 import { accessRequestFor, verdictFrom, type CallContext, type NasIdentity, type RadiusGrant } from './access.js';
 import type { RadiusRequest, RadiusResult } from './client.js';
+import { decryptMppeKey } from './crypto.js';
+import { MICROSOFT_VENDOR_ID } from './dictionary.js';
+import type { MppeKeys } from '../ppp/auth/chap-digest.js';
 import type { EapRelay, EapRelayAnswer, EapRelayExchange } from '../ppp/auth/eap-pass-through.js';
 
 export const EAP_MESSAGE = 79;
@@ -109,9 +112,25 @@ export function radiusEapRelay(o: RadiusEapRelayOptions): EapRelay {
             const g = verdictFrom({ method: 'pap', user: identity, password: Buffer.alloc(0) }, r).grant;
             if (g) o.granted(g);
           }
+          if (a.kind === 'success' && r.ok) a.keys = mppeKeys(r);
           answer(a);
         });
       },
     };
   };
+}
+
+/**
+ * RFC 2548 §2.4.2-§2.4.3: the keys a key-deriving EAP method (EAP-TLS, PEAP) left in the
+ * Access-Accept; MS-MPPE-Send-Key is what the NAS sends with, its first 16 octets the MPPE
+ * start key (RFC 3079 §3.4). EAP-MD5 derives none.
+ */
+function mppeKeys(r: Extract<RadiusResult, { ok: true }>): MppeKeys | undefined {
+  const get = (t: number) => {
+    const v = findVendorAttribute(r.response, MICROSOFT_VENDOR_ID, t);
+    return v && decryptMppeKey(v, r.secret, r.requestAuthenticator);
+  };
+  const send = get(16);
+  const recv = get(17);
+  return send && recv && send.length >= 16 && recv.length >= 16 ? { send: Buffer.from(send.subarray(0, 16)), recv: Buffer.from(recv.subarray(0, 16)) } : undefined;
 }
