@@ -47,7 +47,7 @@ export interface IspConfig {
   dns: string;
   pool: string;
   /** Which authentication the server asks for. */
-  auth: 'pap' | 'chap' | 'any' | 'none';
+  auth: 'pap' | 'chap' | 'any' | 'none' | 'eap';
   /** The directory holding pap-secrets / chap-secrets. */
   secretsDir?: string;
   /** Extra accounts, `user password` (the demo's test account). */
@@ -340,7 +340,7 @@ export function parseIspConfig(text: string, file: string): IspConfig {
         break;
       case 'auth':
         need(1);
-        if (!['pap', 'chap', 'any', 'none'].includes(v)) throw new IspConfigError(`${where}: auth is pap, chap, any or none`);
+        if (!['pap', 'chap', 'any', 'none', 'eap'].includes(v)) throw new IspConfigError(`${where}: auth is pap, chap, any, eap or none`);
         c.auth = v as IspConfig['auth'];
         break;
       case 'secrets-dir': need(1); c.secretsDir = v; break;

@@ -46,6 +46,7 @@ import { SessionLimits, type Limits } from './session-limits.js';
 import { RadiusUdpClient } from '../radius/udp-client.js';
 import { radiusVerifier, NAS_PORT_TYPE, type RadiusGrant } from '../radius/access.js';
 import { mppeLinkOptions, applyRadiusMppe } from './mppe-policy.js';
+import { radiusEapRelay } from '../radius/eap-relay.js';
 import { loadDictionary, standardDictionary } from '../radius/dictionary.js';
 import os from 'node:os';
 import { openEthernet, type EthernetPort } from '../pppoe/ethernet.js';
@@ -638,28 +639,33 @@ export class IspServer {
     const radius = this.radius;
     const call = this.monitor.call(id);
     const viaRadius = radius && auth !== 'none';
+    const callContext = () => ({
+      nasPort: call ? call.line : id,
+      nasPortType: call ? NAS_PORT_TYPE.Async : NAS_PORT_TYPE.Virtual,
+      callingStationId: call ? undefined : source,
+      calledStationId: call?.number,
+      connectInfo: call ? String(call.speed) : undefined,
+    });
+    // What both RADIUS paths (PAP/CHAP/MS-CHAP verification, EAP relay) share.
+    const aaa: Parameters<typeof radiusVerifier>[0] = {
+      ask: (r) => radius!.request(r),
+      nas: { nasIdentifier: c.nasIdentifier, nasIpAddress: c.nasIpAddress },
+      call: callContext,
+      admit: (user) => !throttled(user),
+      granted: (g) => {
+        info.radius = g;
+        const m = applyRadiusMppe(link.session.options, c.mppe ?? 'no', g);
+        if (m) log(m);
+      },
+      log,
+    };
     const link = new PppLink(stream, {
       ...(live.lower ? { linkLayer: live.lower.link, ...live.lower.options } : {}),
       name: 'isp',
       ...(viaRadius ? {
-        verifyCredentials: radiusVerifier({
-          ask: (r) => radius.request(r),
-          nas: { nasIdentifier: c.nasIdentifier, nasIpAddress: c.nasIpAddress },
-          call: () => ({
-            nasPort: call ? call.line : id,
-            nasPortType: call ? NAS_PORT_TYPE.Async : NAS_PORT_TYPE.Virtual,
-            callingStationId: call ? undefined : source,
-            calledStationId: call?.number,
-            connectInfo: call ? String(call.speed) : undefined,
-          }),
-          admit: (user) => !throttled(user),
-          granted: (g) => {
-            info.radius = g;
-            const m = applyRadiusMppe(link.session.options, c.mppe ?? 'no', g);
-            if (m) log(m);
-          },
-          log,
-        }),
+        verifyCredentials: radiusVerifier(aaa),
+        // `auth eap`: EAP pass-through to the RADIUS servers (RFC 3579, src/radius/eap-relay.ts).
+        ...(auth === 'eap' ? { relayEap: radiusEapRelay(aaa) } : {}),
         // EAP is not carried to RADIUS yet: `auth any` offers the CHAP digests and PAP.
         ...(auth === 'any' ? { requirePap: true, requireChap: true, requireMschap: true, requireMschapV2: true } : {}),
       } : {}),
@@ -667,7 +673,7 @@ export class IspServer {
       // Assigned at auth-up (promotion); a text-login caller has it already.
       remoteAddr: live.address,
       msDns: [c.dns],
-      ...(viaRadius && auth === 'any' ? {} : { requirePap: auth === 'pap', requireChap: auth === 'chap', auth: auth === 'any' }),
+      ...(viaRadius && auth === 'any' ? {} : { requirePap: auth === 'pap', requireChap: auth === 'chap', requireEap: auth === 'eap', auth: auth === 'any' }),
       secrets,
       lcpEchoInterval: c.lcpEchoInterval,
       lcpEchoFailure: c.lcpEchoFailure,

@@ -4,6 +4,7 @@
  * the session itself.
  */
 import type { ExternalVerifier } from './auth/external.js';
+import type { EapRelay } from './auth/eap-pass-through.js';
 import { LCP_DEFAULTS, type LcpOptions } from './lcp.js';
 import { AUTH_DEFAULTS, type AuthOptions } from './auth/methods.js';
 import { PAP_DEFAULTS, type PapOptions } from './auth/pap.js';
@@ -30,6 +31,8 @@ export interface CoreOptions {
   checkPap?(user: string, password: Buffer): boolean;
   /** An external judge (RADIUS) for PAP and CHAP as authenticator; it wins over secrets and checkPap. */
   verifyCredentials?: ExternalVerifier;
+  /** EAP as authenticator in pass-through mode (RFC 3579): the backend (RADIUS) runs the method. */
+  relayEap?: EapRelay;
   /** Log every control packet decoded (pppd `debug`). */
   debug: boolean;
   /** Emit 'frame' events for every frame in and out (for pcap capture). */

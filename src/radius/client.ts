@@ -46,6 +46,8 @@ export interface RadiusRequest {
   attributes: RadiusAttribute[];
   /** Hidden per server as User-Password (RFC 2865 §5.2): the secret and authenticator differ per server. */
   userPassword?: Buffer;
+  /** Drop replies without a valid Message-Authenticator (RFC 3579 §3.2: the EAP relay's requests). */
+  requireMessageAuthenticator?: boolean;
 }
 
 export type RadiusResult =
@@ -209,7 +211,7 @@ export class RadiusClientCore {
       return;
     }
     // RFC 3579 §3.2: EAP-Message requires a Message-Authenticator; RFC 5997 §3 for Status-Server answers.
-    const needMa = d.packet.attributes.some((a) => a.type === 79) || p.req.code === RadiusCode.StatusServer;
+    const needMa = d.packet.attributes.some((a) => a.type === 79) || p.req.code === RadiusCode.StatusServer || p.req.requireMessageAuthenticator === true;
     const v = verifyResponse(data, p.authenticator, s.cfg.secret, needMa && p.req.code !== RadiusCode.StatusServer ? true : false);
     if (!v.ok) {
       this.counters.badAuthenticator++;

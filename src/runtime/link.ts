@@ -76,11 +76,15 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
 
   constructor(stream: Duplex, options: LinkOptions = {}) {
     super();
-    const { localAddr, remoteAddr, msDns, msWins, backend, linkLayer, verifyCredentials, ...rest } = options;
+    const { localAddr, remoteAddr, msDns, msWins, backend, linkLayer, verifyCredentials, relayEap, ...rest } = options;
     this.session = new Session(
       defaultSessionOptions({ ...rest,
         // An external verdict (RADIUS) arrives outside any input or timer: send what it queued.
-        ...(verifyCredentials ? { verifyCredentials: (req, answer) => verifyCredentials(req, (v) => { answer(v); this.driven?.flush(); }) } : {}), localAddr: addr(localAddr), remoteAddr: addr(remoteAddr), msDns: pair(msDns), msWins: pair(msWins) }),
+        ...(verifyCredentials ? { verifyCredentials: (req, answer) => verifyCredentials(req, (v) => { answer(v); this.driven?.flush(); }) } : {}),
+        ...(relayEap ? { relayEap: (identity: string) => {
+          const x = relayEap(identity);
+          return { forward: (r: Buffer, answer: Parameters<typeof x.forward>[1]) => x.forward(r, (a) => { answer(a); this.driven?.flush(); }), close: () => x.close() };
+        } } : {}), localAddr: addr(localAddr), remoteAddr: addr(remoteAddr), msDns: pair(msDns), msWins: pair(msWins) }),
       Date.now(),
       linkLayer,
     );

@@ -19,6 +19,7 @@ import type { AuthHost } from './host.js';
 import type { Timer } from '../timers.js';
 import { PROTO_EAP } from '../protocols.js';
 import { shortOption, type AuthMethod } from './methods.js';
+import { EapPassThroughServer } from './eap-pass-through.js';
 
 // RFC 3748 §4: Code.
 const Request = 1;
@@ -783,7 +784,9 @@ export const eapMethod: AuthMethod = {
   required: (o) => o.requireEap,
   refused: (o) => o.refuseEap,
   server: (s) =>
-    new EapServer(
+    s.options.relayEap
+      ? new EapPassThroughServer({ restart: s.options.eapRestart, maxRequests: s.options.eapMaxSreq, relay: s.options.relayEap }, s.host)
+      : new EapServer(
       {
         name: s.options.name,
         restart: s.options.eapRestart,
