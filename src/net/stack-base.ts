@@ -14,7 +14,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { buildTcp6, ip6ToString } from '../wire/ipv6.js';
-import { buildIcmp, buildTcp, fragmentIpv4, icmpQuote, parseIpv4, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Ipv4, type TcpSegment } from '../wire/packet.js';
+import { buildIcmp, buildTcp, buildTcpSegment, fragmentIpv4, icmpQuote, parseIpv4, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Ipv4, type TcpSegment } from '../wire/packet.js';
 import { ip4ToString } from '../wire/ipv4.js';
 import { Reassembler } from './reassembly.js';
 import type { HostRequest } from './requests.js';
@@ -324,11 +324,7 @@ export abstract class StackBase<O extends StackBaseOptions, R> {
       }));
       return;
     }
-    this.emitPacket(buildTcp({
-      src, dst, srcPort: c.ep.localPort, dstPort: c.ep.remotePort,
-      seq: seg.seq, ack: seg.ack, flags: seg.flags, window: seg.window, mss: seg.mss, wscale: seg.wscale,
-      payload: seg.payload, id: this.nextIpId(),
-    }));
+    this.emitPacket(buildTcpSegment(src, dst, c.ep.localPort, c.ep.remotePort, seg, this.nextIpId()));
   }
 
   /** RST for a segment that has no connection (RFC 9293 §3.10.7.1), never about a RST. */

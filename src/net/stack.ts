@@ -351,24 +351,42 @@ export class NetStack extends StackBase<NetOptions, HostRequest> {
   private inputTcp(ip: Ipv4, now: number): void {
     const seg = parseTcp(ip);
     if (typeof seg === 'string') return this.drop(seg);
-    this.tcpIn(seg, ip.src, ip.dst, now, {
+    // The connection's segments (nearly all of them) go straight to it: the closures for
+    // the no-connection case are made only for that case (no garbage per segment).
+    const c = this.tcpConnOf(seg, ip.src, ip.dst, now);
+    if (c) return c.segment(seg, now);
+    this.tcpNoConn(seg, ip.src, ip.dst, now, {
       rst: () => this.sendRst(ip, seg),
       route: () => this.route(ip, PROTO_TCP),
       quote: () => Buffer.from(icmpQuote(ip.packet)),
     });
   }
 
-  /** A segment from the client of either IP version: the connection's, or a new one (passive open). */
-  private tcpIn(seg: TcpSegment, src: Addr, dst: Addr, now: number, how: TcpInput): void {
-    const key = connKey(src, seg.srcPort, dst, seg.dstPort);
-    let c = this.tcpByKey.get(key);
+  /** The connection a segment from the client (either IP version) belongs to, if any. */
+  private tcpConnOf(seg: TcpSegment, src: Addr, dst: Addr, now: number): TcpConn | undefined {
+    // A bulk transfer's segments all belong to the connection of the one before: found
+    // without building its key string (garbage per segment otherwise).
+    const last = this.lastTcp;
+    const ep = last?.ep;
+    let c = ep && typeof src === 'number' && ep.remoteAddr === src && ep.localAddr === dst &&
+      ep.remotePort === seg.srcPort && ep.localPort === seg.dstPort && this.tcpByKey.get(last!.key) === last ? last : undefined;
+    c ??= this.tcpByKey.get(connKey(src, seg.srcPort, dst, seg.dstPort));
+    this.lastTcp = c;
     if (c && c.state === 'TIME_WAIT' && seg.flags & TCP_SYN && !(seg.flags & TCP_ACK) && seqGt(seg.seq, c.rcvNxt)) {
       // A new incarnation may reuse the pair if its ISN is past the old one's
       // (RFC 9293 §3.10.7.4 note; RFC 6191).
       c.drop(now);
-      c = undefined;
+      return undefined;
     }
-    if (c) return c.segment(seg, now);
+    return c;
+  }
+
+  /** The connection tcpConnOf found last (only a hint: checked against tcpByKey before use). */
+  private lastTcp: TcpConn | undefined;
+
+  /** A segment no connection takes (tcpConnOf gave none): a new one (passive open), or RST. */
+  private tcpNoConn(seg: TcpSegment, src: Addr, dst: Addr, now: number, how: TcpInput): void {
+    const key = connKey(src, seg.srcPort, dst, seg.dstPort);
     if (seg.flags & TCP_RST) return this.drop('tcpNoConnection');
     if (!(seg.flags & TCP_SYN) || seg.flags & (TCP_ACK | TCP_FIN)) {
       // No connection: RST (RFC 9293 §3.10.7.1), as a closed port would.
@@ -686,7 +704,9 @@ export class NetStack extends StackBase<NetOptions, HostRequest> {
     // Copies: the connection keeps its addresses beyond this packet.
     const src = Buffer.from(ip.src);
     const dst = Buffer.from(ip.dst);
-    this.tcpIn(seg, src, dst, now, { rst: () => this.sendRst6(src, dst, seg), route: () => this.route6(dst, 'tcpNoRoute') });
+    const c = this.tcpConnOf(seg, src, dst, now);
+    if (c) return c.segment(seg, now);
+    this.tcpNoConn(seg, src, dst, now, { rst: () => this.sendRst6(src, dst, seg), route: () => this.route6(dst, 'tcpNoRoute') });
   }
 
   /** RFC 9293 §3.10.7.1 over IPv6 (never about a RST). */

@@ -83,33 +83,61 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
   let resolveDone!: (status: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
 
+  /**
+   * The backend's packets of one event-loop turn (the segments one host read or one
+   * batch of ACKs lets out) go to the line together: one flush, in a microtask, and one
+   * corked write (a single writev) instead of a write call per frame.
+   */
+  let flushQueued = false;
+  /** Octets of packets handed to the session since the last flush (counted as backlog). */
+  let queuedBytes = 0;
+  const flushSoon = () => {
+    if (flushQueued) return;
+    flushQueued = true;
+    queueMicrotask(() => {
+      flushQueued = false;
+      flush();
+    });
+  };
+  const backlogged = (p: Buffer) => {
+    if (line.stream.writableLength + queuedBytes > MAX_LINE_BACKLOG) return true;
+    queuedBytes += p.length;
+    return false;
+  };
+
   const flush = () => {
-    for (const b of session.takeOutput()) {
-      if (!line.stream.destroyed && line.stream.writable) {
+    queuedBytes = 0;
+    const out = session.takeOutput();
+    const s = line.stream;
+    const cork = out.length > 1 && !s.destroyed && s.writable;
+    if (cork) s.cork();
+    for (const b of out) {
+      if (!s.destroyed && s.writable) {
         opts.onLineBytes?.('out', b);
-        line.stream.write(b);
+        s.write(b);
       }
     }
+    if (cork) s.uncork();
     for (const ev of session.takeEvents()) {
       opts.onEvent(ev);
       if (ev.type === 'ip') opts.backend?.deliver(ev.packet);
       if (ev.type === 'ip-up') opts.backend?.attach((p) => {
-        if (line.stream.writableLength > MAX_LINE_BACKLOG) {
+        if (backlogged(p)) {
           droppedForBacklog++;
           return;
         }
         session.sendIp(p, now());
-        flush();
+        flushSoon();
       }, { local: ev.local, remote: ev.remote, dns: ev.dns });
       if (ev.type === 'ip-down') opts.backend?.detach();
       if (ev.type === 'ipv6' && opts.backend?.ipv6Up) opts.backend.deliver(ev.packet);
       if (ev.type === 'ipv6-up') opts.backend?.ipv6Up?.((p) => {
-        if (line.stream.writableLength > MAX_LINE_BACKLOG) {
+        if (backlogged(p)) {
           droppedForBacklog++;
           return;
         }
         session.sendIpv6(p, now());
-        flush();
+        flushSoon();
       }, { local: ev.local, remote: ev.remote });
       if (ev.type === 'ipv6-down') opts.backend?.ipv6Down?.();
       if (ev.type === 'dead') finish(ev.status);

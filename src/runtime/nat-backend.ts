@@ -149,8 +149,10 @@ export class NatBackend implements NetworkBackend {
       this.stack.beginBatch();
       this.scheduleFlush();
     }
+    // Pumped once, when the batch ends (the flush microtask): what the stack says to a
+    // batch (its ACK, the segments the client's ACKs let out, socket writes) goes out
+    // together, and the per-pump work (timer re-arm, output arrays) is per batch.
     this.stack.input(packet, this.now());
-    this.pump();
   }
 
   detach(): void {

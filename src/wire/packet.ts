@@ -203,16 +203,24 @@ export interface TcpOut {
 }
 
 export function buildTcp(t: TcpOut): Buffer {
+  return buildTcpSegment(t.src, t.dst, t.srcPort, t.dstPort, t, t.id);
+}
+
+/** What buildTcpSegment takes from a segment (a connection's own SegmentOut fits). */
+export type TcpFields = Pick<TcpOut, 'seq' | 'ack' | 'flags' | 'window' | 'mss' | 'wscale' | 'payload'>;
+
+/** buildTcp with the addressing apart: a connection's segments need no object of their own. */
+export function buildTcpSegment(src: number, dst: number, srcPort: number, dstPort: number, t: TcpFields, id: number): Buffer {
   let optLen = 0;
   if (t.mss !== undefined) optLen += 4;
   if (t.wscale !== undefined) optLen += 4; // NOP + WS(3)
   const plen = t.payload?.length ?? 0;
   const tcpLen = 20 + optLen + plen;
   const pkt = Buffer.allocUnsafe(20 + tcpLen);
-  writeIpv4Header(pkt, t.src, t.dst, PROTO_TCP, t.id);
+  writeIpv4Header(pkt, src, dst, PROTO_TCP, id);
   const o = 20;
-  pkt.writeUInt16BE(t.srcPort, o);
-  pkt.writeUInt16BE(t.dstPort, o + 2);
+  pkt.writeUInt16BE(srcPort, o);
+  pkt.writeUInt16BE(dstPort, o + 2);
   pkt.writeUInt32BE(t.seq >>> 0, o + 4);
   pkt.writeUInt32BE(t.ack >>> 0, o + 8);
   pkt[o + 12] = ((20 + optLen) / 4) << 4;
@@ -227,7 +235,7 @@ export function buildTcp(t: TcpOut): Buffer {
     pkt[i] = 1; pkt[i + 1] = 3; pkt[i + 2] = 3; pkt[i + 3] = t.wscale; i += 4;
   }
   if (t.payload && plen) pkt.set(t.payload, i);
-  pkt.writeUInt16BE(finish(sum16(pkt, o, pkt.length, pseudoSum(t.src, t.dst, PROTO_TCP, tcpLen))), o + 16);
+  pkt.writeUInt16BE(finish(sum16(pkt, o, pkt.length, pseudoSum(src, dst, PROTO_TCP, tcpLen))), o + 16);
   return pkt;
 }
 

@@ -31,6 +31,8 @@ export interface ClientTcpOptions {
    * kernel with receive offload and delayed ACKs does with a burst), instead of at once.
    */
   ackPerBatch?: boolean;
+  /** With autoRead: count received octets only, keeping none (a bulk sink, e.g. bench/nat.ts). */
+  discard?: boolean;
 }
 
 export class ClientTcp {
@@ -68,7 +70,7 @@ export class ClientTcp {
   private ooo = new Map<number, { data: Buffer; fin: boolean }>();
 
   constructor(opts: ClientTcpOptions) {
-    this.o = { mss: 1460, rcvBuf: 65535, autoRead: true, rto: 300, iss: 0x1000, ackPerBatch: false, ...opts };
+    this.o = { mss: 1460, rcvBuf: 65535, autoRead: true, rto: 300, iss: 0x1000, ackPerBatch: false, discard: false, ...opts };
     this.iss = this.o.iss >>> 0;
     this.sndUna = this.sndNxt = this.sndMax = this.iss;
     this.qSeq = add(this.iss, 1);
@@ -308,7 +310,7 @@ export class ClientTcp {
     if (!data.length) return;
     this.rcvNxt = add(this.rcvNxt, data.length);
     if (this.o.autoRead) {
-      this.received.push(Buffer.from(data));
+      if (!this.o.discard) this.received.push(Buffer.from(data));
       this.receivedBytes += data.length;
     } else {
       this.unread.push(Buffer.from(data));
