@@ -43,7 +43,7 @@ import type { LinkLayer } from '../ppp/link/link.js';
 import { IspAccounting, type IspAccountingHooks } from './accounting-setup.js';
 import type { TerminateCauseName } from '../radius/terminate-cause.js';
 import { SessionLimits, type Limits } from './session-limits.js';
-import { RadiusUdpClient } from '../radius/udp-client.js';
+import { RadiusUdpClient } from '../runtime/radius-udp.js';
 import { radiusVerifier, NAS_PORT_TYPE, type RadiusGrant } from '../radius/access.js';
 import { loadDictionary, standardDictionary } from '../radius/dictionary.js';
 import os from 'node:os';

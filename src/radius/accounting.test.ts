@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Accounting, type AcctRecord } from './accounting.js';
-import { Spool } from './spool.js';
+import { Spool } from '../runtime/radius-spool-file.js';
 import { SessionStateStore } from '../isp/session-state.js';
 import { acctAttributes, A } from './acct-packet.js';
 import { terminateCause } from './terminate-cause.js';

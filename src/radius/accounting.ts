@@ -14,7 +14,7 @@
  */
 import type { SessionStateStore, StoredSession } from '../isp/session-state.js';
 import type { AccountingLog } from '../isp/accounting-log.js';
-import type { Spool, SpoolEntry, SpoolKind } from './spool.js';
+import type { SpoolStore, SpoolEntry, SpoolKind } from './spool.js';
 import { terminateCause, type TerminateCauseName } from './terminate-cause.js';
 
 /** Acct-Status-Type (RFC 2866 §5.1). */
@@ -71,7 +71,7 @@ export interface AccountingOptions {
   log(msg: string): void;
   local?: AccountingLog;
   state?: SessionStateStore;
-  spool?: Spool<AcctRecord>;
+  spool?: SpoolStore<AcctRecord>;
   transport?: AcctTransport;
   /** Seconds between Interim-Updates; 0 = none (Acct-Interim-Interval of a session overrides it). */
   interim: number;
