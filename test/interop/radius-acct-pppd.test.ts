@@ -208,14 +208,15 @@ test('kill -9 of dialtone isp with real pppd sessions up, restart: FreeRADIUS ge
     const states = `${dir}/spool/sessions`;
     const durable = () => fs.readdirSync(states).filter((n) => n.endsWith('.json')).filter((n) => {
       try {
-        return (JSON.parse(fs.readFileSync(path.join(states, n), 'utf8')) as { inputPackets?: number }).inputPackets! > 10;
+        // About 10 frames of negotiation, then the 10 echo requests.
+        return (JSON.parse(fs.readFileSync(path.join(states, n), 'utf8')) as { inputPackets?: number }).inputPackets! > 19;
       } catch {
         return false;
       }
     }).length;
     await waitUntil(() => {
       const recs = readDetail(fr.detailFile);
-      const ids = new Set(byStatus(recs, 'Interim-Update').filter((x) => Number(x['Acct-Input-Packets']) > 10).map((x) => x['Acct-Session-Id']));
+      const ids = new Set(byStatus(recs, 'Interim-Update').filter((x) => Number(x['Acct-Input-Packets']) > 19).map((x) => x['Acct-Session-Id']));
       return ids.size === 2 && durable() === 2;
     }, 200_000, 'Interim-Updates and interim state of both sessions');
     a.child.kill('SIGKILL');
@@ -238,13 +239,18 @@ test('kill -9 of dialtone isp with real pppd sessions up, restart: FreeRADIUS ge
     assert.deepEqual(stopped, started, 'a Stop for every Start');
     for (const s of byStatus(recs, 'Stop')) {
       assert.equal(s['Acct-Terminate-Cause'], 'NAS-Reboot');
-      assert.ok(Number(s['Acct-Input-Packets']) > 10, JSON.stringify(s));
+      assert.ok(Number(s['Acct-Input-Packets']) > 19, JSON.stringify(s));
     }
     // Sent = received: every record either run spooled (the spool file keeps them all:
-    // compaction starts at 64 KiB) is one FreeRADIUS wrote, and nothing else arrived.
+    // compaction starts at 64 KiB) is one FreeRADIUS wrote, and nothing else arrived. Delivery
+    // is at-least-once: a record answered but not yet acknowledged on disk when the kill came is
+    // sent again by the next run, the same record (session, type, Event-Timestamp), which is
+    // how a RADIUS server tells a duplicate; those are counted apart.
     const spooled = new Set(fs.readFileSync(`${dir}/spool/spool`, 'utf8').split('\n').filter((l) => l.startsWith('{"q"')).map((l) => (JSON.parse(l) as { q: number }).q));
-    console.log(`# records spooled ${spooled.size}, received ${recs.length}: ${recs.map((x) => x['Acct-Status-Type']).join(', ')}`);
-    assert.equal(recs.length, spooled.size, w());
+    const distinct = new Set(recs.map((x) => `${x['Acct-Status-Type']} ${x['Acct-Session-Id'] ?? ''} ${x['Event-Timestamp']}`));
+    console.log(`# records spooled ${spooled.size}, received ${recs.length} (${distinct.size} distinct): ${recs.map((x) => x['Acct-Status-Type']).join(', ')}`);
+    assert.equal(distinct.size, spooled.size, w());
+    assert.ok(recs.length - distinct.size <= 16, `at most the records in flight at the kill (the delivery window) arrive twice\n${w()}`);
     assert.equal(byStatus(recs, 'Accounting-On').length, 2, 'one Accounting-On per start');
     assert.equal(byStatus(recs, 'Accounting-Off').length, 1, 'the second run stopped cleanly');
   } finally {
