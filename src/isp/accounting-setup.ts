@@ -9,10 +9,11 @@ import { randomBytes } from 'node:crypto';
 import type { IspConfig } from './config.js';
 import { AccountingLog } from './accounting-log.js';
 import { SessionStateStore } from './session-state.js';
-import { Spool } from '../radius/spool.js';
+import { Spool } from '../runtime/radius-spool-file.js';
 import { Accounting, type AcctRecord, type AcctSession, type AcctTransport } from '../radius/accounting.js';
 import type { TerminateCauseName } from '../radius/terminate-cause.js';
-import { AcctSender } from '../radius/acct-sender.js';
+import { acctTransport } from '../radius/acct-transport.js';
+import { RadiusUdpClient } from '../runtime/radius-udp.js';
 import { listenDae } from '../radius/dae.js';
 import type { Limits } from './session-limits.js';
 
@@ -37,7 +38,8 @@ export class IspAccounting {
   private accounting?: Accounting;
   private local?: AccountingLog;
   private transport?: AcctTransport & { close?(): void };
-  private sender?: AcctSender;
+  /** The RADIUS client towards the `radius-acct` servers (the same machinery as authentication's). */
+  private client?: RadiusUdpClient;
   /** The DAE listener, once started (dae.ts). */
   dae?: { port: number; close(): Promise<void>; status(): unknown };
 
@@ -59,9 +61,12 @@ export class IspAccounting {
       const shared = (c as { radiusSecret?: string }).radiusSecret;
       const servers = c.radiusAcct.map((s) => ({ host: s.host, port: s.port, secret: s.secret ?? shared ?? '' }));
       if (servers.some((s) => !s.secret)) throw new Error('radius-acct: no secret (give one after the address, or radius-secret)');
-      const sender = new AcctSender({ servers, log: this.log, nasIdentifier: (c as { nasIdentifier?: string }).nasIdentifier, nasIpAddress: (c as { nasIpAddress?: string }).nasIpAddress });
-      this.sender = sender;
-      this.transport = Object.assign(sender.transport, { close: () => sender.close() });
+      // radius-timeout / radius-retries apply to accounting as to authentication (as one
+      // radiusclient.conf does for pppd's radius plugin).
+      const client = new RadiusUdpClient({ servers: servers.map((s) => ({ host: s.host, port: s.port, secret: Buffer.from(s.secret) })), timeoutMs: c.radiusTimeout * 1000, retries: c.radiusRetries });
+      this.client = client;
+      const nas = { nasIdentifier: (c as { nasIdentifier?: string }).nasIdentifier, nasIpAddress: (c as { nasIpAddress?: string }).nasIpAddress };
+      this.transport = Object.assign(acctTransport((req) => client.request(req), nas, this.log), { close: () => client.close() });
     }
     const spool = radius ? Spool.open<AcctRecord>(c.accountingSpool ?? path.join(stateDir ?? '.', 'radius-spool'), { maxBytes: c.accountingSpoolMax }) : undefined;
     if (spool?.length) this.log(`accounting: ${spool.length} record(s) spooled by an earlier run; delivering them first`);
@@ -120,6 +125,6 @@ export class IspAccounting {
   }
 
   status() {
-    return { accounting: this.accounting ? { ...this.accounting.status(), radius: this.sender?.counters } : undefined, dae: this.dae?.status() };
+    return { accounting: this.accounting ? { ...this.accounting.status(), radius: this.client?.core.counters } : undefined, dae: this.dae?.status() };
   }
 }

@@ -41,9 +41,9 @@ import { L2tpUdp } from '../runtime/l2tp-udp.js';
 import { FrameLink } from '../ppp/link/frame-link.js';
 import type { LinkLayer } from '../ppp/link/link.js';
 import { IspAccounting, type IspAccountingHooks } from './accounting-setup.js';
-import type { TerminateCauseName } from '../radius/terminate-cause.js';
+import { terminateCause, type TerminateCauseName } from '../radius/terminate-cause.js';
 import { SessionLimits, type Limits } from './session-limits.js';
-import { RadiusUdpClient } from '../radius/udp-client.js';
+import { RadiusUdpClient } from '../runtime/radius-udp.js';
 import { radiusVerifier, NAS_PORT_TYPE, type RadiusGrant } from '../radius/access.js';
 import { mppeLinkOptions, applyRadiusMppe } from './mppe-policy.js';
 import { radiusEapRelay } from '../radius/eap-relay.js';
@@ -727,6 +727,12 @@ export class IspServer {
       info.ipv6Prefix = prefix;
       // RFC 4862 §5.5.3: the client forms <prefix>:<its interface identifier>.
       info.ipv6Address = ip6ToString(withPrefix(parseIp6(prefix.replace(/\/64$/, ''))!, ip6.remoteId));
+    });
+    // pppd's radius plugin sends the Stop at ip-down with the exit status as of then: a peer's
+    // Terminate-Request leaves it EXIT_OK (User-Request) even when the line drops before LCP
+    // has finished; a hang-up sets EXIT_HANGUP first (Lost-Carrier).
+    link.on('ip-down', () => {
+      if (live.authenticated && live.cause === undefined) live.cause = terminateCause(link.session.status);
     });
     link.on('ip-up', (ip) => {
       if (ip.remote !== info.address) {

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Accounting, type AcctRecord } from './accounting.js';
-import { Spool } from './spool.js';
+import { Spool } from '../runtime/radius-spool-file.js';
+import { SpoolQueue, type SpoolStore } from './spool.js';
 import { SessionStateStore } from '../isp/session-state.js';
 import { acctAttributes, A } from './acct-packet.js';
 import { terminateCause } from './terminate-cause.js';
@@ -107,3 +108,38 @@ test('Acct-Terminate-Cause from pppd exit status, as pppd radius plugin maps it'
   assert.equal(terminateCause(EXIT.NEGOTIATION_FAILED), 'Service-Unavailable');
   assert.equal(terminateCause(EXIT.FATAL_ERROR), 'NAS-Error');
 });
+
+test('accounting: an Acct-Interim-Interval from RADIUS below 60 s is raised to 60 (as pppd\'s radius plugin); isp.conf\'s 2 s is taken as given', async () => {
+  const c = clock();
+  const got: AcctRecord[] = [];
+  const acct = new Accounting({ log: () => undefined, spool: memorySpool(), interim: 2, now: c.now, bootId: 'b', setTimer: c.setTimer, transport: async (r) => (got.push(r), true) });
+  await acct.begin();
+  const counters = () => ({ bytesIn: 1, bytesOut: 1, framesIn: 1, framesOut: 1 });
+  acct.start({ id: 1, origin: 'tcp', upAt: c.now(), modem: false, interimInterval: 5, counters }, {});
+  acct.start({ id: 2, origin: 'tcp', upAt: c.now(), modem: false, counters }, {});
+  for (let i = 0; i < 130; i++) await c.advance(1000);
+  await settle();
+  const interims = (n: number) => got.filter((r) => r.status === 'interim' && r.nasPort === n).map((r) => r.sessionTime);
+  assert.deepEqual(interims(1), [60, 120]);
+  assert.equal(interims(2).length, 65);
+  // A CoA's 0 stops them; its 10 is raised to 60 too.
+  acct.setInterim(2, 10, {});
+  for (let i = 0; i < 61; i++) await c.advance(1000);
+  await settle();
+  assert.equal(interims(2).length, 66);
+  await acct.close();
+});
+
+/** The spool's queue without a file (the sans-IO part), for tests on the virtual clock alone. */
+function memorySpool(): SpoolStore<AcctRecord> {
+  const q = new SpoolQueue<AcctRecord>();
+  return {
+    get length() { return q.length; },
+    get bytes() { return q.bytes; },
+    enqueue: async (r, k, now) => q.enqueue(r, k, now)?.seq,
+    first: (n) => q.first(n),
+    ack: async (seq) => void q.ack(seq),
+    drained: async () => undefined,
+    status: () => q.status(),
+  };
+}

@@ -14,7 +14,7 @@
  */
 import type { SessionStateStore, StoredSession } from '../isp/session-state.js';
 import type { AccountingLog } from '../isp/accounting-log.js';
-import type { Spool, SpoolEntry, SpoolKind } from './spool.js';
+import type { SpoolStore, SpoolEntry, SpoolKind } from './spool.js';
 import { terminateCause, type TerminateCauseName } from './terminate-cause.js';
 
 /** Acct-Status-Type (RFC 2866 §5.1). */
@@ -62,7 +62,7 @@ export interface AcctSession {
   connectInfo?: string;
   /** Class attributes from the Access-Accept, echoed (RFC 2865 §5.25), hex. */
   classes?: string[];
-  /** Seconds between Interim-Updates (Acct-Interim-Interval from the Access-Accept overrides the config). */
+  /** Seconds between Interim-Updates (Acct-Interim-Interval from the Access-Accept overrides the config; see radiusInterim). */
   interimInterval?: number;
   counters(): { bytesIn: number; bytesOut: number; framesIn: number; framesOut: number };
 }
@@ -71,7 +71,7 @@ export interface AccountingOptions {
   log(msg: string): void;
   local?: AccountingLog;
   state?: SessionStateStore;
-  spool?: Spool<AcctRecord>;
+  spool?: SpoolStore<AcctRecord>;
   transport?: AcctTransport;
   /** Seconds between Interim-Updates; 0 = none (Acct-Interim-Interval of a session overrides it). */
   interim: number;
@@ -86,6 +86,16 @@ export interface AccountingOptions {
   /** Milliseconds to wait after a delivery failure before trying the head of the spool again. */
   retryMs?: number;
   setTimer(fn: () => void, ms: number): { clear(): void };
+}
+
+/**
+ * Acct-Interim-Interval from RADIUS (Access-Accept, CoA) as pppd's radius plugin takes it:
+ * RFC 2869 §5.16 says it SHOULD NOT be below 60 s, so a smaller non-zero value is raised to
+ * 60; 0 means no Interim-Updates. (`radius-acct-interim` in isp.conf is the operator's own
+ * choice and is taken as given, so tests can ask for seconds.)
+ */
+export function radiusInterim(seconds: number): number {
+  return seconds > 0 && seconds < 60 ? 60 : Math.max(0, seconds);
 }
 
 interface Tracked {
@@ -136,6 +146,7 @@ export class Accounting {
 
   /** The session's IP is up: Start (local and RADIUS), interim state, and its interim timer. */
   start(s: AcctSession, local: Record<string, unknown>): void {
+    if (s.interimInterval !== undefined) s.interimInterval = radiusInterim(s.interimInterval);
     const t: Tracked = { s, acctSessionId: this.sessionIdOf(s.id), stopped: false };
     this.live.set(s.id, t);
     void this.writeLocal({ event: 'start', acctSessionId: t.acctSessionId, ...local });
@@ -169,7 +180,7 @@ export class Accounting {
   setInterim(id: number, seconds: number, local: Record<string, unknown>): void {
     const t = this.live.get(id);
     if (!t) return;
-    t.s.interimInterval = seconds;
+    t.s.interimInterval = radiusInterim(seconds);
     t.timer?.clear();
     this.armInterim(t, local);
   }
@@ -206,7 +217,8 @@ export class Accounting {
     // Without Interim-Updates the state on disk is still refreshed (what a crash's Stop reports).
     const every = interim > 0 ? interim : this.o.state ? this.o.stateEvery ?? 60 : 0;
     if (every <= 0) return;
-    // RFC 2869 §5.16 advises no less than 60 s between Interim-Updates; isp.conf and tests may choose less.
+    // RFC 2869 §5.16 advises no less than 60 s between Interim-Updates: RADIUS's value is held
+    // to that (radiusInterim); isp.conf's and tests' may be less.
     t.timer = this.o.setTimer(() => {
       if (t.stopped || this.closed) return;
       if (interim > 0) void this.spool(this.record(t, 'interim'));

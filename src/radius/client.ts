@@ -1,6 +1,6 @@
 // The RADIUS client core (RFC 2865 §2.4-§2.5, RFC 5080 §2.2.1, RFC 5997), sans-IO: requests
 // and received datagrams go in with the time, datagrams to send and answers come out, and
-// `nextDeadline()` says when to call `poll()` again. The IO shell (udp-client.ts) owns the
+// `nextDeadline()` says when to call `poll()` again. The IO shell (../runtime/radius-udp.ts) owns the
 // sockets and the one timer.
 //
 // - Identifiers: one 256-identifier space per server; an identifier is reused only after its

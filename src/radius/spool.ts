@@ -1,21 +1,19 @@
 /**
- * The accounting spool: a durable, ordered queue on disk for records the accounting server
+ * The accounting spool's logic, sans-IO: an ordered queue of records the accounting server
  * has not acknowledged yet (RFC 2866 §2: the NAS keeps a record until it gets its
- * Accounting-Response). One append-only file of JSON lines, `DIR/spool`:
+ * Accounting-Response), its line format and its bound. The file behind it (append, fsync,
+ * compaction, recovery on open) is the IO shell, ../runtime/radius-spool-file.ts.
+ *
+ * Format, JSON lines:
  *
  *   {"q":SEQ,"t":ENQUEUED_MS,"k":"interim","r":RECORD}   a record (k: start/interim/stop/on/off)
  *   {"a":SEQ}                                              everything up to SEQ is acknowledged
  *
- * Delivery is in order (peek() is the oldest unacknowledged record); ack(seq) acknowledges
- * it and everything before. enqueue() resolves only once the record is on disk (group commit,
- * one fsync per batch: ../isp/group-commit.ts), so a record the caller was told is spooled
- * survives kill -9 and power loss. On open, a torn last line (the crash hit mid-write) is
- * ignored; records after the last ack are delivered again (at-least-once: RADIUS servers
- * tell a duplicate by Acct-Session-Id + Acct-Status-Type + Event-Timestamp/Acct-Delay-Time).
- * Each record keeps its enqueue time, so Acct-Delay-Time (RFC 2866 §5.2) can be computed.
- *
- * Compaction: when the acknowledged part exceeds half the file (and 64 KiB), the file is
- * rewritten with only the unacknowledged records (atomic rename).
+ * Delivery is in order (peek() is the oldest unacknowledged record); ack(seq) acknowledges it
+ * and everything before. Reading back, a torn line (a crash mid-write) is skipped and
+ * counted; records after the last ack are delivered again (at-least-once: RADIUS servers tell
+ * a duplicate by Acct-Session-Id + Acct-Status-Type + Event-Timestamp/Acct-Delay-Time). Each
+ * record keeps its enqueue time, so Acct-Delay-Time (RFC 2866 §5.2) can be computed.
  *
  * Bound (the documented policy, examples/isp.conf `accounting-spool`): at most `maxBytes` of
  * unacknowledged records. When full, new Interim-Updates are dropped and counted (they carry
@@ -23,9 +21,6 @@
  * Accounting-On/Off are still taken up to twice the bound, after which they are refused,
  * counted and logged by the caller: the disk is never filled by a dead server.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { GroupCommitLog } from '../isp/group-commit.js';
 
 export type SpoolKind = 'start' | 'interim' | 'stop' | 'on' | 'off';
 
@@ -39,47 +34,41 @@ export interface SpoolEntry<T> {
   bytes: number;
 }
 
-export interface SpoolOptions {
-  maxBytes?: number;
+/** What Accounting needs of a spool (the file one in the isp, the same in tests). */
+export interface SpoolStore<T> {
+  readonly length: number;
+  readonly bytes: number;
+  enqueue(record: T, kind: SpoolKind, now: number): Promise<number | undefined>;
+  first(n: number): SpoolEntry<T>[];
+  ack(seq: number): Promise<void>;
+  drained(): Promise<void>;
+  status(): { records: number; bytes: number; enqueued: number } & Record<string, unknown>;
 }
 
-export class Spool<T = unknown> {
+export function recordLine<T>(e: Pick<SpoolEntry<T>, 'seq' | 'enqueuedAt' | 'kind' | 'record'>): string {
+  return JSON.stringify({ q: e.seq, t: e.enqueuedAt, k: e.kind, r: e.record });
+}
+
+export function ackLine(seq: number): string {
+  return JSON.stringify({ a: seq });
+}
+
+export class SpoolQueue<T> {
   private readonly entries: SpoolEntry<T>[] = [];
   private head = 0;
   private nextSeq = 1;
   private liveBytes = 0;
-  private ackedBytes = 0;
-  private compacting = false;
-  readonly maxBytes: number;
+  /** Bytes of the file that are acknowledged records and acks (what compaction frees). */
+  ackedBytes = 0;
   readonly counters = { enqueued: 0, acked: 0, droppedInterim: 0, refused: 0, recovered: 0, tornLines: 0, compactions: 0 };
-  private readonly log: GroupCommitLog;
 
-  private constructor(readonly dir: string, opts: SpoolOptions) {
-    this.maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const file = path.join(dir, 'spool');
-    this.load(file);
-    this.log = new GroupCommitLog(file, { maxPendingBytes: 2 * this.maxBytes + 1024 * 1024 });
-  }
+  constructor(readonly maxBytes = 64 * 1024 * 1024) {}
 
-  /** Opens (or creates) the spool in `dir`, recovering what a crash left. Start-up only: reads synchronously. */
-  static open<T = unknown>(dir: string, opts: SpoolOptions = {}): Spool<T> {
-    return new Spool<T>(dir, opts);
-  }
-
-  private load(file: string): void {
-    let text = '';
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
+  /** Takes back what a file held (start-up): the records after the last ack, in order. */
+  load(text: string): void {
     let acked = 0;
     const all: SpoolEntry<T>[] = [];
-    let end = 0;
     for (const line of text.split('\n')) {
-      const start = end;
-      end += line.length + 1;
       if (!line) continue;
       let v: { q?: number; t?: number; k?: SpoolKind; r?: T; a?: number };
       try {
@@ -87,7 +76,6 @@ export class Spool<T = unknown> {
       } catch {
         // Only the last line can be torn by a crash; anything else is damage: skip and count.
         this.counters.tornLines++;
-        void start;
         continue;
       }
       if (typeof v.a === 'number') acked = Math.max(acked, v.a);
@@ -101,8 +89,6 @@ export class Spool<T = unknown> {
       this.liveBytes += e.bytes;
     }
     this.counters.recovered = this.entries.length;
-    // A torn tail would glue itself to the next append: start the file clean.
-    if (text && !text.endsWith('\n')) fs.appendFileSync(file, '\n');
     this.ackedBytes = Buffer.byteLength(text) - this.liveBytes;
   }
 
@@ -116,13 +102,10 @@ export class Spool<T = unknown> {
     return this.liveBytes;
   }
 
-  /**
-   * Spools a record; resolves with its sequence number once it is on disk, or undefined when
-   * the bound dropped it (see the policy above).
-   */
-  async enqueue(record: T, kind: SpoolKind, now: number): Promise<number | undefined> {
+  /** Queues a record: its sequence number and the line to write, or undefined when the bound drops it. */
+  enqueue(record: T, kind: SpoolKind, now: number): { seq: number; line: string } | undefined {
     const seq = this.nextSeq;
-    const line = JSON.stringify({ q: seq, t: now, k: kind, r: record });
+    const line = recordLine({ seq, enqueuedAt: now, kind, record });
     const bytes = Buffer.byteLength(line) + 1;
     if (this.liveBytes + bytes > this.maxBytes) {
       if (kind === 'interim') {
@@ -138,8 +121,7 @@ export class Spool<T = unknown> {
     this.entries.push({ seq, enqueuedAt: now, kind, record, bytes });
     this.liveBytes += bytes;
     this.counters.enqueued++;
-    await this.log.append(line);
-    return seq;
+    return { seq, line };
   }
 
   /** The oldest unacknowledged record (the one to send next). */
@@ -152,8 +134,8 @@ export class Spool<T = unknown> {
     return this.entries.slice(this.head, this.head + n);
   }
 
-  /** Acknowledges `seq` and every record before it. Resolves when the ack is on disk. */
-  async ack(seq: number): Promise<void> {
+  /** Acknowledges `seq` and every record before it: the ack line to write, or undefined if nothing changed. */
+  ack(seq: number): string | undefined {
     let n = 0;
     while (this.head < this.entries.length && this.entries[this.head]!.seq <= seq) {
       const e = this.entries[this.head++]!;
@@ -161,44 +143,34 @@ export class Spool<T = unknown> {
       this.ackedBytes += e.bytes;
       n++;
     }
-    if (!n) return;
+    if (!n) return undefined;
     this.counters.acked += n;
     // Drop the consumed prefix of the array now and then (amortised O(1)).
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
       this.entries.splice(0, this.head);
       this.head = 0;
     }
-    const line = JSON.stringify({ a: seq });
+    const line = ackLine(seq);
     this.ackedBytes += line.length + 1;
-    const written = this.log.append(line);
-    if (!this.compacting && this.ackedBytes > 64 * 1024 && this.ackedBytes > this.liveBytes) await this.compact();
-    await written;
+    return line;
   }
 
-  /** Rewrites the file with only the unacknowledged records. */
-  async compact(): Promise<void> {
-    if (this.compacting) return;
-    this.compacting = true;
-    try {
-      const live = this.entries.slice(this.head);
-      await this.log.rewrite(live.map((e) => JSON.stringify({ q: e.seq, t: e.enqueuedAt, k: e.kind, r: e.record })));
-      this.ackedBytes = 0;
-      this.counters.compactions++;
-    } finally {
-      this.compacting = false;
-    }
+  /** Compaction is due: the acknowledged part exceeds the live part (and 64 KiB). */
+  get compactionDue(): boolean {
+    return this.ackedBytes > 64 * 1024 && this.ackedBytes > this.liveBytes;
   }
 
-  /** Everything spooled so far is on disk. */
-  drained(): Promise<void> {
-    return this.log.drained();
+  /** The lines of a compacted file: only the unacknowledged records. */
+  liveLines(): string[] {
+    return this.entries.slice(this.head).map((e) => recordLine(e));
   }
 
-  close(): Promise<void> {
-    return this.log.close();
+  compacted(): void {
+    this.ackedBytes = 0;
+    this.counters.compactions++;
   }
 
   status() {
-    return { records: this.length, bytes: this.liveBytes, maxBytes: this.maxBytes, ...this.counters, fsyncs: this.log.counters.fsyncs };
+    return { records: this.length, bytes: this.liveBytes, maxBytes: this.maxBytes, ...this.counters };
   }
 }

@@ -1,9 +1,10 @@
-// The RADIUS client's IO shell: one connected UDP socket per server (so ICMP port-unreachable
-// reaches us as an error and fails over at once), one timer for the core's next deadline.
+// The RADIUS client's IO shell (the core is ../radius/client.ts), for authentication and
+// accounting alike: one connected UDP socket per server (so ICMP port-unreachable reaches us
+// as an error and fails over at once), one timer for the core's next deadline.
 import dgram from 'node:dgram';
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { RadiusClientCore, CLIENT_DEFAULTS, type RadiusClientOptions, type RadiusRequest, type RadiusResult } from './client.js';
+import { RadiusClientCore, CLIENT_DEFAULTS, type RadiusClientOptions, type RadiusRequest, type RadiusResult } from '../radius/client.js';
 
 export class RadiusUdpClient {
   readonly core: RadiusClientCore;
