@@ -9,6 +9,8 @@ import { ip6ToString } from '../wire/ipv6.js';
 import { parsePrefix64 } from '../net/config.js';
 import { ulaPrefix } from '../net/ndp.js';
 import { AddressPool } from './pool.js';
+import { parseNamedPool, checkNamedPools, type NamedPoolSpec } from './named-pools.js';
+import { parseRateLimit, type RateLimit } from './rate-limits.js';
 
 export interface Forward {
   proto: 'tcp' | 'udp';
@@ -155,6 +157,11 @@ export interface IspConfig {
   radiusRetries: number;
   /** `radius-dictionary FILE`: a FreeRADIUS-format dictionary for vendor attributes. */
   radiusDictionary?: string;
+  // ---- RADIUS session attributes (src/isp/named-pools.ts, rate-limits.ts) ----
+  /** `pool-name NAME RANGE`, repeatable: pools a Framed-Pool picks. */
+  namedPools: NamedPoolSpec[];
+  /** `rate-limit NAME DOWN-KBIT UP-KBIT [BURST-KB]`, repeatable: rates a Filter-Id picks. */
+  rateLimits: RateLimit[];
 }
 
 export function defaultIspConfig(): IspConfig {
@@ -202,6 +209,8 @@ export function defaultIspConfig(): IspConfig {
     daeWindow: 300,
     listenPppoe: [],
     pppoeServices: [],
+    namedPools: [],
+    rateLimits: [],
   };
 }
 
@@ -475,6 +484,16 @@ export function parseIspConfig(text: string, file: string): IspConfig {
         if (Buffer.byteLength(v) > 255) throw err('longer than 255 octets');
         c.pppoeAcName = v;
         break;
+      // ---- RADIUS session attributes ----
+      case 'pool-name':
+      case 'rate-limit':
+        try {
+          if (key === 'pool-name') c.namedPools.push(parseNamedPool(vals, i + 1, c.namedPools));
+          else c.rateLimits.push(parseRateLimit(vals, i + 1, c.rateLimits));
+        } catch (e) {
+          throw err((e as Error).message);
+        }
+        break;
       default:
         throw new IspConfigError(`${where}: unknown keyword '${key}'`);
     }
@@ -518,6 +537,8 @@ function checkNetwork(c: IspConfig, file: string, seen: Seen): void {
   for (const [name, a] of [['gateway', gw], ['dns', dns]] as const) {
     if (a >= pool.first && a <= pool.last) throw new IspConfigError(`${where}: ${c.pool} includes the ${name} address ${ipText(a)}`);
   }
+  const named = checkNamedPools(c.namedPools, { net, mask, netText, gateway: gw, dns, pool });
+  if (named) throw new IspConfigError(`${file}:${named[0]}: pool-name: ${named[1]}`);
 }
 
 /** Two listeners on one address and port would fail at start-up: say so at load time. */
