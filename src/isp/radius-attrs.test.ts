@@ -67,6 +67,8 @@ test('Framed-Pool, MS-*-DNS-Server, Framed-MTU and Filter-Id (changed by CoA) ta
     assert.equal(isp.setLimits(id, { filterId: 'fast' }), true);
     assert.ok(logs.some((l) => /rate-limit fast: 1024 kbit\/s down, 256 kbit\/s up/.test(l)), logs.join('\n'));
     assert.equal(isp.status().pool.inUse, 0, 'the main pool is untouched');
+    assert.deepEqual(isp.status().namedPools, { gold: { range: '10.0.2.100-10.0.2.109', size: 10, inUse: 1 } });
+    assert.equal((isp.status().sessions[0] as { rateLimit?: { name: string } }).rateLimit?.name, 'fast');
 
     const plain = dial('plain');
     const ip2 = await up(plain);

@@ -298,12 +298,20 @@ export class IspServer {
     if (next.config.pool !== old.pool && !this.opts.pool) {
       const pool = AddressPool.parse(next.config.pool);
       // Addresses of live sessions stay taken in the new pool (where it covers them).
-      for (const s of this.sessions.values()) if (s.address !== undefined) pool.take(s.address);
+      for (const s of this.sessions.values()) if (s.address !== undefined && !s.addrPool) pool.take(s.address);
       this.pool = pool;
     }
     if (JSON.stringify(next.config.namedPools) !== JSON.stringify(old.namedPools) && !this.opts.namedPools) {
-      // Live sessions give their addresses back to the pool they came from.
-      this.namedPools = new NamedPools(next.config.namedPools);
+      // Addresses of live sessions stay taken in the new pool of that name, where it covers them.
+      const pools = new NamedPools(next.config.namedPools);
+      for (const s of this.sessions.values()) {
+        const p = s.addrPool && s.info.radius?.framedPool !== undefined ? pools.get(s.info.radius.framedPool) : undefined;
+        if (!p || s.address === undefined) continue;
+        const got = p.take(s.address);
+        if (got === s.address) s.addrPool = p;
+        else if (got !== undefined) p.give(got);
+      }
+      this.namedPools = pools;
     }
     this.config = {
       ...next.config, listenPpp: old.listenPpp, listenModem: old.listenModem, status: old.status,
@@ -393,9 +401,11 @@ export class IspServer {
           rateIn: rate.in,
           rateOut: rate.out,
           network: s.backend?.stats?.(),
+          ...(s.shaper?.current !== undefined ? { rateLimit: { name: s.shaper.current, ...s.shaper.counters() } } : {}),
         };
       }),
       pool: { size: this.pool.size, inUse: this.pool.inUse },
+      ...(this.config.namedPools.length ? { namedPools: this.namedPools.status() } : {}),
       maxSessions: this.config.maxSessions,
       authenticated: this.authenticatedCount,
       connections: this.sessions.size,
