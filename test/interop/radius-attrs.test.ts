@@ -174,6 +174,8 @@ test('real FreeRADIUS + pppd in UML: Framed-Pool address, MS DNS, Framed-MTU, Fi
     assert.ok(B_BYTES <= slower.burst + (slower.rate * bMs) / 1000, `${B_BYTES} bytes in ${bMs} ms at ${slower.rate} B/s\n${w}`);
     assert.ok(logs.some((l) => /rate-limit slow: 256 kbit\/s down/.test(l)), w);
     assert.ok(logs.some((l) => /rate-limit slower: 32 kbit\/s down/.test(l)), w);
+    const shown = [...r.log.split('\n').filter((l) => /IP address|DNS address/.test(l)), ...r.afterOutput.split('\n').filter((l) => / mss:/.test(l)).map((l) => l.trim().replace(/^(.*?\bmss:\d+).*$/, '$1'))];
+    console.log(shown.map((l) => `# ${l}`).join('\n'));
     console.log(`# /a ${A_BYTES} B in ${aMs} ms (${Math.round((A_BYTES * 8) / aMs)} kbit/s, limit 256); /b ${B_BYTES} B in ${bMs} ms (${Math.round((B_BYTES * 8) / bMs)} kbit/s, limit 32)`);
   } finally {
     relay.close();
