@@ -16,6 +16,7 @@ import { natBackendFactory } from '../isp/backend.js';
 import { ispBackendFactory } from '../tun/isp-backend.js';
 import { formatStatus, type StatusDoc } from '../isp/console/status-table.js';
 import { numericDialString } from '../modem/phonebook.js';
+import { NamedPools } from '../isp/named-pools.js';
 import { isIspWorker, runPrimary, workerContext, workerStatus } from '../isp/workers.js';
 
 const USAGE = 'usage: dialtone isp [--config FILE] | dialtone isp status [--json] [http://127.0.0.1:PORT[/status]]\n';
@@ -91,7 +92,9 @@ export async function run(args: string[]): Promise<number> {
   const worker = isIspWorker() ? await workerContext(config) : undefined;
   const tag = worker ? `isp[${worker.index + 1}]` : 'isp';
   const log = (m: string) => process.stderr.write(`${tag}: ${m}\n`);
-  const server = new IspServer({ config: worker?.config ?? config, secrets: secretsFor(config, log), backend: ispBackendFactory(config, log, natBackendFactory), log, pool: worker?.pool });
+  const server = new IspServer({ config: worker?.config ?? config, secrets: secretsFor(config, log), backend: ispBackendFactory(config, log, natBackendFactory), log, pool: worker?.pool,
+    // With workers, each process hands out its own stripe of every named pool (named-pools.ts).
+    ...(worker ? { namedPools: new NamedPools(config.namedPools, { index: worker.index, of: config.workers }) } : {}) });
   worker?.onStatus((kind) => (kind === 'metrics' ? server.metrics() : workerStatus(worker.index, server.status(), server.liveCount, worker.pool)));
   try {
     await server.start();

@@ -9,6 +9,8 @@ import { ip6ToString } from '../wire/ipv6.js';
 import { parsePrefix64 } from '../net/config.js';
 import { ulaPrefix } from '../net/ndp.js';
 import { AddressPool } from './pool.js';
+import { parseNamedPool, checkNamedPools, type NamedPoolSpec } from './named-pools.js';
+import { parseRateLimit, type RateLimit } from './rate-limits.js';
 
 export interface Forward {
   proto: 'tcp' | 'udp';
@@ -158,6 +160,11 @@ export interface IspConfig {
   // ---- MPPE (src/isp/mppe-policy.ts) ----
   /** `mppe no|optional|require`: MPPE 128-bit stateless for MS-CHAP sessions (unset: no). */
   mppe?: 'no' | 'optional' | 'require';
+  // ---- RADIUS session attributes (src/isp/named-pools.ts, rate-limits.ts) ----
+  /** `pool-name NAME RANGE`, repeatable: pools a Framed-Pool picks. */
+  namedPools: NamedPoolSpec[];
+  /** `rate-limit NAME DOWN-KBIT UP-KBIT [BURST-KB]`, repeatable: rates a Filter-Id picks. */
+  rateLimits: RateLimit[];
 }
 
 export function defaultIspConfig(): IspConfig {
@@ -205,6 +212,8 @@ export function defaultIspConfig(): IspConfig {
     daeWindow: 300,
     listenPppoe: [],
     pppoeServices: [],
+    namedPools: [],
+    rateLimits: [],
   };
 }
 
@@ -483,6 +492,16 @@ export function parseIspConfig(text: string, file: string): IspConfig {
         if (Buffer.byteLength(v) > 255) throw err('longer than 255 octets');
         c.pppoeAcName = v;
         break;
+      // ---- RADIUS session attributes ----
+      case 'pool-name':
+      case 'rate-limit':
+        try {
+          if (key === 'pool-name') c.namedPools.push(parseNamedPool(vals, i + 1, c.namedPools));
+          else c.rateLimits.push(parseRateLimit(vals, i + 1, c.rateLimits));
+        } catch (e) {
+          throw err((e as Error).message);
+        }
+        break;
       default:
         throw new IspConfigError(`${where}: unknown keyword '${key}'`);
     }
@@ -526,6 +545,8 @@ function checkNetwork(c: IspConfig, file: string, seen: Seen): void {
   for (const [name, a] of [['gateway', gw], ['dns', dns]] as const) {
     if (a >= pool.first && a <= pool.last) throw new IspConfigError(`${where}: ${c.pool} includes the ${name} address ${ipText(a)}`);
   }
+  const named = checkNamedPools(c.namedPools, { net, mask, netText, gateway: gw, dns, pool });
+  if (named) throw new IspConfigError(`${file}:${named[0]}: pool-name: ${named[1]}`);
 }
 
 /** Two listeners on one address and port would fail at start-up: say so at load time. */

@@ -52,6 +52,9 @@ import os from 'node:os';
 import { openEthernet, type EthernetPort } from '../pppoe/ethernet.js';
 import { PppoeListener } from '../runtime/pppoe-listener.js';
 import { pppoeLinkLayer, pppoeSessionOptions } from '../pppoe/ppp-options.js';
+import { NamedPools } from './named-pools.js';
+import { SessionShaper } from './session-shaper.js';
+import { sessionMtu, grantedDns } from './radius-session.js';
 
 export interface SessionInfo {
   id: number;
@@ -90,6 +93,8 @@ export interface IspOptions {
   accounting?: IspAccountingHooks;
   /** Opens an interface for listen-pppoe (default: packet sockets; tests pass an in-memory port). */
   ethernet?: (ifname: string) => Promise<EthernetPort>;
+  /** Named pools (Framed-Pool), when not this process's own (a worker's stripes: named-pools.ts). */
+  namedPools?: NamedPools;
 }
 
 interface Live {
@@ -113,6 +118,10 @@ interface Live {
   limits?: SessionLimits;
   /** A lower layer other than async HDLC (PPPoE's or L2TP's frames) and what it changes in LCP. */
   lower?: { link: LinkLayer; options?: { mru: number; accomp: boolean; pcomp: boolean } };
+  /** The pool the address came from when it is a named pool (Framed-Pool). */
+  addrPool?: Pool;
+  /** The session's rate limit (Filter-Id → rate-limit), when rate-limits are configured. */
+  shaper?: SessionShaper;
 }
 
 interface Gate {
@@ -131,6 +140,7 @@ export interface IspReload {
 
 export class IspServer {
   private pool: Pool;
+  private namedPools: NamedPools;
   private config: IspConfig;
   private secrets: Secrets;
   private backendFactory: IspOptions['backend'];
@@ -175,6 +185,7 @@ export class IspServer {
     this.secrets = opts.secrets;
     this.backendFactory = opts.backend;
     this.pool = opts.pool ?? AddressPool.parse(opts.config.pool);
+    this.namedPools = opts.namedPools ?? new NamedPools(opts.config.namedPools);
     this.admission = new Admission(admissionLimits(opts.config));
     this.acct = new IspAccounting(opts.config, this.opts.log, this, opts.accounting);
   }
@@ -289,8 +300,20 @@ export class IspServer {
     if (next.config.pool !== old.pool && !this.opts.pool) {
       const pool = AddressPool.parse(next.config.pool);
       // Addresses of live sessions stay taken in the new pool (where it covers them).
-      for (const s of this.sessions.values()) if (s.address !== undefined) pool.take(s.address);
+      for (const s of this.sessions.values()) if (s.address !== undefined && !s.addrPool) pool.take(s.address);
       this.pool = pool;
+    }
+    if (JSON.stringify(next.config.namedPools) !== JSON.stringify(old.namedPools) && !this.opts.namedPools) {
+      // Addresses of live sessions stay taken in the new pool of that name, where it covers them.
+      const pools = new NamedPools(next.config.namedPools);
+      for (const s of this.sessions.values()) {
+        const p = s.addrPool && s.info.radius?.framedPool !== undefined ? pools.get(s.info.radius.framedPool) : undefined;
+        if (!p || s.address === undefined) continue;
+        const got = p.take(s.address);
+        if (got === s.address) s.addrPool = p;
+        else if (got !== undefined) p.give(got);
+      }
+      this.namedPools = pools;
     }
     this.config = {
       ...next.config, listenPpp: old.listenPpp, listenModem: old.listenModem, status: old.status,
@@ -380,9 +403,11 @@ export class IspServer {
           rateIn: rate.in,
           rateOut: rate.out,
           network: s.backend?.stats?.(),
+          ...(s.shaper?.current !== undefined ? { rateLimit: { name: s.shaper.current, ...s.shaper.counters() } } : {}),
         };
       }),
       pool: { size: this.pool.size, inUse: this.pool.inUse },
+      ...(this.config.namedPools.length ? { namedPools: this.namedPools.status() } : {}),
       maxSessions: this.config.maxSessions,
       authenticated: this.authenticatedCount,
       connections: this.sessions.size,
@@ -596,9 +621,18 @@ export class IspServer {
     if (live.gate) this.admission.counters.promoted++;
     // RADIUS Framed-IP-Address: exactly that address (from the pool's range), or refused.
     const fixed = live.info.radius?.framedIp && live.info.radius.framedIp !== 'pool' ? parseIp4(live.info.radius.framedIp) : undefined;
-    let address = this.authenticatedCount < c.maxSessions ? this.pool.take(fixed) : undefined;
+    // RFC 2869 §5.18 Framed-Pool: that named pool, or refused if there is none (as accel-ppp).
+    const poolName = live.info.radius?.framedPool;
+    const pool = poolName !== undefined ? this.namedPools.get(poolName) : this.pool;
+    if (!pool) {
+      this.totals.refused++;
+      log(`refusing ${live.info.origin}: Framed-Pool ${JSON.stringify(poolName)} is not a pool-name in isp.conf`);
+      return false;
+    }
+    if (pool !== this.pool) live.addrPool = pool;
+    let address = this.authenticatedCount < c.maxSessions ? pool.take(fixed) : undefined;
     if (fixed !== undefined && address !== undefined && address !== fixed) {
-      this.pool.give(address);
+      pool.give(address);
       address = undefined;
       this.totals.refused++;
       log(`refusing ${live.info.origin}: Framed-IP-Address ${live.info.radius!.framedIp} is not free in the pool`);
@@ -606,7 +640,7 @@ export class IspServer {
     }
     if (address === undefined) {
       this.totals.refused++;
-      log(`refusing ${live.info.origin}: ${this.authenticatedCount >= c.maxSessions ? 'max-sessions reached' : 'address pool exhausted'}`);
+      log(`refusing ${live.info.origin}: ${this.authenticatedCount >= c.maxSessions ? 'max-sessions reached' : poolName !== undefined ? `pool ${poolName} exhausted` : 'address pool exhausted'}`);
       return false;
     }
     live.authenticated = true;
@@ -716,8 +750,11 @@ export class IspServer {
       const g = info.radius;
       if (g && (g.sessionTimeout || g.idleTimeout || g.filterId)) this.setLimits(id, { sessionTimeout: g.sessionTimeout, idleTimeout: g.idleTimeout, filterId: g.filterId });
       // Before the peer hears Success it cannot have sent IPCP: the address is in time.
-      const ipcp = link.session.protocols.find((p) => p.name === 'IPCP') as unknown as { ipcp?: { policy: { remoteAddr: number } } } | undefined;
+      const ipcp = link.session.protocols.find((p) => p.name === 'IPCP') as unknown as { ipcp?: { policy: { remoteAddr: number; dns: [number, number] } } } | undefined;
       if (ipcp?.ipcp) ipcp.ipcp.policy.remoteAddr = live.address!;
+      // RFC 2548 §2.7.4/2.7.5 MS-Primary/Secondary-DNS-Server replace ms-dns (RFC 1877) for this session.
+      const dns = grantedDns(info.radius);
+      if (dns && ipcp?.ipcp) ipcp.ipcp.policy.dns = dns;
       this.attachBackend(live, c);
     });
     if (live.authenticated) this.attachBackend(live, c);
@@ -758,7 +795,7 @@ export class IspServer {
         this.accountStop(live, status);
         live.backend?.close?.();
         this.authenticatedCount--;
-        this.pool.give(live.address!);
+        (live.addrPool ?? this.pool).give(live.address!);
         log(`session ended (exit status ${status})`);
       } else if (c.debug) {
         log(`connection ended before authentication (exit status ${status})`);
@@ -771,8 +808,28 @@ export class IspServer {
   private attachBackend(live: Live, c: IspConfig): void {
     const prefix6 = ipv6PrefixOf(c);
     if (prefix6) live.info.ipv6Prefix = prefix6;
-    const backend = this.backendFactory?.({ client: live.info.address!, gateway: c.gateway, dns: c.dns, sessionId: live.info.id });
-    if (backend) live.backend = backend;
+    // RFC 2865 §5.12 Framed-MTU: the session's MTU towards the client (radius-session.ts).
+    const mtu = sessionMtu(live.info.radius?.framedMtu, live.lower?.options?.mru, (m) => this.opts.log(`[${live.info.id}] ${m}`));
+    const backend = this.backendFactory?.({ client: live.info.address!, gateway: c.gateway, dns: c.dns, sessionId: live.info.id, ...(mtu ? { mtu } : {}) });
+    if (backend && c.rateLimits.length) {
+      // Filter-Id → rate-limit: the shaper sits between PPP and the backend (session-shaper.ts).
+      live.shaper = new SessionShaper();
+      live.backend = live.shaper.wrap(backend);
+      this.applyFilter(live);
+    } else if (backend) {
+      live.backend = backend;
+    }
+  }
+
+  /** The session's Filter-Id (Access-Accept or CoA) picks its rate-limit; unknown: unshaped, logged. */
+  private applyFilter(live: Live): void {
+    if (!live.shaper) return;
+    const id = live.limits?.current.filterId;
+    const r = id !== undefined ? this.config.rateLimits.find((x) => x.name === id) : undefined;
+    if (id !== undefined && !r) this.opts.log(`[${live.info.id}] Filter-Id ${JSON.stringify(id)} is not a rate-limit in isp.conf: no rate limit`);
+    if ((r?.name) === live.shaper.current) return;
+    live.shaper.set(r);
+    if (r) this.opts.log(`[${live.info.id}] rate-limit ${r.name}: ${r.downKbit} kbit/s down, ${r.upKbit} kbit/s up`);
   }
 
   /**
@@ -918,6 +975,7 @@ export class IspServer {
     }
     live.limits.set(l);
     Object.assign(live.info, { limits: { ...live.limits.current } });
+    if (l.filterId !== undefined) this.applyFilter(live);
     return true;
   }
 
