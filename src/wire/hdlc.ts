@@ -572,6 +572,11 @@ export class HdlcDecoder {
     return this.st;
   }
 
+  /** Octets of slab this decoder holds of its own: 0 unless a frame spans received pieces. */
+  get ownSlabBytes(): number {
+    return this.mem === RX.mem ? 0 : this.mem.length;
+  }
+
   /** Kinds of octet seen so far on the raw line; see eightBitCleanDiagnosis(). */
   bit7(): Bit7Stats {
     const r = this.rbits;
@@ -694,7 +699,14 @@ export class HdlcDecoder {
     const k = hdlcKernel();
     if (k !== undefined) this.pushKernel(k, chunk, i, frames);
     else this.pushTable(chunk, i, frames);
-    if (!shared) return;
+    if (!shared) {
+      // The frame that needed this link's own slab ended: drop it (frames handed out keep it).
+      if (this.len === 0 && !this.overflow) {
+        this.mem = NO_SLAB;
+        this.fs = 0;
+      }
+      return;
+    }
     // Frames delivered stay below fs; a frame still in progress moves to a slab of this
     // link's own (it grows with the next pieces), and RX is reused from fs on.
     const mem = this.mem;
