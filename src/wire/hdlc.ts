@@ -93,6 +93,32 @@ function buildEscapeTables(cfg: TxConfig): { normal: Uint8Array; lcp: Uint8Array
   return { normal, lcp };
 }
 
+/** A transmit escape table with its kernel mode (shared between encoders: never written). */
+interface EscapeTables {
+  normal: Uint8Array;
+  lcp: Uint8Array;
+  mode: KernelMode;
+  modeLcp: KernelMode;
+}
+
+/**
+ * Escape tables by (ACCM, extra escapes): nearly every link uses one of a few maps (all
+ * ones until LCP is up, then usually 0), so 50,000 links share a handful of 256-octet
+ * tables instead of holding two each. Bounded: past TABLE_CACHE maps, tables are built
+ * per link as before (a peer chooses its ACCM).
+ */
+const txTables = new Map<string, EscapeTables>();
+const TABLE_CACHE = 64;
+function escapeTablesFor(cfg: TxConfig): EscapeTables {
+  const key = `${cfg.accm >>> 0}:${cfg.escape.join(',')}`;
+  let t = txTables.get(key);
+  if (t) return t;
+  const { normal, lcp } = buildEscapeTables(cfg);
+  t = { normal, lcp, mode: kernelMode(normal), modeLcp: kernelMode(lcp) };
+  if (txTables.size < TABLE_CACHE) txTables.set(key, t);
+  return t;
+}
+
 function copyConfig(src: TxConfig): TxConfig {
   const escape = new Uint8Array(32);
   escape.set(src.escape.subarray(0, 32));
@@ -136,9 +162,10 @@ function kernelMode(esc: Uint8Array): KernelMode {
  */
 const SLAB = 64 * 1024;
 /**
- * A link starts with a small slab, and each new slab is sized for ~32 frames of the size
- * the last one held (between MIN_SLAB and SLAB): bulk traffic gets 64 KiB slabs, while
- * an idle link (LCP echoes) keeps 1 KiB ones: 50,000 idle sessions must not hold 128 KiB each.
+ * A decoder's own slab (for a frame that spans received pieces, see RX below) starts small,
+ * and each new one is sized for ~32 chunks of the size the last one held (between MIN_SLAB
+ * and SLAB): bulk traffic gets 64 KiB slabs; an idle link holds none (50,000 idle sessions
+ * must not hold 128 KiB each).
  */
 const MIN_SLAB = 1024;
 function nextSlab(used: number, frames: number, need: number): number {
@@ -148,19 +175,37 @@ function nextSlab(used: number, frames: number, need: number): number {
 /** Received chunks larger than this are destuffed in pieces (bounds slab size). */
 const PIECE = 16 * 1024;
 
+/**
+ * The slabs shared by every link in the process (like Node's Buffer pool): frames are
+ * built in TX, and received pieces destuffed in RX while the link has no frame in
+ * progress, so an idle link holds no slab at all. A decoder whose piece ends inside a
+ * frame moves that frame to a slab of its own (`mem`), kept until a piece starts at a
+ * frame boundary again. Views handed out keep their slab alive; nothing below `pos`
+ * is written again.
+ */
+interface SharedSlab {
+  mem: Uint8Array;
+  pos: number;
+}
+const TX: SharedSlab = { mem: new Uint8Array(0), pos: 0 };
+const RX: SharedSlab = { mem: new Uint8Array(0), pos: 0 };
+/** Room for `need` octets at TX/RX.pos, in a new slab when the current one is full. */
+function room(s: SharedSlab, need: number): void {
+  if (s.mem.length - s.pos >= need) return;
+  s.mem = new Uint8Array(Math.max(SLAB, need));
+  s.pos = 0;
+}
+const NO_SLAB = new Uint8Array(0);
+/** encode()'s scratch for the header and FCS octets (encode is synchronous). */
+const HDR = new Uint8Array(4);
+const TAIL = new Uint8Array(4);
+
 export class HdlcEncoder {
   private cfg: TxConfig;
   private esc!: Uint8Array;
   private escLcp!: Uint8Array;
   private mode: KernelMode = { lim: 0x20, simd: 1 };
   private modeLcp: KernelMode = { lim: 0x20, simd: 1 };
-  /** The slab frames are built in, and where the next one starts. */
-  private slab = new Uint8Array(MIN_SLAB);
-  private pos = 0;
-  /** Frames built in the current slab (sizes the next: nextSlab). */
-  private slabFrames = 0;
-  private readonly hdr = new Uint8Array(4);
-  private readonly tail = new Uint8Array(4);
 
   constructor(cfg?: Partial<TxConfig>) {
     this.cfg = copyConfig({ ...defaultTxConfig(), ...stripUndefined(cfg ?? {}) });
@@ -188,11 +233,11 @@ export class HdlcEncoder {
   }
 
   private rebuild(): void {
-    const t = buildEscapeTables(this.cfg);
+    const t = escapeTablesFor(this.cfg);
     this.esc = t.normal;
     this.escLcp = t.lcp;
-    this.mode = kernelMode(t.normal);
-    this.modeLcp = kernelMode(t.lcp);
+    this.mode = t.mode;
+    this.modeLcp = t.modeLcp;
   }
 
   /**
@@ -202,7 +247,7 @@ export class HdlcEncoder {
    * line noise the receiver may have accumulated).
    *
    * Returns a Buffer of its own (the caller may keep it): a view of the
-   * encoder's current slab (see SLAB), the only per-frame allocation.
+   * process's current TX slab (see SLAB), the only per-frame allocation.
    */
   encode(protocol: number, payload: Uint8Array): Buffer {
     if (!Number.isInteger(protocol) || protocol < 0 || protocol > 0xffff) {
@@ -213,7 +258,7 @@ export class HdlcEncoder {
     const lcp = protocol === PPP_LCP;
     const esc = lcp ? this.escLcp : this.esc;
 
-    const hdr = this.hdr;
+    const hdr = HDR;
     let h = 0;
     if (lcp || !cfg.acfc) {
       hdr[h++] = ALLSTATIONS;
@@ -237,7 +282,7 @@ export class HdlcEncoder {
     // The FCS over the unstuffed octets, in its own pass: a sliced table for
     // FCS-16, native zlib for FCS-32 (the header octets by table, saving a
     // native call).  Transmitted complemented, LSB first (RFC 1662 §C.2/§C.3).
-    const tail = this.tail;
+    const tail = TAIL;
     let fcsLen: number;
     if (cfg.fcs32) {
       const t32 = CRC32_TABLE;
@@ -261,14 +306,9 @@ export class HdlcEncoder {
 
     // Worst case every octet stuffed, plus the two flags.
     const worst = 2 + 2 * (h + n + fcsLen);
-    if (this.slab.length - this.pos < worst) {
-      this.slab = new Uint8Array(nextSlab(this.pos, this.slabFrames, worst));
-      this.pos = 0;
-      this.slabFrames = 0;
-    }
-    this.slabFrames++;
-    const out = this.slab;
-    const start = this.pos;
+    room(TX, worst);
+    const out = TX.mem;
+    const start = TX.pos;
 
     let o = start;
     out[o++] = FLAG;
@@ -300,7 +340,7 @@ export class HdlcEncoder {
     }
     out[o++] = FLAG;
 
-    this.pos = (o + 7) & ~7;
+    TX.pos = (o + 7) & ~7;
     return Buffer.from(out.buffer, start, o - start);
   }
 
@@ -312,7 +352,7 @@ export class HdlcEncoder {
   private encodeKernel(k: HdlcKernel, lcp: boolean, h: number, payload: Uint8Array): Buffer {
     const u8 = k.u8;
     const n = payload.length;
-    const hdr = this.hdr;
+    const hdr = HDR;
     const esc = lcp ? this.escLcp : this.esc;
     const mode = lcp ? this.modeLcp : this.mode;
     if (k.escOwner !== esc) {
@@ -339,18 +379,13 @@ export class HdlcEncoder {
     }
     const end = k.stuff(IN, m - IN, OUT, mode.lim, mode.simd);
     const len = end - OUT + 2;
-    if (this.slab.length - this.pos < len) {
-      this.slab = new Uint8Array(nextSlab(this.pos, this.slabFrames, len));
-      this.pos = 0;
-      this.slabFrames = 0;
-    }
-    this.slabFrames++;
-    const out = this.slab;
-    const start = this.pos;
+    room(TX, len);
+    const out = TX.mem;
+    const start = TX.pos;
     out[start] = FLAG;
     out.set(k.outView(end - OUT), start + 1);
     out[start + len - 1] = FLAG;
-    this.pos = (start + len + 7) & ~7;
+    TX.pos = (start + len + 7) & ~7;
     return Buffer.from(out.buffer, start, len);
   }
 }
@@ -371,7 +406,7 @@ export interface Frame {
   /**
    * Information field only (no address/control, protocol or FCS).  The
    * caller's to keep: the decoder never writes that memory again (it is a
-   * view of one of the decoder's 64 KiB slabs, which it keeps alive).
+   * view of one of the slabs, which it keeps alive).
    */
   payload: Buffer;
   raw?: never;
@@ -419,6 +454,9 @@ const RB_B7_1 = 2;
 const RB_EVNP = 4;
 const RB_ODDP = 8;
 const RB_ALL = 15;
+
+/** Receive class tables by receive ACCM (shared, never written; bounded like txTables). */
+const rxClasses = new Map<number, Uint8Array>();
 
 /** Per-octet bit-7 / parity class, so the tracking loop is one OR per octet. */
 const BIT7_CLASS: Uint8Array = (() => {
@@ -493,7 +531,7 @@ export class HdlcDecoder {
   private mru = PPP_MRU;
   private fcs32 = false;
   private recvAccm = 0xffffffff;
-  private cls = new Uint8Array(256);
+  private cls!: Uint8Array;
 
   /**
    * The slab (see SLAB) holding the destuffed octets of the frame in progress
@@ -501,7 +539,7 @@ export class HdlcDecoder {
    * it, so nothing below `fs` is written again; received chunks are staged
    * at `fs + len` and destuffed in place.
    */
-  private mem = new Uint8Array(MIN_SLAB);
+  private mem: Uint8Array = NO_SLAB;
   private fs = 0;
   /** Chunks staged in the current slab (sizes the next: nextSlab). */
   private memChunks = 0;
@@ -532,6 +570,11 @@ export class HdlcDecoder {
   /** Live counters (do not mutate; copy with `{ ...dec.stats }` to snapshot). */
   get stats(): Readonly<DecoderStats> {
     return this.st;
+  }
+
+  /** Octets of slab this decoder holds of its own: 0 unless a frame spans received pieces. */
+  get ownSlabBytes(): number {
+    return this.mem === RX.mem ? 0 : this.mem.length;
   }
 
   /** Kinds of octet seen so far on the raw line; see eightBitCleanDiagnosis(). */
@@ -565,6 +608,11 @@ export class HdlcDecoder {
   }
 
   private buildClasses(): void {
+    const shared = rxClasses.get(this.recvAccm);
+    if (shared) {
+      this.cls = shared;
+      return;
+    }
     const t = new Uint8Array(256);
     // RFC 1662 §4.2 / §7.1: on reception, octets below 0x20 that are flagged
     // in the receive ACCM are simply removed before FCS computation -- they
@@ -574,6 +622,7 @@ export class HdlcDecoder {
     t[FLAG] = C_FLAG;
     t[ESC] = C_ESC;
     this.cls = t;
+    if (rxClasses.size < TABLE_CACHE) rxClasses.set(this.recvAccm, t);
   }
 
   private computeCap(): number {
@@ -631,9 +680,15 @@ export class HdlcDecoder {
   }
 
   private pushPiece(chunk: Uint8Array, i: number, frames: Frame[]): void {
-    // Room for the whole piece after the frame in progress; else a new slab,
-    // taking the frame in progress along.
-    if (this.fs + this.len + chunk.length > this.mem.length) {
+    // No frame in progress: destuff in the shared slab (RX), dropping this link's own.
+    const shared = this.len === 0 && !this.overflow;
+    if (shared) {
+      room(RX, chunk.length);
+      this.mem = RX.mem;
+      this.fs = RX.pos;
+    } else if (this.fs + this.len + chunk.length > this.mem.length) {
+      // Room for the whole piece after the frame in progress; else a new slab,
+      // taking the frame in progress along.
       const nm = new Uint8Array(nextSlab(this.fs + this.len, this.memChunks, this.len + chunk.length));
       nm.set(this.mem.subarray(this.fs, this.fs + this.len));
       this.mem = nm;
@@ -644,6 +699,29 @@ export class HdlcDecoder {
     const k = hdlcKernel();
     if (k !== undefined) this.pushKernel(k, chunk, i, frames);
     else this.pushTable(chunk, i, frames);
+    if (!shared) {
+      // The frame that needed this link's own slab ended: drop it (frames handed out keep it).
+      if (this.len === 0 && !this.overflow) {
+        this.mem = NO_SLAB;
+        this.fs = 0;
+      }
+      return;
+    }
+    // Frames delivered stay below fs; a frame still in progress moves to a slab of this
+    // link's own (it grows with the next pieces), and RX is reused from fs on.
+    const mem = this.mem;
+    const fs = this.fs;
+    RX.pos = (fs + 7) & ~7;
+    if (this.len === 0) {
+      this.mem = NO_SLAB;
+      this.fs = 0;
+      return;
+    }
+    const own = new Uint8Array(nextSlab(chunk.length, 1, this.len));
+    own.set(mem.subarray(fs, fs + this.len));
+    this.mem = own;
+    this.fs = 0;
+    this.memChunks = 1;
   }
 
   /**

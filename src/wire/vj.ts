@@ -103,6 +103,9 @@ const NO_HDR = Buffer.alloc(0);
  * One direction's compressor (RFC 1144 §3.2, appendix A.2). `maxSlotId` and
  * `compressSlotId` are what the peer's IPCP option asked for (it is the one decompressing).
  */
+/** compress()'s scratch for the deltas (used within one synchronous call; none per link). */
+const DELTAS = Buffer.alloc(16);
+
 export class VjCompressor {
   readonly counters: VjCompressorCounters;
   private readonly slots: CompressorSlot[] = [];
@@ -110,7 +113,6 @@ export class VjCompressor {
   private readonly lru: CompressorSlot[] = [];
   /** The slot id last sent explicitly (-1: none yet, appendix A's 255). */
   private lastXmit = -1;
-  private readonly deltas = Buffer.alloc(16);
 
   /** `counters` may be shared, to sum over several compressors (one per time IPCP opens). */
   constructor(readonly maxSlotId: number, readonly compressSlotId: boolean, counters?: VjCompressorCounters) {
@@ -173,7 +175,7 @@ export class VjCompressor {
     if (doff > 20 && pkt.compare(o, ihl + 20, hlen, ihl + 20, hlen) !== 0) return this.uncompressed(pkt, cs, hlen, src, dst, ports);
 
     // The deltas, in appendix A.2's order: U, W, A, S (then I after the special cases).
-    const d = this.deltas;
+    const d = DELTAS;
     let n = 0;
     let changes = 0;
     const t = ihl;
@@ -332,8 +334,8 @@ export class VjDecompressor {
   private lastRecv = -1;
   /** §4.1: start in the toss state: a packet without a slot id means nothing yet. */
   private tossing = true;
-  /** The header being rebuilt; swapped with the slot's on success. */
-  private work: Buffer = Buffer.alloc(MAX_HDR);
+  /** The header being rebuilt; swapped with the slot's on success (made at the first COMPRESSED_TCP). */
+  private work: Buffer | undefined;
   /** Where `delta` reads next in the packet being decoded. */
   private at = 0;
 
@@ -394,7 +396,7 @@ export class VjDecompressor {
     if (!cs) return this.bad();
     if (p + 2 > pkt.length) return this.bad();
     // Work on a copy: a packet found bad half-way must not damage the slot.
-    const h = this.work;
+    const h = this.work ?? Buffer.alloc(MAX_HDR);
     cs.hdr.copy(h, 0, 0, cs.hlen);
     const ihl = (h[0]! & 0x0f) * 4;
     const t = ihl;
