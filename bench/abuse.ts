@@ -33,7 +33,8 @@ async function main(): Promise<number> {
   const child = spawn(process.execPath, [...nodeFlags, path.join(root, 'bin/dialtone'), 'isp', '--config', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d));
-  child.stderr.on('data', () => undefined);
+  // ABUSE_STDERR=FILE: the server's log (stderr) appended to FILE.
+  child.stderr.on('data', (d: Buffer) => process.env.ABUSE_STDERR && fs.appendFileSync(process.env.ABUSE_STDERR, d));
   for (let i = 0; i < 200 && !/status: http:\/\/[\d.]+:\d+/.test(out); i++) await sleep(50);
   const ppp = Number(/raw PPP on 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
   const modem = Number(/modem bank .*?on 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);

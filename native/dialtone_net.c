@@ -29,6 +29,9 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 #include <uv.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 /* Frames larger than this are truncated by the kernel: 64 KiB covers any TUN MTU and
  * jumbo Ethernet. */
@@ -413,6 +416,20 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* mallocTrim(): glibc's malloc_trim(0), giving freed heap pages back to the kernel after a
+ * burst (src/runtime/memory-relief.ts); true if memory was released, false if none was or
+ * the C library is not glibc. */
+static napi_value malloc_trim_js(napi_env env, napi_callback_info info) {
+  (void)info;
+  int released = 0;
+#ifdef __GLIBC__
+  released = malloc_trim(0);
+#endif
+  napi_value result;
+  CHECK(napi_get_boolean(env, released != 0, &result));
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"openTun", NULL, open_tun, NULL, NULL, NULL, napi_default, NULL},
@@ -421,6 +438,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"write", NULL, write_frame, NULL, NULL, NULL, napi_default, NULL},
     {"close", NULL, close_device, NULL, NULL, NULL, napi_default, NULL},
     {"closeFd", NULL, close_fd, NULL, NULL, NULL, napi_default, NULL},
+    {"mallocTrim", NULL, malloc_trim_js, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -18,6 +18,7 @@ import { formatStatus, type StatusDoc } from '../isp/console/status-table.js';
 import { numericDialString } from '../modem/phonebook.js';
 import { NamedPools } from '../isp/named-pools.js';
 import { isIspWorker, runPrimary, workerContext, workerStatus } from '../isp/workers.js';
+import { boundYoungGeneration, MemoryRelief } from '../runtime/memory-relief.js';
 
 const USAGE = 'usage: dialtone isp [--config FILE] | dialtone isp status [--json] [http://127.0.0.1:PORT[/status]]\n';
 const DEMO_STATUS = 'http://127.0.0.1:6480/status';
@@ -71,6 +72,8 @@ async function status(args: string[]): Promise<number> {
 
 export async function run(args: string[]): Promise<number> {
   if (args[0] === 'status') return status(args.slice(1));
+  // Memory after a flood goes back to what it was (src/runtime/memory-relief.ts): set early, before the heap grows.
+  const youngBounded = boundYoungGeneration();
   let configFile: string | undefined;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--config' && args[i + 1]) configFile = args[++i];
@@ -103,6 +106,10 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
   if (!worker) printHowTo(server, config, !configFile);
+  let debugOn = (worker?.config ?? config).debug;
+  const debug = (m: string) => void (debugOn && log(m));
+  if (!youngBounded) debug('memory relief: node was started with its own semi-space size; leaving V8\'s young generation as given');
+  const relief = new MemoryRelief({ quiet: () => server.admission.size === 0, debug }).start();
   // SIGHUP: reread isp.conf; a bad file is reported (file:line) and the running config kept.
   const reload = () => {
     if (!configFile) return log('SIGHUP: no --config file to reload (demo configuration)');
@@ -112,6 +119,7 @@ export async function run(args: string[]): Promise<number> {
     } catch (err) {
       return log(`SIGHUP: ${(err as Error).message}; keeping the running configuration`);
     }
+    debugOn = next.debug;
     const notes = server.reload({ config: next, secrets: secretsFor(next, log), backend: ispBackendFactory(next, log, natBackendFactory) });
     log(`SIGHUP: reloaded ${path.resolve(configFile)}; new sessions use it${notes.map((n) => ` (${n})`).join('')}`);
   };
@@ -129,6 +137,7 @@ export async function run(args: string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
   });
   log(`${signalled}: shutting down (terminating ${server.liveCount} link(s), at most ${config.stopTimeout} s)`);
+  relief.stop();
   await server.stop();
   process.off('SIGHUP', reload);
   log('stopped');

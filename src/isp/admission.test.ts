@@ -140,6 +140,20 @@ test('isp admission: the auth deadline and the byte cap close a connection; stat
   await server.stop();
 });
 
+test('isp admission: 4 KiB without one valid PPP frame closes a connection', { timeout: 60_000 }, async () => {
+  const { server, port } = await startIsp({});
+  const garbage = net.connect(port, '127.0.0.1');
+  garbage.on('connect', () => garbage.write(Buffer.alloc(6000, 0x55)));
+  garbage.on('error', () => undefined);
+  garbage.resume();
+  await once(garbage, 'close');
+  const a = admissionOf(server);
+  assert.equal(a.unframed, 1);
+  assert.equal(a.overBytes, 0);
+  assert.equal(a.unauthenticated, 0);
+  await server.stop();
+});
+
 test('isp admission: failed authentication is throttled per user and per source; unknown user and wrong password look alike', { timeout: 60_000 }, async () => {
   const { server, port } = await startIsp({ auth: 'chap', authFailDelay: 30, authFailDelayMax: 30 });
   const failures: string[][] = [];

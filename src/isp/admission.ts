@@ -102,6 +102,8 @@ export class Admission {
     timedOut: 0,
     /** Closed for sending more than max-unauthenticated-bytes before authenticating. */
     overBytes: 0,
+    /** Closed for sending 4 KiB without one valid PPP frame before authenticating. */
+    unframed: 0,
     /** Failed authentications (wrong password and unknown user alike). */
     authFailures: 0,
     /** Attempts refused because their user was still in its failure delay. */

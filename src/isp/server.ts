@@ -125,8 +125,11 @@ interface Live {
 }
 
 interface Gate {
-  /** Starts counting bytes against max-unauthenticated-bytes (once something reads the stream). */
-  count(): void;
+  /**
+   * Starts counting bytes against max-unauthenticated-bytes (once something reads the stream);
+   * `framed` (a PPP link's "has a valid frame arrived"): also closes after UNFRAMED_BYTES without one.
+   */
+  count(framed?: () => boolean): void;
   /** Leaves the admission pool; false if it had left already (evicted, timed out, closed). */
   leave(): boolean;
 }
@@ -544,11 +547,23 @@ export class IspServer {
     }, deadlineMs);
     let bytes = 0;
     const cap = this.config.maxUnauthenticatedBytes;
+    let framed: (() => boolean) | undefined;
     const count = (chunk: Buffer) => {
       bytes += chunk.length;
-      if (bytes <= cap || !this.admission.release(id)) return;
-      this.admission.counters.overBytes++;
-      close(`more than ${cap} bytes before authentication`);
+      if (bytes > cap) {
+        if (!this.admission.release(id)) return;
+        this.admission.counters.overBytes++;
+        return close(`more than ${cap} bytes before authentication`);
+      }
+      // Garbage costs a byte-by-byte HDLC scan: a caller whose first UNFRAMED_BYTES hold no
+      // frame with a good FCS is no PPP peer (runs after the link's own 'data' listener).
+      if (framed && bytes > UNFRAMED_BYTES) {
+        if (framed()) framed = undefined;
+        else if (this.admission.release(id)) {
+          this.admission.counters.unframed++;
+          close(`${bytes} bytes without a valid PPP frame`);
+        }
+      }
     };
     const gone = () => {
       clearTimeout(timer);
@@ -557,7 +572,10 @@ export class IspServer {
     stream.once('close', gone);
     return {
       /** Starts counting bytes (call when something reads the stream). */
-      count: () => stream.on('data', count),
+      count: (f) => {
+        framed = f;
+        stream.on('data', count);
+      },
       leave: () => {
         clearTimeout(timer);
         stream.off('data', count);
@@ -726,7 +744,7 @@ export class IspServer {
     live.link = link;
     this.sessions.set(id, live);
     if (preAuthenticated !== undefined) this.totals.sessions++;
-    live.gate?.count();
+    live.gate?.count(() => link.session.counters.framesIn > 0);
     log(`${info.origin}: session started${live.address !== undefined ? `, address ${info.address}` : ''}`);
     link.on('log', (level, msg) => {
       if (level !== 'debug' || c.debug) log(msg);
@@ -1012,6 +1030,12 @@ function natCounts(stats: unknown) {
   if (!s) return undefined;
   return { tcpOpened: s.tcp?.opened ?? 0, udpOpened: s.udp?.opened ?? 0, drops: s.ip?.drops ?? {} };
 }
+
+/**
+ * Bytes an unauthenticated PPP caller may send without one valid frame: an LCP
+ * Configure-Request is under 100 bytes escaped, and a retransmitting peer sends one every 3 s.
+ */
+const UNFRAMED_BYTES = 4096;
 
 function admissionLimits(c: IspConfig) {
   return {

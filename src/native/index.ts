@@ -34,6 +34,8 @@ interface Addon {
   write(fd: number, frame: Buffer): number;
   close(handle: object): void;
   closeFd(fd: number): void;
+  /** glibc's malloc_trim(0); absent from addons built before it was added. */
+  mallocTrim?(): boolean;
 }
 
 const EAGAIN = 11;
@@ -69,6 +71,14 @@ function load(): Addon | undefined {
 export function nativeError(): string | undefined {
   load();
   return addon ? undefined : loadError;
+}
+
+/**
+ * glibc's malloc_trim(0): freed C heap pages back to the kernel. Undefined when the addon is
+ * not built (the caller goes without), else whether anything was released.
+ */
+export function mallocTrim(): boolean | undefined {
+  return load()?.mallocTrim?.();
 }
 
 function need(): Addon {
