@@ -158,10 +158,12 @@ async function inMemory(n: number): Promise<void> {
   const elu0 = performance.eventLoopUtilization();
   // The server thread's own CPU (the main thread's id is the process id).
   const cpu0 = procCpuMs(process.pid, process.pid);
+  const profile = await profileWindow();
   worker.postMessage({ count: n, concurrency: CONCURRENCY });
   const r = await result;
   const elu = performance.eventLoopUtilization(elu0);
   const cpuMs = procCpuMs(process.pid, process.pid) - cpu0;
+  await profile?.();
   await new Promise((res) => setTimeout(res, 1000));
   gc();
   const m1 = process.memoryUsage();
@@ -177,6 +179,30 @@ async function inMemory(n: number): Promise<void> {
   console.log(`  setup latency: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms`);
   await worker.terminate();
   await server.stop(0);
+}
+
+/**
+ * `--cpu-prof-window FILE`: a V8 CPU profile of the server thread during the dials only
+ * (not module loading, the forced GCs or the teardown), for `node --cpu-prof`-style study.
+ */
+async function profileWindow(): Promise<(() => Promise<void>) | undefined> {
+  const i = argv.indexOf('--cpu-prof-window');
+  if (i < 0) return undefined;
+  const file = argv[i + 1]!;
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((res, rej) => session.post(method, params ?? {}, (err, r) => (err ? rej(err) : res(r))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return async () => {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+    console.log(`CPU profile of the server thread while dialling: ${file}`);
+  };
 }
 
 // ---- part 2: workers over TCP ----------------------------------------------------------------

@@ -17,6 +17,7 @@ import { ispBackendFactory } from '../tun/isp-backend.js';
 import { formatStatus, type StatusDoc } from '../isp/console/status-table.js';
 import { numericDialString } from '../modem/phonebook.js';
 import { isIspWorker, runPrimary, workerContext, workerStatus } from '../isp/workers.js';
+import { batchedLog } from '../runtime/batched-log.js';
 
 const USAGE = 'usage: dialtone isp [--config FILE] | dialtone isp status [--json] [http://127.0.0.1:PORT[/status]]\n';
 const DEMO_STATUS = 'http://127.0.0.1:6480/status';
@@ -90,7 +91,9 @@ export async function run(args: string[]): Promise<number> {
   if (config.workers > 1 && !isIspWorker()) return primary(config, configFile);
   const worker = isIspWorker() ? await workerContext(config) : undefined;
   const tag = worker ? `isp[${worker.index + 1}]` : 'isp';
-  const log = (m: string) => process.stderr.write(`${tag}: ${m}\n`);
+  // Batched per event-loop turn (batched-log.ts): a write(2) per line cost more than a setup.
+  const stderr = batchedLog((text) => process.stderr.write(text));
+  const log = (m: string) => stderr(`${tag}: ${m}\n`);
   const server = new IspServer({ config: worker?.config ?? config, secrets: secretsFor(config, log), backend: ispBackendFactory(config, log, natBackendFactory), log, pool: worker?.pool });
   worker?.onStatus((kind) => (kind === 'metrics' ? server.metrics() : workerStatus(worker.index, server.status(), server.liveCount, worker.pool)));
   try {

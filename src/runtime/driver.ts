@@ -84,12 +84,18 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
   const done = new Promise<number>((r) => (resolveDone = r));
 
   const flush = () => {
-    for (const b of session.takeOutput()) {
+    const out = session.takeOutput();
+    // Several frames of one round (a Configure-Ack and our Configure-Request; CHAP Success
+    // and IPCP's request) go out in one write (a socket's writev), not a syscall each.
+    const cork = out.length > 1 && !line.stream.destroyed && line.stream.writable;
+    if (cork) line.stream.cork();
+    for (const b of out) {
       if (!line.stream.destroyed && line.stream.writable) {
         opts.onLineBytes?.('out', b);
         line.stream.write(b);
       }
     }
+    if (cork) line.stream.uncork();
     for (const ev of session.takeEvents()) {
       opts.onEvent(ev);
       if (ev.type === 'ip') opts.backend?.deliver(ev.packet);

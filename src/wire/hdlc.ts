@@ -126,6 +126,35 @@ function kernelMode(esc: Uint8Array): KernelMode {
   return { lim, simd };
 }
 
+interface EscapeTables {
+  normal: Uint8Array;
+  lcp: Uint8Array;
+  mode: KernelMode;
+  modeLcp: KernelMode;
+}
+
+/**
+ * Escape tables shared between encoders, by ACCM, when no `escape` octets are set (nearly
+ * every link: the default all-ones map, then the negotiated one, usually 0). Building them
+ * per link cost two 256-octet loops at each setConfig (several per setup), and tables of
+ * their own per link made the kernel copy them in at every frame of another link
+ * (k.escOwner). Shared tables are never written after they are built.
+ */
+const sharedEscapeTables = new Map<number, EscapeTables>();
+const SHARED_TABLES_MAX = 64;
+
+function escapeTablesFor(cfg: TxConfig): EscapeTables {
+  const plain = cfg.escape.every((b) => b === 0);
+  const key = cfg.accm >>> 0;
+  const hit = plain ? sharedEscapeTables.get(key) : undefined;
+  if (hit) return hit;
+  const t = buildEscapeTables(cfg);
+  const tables = { normal: t.normal, lcp: t.lcp, mode: kernelMode(t.normal), modeLcp: kernelMode(t.lcp) };
+  // Bounded: a peer choosing odd ACCMs only gets tables of its own past this many.
+  if (plain && sharedEscapeTables.size < SHARED_TABLES_MAX) sharedEscapeTables.set(key, tables);
+  return tables;
+}
+
 /**
  * Frames are built in (encoder) or destuffed into (decoder) 64 KiB slabs, and
  * handed out as Buffer views of them: one small object per frame, no copy out
@@ -188,11 +217,11 @@ export class HdlcEncoder {
   }
 
   private rebuild(): void {
-    const t = buildEscapeTables(this.cfg);
+    const t = escapeTablesFor(this.cfg);
     this.esc = t.normal;
     this.escLcp = t.lcp;
-    this.mode = kernelMode(t.normal);
-    this.modeLcp = kernelMode(t.lcp);
+    this.mode = t.mode;
+    this.modeLcp = t.modeLcp;
   }
 
   /**
@@ -476,6 +505,9 @@ export interface HdlcDecoderOptions {
   fcs32?: boolean;
 }
 
+/** Receive octet classes by receive ACCM (see HdlcDecoder.buildClasses). */
+const sharedClasses = new Map<number, Uint8Array>();
+
 export class HdlcDecoder {
   private readonly st: DecoderStats = {
     framesOk: 0,
@@ -493,7 +525,7 @@ export class HdlcDecoder {
   private mru = PPP_MRU;
   private fcs32 = false;
   private recvAccm = 0xffffffff;
-  private cls = new Uint8Array(256);
+  private cls!: Uint8Array;
 
   /**
    * The slab (see SLAB) holding the destuffed octets of the frame in progress
@@ -565,6 +597,12 @@ export class HdlcDecoder {
   }
 
   private buildClasses(): void {
+    // Shared by receive ACCM like the encoder's tables (never written once built).
+    const shared = sharedClasses.get(this.recvAccm);
+    if (shared) {
+      this.cls = shared;
+      return;
+    }
     const t = new Uint8Array(256);
     // RFC 1662 §4.2 / §7.1: on reception, octets below 0x20 that are flagged
     // in the receive ACCM are simply removed before FCS computation -- they
@@ -573,6 +611,7 @@ export class HdlcDecoder {
     for (let c = 0; c < 0x20; c++) if ((a >>> c) & 1) t[c] = C_DELETE;
     t[FLAG] = C_FLAG;
     t[ESC] = C_ESC;
+    if (sharedClasses.size < SHARED_TABLES_MAX) sharedClasses.set(this.recvAccm, t);
     this.cls = t;
   }
 
