@@ -252,12 +252,18 @@ async function overTcp(workers: number, n: number): Promise<void> {
   const pids = [child.pid!, ...((await status()).workers ?? []).map((w) => w.pid)];
   const serverCpu = () => pids.reduce((a, p) => a + procCpuMs(p), 0);
   const cpu0 = serverCpu();
+  const gen0 = process.cpuUsage();
   const r = await dial(n);
   const cpu = serverCpu() - cpu0;
+  const gen = process.cpuUsage(gen0);
+  const genMs = (gen.user + gen.system) / 1000;
   const st = await status();
   const lat = r.latencies.sort((a, b) => a - b);
   console.log(`workers ${workers}, TCP on 127.0.0.1: ${r.up} sessions up after ${warm} warm-up ones (${r.failed} failed); ${st.workers ? `per worker: ${st.workers.map((w) => w.sessions).join(' + ')}; ` : ''}pool in use ${st.pool.inUse}`);
   console.log(`  setups: ${(r.up / (r.ms / 1000)).toFixed(0)}/s wall (load generator on the same 2 cores), ${(r.up / (cpu / 1000)).toFixed(0)} per server core-second (${(cpu / r.up).toFixed(2)} ms CPU per setup, all server processes)`);
+  // What 2 cores could do with the generator elsewhere: the server's CPU per setup is what
+  // one core spends, so `workers N` on N free cores would do N / (ms per setup) setups/s.
+  console.log(`  load generator (this process): ${(genMs / r.up).toFixed(2)} ms CPU per setup; server + generator ${((cpu + genMs) / r.up).toFixed(2)} ms; with ${workers} free core(s) for the server: ~${Math.round((workers * 1000 * r.up) / cpu)} setups/s`);
   console.log(`  setup latency: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms`);
   if (process.env.SCALE_DEBUG) console.log(stderr);
   for (const s of sockets) s.destroy();
