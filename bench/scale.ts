@@ -18,6 +18,8 @@
  * is bounded by it, not by the server).
  *
  * Usage: node --expose-gc dist/bench/scale.js [--quick] [--sessions N] [--tcp-sessions N]
+ *   [--memory-only | --tcp-only] [--concurrency N] [--cpu-prof-window FILE] (in-memory part)
+ *   SCALE_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the TCP server processes.
  *   --quick: 2,000 in-memory sessions and 1,000 over TCP (CI logs; figures printed, never asserted).
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -224,7 +226,7 @@ async function overTcp(workers: number, n: number): Promise<void> {
     `max-unauthenticated ${4 * CONCURRENCY}`, `max-unauthenticated-per-source ${4 * CONCURRENCY}`, '',
   ].join('\n'));
   const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/dialtone');
-  const child: ChildProcess = spawn(process.execPath, [bin, 'isp', '--config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.SCALE_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), bin, 'isp', '--config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString().split('\n').filter((l) => !/\] (local |remote |Deflate|VJ |CHAP peer|.*session started|sent |rcvd )/.test(l)).join('\n')).slice(-4000)));
   const status = async (): Promise<WorkerStatus> => (await (await fetch(`http://127.0.0.1:${statusPort}/status`)).json()) as WorkerStatus;

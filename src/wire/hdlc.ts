@@ -60,7 +60,7 @@ export interface TxConfig {
 }
 
 function defaultTxConfig(): TxConfig {
-  return { accm: 0xffffffff, escape: new Uint8Array(32), acfc: false, pfc: false, fcs32: false };
+  return { accm: 0xffffffff, escape: NO_ESCAPE, acfc: false, pfc: false, fcs32: false };
 }
 
 /**
@@ -93,9 +93,16 @@ function buildEscapeTables(cfg: TxConfig): { normal: Uint8Array; lcp: Uint8Array
   return { normal, lcp };
 }
 
+/** The `escape` map of nearly every link (nothing extra escaped): one, never written. */
+const NO_ESCAPE = new Uint8Array(32);
+
 function copyConfig(src: TxConfig): TxConfig {
-  const escape = new Uint8Array(32);
-  escape.set(src.escape.subarray(0, 32));
+  // The internal copy is never written in place, so the all-zero map can be shared.
+  let escape = NO_ESCAPE;
+  if (src.escape !== NO_ESCAPE && !src.escape.subarray(0, 32).every((b) => b === 0)) {
+    escape = new Uint8Array(32);
+    escape.set(src.escape.subarray(0, 32));
+  }
   return {
     accm: src.accm >>> 0,
     escape,
@@ -144,7 +151,7 @@ const sharedEscapeTables = new Map<number, EscapeTables>();
 const SHARED_TABLES_MAX = 64;
 
 function escapeTablesFor(cfg: TxConfig): EscapeTables {
-  const plain = cfg.escape.every((b) => b === 0);
+  const plain = cfg.escape === NO_ESCAPE;
   const key = cfg.accm >>> 0;
   const hit = plain ? sharedEscapeTables.get(key) : undefined;
   if (hit) return hit;
@@ -203,6 +210,8 @@ export class HdlcEncoder {
    */
   get config(): Readonly<TxConfig> {
     const c = copyConfig(this.cfg);
+    // The caller's own `escape` (it may write it): never the shared NO_ESCAPE.
+    if (c.escape === NO_ESCAPE) c.escape = new Uint8Array(32);
     return Object.freeze(c);
   }
 
