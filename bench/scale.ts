@@ -18,6 +18,8 @@
  * is bounded by it, not by the server).
  *
  * Usage: node --expose-gc dist/bench/scale.js [--quick] [--sessions N] [--tcp-sessions N]
+ *   [--memory-only | --tcp-only] [--concurrency N] [--cpu-prof-window FILE] (in-memory part)
+ *   SCALE_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the TCP server processes.
  *   --quick: 2,000 in-memory sessions and 1,000 over TCP (CI logs; figures printed, never asserted).
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -158,10 +160,12 @@ async function inMemory(n: number): Promise<void> {
   const elu0 = performance.eventLoopUtilization();
   // The server thread's own CPU (the main thread's id is the process id).
   const cpu0 = procCpuMs(process.pid, process.pid);
+  const profile = await profileWindow();
   worker.postMessage({ count: n, concurrency: CONCURRENCY });
   const r = await result;
   const elu = performance.eventLoopUtilization(elu0);
   const cpuMs = procCpuMs(process.pid, process.pid) - cpu0;
+  await profile?.();
   await new Promise((res) => setTimeout(res, 1000));
   gc();
   const m1 = process.memoryUsage();
@@ -177,6 +181,30 @@ async function inMemory(n: number): Promise<void> {
   console.log(`  setup latency: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms`);
   await worker.terminate();
   await server.stop(0);
+}
+
+/**
+ * `--cpu-prof-window FILE`: a V8 CPU profile of the server thread during the dials only
+ * (not module loading, the forced GCs or the teardown), for `node --cpu-prof`-style study.
+ */
+async function profileWindow(): Promise<(() => Promise<void>) | undefined> {
+  const i = argv.indexOf('--cpu-prof-window');
+  if (i < 0) return undefined;
+  const file = argv[i + 1]!;
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((res, rej) => session.post(method, params ?? {}, (err, r) => (err ? rej(err) : res(r))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return async () => {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+    console.log(`CPU profile of the server thread while dialling: ${file}`);
+  };
 }
 
 // ---- part 2: workers over TCP ----------------------------------------------------------------
@@ -198,7 +226,7 @@ async function overTcp(workers: number, n: number): Promise<void> {
     `max-unauthenticated ${4 * CONCURRENCY}`, `max-unauthenticated-per-source ${4 * CONCURRENCY}`, '',
   ].join('\n'));
   const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/dialtone');
-  const child: ChildProcess = spawn(process.execPath, [bin, 'isp', '--config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.SCALE_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), bin, 'isp', '--config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString().split('\n').filter((l) => !/\] (local |remote |Deflate|VJ |CHAP peer|.*session started|sent |rcvd )/.test(l)).join('\n')).slice(-4000)));
   const status = async (): Promise<WorkerStatus> => (await (await fetch(`http://127.0.0.1:${statusPort}/status`)).json()) as WorkerStatus;
@@ -226,12 +254,18 @@ async function overTcp(workers: number, n: number): Promise<void> {
   const pids = [child.pid!, ...((await status()).workers ?? []).map((w) => w.pid)];
   const serverCpu = () => pids.reduce((a, p) => a + procCpuMs(p), 0);
   const cpu0 = serverCpu();
+  const gen0 = process.cpuUsage();
   const r = await dial(n);
   const cpu = serverCpu() - cpu0;
+  const gen = process.cpuUsage(gen0);
+  const genMs = (gen.user + gen.system) / 1000;
   const st = await status();
   const lat = r.latencies.sort((a, b) => a - b);
   console.log(`workers ${workers}, TCP on 127.0.0.1: ${r.up} sessions up after ${warm} warm-up ones (${r.failed} failed); ${st.workers ? `per worker: ${st.workers.map((w) => w.sessions).join(' + ')}; ` : ''}pool in use ${st.pool.inUse}`);
   console.log(`  setups: ${(r.up / (r.ms / 1000)).toFixed(0)}/s wall (load generator on the same 2 cores), ${(r.up / (cpu / 1000)).toFixed(0)} per server core-second (${(cpu / r.up).toFixed(2)} ms CPU per setup, all server processes)`);
+  // What 2 cores could do with the generator elsewhere: the server's CPU per setup is what
+  // one core spends, so `workers N` on N free cores would do N / (ms per setup) setups/s.
+  console.log(`  load generator (this process): ${(genMs / r.up).toFixed(2)} ms CPU per setup; server + generator ${((cpu + genMs) / r.up).toFixed(2)} ms; with ${workers} free core(s) for the server: ~${Math.round((workers * 1000 * r.up) / cpu)} setups/s`);
   console.log(`  setup latency: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms`);
   if (process.env.SCALE_DEBUG) console.log(stderr);
   for (const s of sockets) s.destroy();

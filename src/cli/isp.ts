@@ -19,6 +19,7 @@ import { numericDialString } from '../modem/phonebook.js';
 import { NamedPools } from '../isp/named-pools.js';
 import { isIspWorker, runPrimary, workerContext, workerStatus } from '../isp/workers.js';
 import { boundYoungGeneration, MemoryRelief } from '../runtime/memory-relief.js';
+import { batchedLog } from '../runtime/batched-log.js';
 
 const USAGE = 'usage: dialtone isp [--config FILE] | dialtone isp status [--json] [http://127.0.0.1:PORT[/status]]\n';
 const DEMO_STATUS = 'http://127.0.0.1:6480/status';
@@ -94,7 +95,9 @@ export async function run(args: string[]): Promise<number> {
   if (config.workers > 1 && !isIspWorker()) return primary(config, configFile);
   const worker = isIspWorker() ? await workerContext(config) : undefined;
   const tag = worker ? `isp[${worker.index + 1}]` : 'isp';
-  const log = (m: string) => process.stderr.write(`${tag}: ${m}\n`);
+  // Batched per event-loop turn (batched-log.ts): a write(2) per line cost more than a setup.
+  const stderr = batchedLog((text) => process.stderr.write(text));
+  const log = (m: string) => stderr(`${tag}: ${m}\n`);
   const server = new IspServer({ config: worker?.config ?? config, secrets: secretsFor(config, log), backend: ispBackendFactory(config, log, natBackendFactory), log, pool: worker?.pool,
     // With workers, each process hands out its own stripe of every named pool (named-pools.ts).
     ...(worker ? { namedPools: new NamedPools(config.namedPools, { index: worker.index, of: config.workers }) } : {}) });

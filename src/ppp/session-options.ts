@@ -45,6 +45,13 @@ export type SessionOptions = CoreOptions & LcpOptions & AuthOptions & PapOptions
 
 /** pppd 2.4.9's defaults (see pppd(8)). */
 export function defaultSessionOptions(overrides: Partial<SessionOptions> = {}): SessionOptions {
+  // One spread of the merged defaults per session instead of ten (an ISP makes one per setup).
+  return { ...(mergedDefaults ??= mergeDefaults()), ...overrides };
+}
+
+let mergedDefaults: SessionOptions | undefined;
+
+function mergeDefaults(): SessionOptions {
   return {
     name: 'dialtone',
     debug: false,
@@ -58,6 +65,5 @@ export function defaultSessionOptions(overrides: Partial<SessionOptions> = {}): 
     ...IPV6CP_DEFAULTS,
     ...CCP_DEFAULTS,
     ...MPPE_DEFAULTS,
-    ...overrides,
   };
 }

@@ -60,7 +60,7 @@ export interface TxConfig {
 }
 
 function defaultTxConfig(): TxConfig {
-  return { accm: 0xffffffff, escape: new Uint8Array(32), acfc: false, pfc: false, fcs32: false };
+  return { accm: 0xffffffff, escape: NO_ESCAPE, acfc: false, pfc: false, fcs32: false };
 }
 
 /**
@@ -93,35 +93,16 @@ function buildEscapeTables(cfg: TxConfig): { normal: Uint8Array; lcp: Uint8Array
   return { normal, lcp };
 }
 
-/** A transmit escape table with its kernel mode (shared between encoders: never written). */
-interface EscapeTables {
-  normal: Uint8Array;
-  lcp: Uint8Array;
-  mode: KernelMode;
-  modeLcp: KernelMode;
-}
-
-/**
- * Escape tables by (ACCM, extra escapes): nearly every link uses one of a few maps (all
- * ones until LCP is up, then usually 0), so 50,000 links share a handful of 256-octet
- * tables instead of holding two each. Bounded: past TABLE_CACHE maps, tables are built
- * per link as before (a peer chooses its ACCM).
- */
-const txTables = new Map<string, EscapeTables>();
-const TABLE_CACHE = 64;
-function escapeTablesFor(cfg: TxConfig): EscapeTables {
-  const key = `${cfg.accm >>> 0}:${cfg.escape.join(',')}`;
-  let t = txTables.get(key);
-  if (t) return t;
-  const { normal, lcp } = buildEscapeTables(cfg);
-  t = { normal, lcp, mode: kernelMode(normal), modeLcp: kernelMode(lcp) };
-  if (txTables.size < TABLE_CACHE) txTables.set(key, t);
-  return t;
-}
+/** The `escape` map of nearly every link (nothing extra escaped): one, never written. */
+const NO_ESCAPE = new Uint8Array(32);
 
 function copyConfig(src: TxConfig): TxConfig {
-  const escape = new Uint8Array(32);
-  escape.set(src.escape.subarray(0, 32));
+  // The internal copy is never written in place, so the all-zero map can be shared.
+  let escape = NO_ESCAPE;
+  if (src.escape !== NO_ESCAPE && !src.escape.subarray(0, 32).every((b) => b === 0)) {
+    escape = new Uint8Array(32);
+    escape.set(src.escape.subarray(0, 32));
+  }
   return {
     accm: src.accm >>> 0,
     escape,
@@ -150,6 +131,35 @@ function kernelMode(esc: Uint8Array): KernelMode {
     else if (c !== FLAG && c !== ESC) simd = 0;
   }
   return { lim, simd };
+}
+
+interface EscapeTables {
+  normal: Uint8Array;
+  lcp: Uint8Array;
+  mode: KernelMode;
+  modeLcp: KernelMode;
+}
+
+/**
+ * Escape tables shared between encoders, by ACCM, when no `escape` octets are set (nearly
+ * every link: the default all-ones map, then the negotiated one, usually 0). Building them
+ * per link cost two 256-octet loops at each setConfig (several per setup), and tables of
+ * their own per link made the kernel copy them in at every frame of another link
+ * (k.escOwner). Shared tables are never written after they are built.
+ */
+const sharedEscapeTables = new Map<number, EscapeTables>();
+const SHARED_TABLES_MAX = 64;
+
+function escapeTablesFor(cfg: TxConfig): EscapeTables {
+  const plain = cfg.escape === NO_ESCAPE;
+  const key = cfg.accm >>> 0;
+  const hit = plain ? sharedEscapeTables.get(key) : undefined;
+  if (hit) return hit;
+  const t = buildEscapeTables(cfg);
+  const tables = { normal: t.normal, lcp: t.lcp, mode: kernelMode(t.normal), modeLcp: kernelMode(t.lcp) };
+  // Bounded: a peer choosing odd ACCMs only gets tables of its own past this many.
+  if (plain && sharedEscapeTables.size < SHARED_TABLES_MAX) sharedEscapeTables.set(key, tables);
+  return tables;
 }
 
 /**
@@ -219,6 +229,8 @@ export class HdlcEncoder {
    */
   get config(): Readonly<TxConfig> {
     const c = copyConfig(this.cfg);
+    // The caller's own `escape` (it may write it): never the shared NO_ESCAPE.
+    if (c.escape === NO_ESCAPE) c.escape = new Uint8Array(32);
     return Object.freeze(c);
   }
 
@@ -622,7 +634,7 @@ export class HdlcDecoder {
     t[FLAG] = C_FLAG;
     t[ESC] = C_ESC;
     this.cls = t;
-    if (rxClasses.size < TABLE_CACHE) rxClasses.set(this.recvAccm, t);
+    if (rxClasses.size < SHARED_TABLES_MAX) rxClasses.set(this.recvAccm, t);
   }
 
   private computeCap(): number {

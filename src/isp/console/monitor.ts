@@ -94,11 +94,13 @@ export class IspMonitor {
 
   log(now: number, message: string): void {
     this.logs.push({ time: now, message: message.length > LOG_LINE_MAX ? `${message.slice(0, LOG_LINE_MAX)}...` : message });
-    if (this.logs.length > LOG_LINES) this.logs.splice(0, this.logs.length - LOG_LINES);
+    // Trimmed in batches (amortized): a splice per line moved 200 entries at every line.
+    if (this.logs.length >= 2 * LOG_LINES) this.logs.splice(0, this.logs.length - LOG_LINES);
   }
 
   lastLog(n = LOG_LINES): LogLine[] {
-    return this.logs.slice(-n);
+    const k = Math.min(n, LOG_LINES, this.logs.length);
+    return k > 0 ? this.logs.slice(-k) : [];
   }
 
   /** A modem call answered for session `id`; its getty dialog starts. */
