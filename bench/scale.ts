@@ -173,10 +173,12 @@ async function inMemory(n: number): Promise<void> {
   const lat = r.latencies.sort((a, b) => a - b);
   const st = server.status() as { pool: { inUse: number } };
   console.log(`in-memory links, one process: ${r.up} sessions up (${r.failed} failed), ${server.liveCount} live on the server, pool in use ${st.pool.inUse}`);
-  console.log(`  memory per idle session (CHAP + IPCP up, NAT backend, LCP echo 30 s):`);
-  console.log(`    server heap  ${kb((m1.heapUsed - m0.heapUsed) / n).padStart(7)} KB   (main isolate: the server's side only)`);
-  console.log(`    server ext.  ${kb((m1.external - m0.external) / n).padStart(7)} KB   (Buffers outside the heap, this isolate)`);
-  console.log(`    process RSS  ${kb((m1.rss - m0.rss) / n).padStart(7)} KB   (includes the load generator's thread)`);
+  // Per session that is live on the server (some may have failed on a loaded machine).
+  const live = Math.max(1, server.liveCount);
+  console.log(`  memory per idle session live on the server (CHAP + IPCP up, NAT backend, LCP echo 30 s):`);
+  console.log(`    server heap  ${kb((m1.heapUsed - m0.heapUsed) / live).padStart(7)} KB   (main isolate: the server's side only)`);
+  console.log(`    server ext.  ${kb((m1.external - m0.external) / live).padStart(7)} KB   (Buffers outside the heap, this isolate)`);
+  console.log(`    process RSS  ${kb((m1.rss - m0.rss) / live).padStart(7)} KB   (includes the load generator's thread)`);
   console.log(`  setups: ${(r.up / (r.ms / 1000)).toFixed(0)}/s wall, ${(r.up / (cpuMs / 1000)).toFixed(0)} per server core-second (${(cpuMs / r.up).toFixed(2)} ms of server-thread CPU per setup, first setups' JIT warm-up included; event loop ${(elu.utilization * 100).toFixed(0)}% busy), ${CONCURRENCY} in flight`);
   console.log(`  setup latency: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms`);
   await worker.terminate();

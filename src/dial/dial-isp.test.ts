@@ -100,6 +100,8 @@ test('dial: the HOWTO wvdial.conf in Stupid Mode dials dialtone isp and reaches 
   const r = runDial(['--config', conf, `Modem=tcp:127.0.0.1:${isp.addresses.modem!.port}`, 'Stupid Mode=1']);
   try {
     await r.waitFor(/^--> local {2}IP address 10\.0\.2\.15$/, 'IP-up');
+    // pppd logs the DNS addresses after the IP addresses: wait for them too.
+    await r.waitFor(/^--> primary {3}DNS address /, 'the DNS address');
     const t = r.text();
     for (const want of [
       '--> WvDial: Internet dialer version 1.61',
