@@ -432,8 +432,13 @@ export async function startPppdPeer(opts: PppdPeerOptions): Promise<PppdPeer> {
   const setupTimer = setTimeout(() => ptyReject(new Error('socat did not create its PTY in 10 s')), 10000);
   try {
     await ptyReady;
-    // The link must exist before UML opens it.
-    for (let i = 0; i < 100 && !fs.existsSync(ptyLink); i++) await new Promise((r) => setTimeout(r, 10));
+    // The link must exist before UML opens it, or UML has no ttyS0 and pppd inside says
+    // "Failed to open /dev/ttyS0". socat makes it just after logging "PTY is", which on a
+    // loaded machine took over a second: poll for it for up to 10 s.
+    for (let waited = 0; !fs.existsSync(ptyLink); waited += 10) {
+      if (socatExited || waited >= 10_000) throw new Error(`socat made no ${ptyLink}:\n${readText(p('socat.log'))}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
     if (opts.line === 'connect') {
       port = await Promise.race([listening, socatExit.then(() => 0)]);
       if (!port) throw new Error(`socat did not listen:\n${readText(p('socat.log'))}`);
