@@ -29,6 +29,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startPppdPeer, umlAvailable, type PppdPeerResult } from '../harness/uml.js';
+import { relayWhenPppdSpeaks } from '../harness/pppd-relay.js';
 import { dumpPeer } from '../harness/pppd-pair.js';
 import { startFreeRadius, freeradiusAvailable, type FreeRadius } from '../harness/freeradius.js';
 import { readDetail, type DetailRecord } from '../harness/radius-detail.js';
@@ -50,25 +51,6 @@ function tmp(): string {
 const byStatus = (recs: DetailRecord[], status: string) => recs.filter((r) => r['Acct-Status-Type'] === status);
 
 /** Connects to `target` only when pppd's first byte arrives (a slow UML boot cannot fail LCP). */
-function relayWhenPppdSpeaks(target: number): Promise<{ port: number; close(): void }> {
-  const srv = net.createServer((line) => {
-    line.once('data', (first) => {
-      line.pause();
-      const isp = net.connect(target, '127.0.0.1', () => {
-        isp.write(first);
-        line.pipe(isp);
-        isp.pipe(line);
-        line.resume();
-      });
-      const end = () => { line.destroy(); isp.destroy(); };
-      isp.on('error', end);
-      isp.on('close', end);
-      line.on('close', end);
-    });
-    line.on('error', () => line.destroy());
-  });
-  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({ port: (srv.address() as net.AddressInfo).port, close: () => srv.close() })));
-}
 
 /** pppd's own figures: its exit log line and the ppp0 counters after.sh printed. */
 function pppdFigures(r: PppdPeerResult) {

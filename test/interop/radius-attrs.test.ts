@@ -17,6 +17,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { startPppdPeer, umlAvailable } from '../harness/uml.js';
+import { relayWhenPppdSpeaks } from '../harness/pppd-relay.js';
 import { startFreeRadius, freeradiusAvailable, type FreeRadius } from '../harness/freeradius.js';
 import { IspServer } from '../../src/isp/server.js';
 import { parseIspConfig } from '../../src/isp/config.js';
@@ -44,31 +45,6 @@ const running: FreeRadius[] = [];
 after(async () => {
   for (const r of running) await r.stop();
 });
-
-/**
- * pppd may start long after UML boots on a loaded machine: connect the line to dialtone only
- * when pppd's first byte arrives, so LCP's Configure-Requests cannot run out first (as in
- * radius-auth.test.ts).
- */
-function relayWhenPppdSpeaks(target: number): Promise<{ port: number; close(): void }> {
-  const srv = net.createServer((line) => {
-    line.once('data', (first) => {
-      line.pause();
-      const isp = net.connect(target, '127.0.0.1', () => {
-        isp.write(first);
-        line.pipe(isp);
-        isp.pipe(line);
-        line.resume();
-      });
-      const end = () => { line.destroy(); isp.destroy(); };
-      isp.on('error', end);
-      isp.on('close', end);
-      line.on('close', end);
-    });
-    line.on('error', () => line.destroy());
-  });
-  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({ port: (srv.address() as net.AddressInfo).port, close: () => srv.close() })));
-}
 
 function radclientCoa(port: number, attrs: string): Promise<string> {
   return new Promise((resolve) => {

@@ -8,9 +8,9 @@
 // DIALTONE_SKIP_INTEROP=1 skips these tests; otherwise a missing UML or FreeRADIUS fails them.
 
 import { test, after } from 'node:test';
-import net from 'node:net';
 import assert from 'node:assert/strict';
 import { startPppdPeer, umlAvailable } from '../harness/uml.js';
+import { relayWhenPppdSpeaks } from '../harness/pppd-relay.js';
 import { startFreeRadius, freeradiusAvailable, type FreeRadius } from '../harness/freeradius.js';
 import { IspServer } from '../../src/isp/server.js';
 import { defaultIspConfig, type IspConfig } from '../../src/isp/config.js';
@@ -45,31 +45,6 @@ async function withIsp(config: Partial<IspConfig>, fn: (isp: IspServer, logs: st
   } finally {
     await isp.stop();
   }
-}
-
-/**
- * socat connects the line as soon as UML starts, but on a loaded machine pppd may start more
- * than LCP's 10 Configure-Requests (30 s) later. This relay connects to dialtone only when
- * pppd's first byte arrives, so a slow boot cannot fail LCP.
- */
-function relayWhenPppdSpeaks(target: number): Promise<{ port: number; close(): void }> {
-  const srv = net.createServer((line) => {
-    line.once('data', (first) => {
-      line.pause();
-      const isp = net.connect(target, '127.0.0.1', () => {
-        isp.write(first);
-        line.pipe(isp);
-        isp.pipe(line);
-        line.resume();
-      });
-      const end = () => { line.destroy(); isp.destroy(); };
-      isp.on('error', end);
-      isp.on('close', end);
-      line.on('close', end);
-    });
-    line.on('error', () => line.destroy());
-  });
-  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({ port: (srv.address() as net.AddressInfo).port, close: () => srv.close() })));
 }
 
 async function dial(isp: IspServer, pppdArgs: string[], files: Record<string, string>, after = 'ping -c 1 -W 5 10.0.2.2') {

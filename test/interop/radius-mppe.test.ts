@@ -15,6 +15,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { startPppdPeer, umlAvailable } from '../harness/uml.js';
+import { relayWhenPppdSpeaks } from '../harness/pppd-relay.js';
 import { startFreeRadius, freeradiusAvailable, type FreeRadius } from '../harness/freeradius.js';
 import { IspServer } from '../../src/isp/server.js';
 import { defaultIspConfig, type IspConfig } from '../../src/isp/config.js';
@@ -56,25 +57,6 @@ async function withIsp(config: Partial<IspConfig>, fn: (isp: IspServer, logs: st
 }
 
 /** Connects to dialtone only when pppd's first byte arrives, so a slow UML boot cannot fail LCP (as radius-auth.test.ts). */
-function relayWhenPppdSpeaks(target: number): Promise<{ port: number; close(): void }> {
-  const srv = net.createServer((line) => {
-    line.once('data', (first) => {
-      line.pause();
-      const isp = net.connect(target, '127.0.0.1', () => {
-        isp.write(first);
-        line.pipe(isp);
-        isp.pipe(line);
-        line.resume();
-      });
-      const end = () => { line.destroy(); isp.destroy(); };
-      isp.on('error', end);
-      isp.on('close', end);
-      line.on('close', end);
-    });
-    line.on('error', () => line.destroy());
-  });
-  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({ port: (srv.address() as net.AddressInfo).port, close: () => srv.close() })));
-}
 
 async function dial(isp: IspServer, pppdArgs: string[], files: Record<string, string>) {
   const port = await webPort();
