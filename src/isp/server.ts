@@ -44,7 +44,7 @@ import { IspAccounting, type IspAccountingHooks } from './accounting-setup.js';
 import { terminateCause, type TerminateCauseName } from '../radius/terminate-cause.js';
 import { SessionLimits, type Limits } from './session-limits.js';
 import { RadiusUdpClient } from '../runtime/radius-udp.js';
-import { radiusVerifier, NAS_PORT_TYPE, type RadiusGrant } from '../radius/access.js';
+import { radiusVerifier, NAS_PORT_TYPE, type RadiusGrant, type RadiusAskOptions } from '../radius/access.js';
 import { mppeLinkOptions, applyRadiusMppe } from './mppe-policy.js';
 import { radiusEapRelay } from '../radius/eap-relay.js';
 import { loadDictionary, standardDictionary } from '../radius/dictionary.js';
@@ -699,7 +699,7 @@ export class IspServer {
       connectInfo: call ? String(call.speed) : undefined,
     });
     // What both RADIUS paths (PAP/CHAP/MS-CHAP verification, EAP relay) share.
-    const aaa: Parameters<typeof radiusVerifier>[0] = {
+    const aaa: RadiusAskOptions = {
       ask: (r) => radius!.request(r),
       nas: { nasIdentifier: c.nasIdentifier, nasIpAddress: c.nasIpAddress },
       call: callContext,

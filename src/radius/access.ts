@@ -163,8 +163,8 @@ export function verdictFrom(c: CredentialRequest, r: RadiusResult): { verdict: E
   return { verdict: { ok: true, message, keys }, grant, why: 'Access-Accept' };
 }
 
-/** The PPP core's verifier for one session, asking through `ask` (a RadiusUdpClient's request). */
-export function radiusVerifier(o: {
+/** How a session asks RADIUS (shared by the verifier here and the EAP relay). */
+export interface RadiusAskOptions {
   ask: (r: RadiusRequest) => Promise<RadiusResult>;
   nas: NasIdentity;
   call: () => CallContext;
@@ -172,7 +172,10 @@ export function radiusVerifier(o: {
   admit?: (user: string) => boolean;
   granted: (g: RadiusGrant) => void;
   log: (m: string) => void;
-}): ExternalVerifier {
+}
+
+/** The PPP core's verifier for one session, asking through `ask` (a RadiusUdpClient's request). */
+export function radiusVerifier(o: RadiusAskOptions): ExternalVerifier {
   return (c, answer) => {
     if (o.admit && !o.admit(c.user)) return answer({ ok: false });
     const req = accessRequestFor(c, o.nas, o.call());

@@ -13,7 +13,7 @@
 //   MAX_EAP octets is refused; an answer for a round that is not the current one is dropped.
 
 import { findAttribute, findAttributes, findVendorAttribute, RadiusCode, type RadiusAttribute, MAX_ATTRIBUTE_VALUE } from './packet.js';
-import { accessRequestFor, verdictFrom, type CallContext, type NasIdentity, type RadiusGrant } from './access.js';
+import { accessRequestFor, verdictFrom, type RadiusAskOptions } from './access.js';
 import type { RadiusRequest, RadiusResult } from './client.js';
 import { decryptMppeKey } from './crypto.js';
 import { MICROSOFT_VENDOR_ID } from './dictionary.js';
@@ -35,14 +35,7 @@ export function eapMessageAttributes(eap: Buffer): RadiusAttribute[] {
   return out;
 }
 
-export interface RadiusEapRelayOptions {
-  ask: (r: RadiusRequest) => Promise<RadiusResult>;
-  nas: NasIdentity;
-  call: () => CallContext;
-  /** Before the first request: false refuses at once (the user is in its failure delay). */
-  admit?: (user: string) => boolean;
-  granted: (g: RadiusGrant) => void;
-  log: (m: string) => void;
+export interface RadiusEapRelayOptions extends RadiusAskOptions {
   maxRounds?: number;
 }
 
