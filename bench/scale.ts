@@ -36,6 +36,7 @@ import { defaultIspConfig, type IspConfig } from '../src/isp/config.js';
 import { natBackendFactory } from '../src/isp/backend.js';
 import { staticSecrets } from '../src/ppp/secrets.js';
 import { PppLink } from '../src/runtime/link.js';
+import { freePort } from '../src/runtime/free-port.js';
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
@@ -218,8 +219,10 @@ interface WorkerStatus {
 
 async function overTcp(workers: number, n: number): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialtone-scale-'));
-  const port = 30000 + Math.floor(Math.random() * 20000);
-  const statusPort = port + 1;
+  // Ports the kernel says are free (a random pick inside the ephemeral range could be one
+  // a client socket of the previous part holds).
+  const port = await freePort();
+  const statusPort = await freePort();
   const conf = path.join(dir, 'isp.conf');
   fs.writeFileSync(conf, [
     `listen-ppp 127.0.0.1:${port}`, `status 127.0.0.1:${statusPort}`, `workers ${workers}`,
