@@ -11,18 +11,12 @@ import { EapClient } from '../ppp/auth/eap.js';
 import { EapPassThroughServer } from '../ppp/auth/eap-pass-through.js';
 import { chapMd5 } from '../ppp/auth/chap-md5.js';
 import type { AuthHost } from '../ppp/auth/host.js';
+import { emitEap } from '../ppp/auth/eap-packet.js';
 
 const secret = Buffer.from('s3cret');
 let seed = 0;
 const random = (n: number) => crypto.createHash('sha256').update(`r${seed++}`).digest().subarray(0, n);
-const eap = (code: number, id: number, data: Buffer = Buffer.alloc(0)) => {
-  const b = Buffer.alloc(4 + data.length);
-  b[0] = code;
-  b[1] = id;
-  b.writeUInt16BE(b.length, 2);
-  data.copy(b, 4);
-  return b;
-};
+const eap = emitEap;
 const MA: RadiusAttribute = { type: MESSAGE_AUTHENTICATOR, value: Buffer.alloc(16) };
 
 /** What the scripted server returns for one Access-Request: a code, attributes, and how to sign. */

@@ -18,19 +18,13 @@ import { signResponse, verifyMessageAuthenticator, MESSAGE_AUTHENTICATOR } from 
 import { eapMessageAttributes, EAP_MESSAGE } from './eap-relay.js';
 import { chapMd5 } from '../ppp/auth/chap-md5.js';
 import { timingSafeEqual } from 'node:crypto';
+import { emitEap } from '../ppp/auth/eap-packet.js';
 
 const secret = 'isp-eap-radius-Secret-9';
 const userSecret = 'fred-EAP-secret-Xyzzy';
 const challenge = Buffer.alloc(16, 0x5a);
 
-const eap = (code: number, id: number, data: Buffer = Buffer.alloc(0)) => {
-  const b = Buffer.alloc(4 + data.length);
-  b[0] = code;
-  b[1] = id;
-  b.writeUInt16BE(b.length, 2);
-  data.copy(b, 4);
-  return b;
-};
+const eap = emitEap;
 
 /** A RADIUS server that runs EAP-MD5 for `fred` (and checks what an EAP NAS must send). */
 async function eapRadius(): Promise<{ port: number; seen: string[]; close(): void }> {

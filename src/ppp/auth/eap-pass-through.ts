@@ -11,6 +11,7 @@
  * at most eap-max-sreq sends of one Request.
  */
 import type { AuthHost } from './host.js';
+import { emitEap } from './eap-packet.js';
 import type { Timer } from '../timers.js';
 import type { MppeKeys } from './chap-digest.js';
 
@@ -55,15 +56,6 @@ export interface EapPassThroughStats {
 
 type State = 'idle' | 'identify' | 'relay' | 'waiting' | 'done';
 
-function eapPacket(code: number, id: number, data: Buffer = Buffer.alloc(0)): Buffer {
-  const out = Buffer.alloc(4 + data.length);
-  out[0] = code;
-  out[1] = id & 0xff;
-  out.writeUInt16BE(out.length, 2);
-  data.copy(out, 4);
-  return out;
-}
-
 /** RFC 3748 §4: a packet whose Length fits what arrived, trimmed to it (the rest is padding). */
 function wellFormed(b: Buffer): Buffer | undefined {
   if (b.length < 4) return undefined;
@@ -94,7 +86,7 @@ export class EapPassThroughServer {
     this.identity = undefined;
     this.state = 'identify';
     // RFC 3748 §5.1: the prompt is optional display text; pppd's is "Name".
-    this.sendRequest(eapPacket(Request, this.id, Buffer.from([TypeIdentity, ...Buffer.from('Name')])));
+    this.sendRequest(emitEap(Request, this.id, Buffer.from([TypeIdentity, ...Buffer.from('Name')])));
   }
 
   stop(): void {
@@ -159,7 +151,7 @@ export class EapPassThroughServer {
     const p = a.packet && wellFormed(a.packet);
     if (a.kind === 'success') {
       this.keys = a.keys;
-      this.finish(p && p[0] === Success ? Buffer.from(p) : eapPacket(Success, this.id));
+      this.finish(p && p[0] === Success ? Buffer.from(p) : emitEap(Success, this.id));
       this.host.done(true, this.identity);
       return;
     }
@@ -168,7 +160,7 @@ export class EapPassThroughServer {
 
   private fail(packet: Buffer | undefined): void {
     // RFC 3748 §4.2: Success/Failure carry the Identifier of the Response they answer.
-    this.finish(packet ?? eapPacket(Failure, this.id));
+    this.finish(packet ?? emitEap(Failure, this.id));
     this.host.done(false, this.identity);
   }
 

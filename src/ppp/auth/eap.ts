@@ -20,6 +20,7 @@ import type { Timer } from '../timers.js';
 import { PROTO_EAP } from '../protocols.js';
 import { shortOption, type AuthMethod } from './methods.js';
 import { EapPassThroughServer } from './eap-pass-through.js';
+import { emitEap } from './eap-packet.js';
 
 // RFC 3748 §4: Code.
 const Request = 1;
@@ -65,14 +66,6 @@ function parseEap(buf: Buffer): { pkt: EapPacket } | { error: string } {
   return { pkt: { code: buf[0]!, id: buf[1]!, data: buf.subarray(4, len) } };
 }
 
-function emitEap(code: number, id: number, data: Uint8Array = Buffer.alloc(0)): Buffer {
-  const out = Buffer.alloc(4 + data.length);
-  out[0] = code;
-  out[1] = id & 0xff;
-  out.writeUInt16BE(out.length, 2);
-  out.set(data, 4);
-  return out;
-}
 
 /** A C string: pppd copies names into char arrays, so a NUL ends them. */
 function cString(b: Uint8Array): Buffer {
