@@ -20,6 +20,7 @@ import { defaultIspConfig, type IspConfig } from '../../src/isp/config.js';
 import { staticSecrets } from '../../src/ppp/secrets.js';
 import { PppLink } from '../../src/runtime/link.js';
 import { waitUntil } from '../../src/runtime/wait-until.js';
+import { freePort } from '../../src/runtime/free-port.js';
 
 const skip = process.env.DIALTONE_SKIP_INTEROP === '1' ? 'DIALTONE_SKIP_INTEROP=1' : !freeradiusAvailable().ok ? freeradiusAvailable().why! : false;
 const SECRET = 'acct-test-secret';
@@ -165,12 +166,7 @@ test('FreeRADIUS stopped while sessions run and end: the records wait in the spo
 test('kill -9 of dialtone isp mid-session, restart: FreeRADIUS receives a Stop for every session that was up', { skip, timeout: 180_000 }, async () => {
   const fr = await startFreeRadius({ secret: SECRET, authorize: '' });
   const dir = tmp();
-  const port = await new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
+  const port = await freePort();
   const conf = path.join(dir, 'isp.conf');
   fs.writeFileSync(conf, [
     `listen-ppp 127.0.0.1:${port}`, 'auth chap', 'account demo dialtone', 'lcp-echo-interval 0',
