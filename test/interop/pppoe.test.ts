@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPppdPeer, umlAvailable } from '../harness/uml.js';
-import { tsharkUnexpectedProblems, tsharkVerbose } from '../harness/tshark.js';
+import { TCP_LOSS_NOTES, tsharkUnexpectedProblems, tsharkVerbose } from '../harness/tshark.js';
 import { Netns, rootSkipReason } from '../../src/native/testing/netns.js';
 import { waitUntil } from '../../src/runtime/wait-until.js';
 
@@ -101,7 +101,9 @@ test('real pppd plugin rp-pppoe.so in UML reaches IP-up on dialtone isp listen-p
     const v = tsharkVerbose(pcap);
     for (const code of ['PADI', 'PADO', 'PADR', 'PADS', 'PADT']) assert.match(v, new RegExp(`Code: Active Discovery ${code.replace('PAD', '')}|\\(${code}\\)`), `${code} decoded`);
     assert.match(v, /PPP-over-Ethernet Session/);
-    assert.deepEqual(tsharkUnexpectedProblems(pcap), []);
+    // A TAP capture on a loaded machine can miss a frame (CI saw one "Previous segment(s) not
+    // captured"); the download's sha256 above shows TCP got every byte.
+    assert.deepEqual(tsharkUnexpectedProblems(pcap, TCP_LOSS_NOTES), []);
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await ns.delete();

@@ -69,7 +69,17 @@ for (const [name, extra] of SCENARIOS) {
         if (!real.lines.some((l) => /WvTaskMan::yield.*Assertion/.test(l))) break;
       }
       const ours = await run(process.execPath, [path.join(ROOT, 'bin/dialtone'), 'dial', '-C', path.join(dir, 'ours.conf')], { ...process.env, HOME: dir });
-      assert.deepEqual(normalize(ours.lines), normalize(real.lines), `real wvdial:\n${real.lines.join('\n')}\n\ndialtone dial:\n${ours.lines.join('\n')}`);
+      const why = `real wvdial:\n${real.lines.join('\n')}\n\ndialtone dial:\n${ours.lines.join('\n')}`;
+      const crash = real.lines.findIndex((l) => /WvTaskMan::yield.*Assertion/.test(l));
+      if (crash >= 0) {
+        // Three aborts in a row (CI saw it on a loaded machine): what real wvdial printed before
+        // its abort is still the reference, and dialtone must print the same up to there.
+        const before = normalize(real.lines.slice(0, crash));
+        assert.ok(before.length >= 8, why);
+        assert.deepEqual(normalize(ours.lines).slice(0, before.length), before, why);
+        return;
+      }
+      assert.deepEqual(normalize(ours.lines), normalize(real.lines), why);
       assert.equal(ours.code, real.code);
     } finally {
       if (socat && socat.exitCode === null) socat.kill('SIGTERM');
