@@ -101,3 +101,10 @@ test('modem-idle-timeout and modem-lines-per-source: defaults, values, and error
   rejects('\n\nmodem-lines-per-source 0\n', 'isp.conf:3: modem-lines-per-source: 0 out of range (1-256)');
   rejects('modem-lines-per-source many', "isp.conf:1: modem-lines-per-source: not a number: 'many'");
 });
+
+test('mppe require with auth pap or none is refused at load time: no session could make keys', () => {
+  rejects('auth pap\n\nmppe require\n', 'isp.conf:3: mppe: require needs keys from MS-CHAP, but auth pap makes none (use auth chap or any)');
+  rejects('mppe require\nauth none\n', 'isp.conf:1: mppe: require needs keys from MS-CHAP, but auth none makes none (use auth chap or any)');
+  for (const auth of ['chap', 'any', 'eap']) assert.equal(parseIspConfig(`auth ${auth}\nmppe require\n`, 'f').mppe, 'require');
+  assert.equal(parseIspConfig('auth pap\nmppe optional\n', 'f').mppe, 'optional');
+});

@@ -512,6 +512,9 @@ export function parseIspConfig(text: string, file: string): IspConfig {
   if (c.radiusAcct.length && c.radiusAcct.some((a) => !a.secret) && c.radiusSecret === undefined) throw new IspConfigError(`${file}:${seen.get('radius-acct')}: radius-acct: needs a SECRET after the address, or radius-secret`);
   if (c.radiusAcct.length && !c.accountingSpool) throw new IspConfigError(`${file}:${seen.get('radius-acct')}: radius-acct: needs accounting-spool DIR (where undelivered records wait)`);
   if (c.radiusAuth.length && c.radiusSecret === undefined) throw new IspConfigError(`${file}:${seen.get('radius-auth')}: radius-auth: needs radius-secret`);
+  // RFC 3079 §2: MPPE's keys come from MS-CHAP; PAP and no authentication make none, so no
+  // session could ever pass (pppd refuses require-mppe the same way when MS-CHAP is off).
+  if (c.mppe === 'require' && (c.auth === 'pap' || c.auth === 'none')) throw new IspConfigError(`${file}:${seen.get('mppe')}: mppe: require needs keys from MS-CHAP, but auth ${c.auth} makes none (use auth chap or any)`);
   if (c.radiusSecret !== undefined && !c.radiusAuth.length && !c.radiusAcct.length) throw new IspConfigError(`${file}:${seen.get('radius-secret')}: radius-secret: without radius-auth`);
   return c;
 }
