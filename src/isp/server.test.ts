@@ -109,3 +109,19 @@ test('isp: a modem caller dials the ISP number and gets PPP through AutoPPP', { 
   await link.done;
   await server.stop();
 });
+
+test('isp with auth none: a caller that does not authenticate (pppd noauth) gets a pool address and reaches IP-up', { timeout: 20_000 }, async () => {
+  const { server, logs } = await startIsp({ auth: 'none' });
+  const link = new PppLink(net.connect(server.addresses.ppp!.port, '127.0.0.1'), { usePeerDns: true });
+  const up = await new Promise<{ local: string; remote: string }>((resolve) => link.on('ip-up', resolve));
+  assert.equal(up.local, '10.0.2.15');
+  assert.equal(up.remote, '10.0.2.2');
+  const st = server.status() as { sessions: { address: string }[]; pool: { inUse: number } };
+  assert.deepEqual(st.sessions.map((s) => s.address), ['10.0.2.15']);
+  assert.equal(st.pool.inUse, 1);
+  link.close();
+  await link.done;
+  await waitUntil(() => (server.status() as { pool: { inUse: number } }).pool.inUse === 0, 60_000, 'the address to come back');
+  await server.stop();
+  assert.ok(!logs.some((l) => /Could not determine/.test(l)), logs.join('\n'));
+});

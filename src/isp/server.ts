@@ -595,12 +595,14 @@ export class IspServer {
     }
     const info: SessionInfo = { id, origin, user: preAuthenticated, startedAt: Date.now() };
     const live: Live = { info, stream, authenticated: false, accounted: false, lower };
-    if (preAuthenticated !== undefined) {
+    // A text-login caller has authenticated already; with `auth none` nobody ever will (no
+    // auth-up comes), so the caller takes its slot and address at connect, as pppd `noauth`.
+    if (preAuthenticated !== undefined || c.auth === 'none') {
       if (!this.promote(live, log)) {
         stream.destroy();
         return;
       }
-      this.begin(live, c, log, preAuthenticated);
+      this.begin(live, c, log, preAuthenticated, source);
       return;
     }
     // Not authenticated yet: the admission pool, the deadline, the byte cap.
@@ -743,7 +745,8 @@ export class IspServer {
     });
     live.link = link;
     this.sessions.set(id, live);
-    if (preAuthenticated !== undefined) this.totals.sessions++;
+    // Counted here when no admission gate counted it (text login, `auth none`).
+    if (auth === 'none') this.totals.sessions++;
     live.gate?.count(() => link.session.counters.framesIn > 0);
     log(`${info.origin}: session started${live.address !== undefined ? `, address ${info.address}` : ''}`);
     link.on('log', (level, msg) => {
