@@ -14,7 +14,7 @@ import { Accounting, type AcctRecord, type AcctSession, type AcctTransport } fro
 import type { TerminateCauseName } from '../radius/terminate-cause.js';
 import { acctTransport } from '../radius/acct-transport.js';
 import { RadiusUdpClient } from '../runtime/radius-udp.js';
-import { listenDae } from '../radius/dae.js';
+import { listenDae } from '../runtime/dae-udp.js';
 import type { Limits } from './session-limits.js';
 
 /** What tests (and the RADIUS client, once configured) plug in. */

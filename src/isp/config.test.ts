@@ -108,3 +108,10 @@ test('mppe require with auth pap or none is refused at load time: no session cou
   for (const auth of ['chap', 'any', 'eap']) assert.equal(parseIspConfig(`auth ${auth}\nmppe require\n`, 'f').mppe, 'require');
   assert.equal(parseIspConfig('auth pap\nmppe optional\n', 'f').mppe, 'optional');
 });
+
+test('dae-client takes an IPv4 or IPv6 address (kept in one text form) and names the line of a bad one', () => {
+  const c = parseIspConfig('dae-listen [::]:3799\ndae-client 2001:DB8::0:1 s1\ndae-client 192.0.2.9 s2\n', 'f');
+  assert.deepEqual(c.daeListen, { host: '::', port: 3799 });
+  assert.deepEqual(c.daeClients.map((x) => x.address), ['2001:db8::1', '192.0.2.9']);
+  rejects('dae-client nonsense s\n', "isp.conf:1: dae-client: not an IPv4 or IPv6 address: 'nonsense'");
+});

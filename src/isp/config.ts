@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseIp4 } from '../wire/ipv4.js';
-import { ip6ToString } from '../wire/ipv6.js';
+import { canonicalIp, ip6ToString, parseIp6 } from '../wire/ipv6.js';
 import { parsePrefix64 } from '../net/config.js';
 import { ulaPrefix } from '../net/ndp.js';
 import { AddressPool } from './pool.js';
@@ -448,7 +448,13 @@ export function parseIspConfig(text: string, file: string): IspConfig {
       case 'dae-client':
         need(2);
         if (vals.length > 2) throw err('want ADDRESS SECRET (no blanks in either)');
-        c.daeClients.push({ address: ip(vals[0]!), secret: vals[1]! });
+        {
+          // IPv4, or IPv6 kept in one text form (src/runtime/dae-udp.ts matches sources so).
+          const a = vals[0]!;
+          const v6 = parseIp6(a);
+          if (parseIp4(a) === undefined && !v6) throw err(`not an IPv4 or IPv6 address: '${a}'`);
+          c.daeClients.push({ address: canonicalIp(a), secret: vals[1]! });
+        }
         break;
       case 'dae-window': need(1); c.daeWindow = int(v, [1, 86400]); break;
       // ---- end of RADIUS accounting ----

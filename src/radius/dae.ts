@@ -2,7 +2,7 @@
  * RFC 5176 Dynamic Authorization (the DAE listener, `dae-listen ADDR:PORT`): the AAA side
  * sends Disconnect-Request (end a session) and CoA-Request (change a live session's
  * Session-Timeout / Idle-Timeout / Filter-Id). Sans-IO core (DaeCore: datagram, source and
- * time in; a reply datagram or nothing out) and a thin UDP shell (listenDae).
+ * time in; a reply datagram or nothing out); the UDP shell is src/runtime/dae-udp.ts.
  *
  *  - Only `dae-client ADDR SECRET` sources are heard; others are silently dropped and counted.
  *  - The Request Authenticator (RFC 5176 §2.3: as for Accounting-Request) and any
@@ -17,7 +17,6 @@
  *    given must match. No identification: NAK 402 Missing-Attribute; no match: NAK 503
  *    Session-Context-Not-Found; an attribute we cannot act on: NAK 401 Unsupported-Attribute.
  */
-import dgram from 'node:dgram';
 import { RadiusCode, decodePacket, encodePacket, findAttribute, attr, bufferToIpv4, bufferToInteger, type RadiusAttribute, type RadiusPacket } from './packet.js';
 import { signResponse, verifyAccountingRequest, MESSAGE_AUTHENTICATOR } from './crypto.js';
 import { A } from './acct-packet.js';
@@ -184,28 +183,4 @@ function reply(code: number, attributes: RadiusAttribute[]): Buffer {
 function attrsOf(pkt: Buffer): RadiusAttribute[] {
   const d = decodePacket(pkt);
   return d.ok ? d.packet.attributes : [];
-}
-
-/** The UDP shell: binds `host:port` and answers what DaeCore answers. */
-export async function listenDae(at: { host: string; port: number }, o: DaeOptions): Promise<{ core: DaeCore; port: number; close(): Promise<void>; status(): unknown }> {
-  const core = new DaeCore(o);
-  const sock = dgram.createSocket('udp4');
-  sock.on('message', (m, rinfo) => {
-    const r = core.handle(m, rinfo.address, Date.now());
-    if (r) sock.send(r, rinfo.port, rinfo.address);
-  });
-  sock.on('error', (e) => o.log?.(`dae: ${e.message}`));
-  await new Promise<void>((resolve, reject) => {
-    sock.once('error', reject);
-    sock.bind(at.port, at.host, () => {
-      sock.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    core,
-    port: sock.address().port,
-    close: () => new Promise<void>((r) => sock.close(() => r())),
-    status: () => ({ listen: `${at.host}:${sock.address().port}`, ...core.counters }),
-  };
 }

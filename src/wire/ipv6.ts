@@ -189,6 +189,18 @@ export function parseIp6(s: string): Buffer | undefined {
   return out;
 }
 
+/**
+ * One text per address, so addresses compare as strings: IPv4 as is, an IPv4-mapped IPv6
+ * address (::ffff:a.b.c.d, RFC 4291 §2.5.5.2, how a dual-stack socket sees IPv4 peers) as its
+ * IPv4 address, other IPv6 in RFC 5952 form; anything else unchanged.
+ */
+export function canonicalIp(s: string): string {
+  const a = s.includes(':') ? parseIp6(s) : undefined;
+  if (!a) return s;
+  const mapped = a.subarray(0, 10).every((x) => x === 0) && a[10] === 0xff && a[11] === 0xff;
+  return mapped ? `${a[12]}.${a[13]}.${a[14]}.${a[15]}` : ip6ToString(a);
+}
+
 /** A TCP segment over IPv6: the header buildTcp writes, checksummed over the IPv6 pseudo-header. */
 export function buildTcp6(t: Omit<TcpOut, 'src' | 'dst' | 'id'> & { src: Uint8Array; dst: Uint8Array }): Buffer {
   const v4 = buildTcp({ ...t, src: 0, dst: 0, id: 0 });
