@@ -12,10 +12,9 @@ import assert from 'node:assert/strict';
 import { startPppdPeer, umlAvailable } from '../harness/uml.js';
 import { relayWhenPppdSpeaks } from '../harness/pppd-relay.js';
 import { startFreeRadius, freeradiusAvailable, type FreeRadius } from '../harness/freeradius.js';
-import { IspServer } from '../../src/isp/server.js';
-import { defaultIspConfig, type IspConfig } from '../../src/isp/config.js';
-import { natBackendFactory } from '../../src/isp/backend.js';
-import { staticSecrets } from '../../src/ppp/secrets.js';
+import type { IspServer } from '../../src/isp/server.js';
+import type { IspConfig } from '../../src/isp/config.js';
+import { withRadiusIsp } from '../harness/radius-isp.js';
 
 const skip = process.env.DIALTONE_SKIP_INTEROP === '1' ? 'DIALTONE_SKIP_INTEROP=1' : false;
 const SECRET = 'radius-shared-Secret-42';
@@ -34,18 +33,7 @@ after(async () => {
   for (const r of running) await r.stop();
 });
 
-async function withIsp(config: Partial<IspConfig>, fn: (isp: IspServer, logs: string[]) => Promise<void>): Promise<void> {
-  const c: IspConfig = { ...defaultIspConfig(), listenPpp: { host: '127.0.0.1', port: 0 }, lcpEchoInterval: 0, authTimeout: 300, radiusSecret: SECRET, radiusTimeout: 2, radiusRetries: 1, ...config };
-  const logs: string[] = [];
-  // No local secrets at all: every verdict comes from FreeRADIUS.
-  const isp = new IspServer({ config: c, secrets: staticSecrets([]), backend: natBackendFactory(c, (m) => logs.push(m)), log: (m) => logs.push(m) });
-  await isp.start();
-  try {
-    await fn(isp, logs);
-  } finally {
-    await isp.stop();
-  }
-}
+const withIsp = (config: Partial<IspConfig>, fn: (isp: IspServer, logs: string[]) => Promise<void>) => withRadiusIsp(SECRET, { ...config }, fn);
 
 async function dial(isp: IspServer, pppdArgs: string[], files: Record<string, string>, after = 'ping -c 1 -W 5 10.0.2.2') {
   const relay = await relayWhenPppdSpeaks(isp.addresses.ppp!.port);

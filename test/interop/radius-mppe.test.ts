@@ -17,10 +17,9 @@ import net from 'node:net';
 import { startPppdPeer, umlAvailable } from '../harness/uml.js';
 import { relayWhenPppdSpeaks } from '../harness/pppd-relay.js';
 import { startFreeRadius, freeradiusAvailable, type FreeRadius } from '../harness/freeradius.js';
-import { IspServer } from '../../src/isp/server.js';
-import { defaultIspConfig, type IspConfig } from '../../src/isp/config.js';
-import { natBackendFactory } from '../../src/isp/backend.js';
-import { staticSecrets } from '../../src/ppp/secrets.js';
+import type { IspServer } from '../../src/isp/server.js';
+import type { IspConfig } from '../../src/isp/config.js';
+import { withRadiusIsp } from '../harness/radius-isp.js';
 
 const skip = process.env.DIALTONE_SKIP_INTEROP === '1' ? 'DIALTONE_SKIP_INTEROP=1' : false;
 const SECRET = 'radius-mppe-Secret-7';
@@ -43,18 +42,7 @@ async function webPort(): Promise<number> {
   return (web.address() as net.AddressInfo).port;
 }
 
-async function withIsp(config: Partial<IspConfig>, fn: (isp: IspServer, logs: string[]) => Promise<void>): Promise<void> {
-  const c: IspConfig = { ...defaultIspConfig(), listenPpp: { host: '127.0.0.1', port: 0 }, lcpEchoInterval: 0, authTimeout: 300, radiusSecret: SECRET, radiusTimeout: 2, radiusRetries: 1, ...config };
-  const logs: string[] = [];
-  // No local secrets: the keys can only be FreeRADIUS's.
-  const isp = new IspServer({ config: c, secrets: staticSecrets([]), backend: natBackendFactory(c, (m) => logs.push(m)), log: (m) => logs.push(m) });
-  await isp.start();
-  try {
-    await fn(isp, logs);
-  } finally {
-    await isp.stop();
-  }
-}
+const withIsp = (config: Partial<IspConfig>, fn: (isp: IspServer, logs: string[]) => Promise<void>) => withRadiusIsp(SECRET, { ...config }, fn);
 
 /** Connects to dialtone only when pppd's first byte arrives, so a slow UML boot cannot fail LCP (as radius-auth.test.ts). */
 
