@@ -27,6 +27,11 @@ export interface Target<T = unknown> {
   check(value: T, counter: Counter): void;
   /** Where the regression test imports `check` from, for the printed snippet. */
   module: string;
+  /**
+   * --long without fast-check: one batch of a seeded loop, counting units, throwing on a
+   * broken invariant; returns figures summed over the run and printed at the end.
+   */
+  longBatch?(seed: number, counter: Counter): Record<string, number>;
 }
 
 export class InvariantError extends Error {}

@@ -10,6 +10,7 @@
  * seed of the batch it was in is printed. Exit status 1 if anything failed.
  */
 import { Worker } from 'node:worker_threads';
+import { loadavg } from 'node:os';
 import { TARGETS } from './targets.js';
 import type { WorkerJob, WorkerMessage } from './worker.js';
 
@@ -41,7 +42,11 @@ interface Result {
   units: number;
   runs: number;
   ms: number;
+  cpuMs?: number;
+  stats?: Record<string, number>;
 }
+
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 
 function runTarget(job: WorkerJob, hangMs: number): Promise<Result & { report?: string }> {
   const t = TARGETS.find((x) => x.name === job.name)!;
@@ -67,7 +72,7 @@ function runTarget(job: WorkerJob, hangMs: number): Promise<Result & { report?: 
       } else if (job.long && performance.now() - lastPrint > 30_000) {
         lastPrint = performance.now();
         const s = (performance.now() - t0) / 1000;
-        console.log(`  ${job.name}: ${last.units} ${t.unit} in ${s.toFixed(0)} s (${(last.units / s).toFixed(0)}/s), batch seed ${last.seed}`);
+        console.log(`  ${job.name}: ${last.units} ${t.unit} in ${s.toFixed(0)} s (${(last.units / s).toFixed(0)}/s), batch seed ${last.seed}, load ${load()}`);
       }
     }, 1000);
     w.on('message', (m: WorkerMessage) => {
@@ -76,7 +81,7 @@ function runTarget(job: WorkerJob, hangMs: number): Promise<Result & { report?: 
       else if (m.type === 'fail') report = m.report;
       else {
         for (const [k, n] of Object.entries(m.known)) console.log(`  known (todo test ${k}): ${n} case(s) in ${job.name}`);
-        finish({ name: job.name, unit: t.unit, seed: job.seed, status: report ? 'FAIL' : 'ok', units: m.units, runs: m.runs, ms: m.ms });
+        finish({ name: job.name, unit: t.unit, seed: job.seed, status: report ? 'FAIL' : 'ok', units: m.units, runs: m.runs, ms: m.ms, cpuMs: m.cpuMs, stats: m.stats });
       }
     });
     w.on('error', (e) => {
@@ -98,6 +103,8 @@ async function main(): Promise<number> {
     const r = await runTarget({ name: t.name, seed, budgetMs: o.budget * 1000, long: o.long, batches: o.batches }, o.hang * 1000);
     results.push(r);
     console.log(`${r.status.padEnd(5)} ${t.name.padEnd(15)} ${String(r.units).padStart(10)} ${t.unit.padEnd(8)} ${String(r.runs).padStart(7)} cases ${(r.ms / 1000).toFixed(1).padStart(7)} s ${(r.units / (r.ms / 1000)).toFixed(0).padStart(8)} ${t.unit}/s`);
+    if (o.long && r.cpuMs) console.log(`      CPU ${(r.cpuMs / 1000).toFixed(1)} s (${(r.units / (r.cpuMs / 1000)).toFixed(0)} ${t.unit}/CPU-s), load average ${load()}`);
+    for (const [k, n] of Object.entries(r.stats ?? {})) console.log(`      ${k}: ${n}`);
     if (r.report) console.log(r.report);
   }
   const bad = results.filter((r) => r.status !== 'ok');

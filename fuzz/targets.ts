@@ -1,9 +1,13 @@
 /** Every fuzz target, in the order `npm run fuzz` runs them. */
 import type { Target } from './lib.js';
-import { pppHdlcTarget, pppFrameTarget } from './targets/ppp.js';
+import { pppHdlcTarget as pppHdlc, pppFrameTarget as pppFrame } from './targets/ppp.js';
+import { longBatch } from './targets/ppp-long.js';
 import { configTarget, configScalingTarget } from './targets/config.js';
 import { netTarget } from './targets/net.js';
 import { hayesTarget, hayesScalingTarget } from './targets/hayes.js';
+
+const pppHdlcTarget: typeof pppHdlc = { ...pppHdlc, longBatch: (seed, counter) => longBatch('hdlc', seed, counter) };
+const pppFrameTarget: typeof pppFrame = { ...pppFrame, longBatch: (seed, counter) => longBatch('frame', seed, counter) };
 
 export const TARGETS: readonly Target<any>[] = [pppHdlcTarget, pppFrameTarget, configTarget, configScalingTarget, netTarget, hayesTarget, hayesScalingTarget];
 

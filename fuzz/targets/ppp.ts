@@ -35,6 +35,8 @@ export interface Scenario {
   /** The client knows the wrong password. */
   badPassword: boolean;
   seed: number;
+  /** Both ends want MPPE (needs MS-CHAP keys); 'stateful' lets stateful mode be agreed. */
+  mppe?: 'stateless' | 'stateful';
 }
 
 export type Inject =
@@ -54,7 +56,7 @@ export interface PppCase {
 }
 
 const PHASES = new Set(['Dead', 'Establish', 'Authenticate', 'Network', 'Terminate']);
-const PROTOCOLS = [0xc021, 0xc023, 0xc223, 0xc227, 0x8021, 0x80fd, 0x0021, 0x8057, 0xc025, 0x8281, 0x00fd, 0x002d];
+export const PROTOCOLS = [0xc021, 0xc023, 0xc223, 0xc227, 0x8021, 0x80fd, 0x0021, 0x8057, 0xc025, 0x8281, 0x00fd, 0x002d];
 export const MAX_TIMERS = 16;
 const MAX_EVENTS = 2000;
 const MAX_FRAMES_OUT = 64;
@@ -63,7 +65,8 @@ const MAX_BYTES_OUT = 256 * 1024;
 const ip = (s: string) => parseIp4(s)!;
 
 function options(sc: Scenario, role: 'server' | 'client'): Partial<SessionOptions> {
-  const base = { randomBytes: seeded(`${role}:${sc.seed}`), debug: sc.debug };
+  const mppe = sc.mppe ? { mppe40: true, mppe128: true, refuseMppeStateful: sc.mppe !== 'stateful', mppePreferStateful: sc.mppe === 'stateful' && role === 'client' } : {};
+  const base = { randomBytes: seeded(`${role}:${sc.seed}`), debug: sc.debug, ...mppe };
   if (role === 'server') {
     const require = {
       requirePap: sc.auth === 'pap', requireChap: sc.auth === 'chap', requireMschap: sc.auth === 'mschap',
@@ -77,18 +80,23 @@ function options(sc: Scenario, role: 'server' | 'client'): Partial<SessionOption
   return { ...base, name: 'client', user: 'fred', password: sc.badPassword ? 'barney' : 'wilma', usePeerDns: true };
 }
 
-interface Side {
+export interface Side {
   s: Session;
   role: 'server' | 'client';
   dead: boolean;
   /** Every frame this side sent, as (protocol, info): the "real exchange" to mutate. */
   sent: { protocol: number; info: Buffer }[];
+  /** Control packets this side sent, by kind: what the long mode checks has moved. */
+  replies: { configNak: number; configReject: number; codeReject: number; protocolReject: number };
 }
+
+/** Control protocols (LCP, NCPs, CCP: the 0x8000-0xbfff range and LCP itself) share codes 3, 4, 7. */
+const isFsmProtocol = (p: number) => p === 0xc021 || (p >= 0x8000 && p < 0xc000);
 
 const hdlc = new HdlcEncoder();
 const hdlcCompressed = new HdlcEncoder({ acfc: true, pfc: true });
 
-function controlPacket(code: number, id: number, body: Buffer, lenDelta: number): Buffer {
+export function controlPacket(code: number, id: number, body: Buffer, lenDelta: number): Buffer {
   const p = Buffer.alloc(4 + body.length);
   p[0] = code;
   p[1] = id;
@@ -98,7 +106,7 @@ function controlPacket(code: number, id: number, body: Buffer, lenDelta: number)
 }
 
 /** A PPP-level frame (protocol + info) as the target's lower layer takes it. */
-function onTheWire(sc: Scenario, protocol: number, info: Buffer, compress = false): Buffer {
+export function onTheWire(sc: Scenario, protocol: number, info: Buffer, compress = false): Buffer {
   if (sc.link === 'frame') {
     const head = protocol < 0x100 && compress ? Buffer.from([protocol]) : Buffer.from([protocol >> 8, protocol & 0xff]);
     return Buffer.concat([compress ? Buffer.alloc(0) : Buffer.from([0xff, 0x03]), head, info]);
@@ -109,21 +117,34 @@ function onTheWire(sc: Scenario, protocol: number, info: Buffer, compress = fals
 function newSession(sc: Scenario, role: 'server' | 'client'): Side {
   const o = defaultSessionOptions({ ...options(sc, role), tapFrames: true });
   const link = sc.link === 'frame' ? new FrameLink({ addressControl: true, mru: 1500 }) : undefined;
-  return { s: new Session(o, 0, link), role, dead: false, sent: [] };
+  return { s: new Session(o, 0, link), role, dead: false, sent: [], replies: { configNak: 0, configReject: 0, codeReject: 0, protocolReject: 0 } };
 }
 
-function armed(s: Session): number {
+export function armed(s: Session): number {
   return (s as unknown as { timers: Timers }).timers.armed.size;
 }
 
-class Rig {
+/**
+ * Octets the receive side holds between calls: the HDLC decoder's own slab (a frame that
+ * spans reads) and the frame in progress, which must stay within the decoder's cap (MRU
+ * plus header and FCS). Private fields, read through TypeScript privacy only.
+ */
+export const MAX_RX_SLAB = 2 * 64 * 1024 + 16 * 1024;
+function rxBuffered(s: Session): { slab: number; len: number; cap: number } | undefined {
+  const d = (s.link as unknown as { decoder?: { ownSlabBytes: number; len: number; cap: number } }).decoder;
+  // A frame link has no decoder; a renamed private field reads as no bound rather than a failure.
+  if (!d || typeof d.len !== 'number' || typeof d.cap !== 'number') return d ? { slab: d.ownSlabBytes ?? 0, len: 0, cap: 0 } : undefined;
+  return { slab: d.ownSlabBytes, len: d.len, cap: d.cap };
+}
+
+export class Rig {
   now = 0;
   readonly server: Side;
   readonly client: Side;
   /** Chunks in flight: [to, bytes]. */
   readonly queue: [Side, Buffer][] = [];
 
-  constructor(readonly sc: Scenario) {
+  constructor(readonly sc: Scenario, readonly maxQueue = Infinity) {
     this.server = newSession(sc, 'server');
     this.client = newSession(sc, 'client');
     this.server.s.start(0);
@@ -151,14 +172,27 @@ class Rig {
       invariant(ev.length <= MAX_EVENTS, `${side.role}: ${ev.length} events in one step`);
       for (const e of ev) {
         if (e.type === 'dead') side.dead = true;
-        if (e.type === 'frame' && e.dir === 'out' && side.sent.length < 200) side.sent.push({ protocol: e.protocol, info: Buffer.from(e.payload) });
+        if (e.type !== 'frame' || e.dir !== 'out') continue;
+        if (side.sent.length < 200) side.sent.push({ protocol: e.protocol, info: Buffer.from(e.payload) });
+        if (isFsmProtocol(e.protocol)) {
+          const code = e.payload[0];
+          if (code === 3) side.replies.configNak++;
+          else if (code === 4) side.replies.configReject++;
+          else if (code === 7) side.replies.codeReject++;
+          else if (code === 8 && e.protocol === 0xc021) side.replies.protocolReject++;
+        }
       }
       invariant(PHASES.has(side.s.phase), `${side.role}: invalid phase ${String(side.s.phase)}`);
       const n = armed(side.s);
       invariant(n <= MAX_TIMERS, `${side.role}: ${n} timers armed`);
       const d = side.s.nextDeadline();
       invariant(d === undefined || Number.isFinite(d), `${side.role}: next deadline ${d}`);
+      const rx = rxBuffered(side.s);
+      if (rx) invariant(rx.slab <= MAX_RX_SLAB && rx.len <= rx.cap, `${side.role}: receive side holds ${rx.slab} octets of slab, ${rx.len} of a frame (cap ${rx.cap})`);
     }
+    // The line between the two is lossy beyond a few dozen chunks: the long mode injects far
+    // more than it delivers, and an unbounded harness queue would only measure the harness.
+    if (this.queue.length > this.maxQueue) this.queue.splice(0, this.queue.length - this.maxQueue);
   }
 
   deliver(n: number): void {
@@ -179,7 +213,7 @@ class Rig {
   }
 }
 
-function frameBytes(rig: Rig, f: Inject): Buffer {
+export function frameBytes(rig: Rig, f: Inject): Buffer {
   const sc = rig.sc;
   switch (f.kind) {
     case 'control': return onTheWire(sc, f.protocol, controlPacket(f.code, f.id, f.body, f.lenDelta), f.compress);
@@ -231,17 +265,25 @@ export function check(c: PppCase, counter: Counter = { n: 0 }): void {
       }
     });
   }
-  // The end: an administrative close must bring the target to Dead (pppd exits) within
-  // lcp-max-terminate restarts, whatever the hostile traffic left behind.
+  closeAndCheck(rig);
+}
+
+/**
+ * The end of a case: an administrative close must bring the target to Dead (pppd exits)
+ * within lcp-max-terminate restarts, whatever the hostile traffic left behind.
+ */
+export function closeAndCheck(rig: Rig): void {
   const t = rig.target;
   t.s.close('fuzz: end of case', rig.now);
   rig.collect();
+  // Ten minutes of virtual time from the close (not from 0: a long case is well past that).
+  const closedAt = rig.now;
   for (let i = 0; i < 500 && !t.dead; i++) {
     if (rig.queue.length) rig.deliver(1);
     else rig.advance(0);
-    if (rig.now > 10 * 60_000) break;
+    if (rig.now - closedAt > 10 * 60_000) break;
   }
-  invariant(t.dead && t.s.phase === 'Dead', `${t.role}: not Dead after close (phase ${t.s.phase}, t=${rig.now} ms)`);
+  invariant(t.dead && t.s.phase === 'Dead', `${t.role}: not Dead after close (phase ${t.s.phase}, ${rig.now - closedAt} ms after it)`);
   invariant(armed(t.s) <= 2, `${t.role}: ${armed(t.s)} timers still armed when Dead`);
 }
 
