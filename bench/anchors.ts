@@ -18,7 +18,7 @@
  * duplicate ACK per hole (tcp.c, tcp_data_from_tap), fewer than the three a sender waits
  * for (RFC 5681, 3.2), so every loss waits for the sender's retransmission timeout, which
  * doubles each time; after some seconds of this pasta resets the connection and closes its
- * host socket cleanly, so the stream arrived short (166 of 268 MB). A queue that holds a
+ * host socket cleanly, so the stream arrives short (166 of 268 MB once). A queue that holds a
  * whole send buffer (net.ipv4.tcp_wmem's 4 MiB, ~2900 frames) drops nothing. Both tools get
  * the same queue. pasta's automatic port forwarding (-t/-u/-T/-U auto) is off: unused here,
  * it rescans /proc/net/tcp in both namespaces every second.
@@ -41,6 +41,14 @@ const TAP = 'tap0';
 const TAP_QUEUE = 10_000;
 /** A transfer with no new octet for this long has failed (a stalled tool, not a slow one). */
 const STALL_MS = 20_000;
+/**
+ * Attempts per tool. pasta also stalls with no frame dropped at the tap: when the host-side
+ * receiver is descheduled long enough (a loaded 2-core machine) for pasta's socket buffer
+ * to fill, its sendmsg() takes only part of a batch of segments and the rest is discarded
+ * as if lost (tcp_data_from_tap: partial_send), with the same timeout-only recovery as a
+ * tap drop. Seen in 3 of ~25 runs under load average 10; a failed attempt is printed.
+ */
+const ATTEMPTS = 3;
 /** What the sender repeats; the sink compares every octet it receives against it. */
 const CHUNK = randomBytes(256 * 1024);
 
@@ -196,7 +204,8 @@ async function throughTool(tool: 'slirp4netns' | 'pasta'): Promise<number> {
     } catch (e) {
       // Frames the tap dropped, and what the tool said, name most failures.
       const drops = /TX:[^\n]*\n\s*\d+\s+\d+\s+\d+\s+(\d+)/.exec(sh('ip', ['-n', ns, '-s', 'link', 'show', TAP]).out)?.[1] ?? '?';
-      const said = log.split('\n').filter((l) => l && !l.startsWith('Failed to send')).slice(-3).join(' | ');
+      // (Its start-up banner and its failing syslog writes say nothing about the connection.)
+      const said = log.split('\n').filter((l) => /error|warn|fail|reset|clos/i.test(l) && !l.startsWith('Failed to send')).slice(-3).join(' | ');
       throw new Error(`${(e as Error).message}; ${TAP} dropped ${drops} frames${said ? `; ${tool}: ${said}` : ''}`);
     }
   } finally {
@@ -226,14 +235,20 @@ async function main(): Promise<void> {
       figures.push(`${tool} -`);
       continue;
     }
-    try {
-      const mbps = await throughTool(tool);
-      console.log(`${tool.padEnd(12)} ${mbps.toFixed(1).padStart(8)} MB/s`);
-      figures.push(`${tool} ${mbps.toFixed(0)} MB/s`);
-    } catch (e) {
-      console.log(`${tool.padEnd(12)}  failed: ${(e as Error).message}`);
-      figures.push(`${tool} -`);
+    // A failed attempt is printed with its cause, then the tool gets a fresh namespace (see
+    // ATTEMPTS); the figure says which attempt it came from.
+    let mbps: number | undefined;
+    for (let attempt = 1; attempt <= ATTEMPTS && mbps === undefined; attempt++) {
+      try {
+        mbps = await throughTool(tool);
+        const note = attempt > 1 ? `   (attempt ${attempt} of ${ATTEMPTS})` : '';
+        console.log(`${tool.padEnd(12)} ${mbps.toFixed(1).padStart(8)} MB/s${note}`);
+        figures.push(`${tool} ${mbps.toFixed(0)} MB/s`);
+      } catch (e) {
+        console.log(`${tool.padEnd(12)}  attempt ${attempt} of ${ATTEMPTS} failed: ${(e as Error).message}`);
+      }
     }
+    if (mbps === undefined) figures.push(`${tool} -`);
   }
   const lo = await transfer('127.0.0.1');
   console.log(`loopback     ${lo.toFixed(1).padStart(8)} MB/s`);
