@@ -43,10 +43,12 @@ const TAP_QUEUE = 10_000;
 const STALL_MS = 20_000;
 /**
  * Attempts per tool. pasta also stalls with no frame dropped at the tap: when the host-side
- * receiver is descheduled long enough (a loaded 2-core machine) for pasta's socket buffer
- * to fill, its sendmsg() takes only part of a batch of segments and the rest is discarded
+ * receiver falls behind (2 cores shared by sender, tool, receiver and other work; running
+ * all of them at nice -10 made it worse, 7 of 8 attempts) long enough for pasta's socket
+ * buffer to fill, its sendmsg() takes only part of a batch of segments and the rest is discarded
  * as if lost (tcp_data_from_tap: partial_send), with the same timeout-only recovery as a
- * tap drop. Seen in 3 of ~25 runs under load average 10; a failed attempt is printed.
+ * tap drop. Under load average 13-18 this met 4 of 7 attempts of `npm run bench:anchors`
+ * (5 of 27 over every variant tried); a failed attempt is printed.
  */
 const ATTEMPTS = 3;
 /** What the sender repeats; the sink compares every octet it receives against it. */
