@@ -13,6 +13,7 @@ import { Code, emitOptions, parseOptions, type ConfigOption } from '../packet.js
 import { PROTO_CCP, PROTO_LCP } from '../protocols.js';
 import type { Protent, SessionContext } from '../protent.js';
 import type { Timer } from '../timers.js';
+import type { LogLevel } from '../log.js';
 import type { Compressor, Decompressor, Frame, MethodNegotiation } from './method.js';
 import { COMPRESSION_METHODS } from './methods.js';
 
@@ -267,8 +268,8 @@ export class CcpProtocol implements Protent {
     const methodCtx = {
       options: o,
       mppeKeys: () => ctx.mppeKeys,
-      log: ctx.log,
-      closeLink: ctx.closeLink,
+      log: (level: LogLevel, msg: string) => ctx.log(level, msg),
+      closeLink: (reason: string) => ctx.closeLink(reason),
     };
     const methods = COMPRESSION_METHODS.map((m) => m.create(methodCtx)).filter((m): m is MethodNegotiation => m !== undefined);
     this.ccp = new Ccp(
