@@ -4,7 +4,7 @@
  * takes the address it is given, and what gets rejected.
  */
 import { Fsm, State, type FsmConfig, type FsmHandler, type ReqCiResult } from './fsm.js';
-import { Code, emitOptions, opt, parseOptions, u32, type ConfigOption } from './packet.js';
+import { Code, NO_BYTES, emitOptions, opt, parseOptions, u32, type ConfigOption } from './packet.js';
 import type { Timers } from './timers.js';
 import { icmpEchoReply, ip4ToString } from '../wire/ipv4.js';
 import { PROTO_IP, PROTO_IPCP, PROTO_VJ_COMP, PROTO_VJ_UNCOMP } from './protocols.js';
@@ -146,7 +146,7 @@ export class Ipcp implements FsmHandler {
   hisAddr = 0;
   /** What the peer's acked request asked of our compressor (pppd ho->neg_vj...). */
   hisVj: VjParams | undefined;
-  private lastReq: Buffer = Buffer.alloc(0);
+  private lastReq: Buffer = NO_BYTES;
 
   constructor(
     /** Mutable until IPCP opens: authentication may supply the peer's address. */
@@ -332,6 +332,9 @@ export class Ipcp implements FsmHandler {
   }
 
   up(): void {
+    // Opened, a reply to our request can only be stale (Fsm.currentReply) and a new one is
+    // built afresh: not kept for the life of an idle link.
+    this.lastReq = NO_BYTES;
     const local = this.go.addr ?? this.policy.localAddr;
     if (!local) {
       this.host.log('error', 'Could not determine local IP address');

@@ -23,7 +23,7 @@ import { PROTO_IP, PROTO_IPV6, PROTO_LCP, PROTO_VJ_COMP, PROTO_VJ_UNCOMP, protoc
 import type { VjCounters } from './ipcp.js';
 import { EXIT } from './exit-codes.js';
 import type { LogLevel } from './log.js';
-import type { Phase, Protent, SessionContext } from './protent.js';
+import { DisabledProtocol, type Phase, type Protent, type SessionContext } from './protent.js';
 import type { SessionEvent } from './events.js';
 import type { SessionOptions } from './session-options.js';
 import { allowedMethods, authRequired, wantedMethods, type AuthMethod, type AuthServices } from './auth/methods.js';
@@ -122,7 +122,7 @@ export class Session {
       this.timers,
     );
     const ctx = new Session.ContextOf(this);
-    this.protocols = PROTOCOLS.map((m) => m.create(ctx));
+    this.protocols = PROTOCOLS.map((m) => (m.enabled && m.kind && !m.enabled(o) ? new DisabledProtocol(m.name, m.protocol, m.kind) : m.create(ctx)));
     const vj = this.ipNcp?.vjCounters;
     if (vj) this.counters.vj = vj;
     this.filter = this.protocols.find((p) => p.enabled && p.filterOut && p.filterIn);

@@ -9,7 +9,7 @@
  * link alive when every NCP is gone.
  */
 import { Fsm, State, type FsmHandler, type ReqCiResult } from '../fsm.js';
-import { Code, emitOptions, parseOptions, type ConfigOption } from '../packet.js';
+import { Code, NO_BYTES, emitOptions, parseOptions, type ConfigOption } from '../packet.js';
 import { PROTO_CCP, PROTO_LCP } from '../protocols.js';
 import type { Protent, SessionContext } from '../protent.js';
 import type { Timer } from '../timers.js';
@@ -72,7 +72,7 @@ export class Ccp implements FsmHandler {
   readonly fsm: Fsm;
   /** Our request as last sent, and the peer's request as last judged. */
   private lastReq: ConfigOption[] = [];
-  private lastReqData: Buffer = Buffer.alloc(0);
+  private lastReqData: Buffer = NO_BYTES;
   private his: ConfigOption[] = [];
   /** pppd all_rejected: we rejected every option of the peer's request. */
   private allRejected = false;
@@ -202,6 +202,11 @@ export class Ccp implements FsmHandler {
     };
     this.rx = pick(this.lastReq);
     this.tx = pick(this.his);
+    // Opened, a reply can only be stale (Fsm.currentReply) and a new request rebuilds both:
+    // the option lists are not kept for the life of an idle link.
+    this.lastReq = [];
+    this.lastReqData = NO_BYTES;
+    this.his = [];
     this.logEnabled();
     this.onUp(this.rx, this.tx);
   }
