@@ -149,13 +149,22 @@ export class Fsm {
   private readonly timer: Timer;
 
   constructor(
-    readonly config: FsmConfig,
+    config: FsmConfig,
     private readonly handler: FsmHandler,
     private readonly host: FsmHost,
     timers: Timers,
   ) {
-    this.timer = timers.create(() => this.timeout());
+    // A literal of one shape for every FSM of every session: callers build theirs with a
+    // spread, whose clone would keep a hidden class per session (issue 10 item 5).
+    this.config = {
+      name: config.name, restartMs: config.restartMs, maxConfigure: config.maxConfigure, maxTerminate: config.maxTerminate,
+      maxFailure: config.maxFailure, passive: config.passive, silent: config.silent,
+    };
+    // The prototype's method and this FSM, not a closure per FSM.
+    this.timer = timers.create(Fsm.prototype.timeout, this);
   }
+
+  readonly config: FsmConfig;
 
   // Administrative and lower-layer events (RFC 1661 §4.3).
   lowerUp(): void {

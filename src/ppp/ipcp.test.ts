@@ -50,7 +50,8 @@ test('a client with noipdefault asks 0.0.0.0 and DNS 0.0.0.0 and takes the Naks'
   c.resetCi();
   assert.deepEqual(parseOptions(c.addCi())!.map((o) => [o.type, o.value.readUInt32BE(0)]), [[3, 0], [129, 0], [131, 0]]);
   assert.ok(c.nakCi(req([IpcpOpt.Address, u32(ip('10.0.0.2'))], [IpcpOpt.PrimaryDns, u32(ip('10.0.0.53'))], [IpcpOpt.SecondaryDns, u32(ip('10.0.0.54'))]), false));
-  assert.deepEqual(c.go, { addr: ip('10.0.0.2'), dns1: ip('10.0.0.53'), dns2: ip('10.0.0.54') });
+  // `vj` is always present (undefined here): one object shape for every session.
+  assert.deepEqual(c.go, { vj: undefined, addr: ip('10.0.0.2'), dns1: ip('10.0.0.53'), dns2: ip('10.0.0.54') });
   // A server without DNS rejects the DNS options: the client stops asking.
   c.addCi();
   assert.ok(c.rejCi(req([IpcpOpt.PrimaryDns, u32(ip('10.0.0.53'))])));

@@ -4,7 +4,7 @@
  * takes the address it is given, and what gets rejected.
  */
 import { Fsm, State, type FsmConfig, type FsmHandler, type ReqCiResult } from './fsm.js';
-import { Code, emitOptions, opt, parseOptions, u32, type ConfigOption } from './packet.js';
+import { Code, NO_BYTES, emitOptions, opt, parseOptions, u32, type ConfigOption } from './packet.js';
 import type { Timers } from './timers.js';
 import { icmpEchoReply, ip4ToString } from '../wire/ipv4.js';
 import { PROTO_IP, PROTO_IPCP, PROTO_VJ_COMP, PROTO_VJ_UNCOMP } from './protocols.js';
@@ -131,6 +131,11 @@ interface Ours {
   dns2?: number;
 }
 
+/** A copy as a literal, not a spread: a spread's clone keeps a hidden class per session. */
+function copyOurs(g: Ours): Ours {
+  return { vj: g.vj, addr: g.addr, dns1: g.dns1, dns2: g.dns2 };
+}
+
 function readAddr(v: Buffer): number | undefined {
   return v.length === 4 ? v.readUInt32BE(0) : undefined;
 }
@@ -141,7 +146,7 @@ export class Ipcp implements FsmHandler {
   hisAddr = 0;
   /** What the peer's acked request asked of our compressor (pppd ho->neg_vj...). */
   hisVj: VjParams | undefined;
-  private lastReq: Buffer = Buffer.alloc(0);
+  private lastReq: Buffer = NO_BYTES;
 
   constructor(
     /** Mutable until IPCP opens: authentication may supply the peer's address. */
@@ -159,8 +164,9 @@ export class Ipcp implements FsmHandler {
 
   resetCi(): void {
     const vj = this.policy.vj;
+    // One shape for every session (no conditional spread): see copyOurs.
     this.go = {
-      ...(vj ? { vj: { protocol: IPCP_VJ_COMP, old: false, maxSlotId: vj.maxSlotId, compSlotId: vj.compSlotId } } : {}),
+      vj: vj ? { protocol: IPCP_VJ_COMP, old: false, maxSlotId: vj.maxSlotId, compSlotId: vj.compSlotId } : undefined,
       addr: this.policy.localAddr,
       dns1: this.policy.usePeerDns ? 0 : undefined,
       dns2: this.policy.usePeerDns ? 0 : undefined,
@@ -185,7 +191,7 @@ export class Ipcp implements FsmHandler {
   nakCi(data: Buffer, treatAsReject: boolean): boolean {
     const opts = parseOptions(data);
     if (!opts) return false;
-    const next = { ...this.go };
+    const next = copyOurs(this.go);
     for (const o of opts) {
       const a = readAddr(o.value);
       switch (o.type) {
@@ -231,7 +237,7 @@ export class Ipcp implements FsmHandler {
     const opts = parseOptions(data);
     if (!opts) return false;
     const sent = parseOptions(this.lastReq) ?? [];
-    const next = { ...this.go };
+    const next = copyOurs(this.go);
     for (const o of opts) {
       const mine = sent.find((s) => s.type === o.type);
       if (!mine || !mine.value.equals(o.value)) return false;
@@ -326,6 +332,9 @@ export class Ipcp implements FsmHandler {
   }
 
   up(): void {
+    // Opened, a reply to our request can only be stale (Fsm.currentReply) and a new one is
+    // built afresh: not kept for the life of an idle link.
+    this.lastReq = NO_BYTES;
     const local = this.go.addr ?? this.policy.localAddr;
     if (!local) {
       this.host.log('error', 'Could not determine local IP address');

@@ -5,7 +5,7 @@
  * Option 2 (IPv6-Compression-Protocol) is rejected like pppd built without IPV6CP_COMP.
  */
 import { Fsm, State, type FsmConfig, type FsmHandler, type ReqCiResult } from './fsm.js';
-import { Code, emitOptions, opt, parseOptions, type ConfigOption } from './packet.js';
+import { Code, NO_BYTES, emitOptions, opt, parseOptions, type ConfigOption } from './packet.js';
 import type { Timers } from './timers.js';
 import { PROTO_IPV6, PROTO_IPV6CP } from './protocols.js';
 import type { LogLevel } from './log.js';
@@ -122,7 +122,7 @@ export class Ipv6cp implements FsmHandler {
   his: { neg: boolean; id: Buffer } = { neg: false, id: ZERO };
   /** pppd wo->req_ifaceid: Nak a request without an identifier once per negotiation. */
   private reqIfaceId = true;
-  private lastReq: Buffer = Buffer.alloc(0);
+  private lastReq: Buffer = NO_BYTES;
 
   constructor(
     /** Mutable until IPV6CP opens (ipv6cp-use-ipaddr fills it from IPCP's addresses at open). */

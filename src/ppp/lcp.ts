@@ -4,7 +4,7 @@
  * Option handling follows pppd's lcp.c where the RFC leaves room.
  */
 import { Fsm, State, type FsmConfig, type FsmHandler, type ReqCiResult } from './fsm.js';
-import { Code, emitOptions, opt, parseOptions, u16, u32, type ConfigOption } from './packet.js';
+import { Code, NO_BYTES, emitOptions, opt, parseOptions, u16, u32, type ConfigOption } from './packet.js';
 import type { Timer, Timers } from './timers.js';
 import { PROTO_CHAP, PROTO_EAP, PROTO_LCP, PROTO_PAP } from './protocols.js';
 import type { AuthMethod } from './auth/methods.js';
@@ -122,7 +122,7 @@ export class Lcp implements FsmHandler {
   go: LcpValues = { pcomp: false, accomp: false };
   his: LcpValues = { pcomp: false, accomp: false };
   readonly stats = { echoRequestsSent: 0, echoRepliesRcvd: 0, ownEchoReplies: 0, identRcvd: 0 };
-  private lastReq: Buffer = Buffer.alloc(0);
+  private lastReq: Buffer = NO_BYTES;
   private loopedBack = false;
   private numLoops = 0;
   private echosPending = 0;
@@ -397,6 +397,8 @@ export class Lcp implements FsmHandler {
   }
 
   up(): void {
+    // As IPCP's: Opened, a reply to our request can only be stale (Fsm.currentReply).
+    this.lastReq = NO_BYTES;
     this.echosPending = 0;
     if (this.policy.echoInterval > 0) this.echoTimer.start(this.policy.echoInterval * 1000);
     this.host.up();

@@ -34,6 +34,13 @@ export interface ControlPacket {
  * RFC 1661 §5: octets beyond Length are padding and ignored; a Length larger than the
  * received packet, or smaller than the header, means the packet is silently discarded.
  */
+/**
+ * The one zero-length Buffer for fields that start (or end up) empty: `Buffer.alloc(0)` makes
+ * an ArrayBuffer and a view each time (~200 bytes), per field and per session. Nothing can
+ * be written into zero bytes, so sharing it is safe.
+ */
+export const NO_BYTES: Buffer = Buffer.alloc(0);
+
 export function parseControl(buf: Buffer): ControlPacket | undefined {
   if (buf.length < 4) return undefined;
   const len = buf.readUInt16BE(2);

@@ -95,6 +95,32 @@ export interface ProtocolModule {
   readonly name: string;
   readonly protocol: number;
   create(ctx: SessionContext): Protent;
+  /**
+   * Whether the options turn the protocol on at all (pppd enabled_flag). When false the
+   * session holds a `DisabledProtocol` instead of `create`'s entry: an ISP session with
+   * IPv6 off carries no IPV6CP automaton it can never run (issue 10 item 5).
+   */
+  enabled?(options: SessionOptions): boolean;
+  /** The entry's kind, for its DisabledProtocol stand-in. */
+  readonly kind?: Protent['kind'];
   /** pppd's printpkt: the text after `sent [`/`rcvd [` up to `]`, e.g. `IPCP ConfReq id=0x1 <addr 0.0.0.0>`. */
   print(info: Buffer): string;
+}
+
+const NO_PHASES: readonly Phase[] = [];
+
+/** A protocol the options turned off: its packets get a Protocol-Reject (RFC 1661 §5.7), nothing else. */
+export class DisabledProtocol implements Protent {
+  readonly enabled = false;
+  readonly phases = NO_PHASES;
+
+  constructor(
+    readonly name: string,
+    readonly protocol: number,
+    readonly kind: Protent['kind'],
+  ) {}
+
+  input(): void {}
+
+  protocolRejected(): void {}
 }

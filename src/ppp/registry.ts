@@ -36,8 +36,8 @@ export const PROTOCOLS: readonly ProtocolModule[] = [
   authProtocol('CHAP', PROTO_CHAP, printChap),
   authProtocol('EAP', PROTO_EAP, describeEap),
   { name: 'IPCP', protocol: PROTO_IPCP, print: printIpcp, create: (ctx) => new IpcpProtocol(ctx) },
-  { name: 'CCP', protocol: PROTO_CCP, print: printCcp, create: (ctx) => new CcpProtocol(ctx) },
-  { name: 'IPV6CP', protocol: PROTO_IPV6CP, print: printIpv6cp, create: (ctx) => new Ipv6cpProtocol(ctx) },
+  { name: 'CCP', protocol: PROTO_CCP, print: printCcp, create: (ctx) => new CcpProtocol(ctx), enabled: (o) => !o.noccp, kind: 'ccp' },
+  { name: 'IPV6CP', protocol: PROTO_IPV6CP, print: printIpv6cp, create: (ctx) => new Ipv6cpProtocol(ctx), enabled: (o) => !o.noipv6, kind: 'ncp' },
 ];
 
 /** Printed in `debug` lines though not run here (LCP is the session's own). */

@@ -45,8 +45,14 @@ export type SessionOptions = CoreOptions & LcpOptions & AuthOptions & PapOptions
 
 /** pppd 2.4.9's defaults (see pppd(8)). */
 export function defaultSessionOptions(overrides: Partial<SessionOptions> = {}): SessionOptions {
-  // One spread of the merged defaults per session instead of ten (an ISP makes one per setup).
-  return { ...(mergedDefaults ??= mergeDefaults()), ...overrides };
+  // The defaults are the prototype, shared by every session; the session's own object holds
+  // only what the caller set. A copy of all ~80 defaults per session cost ~2 KB at an ISP:
+  // a spread's clone gets a hidden class of its own (a copied map with no transition root),
+  // so every session ended up with a private map and descriptor array (issue 10 item 5).
+  // Nothing spreads or enumerates SessionOptions; `o.x` and `'x' in o` see the defaults.
+  const o = Object.create(mergedDefaults ??= mergeDefaults()) as SessionOptions;
+  for (const k of Object.keys(overrides) as (keyof SessionOptions)[]) (o as unknown as Record<string, unknown>)[k] = overrides[k];
+  return o;
 }
 
 let mergedDefaults: SessionOptions | undefined;

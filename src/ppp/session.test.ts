@@ -276,3 +276,23 @@ test('a Configure-Ack and the next frame in one read: the second is decoded with
   assert.equal(now, 0, 'no retransmission was needed');
   assert.equal(a.s.counters.framesDropped + b.s.counters.framesDropped, 0);
 });
+
+// Issue 10 item 5: an idle ISP session must stay small.
+test('a protocol the options turn off holds no automaton, and its packets are still Protocol-Rejected', () => {
+  const a = server({ noipv6: true });
+  const b = client({ noipv6: false });
+  run(a, b, { stop: () => !!ipUp(a) && !!ipUp(b) });
+  const v6 = a.s.protocols.find((p) => p.name === 'IPV6CP')!;
+  assert.equal(v6.enabled, false);
+  assert.ok(!('ipv6cp' in v6), 'a disabled IPV6CP is a stand-in, not the full protocol');
+  // The client's IPV6CP Configure-Request was refused with a Protocol-Reject, as before.
+  assert.ok(a.s.counters.protocolRejectsSent >= 1);
+});
+
+test("session options hold only the caller's settings; pppd's defaults are shared by all sessions", () => {
+  const o = defaultSessionOptions({ name: 'isp', mru: 1400 });
+  assert.deepEqual(Object.keys(o).sort(), ['mru', 'name']);
+  assert.equal(o.mru, 1400);
+  assert.equal(o.lcpEchoFailure, defaultSessionOptions().lcpEchoFailure);
+  assert.equal(Object.getPrototypeOf(o), Object.getPrototypeOf(defaultSessionOptions()));
+});

@@ -16,14 +16,14 @@
  */
 import { pooledRandomBytes } from './random-pool.js';
 import { State } from './fsm.js';
-import { Lcp, DEFAULT_MRU } from './lcp.js';
+import { Lcp, DEFAULT_MRU, type LcpHost } from './lcp.js';
 import { Timers } from './timers.js';
 import { secretsEqual, type SecretMatch } from './secrets.js';
 import { PROTO_IP, PROTO_IPV6, PROTO_LCP, PROTO_VJ_COMP, PROTO_VJ_UNCOMP, protocolLongName } from './protocols.js';
 import type { VjCounters } from './ipcp.js';
 import { EXIT } from './exit-codes.js';
 import type { LogLevel } from './log.js';
-import type { Phase, Protent, SessionContext } from './protent.js';
+import { DisabledProtocol, type Phase, type Protent, type SessionContext } from './protent.js';
 import type { SessionEvent } from './events.js';
 import type { SessionOptions } from './session-options.js';
 import { allowedMethods, authRequired, wantedMethods, type AuthMethod, type AuthServices } from './auth/methods.js';
@@ -118,24 +118,11 @@ export class Session {
         passive: o.passive,
         silent: o.silent,
       },
-      {
-        send: (p) => this.sendFrame(PROTO_LCP, p),
-        log: (level, msg) => this.log(level, msg),
-        random32: () => this.random(4).readUInt32BE(0),
-        up: () => this.linkEstablished(),
-        down: () => this.linkDown(),
-        starting: () => undefined,
-        finished: () => this.linkTerminated(),
-        protocolRejected: (proto) => this.protocolRejected(proto),
-        linkFailure: (kind) => {
-          this.status = kind === 'loopback' ? EXIT.LOOPBACK : EXIT.PEER_DEAD;
-          this.closeLcp(kind === 'loopback' ? 'Loopback detected' : 'Peer not responding');
-        },
-      },
+      new Session.LcpHostOf(this),
       this.timers,
     );
-    const ctx = this.context();
-    this.protocols = PROTOCOLS.map((m) => m.create(ctx));
+    const ctx = new Session.ContextOf(this);
+    this.protocols = PROTOCOLS.map((m) => (m.enabled && m.kind && !m.enabled(o) ? new DisabledProtocol(m.name, m.protocol, m.kind) : m.create(ctx)));
     const vj = this.ipNcp?.vjCounters;
     if (vj) this.counters.vj = vj;
     this.filter = this.protocols.find((p) => p.enabled && p.filterOut && p.filterIn);
@@ -257,43 +244,98 @@ export class Session {
     this.events.push({ type: 'phase', phase });
   }
 
-  /** What the protocol table sees of the session. */
-  private context(): SessionContext {
-    const self = this; // the getter below reads the session's current secret
-    return {
-      options: this.options,
-      timers: this.timers,
-      send: (protocol, info) => this.sendFrame(protocol, info),
-      log: (level, msg) => this.log(level, msg),
-      random: (n) => this.random(n),
-      emit: (ev) => this.events.push(ev),
-      get peerSecret() {
-        return self.peerSecret;
-      },
-      setPeerSecret: (m) => (this.peerSecret = m),
-      authResult: (role, method, ok, name) => (role === 'peer' ? this.peerAuthDone(method, ok, name) : this.selfAuthDone(method, ok)),
-      ncpUp: (p) => {
-        this.ncpsOpen.add(p);
-        this.ncpUp();
-      },
-      ncpDown: () => {
-        this.ncpsUp = Math.max(0, this.ncpsUp - 1);
-      },
-      ncpFinished: (p) => {
-        // pppd np_finished: with no network protocol left, the link has no purpose. Not
-        // while LCP itself is going down: that close has its own reason. One NCP finishing
-        // (IPV6CP Protocol-Rejected) leaves the link to another still negotiating (IPCP).
-        this.ncpsOpen.delete(p);
-        const anyOpen = this.ncpsOpen.size > 0 || this.protocols.some((q) => q.kind === 'ncp' && q.isOpen);
-        if (!anyOpen && this.lcp.opened && !this.lcpGoingDown) this.closeLcp('No network protocols running');
-      },
-      closeLink: (reason) => this.closeLcp(reason),
-      get mppeKeys() {
-        return self.mppeKeys;
-      },
-      continueNetworks: () => this.continueNetworks(),
-    };
-  }
+  /**
+   * What LCP sees of the session. A class over the session rather than an object literal of
+   * nine closures: one small object per session, its methods on the prototype (issue 10
+   * item 5: an idle ISP session must stay small). Declared inside Session for its privates.
+   */
+  private static readonly LcpHostOf = class implements LcpHost {
+    constructor(private readonly s: Session) {}
+    send(p: Buffer): void {
+      this.s.sendFrame(PROTO_LCP, p);
+    }
+    log(level: LogLevel, msg: string): void {
+      this.s.log(level, msg);
+    }
+    random32(): number {
+      return this.s.random(4).readUInt32BE(0);
+    }
+    up(): void {
+      this.s.linkEstablished();
+    }
+    down(): void {
+      this.s.linkDown();
+    }
+    starting(): void {}
+    finished(): void {
+      this.s.linkTerminated();
+    }
+    protocolRejected(proto: number): void {
+      this.s.protocolRejected(proto);
+    }
+    linkFailure(kind: 'loopback' | 'peer-dead'): void {
+      this.s.status = kind === 'loopback' ? EXIT.LOOPBACK : EXIT.PEER_DEAD;
+      this.s.closeLcp(kind === 'loopback' ? 'Loopback detected' : 'Peer not responding');
+    }
+  };
+
+  /** What the protocol table sees of the session: as LcpHostOf, prototype methods, no closures. */
+  private static readonly ContextOf = class implements SessionContext {
+    constructor(private readonly s: Session) {}
+    get options(): SessionOptions {
+      return this.s.options;
+    }
+    get timers(): Timers {
+      return this.s.timers;
+    }
+    send(protocol: number, info: Buffer): void {
+      this.s.sendFrame(protocol, info);
+    }
+    log(level: LogLevel, msg: string): void {
+      this.s.log(level, msg);
+    }
+    random(n: number): Buffer {
+      return this.s.random(n);
+    }
+    emit(ev: SessionEvent): void {
+      this.s.events.push(ev);
+    }
+    get peerSecret(): SecretMatch | undefined {
+      return this.s.peerSecret;
+    }
+    setPeerSecret(m: SecretMatch | undefined): void {
+      this.s.peerSecret = m;
+    }
+    authResult(role: 'peer' | 'self', method: AuthMethod, ok: boolean, name?: string): void {
+      if (role === 'peer') this.s.peerAuthDone(method, ok, name);
+      else this.s.selfAuthDone(method, ok);
+    }
+    ncpUp(p: Protent): void {
+      this.s.ncpsOpen.add(p);
+      this.s.ncpUp();
+    }
+    ncpDown(): void {
+      this.s.ncpsUp = Math.max(0, this.s.ncpsUp - 1);
+    }
+    ncpFinished(p: Protent): void {
+      // pppd np_finished: with no network protocol left, the link has no purpose. Not
+      // while LCP itself is going down: that close has its own reason. One NCP finishing
+      // (IPV6CP Protocol-Rejected) leaves the link to another still negotiating (IPCP).
+      const s = this.s;
+      s.ncpsOpen.delete(p);
+      const anyOpen = s.ncpsOpen.size > 0 || s.protocols.some((q) => q.kind === 'ncp' && q.isOpen);
+      if (!anyOpen && s.lcp.opened && !s.lcpGoingDown) s.closeLcp('No network protocols running');
+    }
+    closeLink(reason: string): void {
+      this.s.closeLcp(reason);
+    }
+    get mppeKeys(): MppeKeys | undefined {
+      return this.s.mppeKeys;
+    }
+    continueNetworks(): void {
+      this.s.continueNetworks();
+    }
+  };
 
   private closeLcp(reason: string): void {
     // pppd lcp_close: the Terminate phase, unless nothing is up yet.

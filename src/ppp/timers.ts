@@ -16,7 +16,9 @@ export class Timer {
 
   constructor(
     private readonly owner: Timers,
-    private readonly onExpire: () => void,
+    private readonly onExpire: (this: unknown) => void,
+    /** `this` for onExpire: a long-lived owner passes a prototype method and itself instead of a closure. */
+    private readonly target?: unknown,
   ) {}
 
   start(ms: number): void {
@@ -37,7 +39,7 @@ export class Timer {
   fireIfDue(now: number): boolean {
     if (this.deadline === undefined || this.deadline > now) return false;
     this.stop();
-    this.onExpire();
+    this.onExpire.call(this.target);
     return true;
   }
 }
@@ -48,8 +50,10 @@ export class Timers {
 
   constructor(readonly clock: Clock) {}
 
-  create(onExpire: () => void): Timer {
-    return new Timer(this, onExpire);
+  create(onExpire: () => void): Timer;
+  create<T>(onExpire: (this: T) => void, target: T): Timer;
+  create(onExpire: (this: unknown) => void, target?: unknown): Timer {
+    return new Timer(this, onExpire, target);
   }
 
   next(): number | undefined {

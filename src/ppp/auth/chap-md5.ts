@@ -9,6 +9,10 @@ export function chapMd5(id: number, secret: Uint8Array, challenge: Uint8Array): 
 
 export const CHAP_MD5 = 5;
 
+/** pppd's wording, one copy each: a server keeps its verdict for a repeated Response (RFC 1994 §4.1) for the link's life. */
+const GRANTED = Buffer.from('Access granted');
+const DENIED = Buffer.from('Access denied');
+
 export const chapMd5Digest: ChapDigest = {
   code: CHAP_MD5,
   name: 'MD5',
@@ -17,7 +21,7 @@ export const chapMd5Digest: ChapDigest = {
   verifyResponse({ id, secret, challenge, response }) {
     const expected = chapMd5(id, secret, challenge);
     const ok = response.length === expected.length && timingSafeEqual(response, expected);
-    return { ok, message: Buffer.from(ok ? 'Access granted' : 'Access denied') };
+    return { ok, message: ok ? GRANTED : DENIED };
   },
   makeResponse: ({ id, challenge, secret }) => ({ value: chapMd5(id, secret, challenge) }),
 };

@@ -2,7 +2,7 @@
  * CHAP (RFC 1994), both roles, with pppd's timers and messages (chap-new.c). The digest
  * (MD5, MS-CHAP, MS-CHAPv2) is pluggable, as pppd's chap_digest_type.
  */
-import { emitControl, parseControl } from '../packet.js';
+import { NO_BYTES, emitControl, parseControl } from '../packet.js';
 import { lengthPrefixed, type AuthHost } from './host.js';
 import { printableText } from '../log.js';
 import type { Timer } from '../timers.js';
@@ -50,8 +50,8 @@ export interface ChapServerConfig {
 /** Authenticates the peer (and re-authenticates every chap-interval). */
 export class ChapServer {
   private id = 0;
-  private challenge: Buffer = Buffer.alloc(0);
-  private packet: Buffer = Buffer.alloc(0);
+  private challenge: Buffer = NO_BYTES;
+  private packet: Buffer = NO_BYTES;
   private xmits = 0;
   private challengeValid = false;
   private authDone = false;
@@ -59,7 +59,7 @@ export class ChapServer {
   private running = false;
   private readonly timer: Timer;
   private readonly digest: ChapDigest;
-  private message: Buffer = Buffer.alloc(0);
+  private message: Buffer = NO_BYTES;
   /** Waiting for the external verdict on the Response with this Identifier. */
   private verifying = false;
   /** MPPE keys once the peer has authenticated with an MS-CHAP digest. */
@@ -139,6 +139,10 @@ export class ChapServer {
     }
     this.sendStatus(id);
     this.challengeValid = false;
+    // A repeated Response needs only the Identifier and the verdict (pppd resends the status,
+    // RFC 1994 §4.1); the next challenge is made afresh. Not kept for an idle link's life.
+    this.challenge = NO_BYTES;
+    this.packet = NO_BYTES;
     const first = !this.authDone;
     this.authDone = true;
     if (this.failed) {

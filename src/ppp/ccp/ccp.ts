@@ -9,10 +9,11 @@
  * link alive when every NCP is gone.
  */
 import { Fsm, State, type FsmHandler, type ReqCiResult } from '../fsm.js';
-import { Code, emitOptions, parseOptions, type ConfigOption } from '../packet.js';
+import { Code, NO_BYTES, emitOptions, parseOptions, type ConfigOption } from '../packet.js';
 import { PROTO_CCP, PROTO_LCP } from '../protocols.js';
 import type { Protent, SessionContext } from '../protent.js';
 import type { Timer } from '../timers.js';
+import type { LogLevel } from '../log.js';
 import type { Compressor, Decompressor, Frame, MethodNegotiation } from './method.js';
 import { COMPRESSION_METHODS } from './methods.js';
 
@@ -71,7 +72,7 @@ export class Ccp implements FsmHandler {
   readonly fsm: Fsm;
   /** Our request as last sent, and the peer's request as last judged. */
   private lastReq: ConfigOption[] = [];
-  private lastReqData: Buffer = Buffer.alloc(0);
+  private lastReqData: Buffer = NO_BYTES;
   private his: ConfigOption[] = [];
   /** pppd all_rejected: we rejected every option of the peer's request. */
   private allRejected = false;
@@ -201,6 +202,11 @@ export class Ccp implements FsmHandler {
     };
     this.rx = pick(this.lastReq);
     this.tx = pick(this.his);
+    // Opened, a reply can only be stale (Fsm.currentReply) and a new request rebuilds both:
+    // the option lists are not kept for the life of an idle link.
+    this.lastReq = [];
+    this.lastReqData = NO_BYTES;
+    this.his = [];
     this.logEnabled();
     this.onUp(this.rx, this.tx);
   }
@@ -267,8 +273,8 @@ export class CcpProtocol implements Protent {
     const methodCtx = {
       options: o,
       mppeKeys: () => ctx.mppeKeys,
-      log: ctx.log,
-      closeLink: ctx.closeLink,
+      log: (level: LogLevel, msg: string) => ctx.log(level, msg),
+      closeLink: (reason: string) => ctx.closeLink(reason),
     };
     const methods = COMPRESSION_METHODS.map((m) => m.create(methodCtx)).filter((m): m is MethodNegotiation => m !== undefined);
     this.ccp = new Ccp(
