@@ -451,6 +451,7 @@ export class IpcpProtocol implements Protent {
       if (!this.vjRx) return void this.stats.discarded++;
       packet = protocol === PROTO_VJ_COMP ? this.vjRx.compressed(info) : this.vjRx.uncompressed(info);
       if (!packet) return; // tossed or malformed: counted in vjCounters.rx
+      this.ctx.countUnitIn(packet.length);
     }
     this.stats.ipIn++;
     const reply = icmpEchoReply(packet, this.result.local);
@@ -464,7 +465,7 @@ export class IpcpProtocol implements Protent {
     this.stats.ipOut++;
     if (this.vjTx) {
       const o = this.vjTx.compress(packet);
-      this.ctx.send(o.kind === 'ip' ? PROTO_IP : o.kind === 'compressed' ? PROTO_VJ_COMP : PROTO_VJ_UNCOMP, o.packet);
+      this.ctx.send(o.kind === 'ip' ? PROTO_IP : o.kind === 'compressed' ? PROTO_VJ_COMP : PROTO_VJ_UNCOMP, o.packet, packet.length);
     } else {
       this.ctx.send(PROTO_IP, packet);
     }

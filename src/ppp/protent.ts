@@ -19,7 +19,10 @@ export type Phase = 'Dead' | 'Establish' | 'Authenticate' | 'Network' | 'Termina
 export interface SessionContext {
   readonly options: SessionOptions;
   readonly timers: Timers;
-  send(protocol: number, info: Buffer): void;
+  /** `unitBytes`: the length Linux's ppp unit would count for it (an IP packet before VJ). */
+  send(protocol: number, info: Buffer, unitBytes?: number): void;
+  /** An IP packet rebuilt from VJ of this length: counted as the kernel counts after slhc. */
+  countUnitIn(bytes: number): void;
   log(level: LogLevel, msg: string): void;
   random(n: number): Buffer;
   emit(ev: SessionEvent): void;

@@ -296,3 +296,26 @@ test("session options hold only the caller's settings; pppd's defaults are share
   assert.equal(o.lcpEchoFailure, defaultSessionOptions().lcpEchoFailure);
   assert.equal(Object.getPrototypeOf(o), Object.getPrototypeOf(defaultSessionOptions()));
 });
+
+test('"Sent N bytes, received M bytes." counts as pppd (the kernel ppp unit): IP payloads without protocol field, no LCP echoes', () => {
+  const quiet = { noccp: true, noipv6: true, lcpEchoInterval: 2, lcpEchoFailure: 3 };
+  const a = server(quiet);
+  const b = client(quiet);
+  const ping = (n: number, now: number) => b.s.sendIp(icmpEchoRequest(ip('10.0.0.2'), ip('10.0.0.1'), 7, n, Buffer.alloc(100, n)), now);
+  let sent = 0;
+  let closed = false;
+  run(a, b, {
+    onIdle: (now) => {
+      if (!ipUp(b) || closed) return;
+      if (sent < 3) ping(++sent, now);
+      else if (now > 20_000 && b.events.filter((e) => e.type === 'ip').length === 3) {
+        closed = true;
+        b.s.close('User request', now, EXIT.USER_REQUEST);
+      }
+    },
+  });
+  assert.ok(a.s.lcp.stats.echoRequestsSent >= 5, 'LCP echoes went both ways while IP was up');
+  // 3 echo requests out and 3 replies in, 128 octets each (IP 20 + ICMP 8 + 100).
+  assert.ok(b.logs.includes('Sent 384 bytes, received 384 bytes.'), b.logs.join('\n'));
+  assert.ok(a.logs.includes('Sent 384 bytes, received 384 bytes.'), a.logs.join('\n'));
+});

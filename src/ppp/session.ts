@@ -55,6 +55,14 @@ export interface Counters {
 
 /** IP datagrams, plain or VJ-compressed TCP (they count as IP traffic, e.g. for `idle`). */
 const isIpData = (p: number) => p === PROTO_IP || p === PROTO_VJ_COMP || p === PROTO_VJ_UNCOMP;
+/**
+ * What Linux's ppp unit counts, and so pppd's "Sent N bytes, received M bytes." and ip-down's
+ * BYTES_SENT/RCVD (SIOCGPPPSTATS): ppp_generic passes LCP, authentication (>= 0xc000) and
+ * CCP fragments (0x80fb) to the channel uncounted; every other frame counts its information
+ * field without the protocol field, before compression when sent, after decompression when
+ * received (ppp_send_frame, ppp_receive_nonmp_frame).
+ */
+const countedByUnit = (p: number) => p < 0xc000 && p !== 0x80fb;
 
 export class Session {
   phase: Phase = 'Dead';
@@ -82,6 +90,7 @@ export class Session {
   private pendingAuth = { peer: false, self: false };
   private peerSecret: SecretMatch | undefined;
   private ncpsUp = 0;
+  private networkWasUp = false;
   /** pppd num_np_open: NCPs opened in the Network phase and not finished yet. */
   private readonly ncpsOpen = new Set<Protent>();
   /** The protocol that compresses frames both ways (CCP), if enabled. */
@@ -288,8 +297,11 @@ export class Session {
     get timers(): Timers {
       return this.s.timers;
     }
-    send(protocol: number, info: Buffer): void {
-      this.s.sendFrame(protocol, info);
+    send(protocol: number, info: Buffer, unitBytes?: number): void {
+      this.s.sendFrame(protocol, info, unitBytes);
+    }
+    countUnitIn(bytes: number): void {
+      if (this.s.ncpsUp) this.s.linkStats.bytesIn += bytes;
     }
     log(level: LogLevel, msg: string): void {
       this.s.log(level, msg);
@@ -349,9 +361,11 @@ export class Session {
     this.lcp.fsm.close(reason);
   }
 
-  private sendFrame(protocol: number, info: Buffer): void {
+  /** `unitBytes`: what Linux's ppp unit counts for it (an IP packet's length before VJ). */
+  private sendFrame(protocol: number, info: Buffer, unitBytes = info.length): void {
     if (this.options.debug && protocol >= 0x8000) this.log('debug', `sent ${describePacket(protocol, info)}`);
     if (isIpData(protocol)) this.counters.ipPacketsOut++;
+    if (this.ncpsUp && countedByUnit(protocol)) this.linkStats.bytesOut += unitBytes;
     if (this.filter && protocol !== PROTO_LCP) {
       const f = this.filter.filterOut!(protocol, info);
       if (!f) return;
@@ -361,7 +375,6 @@ export class Session {
     this.output.push(frame);
     this.counters.framesOut++;
     this.counters.bytesOut += frame.length;
-    if (this.ncpsUp) this.linkStats.bytesOut += info.length + 2;
     if (this.options.tapFrames) this.events.push({ type: 'frame', dir: 'out', protocol, payload: info, time: this.timers.clock.now });
   }
 
@@ -369,7 +382,6 @@ export class Session {
   private receiveFrame(protocol: number, info: Buffer): void {
     this.noteLinkErrors();
     this.counters.framesIn++;
-    if (this.ncpsUp) this.linkStats.bytesIn += info.length + 2;
     // A copy: protocols may wipe what they were handed (PAP clears the password it read).
     if (this.options.tapFrames) this.events.push({ type: 'frame', dir: 'in', protocol, payload: Buffer.from(info), time: this.timers.clock.now });
     if (this.options.debug && protocol >= 0x8000) this.log('debug', `rcvd ${describePacket(protocol, info)}`);
@@ -385,6 +397,8 @@ export class Session {
       if (!f) return;
       ({ protocol, info } = f);
     }
+    // VJ packets are counted by IPCP once rebuilt (countUnitIn), as the kernel after slhc.
+    if (this.ncpsUp && countedByUnit(protocol) && protocol !== PROTO_VJ_COMP && protocol !== PROTO_VJ_UNCOMP) this.linkStats.bytesIn += info.length;
     const entry = this.protocols.find((p) => p.protocol === protocol || p.dataProtocols?.includes(protocol));
     const known = entry?.enabled;
     // pppd: until the Network phase only LCP, LQR and authentication are taken; other
@@ -543,6 +557,7 @@ export class Session {
     this.linkStats.bytesIn = 0;
     this.linkStats.bytesOut = 0;
     this.linkStats.upSince = this.timers.clock.now;
+    this.networkWasUp = true;
   }
 
   private linkDown(): void {
@@ -583,7 +598,9 @@ export class Session {
     this.dead = true;
     for (const p of this.protocols) if (p.kind === 'auth') p.lowerDown?.();
     this.log('notice', 'Connection terminated.');
-    if (this.linkStats.upSince || this.status === EXIT.OK) {
+    // pppd prints the link statistics only when a network protocol came up (link_stats_valid);
+    // a virtual clock may read 0 at that moment, so the flag, not the time, says so.
+    if (this.networkWasUp || this.status === EXIT.OK) {
       const seconds = (this.timers.clock.now - this.linkStats.upSince) / 1000;
       const tenths = Math.floor((seconds + 5) / 6);
       this.log('info', `Connect time ${Math.floor(tenths / 10)}.${tenths % 10} minutes.`);

@@ -33,7 +33,23 @@ function tshark(pcap: string, args: string[]): string {
   });
 }
 
-/** pppd's "Sent N bytes, received M bytes." */
+/**
+ * PPP bytes on the link (protocol field and information, after VJ) from dialtone's own capture
+ * (LINKTYPE_PPP_WITH_DIR: direction, FF 03, protocol, information).
+ */
+function linkBytesInCapture(pcap: string): { sent: number; received: number } {
+  const b = fs.readFileSync(pcap);
+  const out = { sent: 0, received: 0 };
+  for (let at = 24; at + 16 <= b.length; ) {
+    const len = b.readUInt32LE(at + 8);
+    if (b[at + 16] === 0x01) out.sent += len - 3;
+    else out.received += len - 3;
+    at += 16 + len;
+  }
+  return out;
+}
+
+/** pppd's "Sent N bytes, received M bytes." (dialtone prints the same, counted alike). */
 function linkBytes(log: string): { sent: number; received: number } | undefined {
   const m = /Sent (\d+) bytes, received (\d+) bytes\./.exec(log);
   return m ? { sent: Number(m[1]), received: Number(m[2]) } : undefined;
@@ -104,7 +120,9 @@ interface Transfer {
   d: DialtoneRun;
   r: PppdPeerResult;
   why: string;
-  /** What dialtone counted on the link: PPP frames (protocol field and information), after VJ. */
+  /** PPP frames on the link (protocol field and information, after VJ), from dialtone's capture. */
+  onLink: { sent: number; received: number };
+  /** dialtone's "Sent N bytes, received M bytes.": IP before VJ, as pppd counts. */
   ours: { sent: number; received: number };
   stats: PppStats;
 }
@@ -148,7 +166,7 @@ async function transfer(pppdArgs: string[], files: Record<string, string>, dialt
   const ours = linkBytes(d.log);
   const stats = pppstats(r.afterOutput);
   assert.ok(ours && stats, why);
-  return { d, r, why, ours, stats };
+  return { d, r, why, ours, onLink: linkBytesInCapture(d.pcap), stats };
 }
 
 const esc = (a: string) => a.replace(/\./g, '\\.');
@@ -186,24 +204,26 @@ test('a. dialtone pppd as PAP server, real pppd dials in: VJ both ways, 10 MB ea
       assertVj(x, '10.0.0.1', '10.0.0.2', '0.0.0.0');
       t.diagnostic(`pppstats in UML: ${JSON.stringify(x.stats)}`);
     }
-    t.diagnostic(`${novj ? 'novj' : 'VJ'}: dialtone sent ${x.ours.sent} and received ${x.ours.received} bytes of PPP frames`);
+    t.diagnostic(`${novj ? 'novj' : 'VJ'}: dialtone sent ${x.onLink.sent} and received ${x.onLink.received} bytes of PPP frames`);
   }
   const [vj, plain] = runs as [Transfer, Transfer];
   const ratio = (a: number, b: number) => (a / b).toFixed(4);
-  t.diagnostic(`PPP bytes on the link with VJ / without, same transfers: to pppd ${ratio(vj.ours.sent, plain.ours.sent)}, from pppd ${ratio(vj.ours.received, plain.ours.received)}, both ${ratio(vj.ours.sent + vj.ours.received, plain.ours.sent + plain.ours.received)}`);
-  assert.ok(vj.ours.sent < plain.ours.sent && vj.ours.received < plain.ours.received, 'VJ saves bytes both ways');
+  t.diagnostic(`PPP bytes on the link with VJ / without, same transfers: to pppd ${ratio(vj.onLink.sent, plain.onLink.sent)}, from pppd ${ratio(vj.onLink.received, plain.onLink.received)}, both ${ratio(vj.onLink.sent + vj.onLink.received, plain.onLink.sent + plain.onLink.received)}`);
+  assert.ok(vj.onLink.sent < plain.onLink.sent && vj.onLink.received < plain.onLink.received, 'VJ saves bytes both ways');
 });
 
 test('b. dialtone pppd as client of a real pppd server: VJ both ways, 10 MB each way intact, tshark decodes the capture cleanly', { skip, timeout: 600_000 }, async (t) => {
   const x = await transfer(['local', 'noauth', 'name', 'isp', '10.0.0.1:10.0.0.2', 'noccp', 'noipv6'], {}, ['noauth'], '10.0.0.1');
-  const { d, r, ours } = x;
+  const { d, r, ours, onLink } = x;
   try {
     assertVj(x, '10.0.0.2', '10.0.0.1', '10.0.0.1');
     t.diagnostic(`pppstats in UML: ${JSON.stringify(x.stats)}`);
     // pppd's figures count IP before VJ compression and after decompression (ppp_generic
-    // keeps its statistics on that side of slhc); dialtone's count the PPP frames.
+    // keeps its statistics on that side of slhc); dialtone's line counts the same way, so the
+    // two agree crosswise; the capture has the PPP frames as they crossed the line.
     const theirs = linkBytes(r.log)!;
-    t.diagnostic(`IP bytes as pppd counts them (uncompressed): sent ${theirs.sent}, received ${theirs.received}; PPP bytes dialtone counted: sent ${ours.sent}, received ${ours.received}; VJ saved ${(100 * (1 - ours.received / theirs.sent)).toFixed(2)}% toward dialtone and ${(100 * (1 - ours.sent / theirs.received)).toFixed(2)}% toward pppd`);
+    t.diagnostic(`IP bytes as pppd counts them (uncompressed): sent ${theirs.sent}, received ${theirs.received}; dialtone's line: sent ${ours.sent}, received ${ours.received}; PPP bytes on the link: sent ${onLink.sent}, received ${onLink.received}; VJ saved ${(100 * (1 - onLink.received / theirs.sent)).toFixed(2)}% toward dialtone and ${(100 * (1 - onLink.sent / theirs.received)).toFixed(2)}% toward pppd`);
+    assert.deepEqual({ sent: ours.sent, received: ours.received }, { sent: theirs.received, received: theirs.sent }, `dialtone's "Sent/received" equals pppd's crosswise\n${x.why}`);
     // tshark decodes both kinds of VJ packet, from both sides, with nothing malformed. TCP
     // sequence analysis is off: tshark 4.0 rebuilds SPECIAL_D packets (RFC 1144's bulk-data
     // encoding, which Linux's slhc sends too) 20 octets ahead, then warns about segments
