@@ -207,8 +207,8 @@ export class IspServer {
       this.radius = new RadiusUdpClient({ servers: c.radiusAuth.map((s) => ({ ...s, secret })), timeoutMs: c.radiusTimeout * 1000, retries: c.radiusRetries });
     }
     if (c.listenPpp) {
-      this.pppServer = net.createServer((sock) => {
-        sock.setNoDelay(true);
+      // noDelay as a server option: set as the connection is accepted (no JS call per socket).
+      this.pppServer = net.createServer({ noDelay: true }, (sock) => {
         this.serve(sock, `tcp ${sock.remoteAddress}:${sock.remotePort}`, sock.remoteAddress ?? 'unknown');
       });
       this.addresses.ppp = await listen(this.pppServer, c.listenPpp);
