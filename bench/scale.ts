@@ -260,8 +260,12 @@ async function overTcp(workers: number, n: number): Promise<void> {
   const serverCpu = () => pids.reduce((a, p) => a + procCpuMs(p), 0);
   const cpu0 = serverCpu();
   const gen0 = process.cpuUsage();
+  // CLOCK_MONOTONIC microseconds, the clock of V8's CPU profiles: the measured window
+  // within a server profile (SCALE_SERVER_NODE_ARGS='--cpu-prof ...').
+  const w0 = process.hrtime.bigint() / 1000n;
   const r = await dial(n);
   const cpu = serverCpu() - cpu0;
+  const w1 = process.hrtime.bigint() / 1000n;
   const gen = process.cpuUsage(gen0);
   const genMs = (gen.user + gen.system) / 1000;
   const st = await status();
@@ -272,6 +276,7 @@ async function overTcp(workers: number, n: number): Promise<void> {
   // one core spends, so `workers N` on N free cores would do N / (ms per setup) setups/s.
   console.log(`  load generator (this process): ${(genMs / r.up).toFixed(2)} ms CPU per setup; server + generator ${((cpu + genMs) / r.up).toFixed(2)} ms; with ${workers} free core(s) for the server: ~${Math.round((workers * 1000 * r.up) / cpu)} setups/s`);
   console.log(`  setup latency: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms`);
+  if (process.env.SCALE_SERVER_NODE_ARGS?.includes('--cpu-prof')) console.log(`  profile window (monotonic us, pids ${pids.join(' ')}): ${w0}-${w1}`);
   if (process.env.SCALE_DEBUG) console.log(stderr);
   for (const s of sockets) s.destroy();
   child.kill('SIGTERM');

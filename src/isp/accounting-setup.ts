@@ -90,6 +90,11 @@ export class IspAccounting {
     await this.accounting.begin();
   }
 
+  /** Whether sessions are accounted at all (the server builds no records otherwise). */
+  get active(): boolean {
+    return this.accounting !== undefined;
+  }
+
   sessionUp(s: AcctSession, local: Record<string, unknown>): void {
     if (this.accounting) this.accounting.start(s, local);
   }

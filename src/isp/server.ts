@@ -207,8 +207,8 @@ export class IspServer {
       this.radius = new RadiusUdpClient({ servers: c.radiusAuth.map((s) => ({ ...s, secret })), timeoutMs: c.radiusTimeout * 1000, retries: c.radiusRetries });
     }
     if (c.listenPpp) {
-      this.pppServer = net.createServer((sock) => {
-        sock.setNoDelay(true);
+      // noDelay as a server option: set as the connection is accepted (no JS call per socket).
+      this.pppServer = net.createServer({ noDelay: true }, (sock) => {
         this.serve(sock, `tcp ${sock.remoteAddress}:${sock.remotePort}`, sock.remoteAddress ?? 'unknown');
       });
       this.addresses.ppp = await listen(this.pppServer, c.listenPpp);
@@ -460,12 +460,7 @@ export class IspServer {
 
   /** One throughput sample of the live links (the console's clock calls it). */
   sample(now: number): RatePoint {
-    const counts = new Map<number, { bytesIn: number; bytesOut: number }>();
-    for (const s of this.sessions.values()) {
-      const k = s.authenticated ? linkCounts(s) : undefined;
-      if (k) counts.set(s.info.id, k);
-    }
-    return this.monitor.sampler.sample(now, counts);
+    return this.monitor.sampler.sample(now, authenticatedCounts(this.sessions.values()));
   }
 
   /** The console's disconnect: LCP Terminate-Request, as pppd on SIGTERM; false if no such session. */
@@ -932,6 +927,7 @@ export class IspServer {
   }
 
   private accountStart(live: Live): void {
+    if (!this.acct.active) return;
     const call = this.monitor.call(live.info.id);
     this.acct.sessionUp({
       id: live.info.id,
@@ -953,6 +949,7 @@ export class IspServer {
   private accountStop(live: Live, status: number): void {
     if (live.accounted) return;
     live.accounted = true;
+    if (!this.acct.active) return;
     const counters = linkCounts(live);
     const info = live.info;
     this.acct.sessionDown(info.id, status, {
@@ -1021,6 +1018,14 @@ function linkCounts(live: Live): LinkCounts | undefined {
   if (!k) return undefined;
   const dropped = k.badType + k.vjErrors + k.framing.oversize + k.framing.aborted;
   return { bytesIn: k.bytesIn, bytesOut: k.bytesOut, framesIn: k.packetsIn, framesOut: k.packetsOut, ipPacketsIn: k.packetsIn, ipPacketsOut: k.packetsOut, framesDropped: dropped };
+}
+
+/** The byte counters of the authenticated sessions, as the rate sampler takes them (no Map built per sample). */
+function* authenticatedCounts(sessions: Iterable<Live>): Generator<[number, LinkCounts]> {
+  for (const s of sessions) {
+    const k = s.authenticated ? linkCounts(s) : undefined;
+    if (k) yield [s.info.id, k];
+  }
 }
 
 function iso(ms: number): string {

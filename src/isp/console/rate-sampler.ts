@@ -18,14 +18,27 @@ export interface RatePoint {
   /** The sample's time (ms since the epoch, the caller's clock). */
   t: number;
   total: Rate;
-  /** Per session id. */
+  /**
+   * Per session id, the sessions that moved bytes in the interval (an idle one is left out:
+   * its rate is 0). The ring holds `capacity` points: with tens of thousands of idle
+   * sessions, an entry each per point was most of the server's heap and garbage.
+   */
   sessions: Record<number, Rate>;
+}
+
+/** A session's counters at the last sample, updated in place (no copy of all per sample). */
+interface Seen {
+  bytesIn: number;
+  bytesOut: number;
+  stamp: number;
 }
 
 export class RateSampler {
   private readonly ring: RatePoint[] = [];
   private next = 0;
-  private last: { t: number; counts: Map<number, ByteCounts> } | undefined;
+  private lastT: number | undefined;
+  private readonly last = new Map<number, Seen>();
+  private stamp = 0;
 
   /** `capacity` points: 300 at one sample a second is five minutes. */
   constructor(readonly capacity = 300) {
@@ -37,21 +50,34 @@ export class RateSampler {
    * before are not spread over an interval we did not see); a counter going backwards
    * (cannot happen for one session, but ids are not trusted) counts as 0.
    */
-  sample(now: number, counts: Map<number, ByteCounts>): RatePoint {
-    const prev = this.last;
-    const dt = prev ? (now - prev.t) / 1000 : 0;
+  sample(now: number, counts: Iterable<readonly [number, ByteCounts]>): RatePoint {
+    const dt = this.lastT !== undefined ? (now - this.lastT) / 1000 : 0;
+    const stamp = ++this.stamp;
     const sessions: Record<number, Rate> = {};
     const total: Rate = { in: 0, out: 0 };
+    let seen = 0;
     for (const [id, c] of counts) {
-      const before = prev?.counts.get(id);
-      const r: Rate = before && dt > 0
-        ? { in: Math.max(0, c.bytesIn - before.bytesIn) / dt, out: Math.max(0, c.bytesOut - before.bytesOut) / dt }
-        : { in: 0, out: 0 };
-      sessions[id] = r;
-      total.in += r.in;
-      total.out += r.out;
+      seen++;
+      const before = this.last.get(id);
+      if (!before) {
+        this.last.set(id, { bytesIn: c.bytesIn, bytesOut: c.bytesOut, stamp });
+        continue;
+      }
+      if (dt > 0 && (c.bytesIn !== before.bytesIn || c.bytesOut !== before.bytesOut)) {
+        const r: Rate = { in: Math.max(0, c.bytesIn - before.bytesIn) / dt, out: Math.max(0, c.bytesOut - before.bytesOut) / dt };
+        if (r.in || r.out) {
+          sessions[id] = r;
+          total.in += r.in;
+          total.out += r.out;
+        }
+      }
+      before.bytesIn = c.bytesIn;
+      before.bytesOut = c.bytesOut;
+      before.stamp = stamp;
     }
-    this.last = { t: now, counts: new Map([...counts].map(([id, c]) => [id, { bytesIn: c.bytesIn, bytesOut: c.bytesOut }])) };
+    // Sessions gone since the last sample.
+    if (this.last.size > seen) for (const [id, v] of this.last) if (v.stamp !== stamp) this.last.delete(id);
+    this.lastT = now;
     const point: RatePoint = { t: now, total, sessions };
     if (this.ring.length < this.capacity) this.ring.push(point);
     else this.ring[this.next] = point;

@@ -122,8 +122,9 @@ function renderGraph() {
     { name: 'total out', color: '#d62728', width: 2.5, dash: [6, 4], v: (p) => p.total.out },
   ];
   const ids = [...new Set(pts.flatMap((p) => Object.keys(p.sessions)))].sort((a, b) => a - b);
-  // One line per session (in + out), thin, under the totals.
-  ids.forEach((id, i) => series.push({ name: `#${id}`, color: COLORS[i % COLORS.length], width: 1, v: (p) => (p.sessions[id] ? p.sessions[id].in + p.sessions[id].out : null) }));
+  // One line per session that moved bytes in the window (in + out), thin, under the totals;
+  // a point leaves out the sessions idle in its interval (rate 0).
+  ids.forEach((id, i) => series.push({ name: `#${id}`, color: COLORS[i % COLORS.length], width: 1, v: (p) => (p.sessions[id] ? p.sessions[id].in + p.sessions[id].out : 0) }));
   let max = 1024;
   for (const p of pts) for (const s of series) max = Math.max(max, s.v(p) ?? 0);
   max *= 1.1;
