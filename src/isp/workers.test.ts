@@ -47,7 +47,9 @@ test('workers 2: one pool and one status for both processes; a killed worker\'s 
       ups.push(new Promise((resolve, reject) => (link.once('ip-up', resolve), void link.done.then((st) => reject(new Error(`link ended with status ${st}`))))));
     }
     await Promise.all(ups);
-    st = (await status())!;
+    // A client's ip-up can come before its worker has answered the next /status poll.
+    await until(async () => (st = await status())?.sessions.length === 6 && st?.pool.inUse === 6, 30_000, 'six sessions in the status');
+    st = st!;
     assert.equal(st.sessions.length, 6);
     assert.equal(new Set(st.sessions.map((s) => s.address)).size, 6, 'distinct addresses from the one pool');
     assert.equal(st.pool.inUse, 6);
