@@ -58,10 +58,13 @@ test('workers 2: one pool and one status for both processes; a killed worker\'s 
     const survivors = 6 - victim.sessions;
     const oldPid = victim.pid;
     process.kill(oldPid, 'SIGKILL');
+    let last: Status | undefined;
     await until(async () => {
-      const s = await status();
+      const s = (last = await status());
       return !!s && s.workers.length === 2 && s.workers.every((w) => !w.unanswered && w.pid !== oldPid) && s.pool.inUse === survivors;
-    }, 60_000, 'the worker replaced and its addresses back');
+    }, 60_000, 'the worker replaced and its addresses back').catch((e: Error) => {
+      throw new Error(`${e.message}; ${survivors} sessions survive; last status: ${JSON.stringify({ workers: last?.workers, pool: last?.pool, sessions: last?.sessions.length })}\n${stderr}`);
+    });
   } finally {
     for (const l of links) l.close();
     await Promise.all(links.map((l) => l.done));

@@ -72,6 +72,9 @@ export async function runPrimary(config: IspConfig, log: (m: string) => void): P
         pending.get(m.statusReply)?.(m.body);
       }
     });
+    // A send to a worker that is dying fails with ERR_IPC_CHANNEL_CLOSED as an 'error' event on
+    // the Worker: unheard, it would end the primary (and with it /status and the pool).
+    w.on('error', (e) => !stopping && log(`worker ${index + 1}: ${e.message}`));
     w.on('exit', (code, signal) => {
       const freed = ledger.releaseAll(w.id);
       if (byIndex.get(index) === w) byIndex.delete(index);
@@ -86,8 +89,11 @@ export async function runPrimary(config: IspConfig, log: (m: string) => void): P
     const answers = await Promise.all([...byIndex.entries()].map(([index, w]) => new Promise<{ index: number; body: unknown }>((resolve) => {
       const id = nextRequest++;
       const t = setTimeout(() => (pending.delete(id), resolve({ index, body: undefined })), 5000);
-      pending.set(id, (body) => (clearTimeout(t), pending.delete(id), resolve({ index, body })));
-      w.send({ status: id, kind } satisfies StatusRequest);
+      const done = (body: unknown) => (clearTimeout(t), pending.delete(id), resolve({ index, body }));
+      // A worker killed a moment ago is still listed until its 'exit': it answers nothing.
+      if (!w.isConnected()) return done(undefined);
+      pending.set(id, done);
+      w.send({ status: id, kind } satisfies StatusRequest, (err) => err && done(undefined));
     })));
     return answers.sort((a, b) => a.index - b.index);
   };
