@@ -14,7 +14,7 @@ import { relayWhenPppdSpeaks } from '../harness/pppd-relay.js';
 import { startFreeRadius, freeradiusAvailable, type FreeRadius } from '../harness/freeradius.js';
 import type { IspServer } from '../../src/isp/server.js';
 import type { IspConfig } from '../../src/isp/config.js';
-import { withRadiusIsp } from '../harness/radius-isp.js';
+import { pppdDialsIsp, radiusWhy, withRadiusIsp } from '../harness/radius-isp.js';
 
 const skip = process.env.DIALTONE_SKIP_INTEROP === '1' ? 'DIALTONE_SKIP_INTEROP=1' : false;
 const SECRET = 'radius-shared-Secret-42';
@@ -33,23 +33,10 @@ after(async () => {
   for (const r of running) await r.stop();
 });
 
-const withIsp = (config: Partial<IspConfig>, fn: (isp: IspServer, logs: string[]) => Promise<void>) => withRadiusIsp(SECRET, { ...config }, fn);
+const withIsp = (config: Partial<IspConfig>, fn: (isp: IspServer, logs: string[]) => Promise<void>) => withRadiusIsp(SECRET, config, fn);
 
-async function dial(isp: IspServer, pppdArgs: string[], files: Record<string, string>, after = 'ping -c 1 -W 5 10.0.2.2') {
-  const relay = await relayWhenPppdSpeaks(isp.addresses.ppp!.port);
-  try {
-    const peer = await startPppdPeer({
-      line: 'listen', port: relay.port, timeoutMs: 170_000,
-      pppdArgs: ['local', 'noauth', 'noipdefault', 'noipv6', ...pppdArgs], files, after,
-    });
-    return await peer.done;
-  } finally {
-    relay.close();
-  }
-}
-
-const why = (r: { exitCode: number | null; log: string }, logs: string[], fr?: FreeRadius) =>
-  `--- pppd (exit ${r.exitCode}) ---\n${r.log}\n--- isp ---\n${logs.join('\n')}${fr ? `\n--- freeradius (tail) ---\n${fr.log().slice(-6000)}` : ''}`;
+const dial = pppdDialsIsp;
+const why = radiusWhy;
 
 test('PAP via FreeRADIUS: in, with its Framed-IP-Address, and Session-Timeout ends the session', { skip, timeout: 200_000 }, async () => {
   assert.ok(umlAvailable().ok, umlAvailable().why);

@@ -9,12 +9,11 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPppdPeer, umlAvailable } from '../harness/uml.js';
-import { relayWhenPppdSpeaks } from '../harness/pppd-relay.js';
+import { umlAvailable } from '../harness/uml.js';
 import { startFreeRadius, freeradiusAvailable, type FreeRadius } from '../harness/freeradius.js';
 import type { IspServer } from '../../src/isp/server.js';
 import type { IspConfig } from '../../src/isp/config.js';
-import { withRadiusIsp } from '../harness/radius-isp.js';
+import { pppdDialsIsp, radiusWhy, withRadiusIsp } from '../harness/radius-isp.js';
 
 const skip = process.env.DIALTONE_SKIP_INTEROP === '1' ? 'DIALTONE_SKIP_INTEROP=1' : false;
 const SECRET = 'radius-shared-Secret-43';
@@ -33,23 +32,8 @@ after(async () => {
 
 const withIsp = (config: Partial<IspConfig>, fn: (isp: IspServer, logs: string[]) => Promise<void>) => withRadiusIsp(SECRET, { authFailDelay: 0, ...config }, fn);
 
-/** Connects to dialtone only when pppd's first byte arrives, so a slow UML boot cannot fail LCP. */
-
-async function dial(isp: IspServer, pppdArgs: string[], files: Record<string, string>, after = 'ping -c 1 -W 5 10.0.2.2') {
-  const relay = await relayWhenPppdSpeaks(isp.addresses.ppp!.port);
-  try {
-    const peer = await startPppdPeer({
-      line: 'listen', port: relay.port, timeoutMs: 170_000,
-      pppdArgs: ['local', 'noauth', 'noipdefault', 'noipv6', ...pppdArgs], files, after,
-    });
-    return await peer.done;
-  } finally {
-    relay.close();
-  }
-}
-
-const why = (r: { exitCode: number | null; log: string }, logs: string[], fr?: FreeRadius) =>
-  `--- pppd (exit ${r.exitCode}) ---\n${r.log}\n--- isp ---\n${logs.join('\n')}${fr ? `\n--- freeradius (tail) ---\n${fr.log().slice(-8000)}` : ''}`;
+const dial = pppdDialsIsp;
+const why = radiusWhy;
 
 test('EAP-MD5 relayed to FreeRADIUS: pppd reaches IP-up; a wrong secret ends pppd with exit status 19', { skip, timeout: 400_000 }, async () => {
   assert.ok(umlAvailable().ok, umlAvailable().why);

@@ -14,12 +14,11 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
-import { startPppdPeer, umlAvailable } from '../harness/uml.js';
-import { relayWhenPppdSpeaks } from '../harness/pppd-relay.js';
+import { umlAvailable } from '../harness/uml.js';
 import { startFreeRadius, freeradiusAvailable, type FreeRadius } from '../harness/freeradius.js';
 import type { IspServer } from '../../src/isp/server.js';
 import type { IspConfig } from '../../src/isp/config.js';
-import { withRadiusIsp } from '../harness/radius-isp.js';
+import { pppdDialsIsp, radiusWhy, withRadiusIsp } from '../harness/radius-isp.js';
 
 const skip = process.env.DIALTONE_SKIP_INTEROP === '1' ? 'DIALTONE_SKIP_INTEROP=1' : false;
 const SECRET = 'radius-mppe-Secret-7';
@@ -42,27 +41,15 @@ async function webPort(): Promise<number> {
   return (web.address() as net.AddressInfo).port;
 }
 
-const withIsp = (config: Partial<IspConfig>, fn: (isp: IspServer, logs: string[]) => Promise<void>) => withRadiusIsp(SECRET, { ...config }, fn);
+const withIsp = (config: Partial<IspConfig>, fn: (isp: IspServer, logs: string[]) => Promise<void>) => withRadiusIsp(SECRET, config, fn);
 
 /** Connects to dialtone only when pppd's first byte arrives, so a slow UML boot cannot fail LCP (as radius-auth.test.ts). */
 
-async function dial(isp: IspServer, pppdArgs: string[], files: Record<string, string>) {
-  const port = await webPort();
-  const relay = await relayWhenPppdSpeaks(isp.addresses.ppp!.port);
-  try {
-    const peer = await startPppdPeer({
-      line: 'listen', port: relay.port, timeoutMs: 170_000,
-      pppdArgs: ['local', 'noauth', 'noipdefault', 'noipv6', 'debug', ...pppdArgs], files,
-      after: ['set -e', 'ping -c 3 -W 5 10.0.2.2', `wget -q -O /tmp/a http://10.0.2.2:${port}/file`, 'sha256sum /tmp/a'].join('\n'),
-    });
-    return await peer.done;
-  } finally {
-    relay.close();
-  }
+function dial(isp: IspServer, pppdArgs: string[], files: Record<string, string>) {
+  return webPort().then((port) => pppdDialsIsp(isp, ['debug', ...pppdArgs], files, ['set -e', 'ping -c 3 -W 5 10.0.2.2', `wget -q -O /tmp/a http://10.0.2.2:${port}/file`, 'sha256sum /tmp/a'].join('\n')));
 }
 
-const why = (r: { exitCode: number | null; log: string; afterOutput: string }, logs: string[], fr: FreeRadius) =>
-  `--- pppd (exit ${r.exitCode}) ---\n${r.log}\n--- after ---\n${r.afterOutput}\n--- isp ---\n${logs.join('\n')}\n--- freeradius (tail) ---\n${fr.log().slice(-6000)}`;
+const why = radiusWhy;
 
 /** The lines that show what happened, in the test's output (TAP diagnostics). */
 function show(t: { diagnostic(m: string): void }, r: Awaited<ReturnType<typeof dial>>, logs: string[], fr: FreeRadius): void {
