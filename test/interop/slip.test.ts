@@ -76,8 +76,11 @@ wget -q -O /tmp/file "http://$GW:${webPort}/file"
 T1=$(date +%s.%N)
 echo "download took $(awk "BEGIN { print $T1 - $T0 }") s"
 sha256sum /tmp/file
+# slattach gets 5 s to go after SIGTERM, then SIGKILL: a bare \`wait\` once held a CI run's UML
+# until the harness's 400 s deadline, after the download had arrived intact.
 kill $SL
-wait $SL || true
+for i in $(seq 50); do kill -0 $SL 2>/dev/null || break; sleep 0.1; done
+kill -9 $SL 2>/dev/null || true
 exec 3>&-
 `;
 }
