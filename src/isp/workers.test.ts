@@ -49,7 +49,7 @@ test('workers 2: one pool and one status for both processes; a killed worker\'s 
     await Promise.all(ups);
     // A client's ip-up can come before its worker has answered the next /status poll.
     await until(async () => (st = await status())?.sessions.length === 6 && st?.pool.inUse === 6, 30_000, 'six sessions in the status');
-    st = st!;
+    assert.ok(st);
     assert.equal(st.sessions.length, 6);
     assert.equal(new Set(st.sessions.map((s) => s.address)).size, 6, 'distinct addresses from the one pool');
     assert.equal(st.pool.inUse, 6);
