@@ -43,7 +43,8 @@ import vm from 'node:vm';
 import * as zlib from 'node:zlib';
 import { fcs16 } from '../src/wire/fcs.js';
 import { HdlcDecoder, HdlcEncoder } from '../src/wire/hdlc.js';
-import { IN, hdlcKernel } from '../src/wire/hdlc-kernel.js';
+import { IN, hdlcKernelsAvailable, useHdlcKernel, type HdlcKernel } from '../src/wire/hdlc-kernel.js';
+import { nativeError } from '../src/native/index.js';
 import { benchSettings, measure as measureRate, type Rate } from './settings.js';
 
 const SETTINGS = benchSettings();
@@ -197,8 +198,9 @@ function benchFcs16(): Result {
   });
 }
 
-function benchFcs16Kernel(): Result {
-  const k = hdlcKernel();
+function benchFcs16Kernel(which: HdlcKernel['name']): Result {
+  const k = useHdlcKernel(which);
+  useHdlcKernel(true);
   if (k === undefined) return { mbPerSec: 0, cpuMsPerMb: 0 };
   return measure(() => {
     let n = 0;
@@ -223,13 +225,26 @@ crcPeak = crc.peakMbPerSec ?? 0;
 line('Buffer.copy', copy);
 line('zlib.crc32', crc);
 line('fcs16() (JS, sliced)', benchFcs16());
-line('FCS-16 kernel (wasm)', benchFcs16Kernel());
-for (const fcs32 of [false, true]) {
+const kernels = hdlcKernelsAvailable();
+for (const k of kernels) line(`FCS-16 kernel (${k})`, benchFcs16Kernel(k));
+const inUse = useHdlcKernel(true)?.name ?? 'none: JS loops';
+const why = kernels.includes('native') ? '' : ` (native: ${nativeError() ?? 'no hdlcKernel in this addon build'})`;
+console.log(`-- the framer's kernel: ${inUse}${why}`);
+
+function section(fcs32: boolean, title: string): void {
   const f = fcs32 ? 'FCS-32' : 'FCS-16';
-  console.log(`-- ${f}`);
+  console.log(`-- ${f}${title}`);
   line(`encode ACCM 0x00000000 ${f}`, benchEncode(0, fcs32));
   line(`encode ACCM 0xffffffff ${f}`, benchEncode(0xffffffff, fcs32));
   line(`decode ACCM 0x00000000 ${f}`, benchDecode(0, fcs32));
   line(`decode ACCM 0xffffffff ${f}`, benchDecode(0xffffffff, fcs32));
+}
+section(false, '');
+section(true, '');
+if (inUse === 'native' && kernels.includes('wasm')) {
+  // The portable path, for comparison (what runs where the addon is not built).
+  useHdlcKernel('wasm');
+  section(false, ', WebAssembly kernel');
+  useHdlcKernel(true);
 }
 if (sink === 0.5) console.log(sink);

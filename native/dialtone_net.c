@@ -430,6 +430,9 @@ static napi_value malloc_trim_js(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* native/hdlc_kernel.c */
+napi_value dialtone_hdlc_kernel(napi_env env, napi_callback_info info);
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"openTun", NULL, open_tun, NULL, NULL, NULL, napi_default, NULL},
@@ -439,6 +442,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"close", NULL, close_device, NULL, NULL, NULL, napi_default, NULL},
     {"closeFd", NULL, close_fd, NULL, NULL, NULL, napi_default, NULL},
     {"mallocTrim", NULL, malloc_trim_js, NULL, NULL, NULL, napi_default, NULL},
+    {"hdlcKernel", NULL, dialtone_hdlc_kernel, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -36,6 +36,22 @@ interface Addon {
   closeFd(fd: number): void;
   /** glibc's malloc_trim(0); absent from addons built before it was added. */
   mallocTrim?(): boolean;
+  /** native/hdlc_kernel.c; absent from addons built before it was added. */
+  hdlcKernel?(size: number): NativeHdlcKernel;
+}
+
+/** The HDLC octet loops in C, bound to memory of their own (see src/wire/hdlc-kernel.ts). */
+export interface NativeHdlcKernel {
+  readonly mem: ArrayBuffer;
+  fcs16(p: number, n: number, crc: number): number;
+  stuff(src: number, n: number, dst: number, lim: number, simd: number): number;
+  destuff(src: number, n: number, dst: number, lim: number, escaped: number): number;
+  /** A whole stuffed frame straight into `out` at `at` (native/hdlc_kernel.c js_frame). */
+  frame(payload: Uint8Array, hdr: number, hlen: number, fcs32: number, out: Uint8Array, at: number, mode: number, simd: number): number;
+  /** A received piece, destuffed and split into frames straight into `out` (native/hdlc_kernel.c js_deframe). */
+  deframe(chunk: Uint8Array, i: number, out: Uint8Array, lim: number): number;
+  /** Whether the FCS folds with PCLMULQDQ (else a slicing-by-8 table). */
+  readonly clmul: boolean;
 }
 
 const EAGAIN = 11;
@@ -79,6 +95,14 @@ export function nativeError(): string | undefined {
  */
 export function mallocTrim(): boolean | undefined {
   return load()?.mallocTrim?.();
+}
+
+/**
+ * The C HDLC kernel with `size` octets of memory, or undefined when the addon is not built
+ * (src/wire/hdlc-kernel.ts then assembles its WebAssembly one). Pure computation, no IO.
+ */
+export function nativeHdlcKernel(size: number): NativeHdlcKernel | undefined {
+  return load()?.hdlcKernel?.(size);
 }
 
 function need(): Addon {

@@ -8,6 +8,12 @@
  * none of them needs escaping (RFC 1662 §4.2: with ACCM 0 only 7D and 7E
  * do, ~0.8% of random octets).
  *
+ * Where the native addon is built, native/hdlc_kernel.c runs the same three
+ * loops with the same contract and memory layout (it ignores the FCS tables
+ * here): on a slow core the table walk above costs ~2 cycles an octet, the
+ * whole budget of 1 GB/s, while PCLMULQDQ folds 16 octets per two
+ * carry-less multiplies.  This module stays the portable path.
+ *
  * One instance serves every encoder and decoder: JS is single-threaded and
  * each call leaves nothing behind in its memory that the next call needs
  * (callers keep their own state -- escape flag, running FCS -- and copy the
@@ -17,6 +23,7 @@
  *   8192  .. 8448   the escape table in use (1 = stuff this octet)
  *   8448  .. 8704   the receive class table in use (see hdlc.ts C_*)
  *   8704  .. 8712   destuff results: output end, escape pending
+ *   8704  .. 9760   native deframe's state and records (DF_*)
  *   IN    .. IN + IN_MAX        octets to stuff / received octets
  *   OUT   .. OUT + 2 * IN_MAX   stuffed / destuffed octets
  *
@@ -25,8 +32,27 @@
 
 import { FCS16_SLICED } from './fcs.js';
 import { Fn, I32, I64, V128, assemble } from './wasm-asm.js';
+import { nativeHdlcKernel } from '../native/index.js';
 
 export const ESC_TAB = 8192;
+/** frame()'s `mode` bit for FCS-32. */
+export const FCS32_MODE = 0x200;
+/** deframe()'s state: native/hdlc_kernel.c js_deframe says what each holds. */
+export const DF_AT = 0;
+export const DF_ESCAPED = 1;
+export const DF_FCS = 2;
+export const DF_LEN = 3;
+export const DF_CAP = 4;
+export const DF_TOO_LONG_NOW = 5;
+export const DF_COUNT = 6;
+export const DF_START = 7;
+export const DF_REC = 8;
+/** deframe()'s FCS register when no FCS-16 is run (FCS-32 links). */
+export const NO_FCS = 0x10000;
+/** deframe()'s record flags. */
+export const DF_ABORT = 1;
+export const DF_TOO_LONG = 2;
+const MAX_RECORDS = 64;
 export const CLS_TAB = 8448;
 const STATE = 8704;
 export const IN = 16384;
@@ -252,11 +278,34 @@ function destuffFn(): Fn {
 }
 
 export interface HdlcKernel {
+  /**
+   * 'native': native/hdlc_kernel.c (FCS-16 by PCLMULQDQ folding where the CPU has it),
+   * when the addon is built; 'wasm': this file's module, everywhere else.
+   */
+  readonly name: 'native' | 'wasm';
   /** The instance's memory as bytes (fixed size: it never grows, so never detaches). */
   readonly u8: Uint8Array;
   fcs16(p: number, n: number, crc: number): number;
   stuff(src: number, n: number, dst: number, lim: number, simd: number): number;
   destuff(src: number, n: number, dst: number, lim: number, escaped: number): number;
+  /**
+   * Native only: a whole frame, stuffed, straight into `out` at `at` (room for
+   * the worst case required), returning its end; `hdr` packs the header octets
+   * (first in the low byte), `mode` is stuff()'s `lim` plus FCS32_MODE, whose
+   * complemented CRC is `fcs32`; FCS-16 is computed by it.
+   */
+  frame?(payload: Uint8Array, hdr: number, hlen: number, fcs32: number, out: Uint8Array, at: number, mode: number, simd: number): number;
+  /**
+   * Native only: the receive side of a whole piece in one call: destuff chunk[i ..)
+   * straight into `out` (room for the rest of the chunk required), frame after frame,
+   * recording each frame a flag closes; returns where it stopped (the chunk's end, or
+   * past the flag that filled MAX_RECORDS). The frame in progress goes in and out
+   * through `state` (the DF_* indexes), the frames closed at state[DF_REC + 4r ..]
+   * as [start, length, DF_ABORT | DF_TOO_LONG, FCS-16 register].
+   */
+  deframe?(chunk: Uint8Array, i: number, out: Uint8Array, lim: number): number;
+  /** destuff()'s and deframe()'s results (see each). */
+  readonly state: Int32Array;
   /** After destuff(): where its output ends, and whether an escape is pending. */
   destuffEnd(): number;
   destuffEscaped(): number;
@@ -271,50 +320,82 @@ export interface HdlcKernel {
   clsOwner: Uint8Array | undefined;
 }
 
-function build(): HdlcKernel | undefined {
+/** The three loops, bound to the memory they work in. */
+interface Loops {
+  fcs16: HdlcKernel['fcs16'];
+  stuff: HdlcKernel['stuff'];
+  destuff: HdlcKernel['destuff'];
+  frame?: HdlcKernel['frame'];
+  deframe?: HdlcKernel['deframe'];
+}
+
+function wrap(name: HdlcKernel['name'], buffer: ArrayBuffer, loops: Loops): HdlcKernel {
+  const u8 = new Uint8Array(buffer);
+  const st = new Int32Array(buffer, STATE, DF_REC + 4 * MAX_RECORDS);
+  const views: (Uint8Array | undefined)[] = [];
+  return {
+    name,
+    u8,
+    fcs16: loops.fcs16,
+    stuff: loops.stuff,
+    destuff: loops.destuff,
+    ...(loops.frame ? { frame: loops.frame } : {}),
+    ...(loops.deframe ? { deframe: loops.deframe } : {}),
+    state: st,
+    destuffEnd: () => st[0]!,
+    destuffEscaped: () => st[1]!,
+    outView: (len) => {
+      if (len > VIEW_CACHE) return u8.subarray(OUT, OUT + len);
+      return (views[len] ??= u8.subarray(OUT, OUT + len));
+    },
+    escOwner: undefined,
+    clsOwner: undefined,
+  };
+}
+
+function buildWasm(): HdlcKernel | undefined {
   try {
     const bytes = assemble(PAGES, { fcs16: fcs16Fn(), stuff: stuffFn(), destuff: destuffFn() });
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes));
-    const ex = inst.exports as unknown as {
-      mem: WebAssembly.Memory;
-      fcs16: HdlcKernel['fcs16'];
-      stuff: HdlcKernel['stuff'];
-      destuff: HdlcKernel['destuff'];
-    };
-    const u8 = new Uint8Array(ex.mem.buffer);
+    const ex = inst.exports as unknown as Loops & { mem: WebAssembly.Memory };
     const dv = new DataView(ex.mem.buffer);
     for (let i = 0; i < 16 * 256; i++) dv.setUint16(i * 2, FCS16_SLICED[i]!, true);
-    const st = new Int32Array(ex.mem.buffer, STATE, 2);
-    const views: (Uint8Array | undefined)[] = [];
-    return {
-      u8,
-      fcs16: ex.fcs16,
-      stuff: ex.stuff,
-      destuff: ex.destuff,
-      destuffEnd: () => st[0]!,
-      destuffEscaped: () => st[1]!,
-      outView: (len) => {
-        if (len > VIEW_CACHE) return u8.subarray(OUT, OUT + len);
-        return (views[len] ??= u8.subarray(OUT, OUT + len));
-      },
-      escOwner: undefined,
-      clsOwner: undefined,
-    };
+    return wrap('wasm', ex.mem.buffer, ex);
   } catch {
     // No WebAssembly (or no SIMD): hdlc.ts falls back to its JS loops.
     return undefined;
   }
 }
 
-let kernel: HdlcKernel | undefined = build();
-const built = kernel;
+function buildNative(): HdlcKernel | undefined {
+  try {
+    const k = nativeHdlcKernel(PAGES * 65536);
+    return k ? wrap('native', k.mem, k) : undefined;
+  } catch {
+    return undefined; // an addon that cannot give one: the WebAssembly kernel does
+  }
+}
 
-/** The shared kernel, or undefined when WebAssembly is unavailable (or disabled for a test). */
+const kernels: Record<HdlcKernel['name'], HdlcKernel | undefined> = { native: buildNative(), wasm: buildWasm() };
+let kernel: HdlcKernel | undefined = kernels.native ?? kernels.wasm;
+
+/** The shared kernel, or undefined when neither is available (or both are disabled for a test). */
 export function hdlcKernel(): HdlcKernel | undefined {
   return kernel;
 }
 
-/** Tests: run the portable JS loops instead (false), or the kernel again (true). */
-export function useHdlcKernel(on: boolean): void {
-  kernel = on ? built : undefined;
+/**
+ * Tests and benchmarks: run the portable JS loops (false), a given kernel, or the
+ * default again (true). Returns the kernel now in use (undefined: the JS loops).
+ */
+export function useHdlcKernel(which: boolean | HdlcKernel['name']): HdlcKernel | undefined {
+  if (which === true) kernel = kernels.native ?? kernels.wasm;
+  else if (which === false) kernel = undefined;
+  else kernel = kernels[which];
+  return kernel;
+}
+
+/** Which kernels this process has (the native one needs the addon built). */
+export function hdlcKernelsAvailable(): HdlcKernel['name'][] {
+  return (['native', 'wasm'] as const).filter((n) => kernels[n] !== undefined);
 }

@@ -11,12 +11,15 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { FCS16_TABLE, fcs16, fcs16Range, fcs32, crc32Portable } from './fcs.js';
 import { HdlcDecoder, HdlcEncoder, type DecoderStats, type Frame, type TxConfig } from './hdlc.js';
-import { IN, hdlcKernel, useHdlcKernel } from './hdlc-kernel.js';
+import { IN, IN_MAX, OUT, hdlcKernelsAvailable, useHdlcKernel, type HdlcKernel } from './hdlc-kernel.js';
+import { nativeError } from '../native/index.js';
 
-/** Both implementations: the WebAssembly kernel, and the portable JS loops it replaces. */
-const KERNELS = [true, false] as const;
+type Which = HdlcKernel['name'] | false;
+/** Every implementation here: the C kernel (addon built), the WebAssembly one, the portable JS loops. */
+const KERNELS: Which[] = [...hdlcKernelsAvailable(), false];
+const label = (k: Which) => (k === false ? 'JS loops' : `${k} kernel`);
 
-function withKernel<T>(on: boolean, f: () => T): T {
+function withKernel<T>(on: Which, f: () => T): T {
   useHdlcKernel(on);
   try {
     return f();
@@ -152,7 +155,7 @@ test('FCS: sliced FCS-16 and table CRC-32 agree with the bitwise definitions', (
 });
 
 for (const kernel of KERNELS) {
-  test(`property: the optimized encoder is byte-identical to the reference encoder (${kernel ? 'wasm kernel' : 'JS loops'})`, () =>
+  test(`property: the optimized encoder is byte-identical to the reference encoder (${label(kernel)})`, () =>
     withKernel(kernel, () => {
       fc.assert(
         fc.property(arbTx, fc.array(fc.tuple(arbProtocol, arbPayload), { minLength: 1, maxLength: 4 }), (tx, frames) => {
@@ -172,7 +175,7 @@ for (const kernel of KERNELS) {
 }
 
 for (const kernel of KERNELS) {
-  test(`property: encode → decode round-trips under random configs and chunkings (${kernel ? 'wasm kernel' : 'JS loops'})`, () =>
+  test(`property: encode → decode round-trips under random configs and chunkings (${label(kernel)})`, () =>
     withKernel(kernel, () => {
       fc.assert(
         fc.property(
@@ -242,16 +245,34 @@ test('FCS-32 of an empty view without a backing store (zlib.crc32 returns 0 for 
   assert.equal(got[0]!.payload.length, 0);
 });
 
-test('FCS-16 kernel agrees with the bitwise definition at any offset and length', () => {
-  const k = hdlcKernel();
-  assert.ok(k, 'WebAssembly kernel available on Node 20');
-  fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(15), fc.nat(0xffff), (d, off, init) => {
-      k.u8.set(d, IN + off);
-      assert.equal(k.fcs16(IN + off, d.length, init), crcBitwise(d, 0x8408, init));
-    }),
-    { numRuns: 500 },
-  );
+test('the native kernel is the one in use whenever the addon is built', () => {
+  if (nativeError() !== undefined) return; // no compiler here: the WebAssembly kernel is the default
+  assert.deepEqual(hdlcKernelsAvailable(), ['native', 'wasm']);
+  assert.equal(useHdlcKernel(true)?.name, 'native');
+});
+
+for (const which of hdlcKernelsAvailable()) {
+  test(`FCS-16 ${which} kernel agrees with the bitwise definition at any offset and length`, () => {
+    const k = withKernel(which, () => useHdlcKernel(which))!;
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(15), fc.nat(0xffff), (d, off, init) => {
+        k.u8.set(d, IN + off);
+        assert.equal(k.fcs16(IN + off, d.length, init), crcBitwise(d, 0x8408, init));
+      }),
+      { numRuns: 500 },
+    );
+  });
+}
+
+test('native kernel: offsets outside its memory throw instead of reading or writing there', () => {
+  if (!hdlcKernelsAvailable().includes('native')) return;
+  const k = withKernel('native', () => useHdlcKernel('native'))!;
+  const size = k.u8.length;
+  assert.throws(() => k.fcs16(size - 4, 8, 0), RangeError);
+  assert.throws(() => k.stuff(IN, IN_MAX, size - IN_MAX, 0, 1), RangeError); // needs 2n of room
+  assert.throws(() => k.destuff(size, 1, OUT, 0, 0), RangeError);
+  assert.throws(() => k.fcs16(-1, 1, 0), RangeError);
+  assert.equal(k.fcs16(size - 8, 8, 0xffff), crcBitwise(k.u8.subarray(size - 8), 0x8408, 0xffff));
 });
 
 interface RefResult {
@@ -345,7 +366,7 @@ const arbStream = fc
   );
 
 for (const kernel of KERNELS) {
-  test(`property: the decoder equals the reference decoder on any stream and chunking (${kernel ? 'wasm kernel' : 'JS loops'})`, () =>
+  test(`property: the decoder equals the reference decoder on any stream and chunking (${label(kernel)})`, () =>
     withKernel(kernel, () => {
       fc.assert(
         fc.property(
@@ -391,4 +412,28 @@ test('decoder: a huge read of garbage before the first flag, then frames', () =>
       assert.equal(dec.stats.garbageBytes, garbage.length);
     });
   }
+});
+
+test('decoder: one read closing hundreds of frames, aborts and too-long ones among them', () => {
+  // More frames than one native deframe() call records (64): every one still counted.
+  const enc = new HdlcEncoder({ accm: 0 });
+  const parts: Buffer[] = [];
+  for (let j = 0; j < 300; j++) {
+    if (j % 50 === 7) parts.push(Buffer.from([0x7e, 0x01, 0x02, 0x7d, 0x7e])); // aborted
+    else if (j % 50 === 9) parts.push(enc.encode(0x0021, new Uint8Array(1600).fill(j))); // over the MRU
+    else parts.push(enc.encode(0x0021, Uint8Array.of(j & 0xff, 0x7e, 0x7d)));
+  }
+  const wire = Buffer.concat(parts);
+  const results = KERNELS.map((kernel) =>
+    withKernel(kernel, () => {
+      const dec = new HdlcDecoder({});
+      dec.setRecvAccm(0);
+      const got = dec.push(wire).map((f) => Buffer.from(f.payload).toString('hex'));
+      return { got, stats: { ...dec.stats } };
+    }),
+  );
+  assert.equal(results[0]!.got.length, 300 - 12);
+  assert.equal(results[0]!.stats.aborts, 6);
+  assert.equal(results[0]!.stats.tooLong, 6);
+  for (const r of results) assert.deepEqual(r, results[0]);
 });
