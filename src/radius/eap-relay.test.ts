@@ -32,7 +32,7 @@ interface Reply {
  * The PPP pass-through role, the RADIUS relay and the client core on one virtual clock, with a
  * real EapClient (pppd's EAP-MD5 peer behaviour) on the other side and `script` as the server.
  */
-function rig(script: (req: RadiusPacket, n: number) => Reply | Reply[] | undefined, o: { peerName?: string; maxRounds?: number; peerSecret?: string } = {}) {
+function rig(script: (req: RadiusPacket, n: number) => Reply | Reply[] | undefined, o: { peerName?: string; maxRounds?: number; peerSecret?: string; linkMtu?: number } = {}) {
   let now = 0;
   const clock = { now: 0 };
   const timers = new Timers(clock);
@@ -54,7 +54,7 @@ function rig(script: (req: RadiusPacket, n: number) => Reply | Reply[] | undefin
     done,
   });
   const ask = (req: RadiusRequest) => new Promise<RadiusResult>((resolve) => radius.request(now, req, resolve));
-  const relay = radiusEapRelay({ ask, nas: { nasIdentifier: 'nas1' }, call: () => ({ nasPort: 7, nasPortType: 5 }), granted: (g) => grants.push(g), log: (m) => logs.push(m), maxRounds: o.maxRounds });
+  const relay = radiusEapRelay({ ask, nas: { nasIdentifier: 'nas1' }, call: () => ({ nasPort: 7, nasPortType: 5 }), granted: (g) => grants.push(g), log: (m) => logs.push(m), maxRounds: o.maxRounds, linkMtu: () => o.linkMtu });
   const nas = new EapPassThroughServer({ restart: 3, maxRequests: 10, relay }, host('peer', (ok, name) => verdicts.push({ ok, name })));
   const peerSecret = Buffer.from(o.peerSecret ?? 'wilma');
   const peer = new EapClient({ name: o.peerName ?? 'fred', maxRequests: 50, timeout: 0, secretFor: () => Buffer.from(peerSecret) }, host('nas', () => undefined));
@@ -190,6 +190,19 @@ test('an EAP packet over 253 octets goes in several EAP-Messages, and the server
   assert.equal(Buffer.concat(parts).subarray(5).toString(), longName);
   assert.deepEqual(r.toPeer[1], bigRequest);
   assert.equal(verifyMessageAuthenticator(encodePacket(r.requests[0]!), secret, r.requests[0]!.authenticator, true).ok, true);
+});
+
+test('every Access-Request carries Framed-MTU, the peer\'s MRU less the EAP-TLS header, when the link knows it (RFC 3579 §2.4)', async () => {
+  const script = (_req: RadiusPacket, n: number): Reply => n === 0
+    ? { code: RadiusCode.AccessChallenge, attributes: [...eapMessageAttributes(md5Challenge(61, Buffer.alloc(16, 3))), attr.string(24, 's')] }
+    : { code: RadiusCode.AccessReject, attributes: [] };
+  const small = rig(script, { linkMtu: 296 });
+  await small.start();
+  assert.equal(small.requests.length, 2);
+  for (const p of small.requests) assert.deepEqual(findAttributes(p, 12), [attr.integer(12, 286).value]);
+  const unknown = rig(script);
+  await unknown.start();
+  for (const p of unknown.requests) assert.equal(findAttribute(p, 12), undefined);
 });
 
 test('no RADIUS answer at all: EAP-Failure once the client gives up', async () => {

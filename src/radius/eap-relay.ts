@@ -8,11 +8,16 @@
 // - §3.2: every request carries a Message-Authenticator (the client adds it) and every reply
 //   must carry a valid one: the client drops those that do not (requireMessageAuthenticator),
 //   so a forged or stripped reply is as good as lost.
+// - RFC 3579 §2.4: every Access-Request carries Framed-MTU so the server's EAP packets fit the
+//   peer's LCP MRU: it "MUST NOT send any subsequent packet in this EAP conversation" whose
+//   EAP-Messages exceed it. FreeRADIUS 3 reads Framed-MTU as the TLS data per EAP-TLS fragment
+//   and adds the 10-octet EAP-TLS header (RFC 5216 §3.1) on top (measured: Framed-MTU 296 gave
+//   306-octet EAP-Requests), so we send the MRU less that header, still within the RFC.
 // - RFC 2865 §5.24 / RFC 3579 §2.6.1: the State of an Access-Challenge is echoed unmodified.
 // - Bounds: at most `maxRounds` Access-Challenges per exchange; an EAP packet larger than
 //   MAX_EAP octets is refused; an answer for a round that is not the current one is dropped.
 
-import { findAttribute, findAttributes, findVendorAttribute, RadiusCode, type RadiusAttribute, MAX_ATTRIBUTE_VALUE } from './packet.js';
+import { attr, findAttribute, findAttributes, findVendorAttribute, RadiusCode, type RadiusAttribute, MAX_ATTRIBUTE_VALUE } from './packet.js';
 import { accessRequestFor, verdictFrom, type RadiusAskOptions } from './access.js';
 import type { RadiusRequest, RadiusResult } from './client.js';
 import { decryptMppeKey } from './crypto.js';
@@ -22,6 +27,9 @@ import type { EapRelay, EapRelayAnswer, EapRelayExchange } from '../ppp/auth/eap
 
 export const EAP_MESSAGE = 79;
 const STATE = 24;
+const FRAMED_MTU = 12;
+/** Code, Identifier, Length, Type, Flags and TLS Message Length (RFC 5216 §3.1). */
+const EAP_TLS_HEADER = 10;
 
 /** Challenges allowed in one exchange: EAP-TLS with 1 KB fragments needs about a dozen. */
 export const DEFAULT_MAX_ROUNDS = 32;
@@ -37,6 +45,8 @@ export function eapMessageAttributes(eap: Buffer): RadiusAttribute[] {
 
 export interface RadiusEapRelayOptions extends RadiusAskOptions {
   maxRounds?: number;
+  /** The largest EAP packet the peer takes (its LCP MRU, RFC 1661 §6.1), sent as Framed-MTU. */
+  linkMtu?: () => number | undefined;
 }
 
 /** What one RADIUS answer means for the EAP exchange (pure, for tests and the relay). */
@@ -86,6 +96,8 @@ export function radiusEapRelay(o: RadiusEapRelayOptions): EapRelay {
           return answer({ kind: 'failure' });
         }
         const attributes = [...base.attributes, ...eapMessageAttributes(response)];
+        const mtu = o.linkMtu?.();
+        if (mtu !== undefined) attributes.push(attr.integer(FRAMED_MTU, Math.max(0, mtu - EAP_TLS_HEADER)));
         if (state) attributes.push({ type: STATE, value: state });
         const req: RadiusRequest = { code: RadiusCode.AccessRequest, attributes, requireMessageAuthenticator: true };
         void o.ask(req).catch((): RadiusResult => ({ ok: false, reason: 'stopped' })).then((r) => {
