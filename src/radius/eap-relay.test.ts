@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import { RadiusClientCore, CLIENT_DEFAULTS, type RadiusRequest, type RadiusResult } from './client.js';
 import { decodePacket, encodePacket, attr, vendorSpecific, RadiusCode, findAttribute, findAttributes, type RadiusAttribute, type RadiusPacket } from './packet.js';
 import { signResponse, verifyMessageAuthenticator, encryptMppeKey, MESSAGE_AUTHENTICATOR } from './crypto.js';
-import { radiusEapRelay, eapMessageAttributes, EAP_MESSAGE } from './eap-relay.js';
+import { radiusEapRelay, eapMessageAttributes, EAP_MESSAGE, maxRoundsFor, DEFAULT_MAX_ROUNDS } from './eap-relay.js';
 import type { RadiusGrant } from './access.js';
 import { Timers } from '../ppp/timers.js';
 import { EapClient } from '../ppp/auth/eap.js';
@@ -175,6 +175,23 @@ test('more Access-Challenges than the bound ends in EAP-Failure', async () => {
   assert.deepEqual(r.verdicts, [{ ok: false, name: 'fred' }]);
   assert.equal(r.toPeer.at(-1)![0], 4);
   assert.ok(r.logs.some((l) => /more than 3 Access-Challenges/.test(l)), r.logs.join('\n'));
+});
+
+test('a smaller peer MRU allows more Access-Challenges: the same handshake in smaller fragments', async () => {
+  assert.equal(maxRoundsFor(undefined), DEFAULT_MAX_ROUNDS);
+  assert.equal(maxRoundsFor(1500), DEFAULT_MAX_ROUNDS);
+  assert.equal(maxRoundsFor(128), 278);
+  // 40 rounds then Accept: past the fixed bound of 32, within the bound for a 128-octet MRU.
+  const script = (_req: RadiusPacket, n: number): Reply => n < 40
+    ? { code: RadiusCode.AccessChallenge, attributes: eapMessageAttributes(eap(1, 100 + n, Buffer.from('\x02again'))) }
+    : { code: RadiusCode.AccessAccept, attributes: eapMessageAttributes(eap(3, 139)) };
+  const small = rig(script, { linkMtu: 128 });
+  await small.start();
+  assert.deepEqual(small.verdicts, [{ ok: true, name: 'fred' }], small.logs.join('\n'));
+  const unknown = rig(script);
+  await unknown.start();
+  assert.deepEqual(unknown.verdicts, [{ ok: false, name: 'fred' }]);
+  assert.equal(unknown.requests.length, DEFAULT_MAX_ROUNDS + 1);
 });
 
 test('an EAP packet over 253 octets goes in several EAP-Messages, and the server\'s pieces are joined', async () => {

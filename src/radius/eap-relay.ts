@@ -31,8 +31,10 @@ const FRAMED_MTU = 12;
 /** Code, Identifier, Length, Type, Flags and TLS Message Length (RFC 5216 §3.1). */
 const EAP_TLS_HEADER = 10;
 
-/** Challenges allowed in one exchange: EAP-TLS with 1 KB fragments needs about a dozen. */
+/** Challenges allowed in one exchange at 1 KB fragments: EAP-TLS needs about a dozen. */
 export const DEFAULT_MAX_ROUNDS = 32;
+/** The server's fragment size DEFAULT_MAX_ROUNDS is counted for (FreeRADIUS's default). */
+const BUDGET_FRAGMENT = 1024;
 /** The largest EAP packet carried either way (a PPP MRU's worth, well inside RADIUS's 4096). */
 export const MAX_EAP = 2048;
 
@@ -43,7 +45,20 @@ export function eapMessageAttributes(eap: Buffer): RadiusAttribute[] {
   return out;
 }
 
+/**
+ * The Access-Challenges allowed for a peer whose MRU is `linkMtu`: a small MRU makes the
+ * server cut the same handshake into more fragments (Framed-MTU, RFC 3579 §2.4), each one a
+ * round, so the bound keeps the same octets' worth: 32 rounds at 1 KB fragments, 278 at
+ * pppd's smallest MRU (128). A bound still, as each round's packet is bounded by the MRU.
+ */
+export function maxRoundsFor(linkMtu: number | undefined): number {
+  if (linkMtu === undefined) return DEFAULT_MAX_ROUNDS;
+  const fragment = Math.max(1, linkMtu - EAP_TLS_HEADER);
+  return Math.max(DEFAULT_MAX_ROUNDS, Math.ceil((DEFAULT_MAX_ROUNDS * BUDGET_FRAGMENT) / fragment));
+}
+
 export interface RadiusEapRelayOptions extends RadiusAskOptions {
+  /** A fixed bound on Access-Challenges; by default maxRoundsFor(the link's MTU). */
   maxRounds?: number;
   /** The largest EAP packet the peer takes (its LCP MRU, RFC 1661 §6.1), sent as Framed-MTU. */
   linkMtu?: () => number | undefined;
@@ -71,8 +86,9 @@ export function eapAnswerFrom(r: RadiusResult): { answer: EapRelayAnswer; why: s
 
 /** The PPP core's EAP relay for one session, asking through `ask` (a RadiusUdpClient's request). */
 export function radiusEapRelay(o: RadiusEapRelayOptions): EapRelay {
-  const maxRounds = o.maxRounds ?? DEFAULT_MAX_ROUNDS;
   return (identity): EapRelayExchange => {
+    // LCP is done before EAP starts, so the MRU is known and fixed for the exchange.
+    const maxRounds = o.maxRounds ?? maxRoundsFor(o.linkMtu?.());
     let state: Buffer | undefined;
     let challenges = 0;
     let round = 0;
