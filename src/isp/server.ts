@@ -47,6 +47,7 @@ import { RadiusUdpClient } from '../runtime/radius-udp.js';
 import { radiusVerifier, NAS_PORT_TYPE, type RadiusGrant, type RadiusAskOptions } from '../radius/access.js';
 import { mppeLinkOptions, applyRadiusMppe } from './mppe-policy.js';
 import { radiusEapRelay } from '../radius/eap-relay.js';
+import { DEFAULT_MRU } from '../ppp/lcp.js';
 import { loadDictionary, standardDictionary } from '../radius/dictionary.js';
 import os from 'node:os';
 import { openEthernet, type EthernetPort } from '../pppoe/ethernet.js';
@@ -714,7 +715,8 @@ export class IspServer {
       ...(viaRadius ? {
         verifyCredentials: radiusVerifier(aaa),
         // `auth eap`: EAP pass-through to the RADIUS servers (RFC 3579, src/radius/eap-relay.ts).
-        ...(auth === 'eap' ? { relayEap: radiusEapRelay(aaa) } : {}),
+        // Framed-MTU is the peer's MRU, so the server's EAP-TLS fragments fit it (RFC 3579 §2.4).
+        ...(auth === 'eap' ? { relayEap: radiusEapRelay({ ...aaa, linkMtu: (): number => link.session.lcp.his.mru ?? DEFAULT_MRU }) } : {}),
         // EAP is not carried to RADIUS yet: `auth any` offers the CHAP digests and PAP.
         ...(auth === 'any' ? { requirePap: true, requireChap: true, requireMschap: true, requireMschapV2: true } : {}),
       } : {}),

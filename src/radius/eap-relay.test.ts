@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import { RadiusClientCore, CLIENT_DEFAULTS, type RadiusRequest, type RadiusResult } from './client.js';
 import { decodePacket, encodePacket, attr, vendorSpecific, RadiusCode, findAttribute, findAttributes, type RadiusAttribute, type RadiusPacket } from './packet.js';
 import { signResponse, verifyMessageAuthenticator, encryptMppeKey, MESSAGE_AUTHENTICATOR } from './crypto.js';
-import { radiusEapRelay, eapMessageAttributes, EAP_MESSAGE } from './eap-relay.js';
+import { radiusEapRelay, eapMessageAttributes, EAP_MESSAGE, maxRoundsFor, DEFAULT_MAX_ROUNDS } from './eap-relay.js';
 import type { RadiusGrant } from './access.js';
 import { Timers } from '../ppp/timers.js';
 import { EapClient } from '../ppp/auth/eap.js';
@@ -32,7 +32,7 @@ interface Reply {
  * The PPP pass-through role, the RADIUS relay and the client core on one virtual clock, with a
  * real EapClient (pppd's EAP-MD5 peer behaviour) on the other side and `script` as the server.
  */
-function rig(script: (req: RadiusPacket, n: number) => Reply | Reply[] | undefined, o: { peerName?: string; maxRounds?: number; peerSecret?: string } = {}) {
+function rig(script: (req: RadiusPacket, n: number) => Reply | Reply[] | undefined, o: { peerName?: string; maxRounds?: number; peerSecret?: string; linkMtu?: number } = {}) {
   let now = 0;
   const clock = { now: 0 };
   const timers = new Timers(clock);
@@ -54,7 +54,7 @@ function rig(script: (req: RadiusPacket, n: number) => Reply | Reply[] | undefin
     done,
   });
   const ask = (req: RadiusRequest) => new Promise<RadiusResult>((resolve) => radius.request(now, req, resolve));
-  const relay = radiusEapRelay({ ask, nas: { nasIdentifier: 'nas1' }, call: () => ({ nasPort: 7, nasPortType: 5 }), granted: (g) => grants.push(g), log: (m) => logs.push(m), maxRounds: o.maxRounds });
+  const relay = radiusEapRelay({ ask, nas: { nasIdentifier: 'nas1' }, call: () => ({ nasPort: 7, nasPortType: 5 }), granted: (g) => grants.push(g), log: (m) => logs.push(m), maxRounds: o.maxRounds, linkMtu: () => o.linkMtu });
   const nas = new EapPassThroughServer({ restart: 3, maxRequests: 10, relay }, host('peer', (ok, name) => verdicts.push({ ok, name })));
   const peerSecret = Buffer.from(o.peerSecret ?? 'wilma');
   const peer = new EapClient({ name: o.peerName ?? 'fred', maxRequests: 50, timeout: 0, secretFor: () => Buffer.from(peerSecret) }, host('nas', () => undefined));
@@ -177,6 +177,23 @@ test('more Access-Challenges than the bound ends in EAP-Failure', async () => {
   assert.ok(r.logs.some((l) => /more than 3 Access-Challenges/.test(l)), r.logs.join('\n'));
 });
 
+test('a smaller peer MRU allows more Access-Challenges: the same handshake in smaller fragments', async () => {
+  assert.equal(maxRoundsFor(undefined), DEFAULT_MAX_ROUNDS);
+  assert.equal(maxRoundsFor(1500), DEFAULT_MAX_ROUNDS);
+  assert.equal(maxRoundsFor(128), 278);
+  // 40 rounds then Accept: past the fixed bound of 32, within the bound for a 128-octet MRU.
+  const script = (_req: RadiusPacket, n: number): Reply => n < 40
+    ? { code: RadiusCode.AccessChallenge, attributes: eapMessageAttributes(eap(1, 100 + n, Buffer.from('\x02again'))) }
+    : { code: RadiusCode.AccessAccept, attributes: eapMessageAttributes(eap(3, 139)) };
+  const small = rig(script, { linkMtu: 128 });
+  await small.start();
+  assert.deepEqual(small.verdicts, [{ ok: true, name: 'fred' }], small.logs.join('\n'));
+  const unknown = rig(script);
+  await unknown.start();
+  assert.deepEqual(unknown.verdicts, [{ ok: false, name: 'fred' }]);
+  assert.equal(unknown.requests.length, DEFAULT_MAX_ROUNDS + 1);
+});
+
 test('an EAP packet over 253 octets goes in several EAP-Messages, and the server\'s pieces are joined', async () => {
   const longName = 'x'.repeat(250);
   const bigRequest = eap(1, 60, Buffer.concat([Buffer.from([2]), Buffer.alloc(400, 0x41)]));
@@ -190,6 +207,19 @@ test('an EAP packet over 253 octets goes in several EAP-Messages, and the server
   assert.equal(Buffer.concat(parts).subarray(5).toString(), longName);
   assert.deepEqual(r.toPeer[1], bigRequest);
   assert.equal(verifyMessageAuthenticator(encodePacket(r.requests[0]!), secret, r.requests[0]!.authenticator, true).ok, true);
+});
+
+test('every Access-Request carries Framed-MTU, the peer\'s MRU less the EAP-TLS header, when the link knows it (RFC 3579 §2.4)', async () => {
+  const script = (_req: RadiusPacket, n: number): Reply => n === 0
+    ? { code: RadiusCode.AccessChallenge, attributes: [...eapMessageAttributes(md5Challenge(61, Buffer.alloc(16, 3))), attr.string(24, 's')] }
+    : { code: RadiusCode.AccessReject, attributes: [] };
+  const small = rig(script, { linkMtu: 296 });
+  await small.start();
+  assert.equal(small.requests.length, 2);
+  for (const p of small.requests) assert.deepEqual(findAttributes(p, 12), [attr.integer(12, 286).value]);
+  const unknown = rig(script);
+  await unknown.start();
+  for (const p of unknown.requests) assert.equal(findAttribute(p, 12), undefined);
 });
 
 test('no RADIUS answer at all: EAP-Failure once the client gives up', async () => {

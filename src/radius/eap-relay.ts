@@ -8,11 +8,16 @@
 // - §3.2: every request carries a Message-Authenticator (the client adds it) and every reply
 //   must carry a valid one: the client drops those that do not (requireMessageAuthenticator),
 //   so a forged or stripped reply is as good as lost.
+// - RFC 3579 §2.4: every Access-Request carries Framed-MTU so the server's EAP packets fit the
+//   peer's LCP MRU: it "MUST NOT send any subsequent packet in this EAP conversation" whose
+//   EAP-Messages exceed it. FreeRADIUS 3 reads Framed-MTU as the TLS data per EAP-TLS fragment
+//   and adds the 10-octet EAP-TLS header (RFC 5216 §3.1) on top (measured: Framed-MTU 296 gave
+//   306-octet EAP-Requests), so we send the MRU less that header, still within the RFC.
 // - RFC 2865 §5.24 / RFC 3579 §2.6.1: the State of an Access-Challenge is echoed unmodified.
 // - Bounds: at most `maxRounds` Access-Challenges per exchange; an EAP packet larger than
 //   MAX_EAP octets is refused; an answer for a round that is not the current one is dropped.
 
-import { findAttribute, findAttributes, findVendorAttribute, RadiusCode, type RadiusAttribute, MAX_ATTRIBUTE_VALUE } from './packet.js';
+import { attr, findAttribute, findAttributes, findVendorAttribute, RadiusCode, type RadiusAttribute, MAX_ATTRIBUTE_VALUE } from './packet.js';
 import { accessRequestFor, verdictFrom, type RadiusAskOptions } from './access.js';
 import type { RadiusRequest, RadiusResult } from './client.js';
 import { decryptMppeKey } from './crypto.js';
@@ -22,9 +27,14 @@ import type { EapRelay, EapRelayAnswer, EapRelayExchange } from '../ppp/auth/eap
 
 export const EAP_MESSAGE = 79;
 const STATE = 24;
+const FRAMED_MTU = 12;
+/** Code, Identifier, Length, Type, Flags and TLS Message Length (RFC 5216 §3.1). */
+const EAP_TLS_HEADER = 10;
 
-/** Challenges allowed in one exchange: EAP-TLS with 1 KB fragments needs about a dozen. */
+/** Challenges allowed in one exchange at 1 KB fragments: EAP-TLS needs about a dozen. */
 export const DEFAULT_MAX_ROUNDS = 32;
+/** The server's fragment size DEFAULT_MAX_ROUNDS is counted for (FreeRADIUS's default). */
+const BUDGET_FRAGMENT = 1024;
 /** The largest EAP packet carried either way (a PPP MRU's worth, well inside RADIUS's 4096). */
 export const MAX_EAP = 2048;
 
@@ -35,8 +45,23 @@ export function eapMessageAttributes(eap: Buffer): RadiusAttribute[] {
   return out;
 }
 
+/**
+ * The Access-Challenges allowed for a peer whose MRU is `linkMtu`: a small MRU makes the
+ * server cut the same handshake into more fragments (Framed-MTU, RFC 3579 §2.4), each one a
+ * round, so the bound keeps the same octets' worth: 32 rounds at 1 KB fragments, 278 at
+ * pppd's smallest MRU (128). A bound still, as each round's packet is bounded by the MRU.
+ */
+export function maxRoundsFor(linkMtu: number | undefined): number {
+  if (linkMtu === undefined) return DEFAULT_MAX_ROUNDS;
+  const fragment = Math.max(1, linkMtu - EAP_TLS_HEADER);
+  return Math.max(DEFAULT_MAX_ROUNDS, Math.ceil((DEFAULT_MAX_ROUNDS * BUDGET_FRAGMENT) / fragment));
+}
+
 export interface RadiusEapRelayOptions extends RadiusAskOptions {
+  /** A fixed bound on Access-Challenges; by default maxRoundsFor(the link's MTU). */
   maxRounds?: number;
+  /** The largest EAP packet the peer takes (its LCP MRU, RFC 1661 §6.1), sent as Framed-MTU. */
+  linkMtu?: () => number | undefined;
 }
 
 /** What one RADIUS answer means for the EAP exchange (pure, for tests and the relay). */
@@ -61,8 +86,9 @@ export function eapAnswerFrom(r: RadiusResult): { answer: EapRelayAnswer; why: s
 
 /** The PPP core's EAP relay for one session, asking through `ask` (a RadiusUdpClient's request). */
 export function radiusEapRelay(o: RadiusEapRelayOptions): EapRelay {
-  const maxRounds = o.maxRounds ?? DEFAULT_MAX_ROUNDS;
   return (identity): EapRelayExchange => {
+    // LCP is done before EAP starts, so the MRU is known and fixed for the exchange.
+    const maxRounds = o.maxRounds ?? maxRoundsFor(o.linkMtu?.());
     let state: Buffer | undefined;
     let challenges = 0;
     let round = 0;
@@ -86,6 +112,8 @@ export function radiusEapRelay(o: RadiusEapRelayOptions): EapRelay {
           return answer({ kind: 'failure' });
         }
         const attributes = [...base.attributes, ...eapMessageAttributes(response)];
+        const mtu = o.linkMtu?.();
+        if (mtu !== undefined) attributes.push(attr.integer(FRAMED_MTU, Math.max(0, mtu - EAP_TLS_HEADER)));
         if (state) attributes.push({ type: STATE, value: state });
         const req: RadiusRequest = { code: RadiusCode.AccessRequest, attributes, requireMessageAuthenticator: true };
         void o.ask(req).catch((): RadiusResult => ({ ok: false, reason: 'stopped' })).then((r) => {

@@ -40,6 +40,17 @@ export interface FreeRadiusOptions {
   /** Fixed ports (to restart an instance on the same ones); free ones are chosen otherwise. */
   authPort?: number;
   acctPort?: number;
+  /** EAP-TLS (RFC 5216) with these PEM files; it becomes the eap module's default type. */
+  eapTls?: FreeRadiusEapTls;
+}
+
+export interface FreeRadiusEapTls {
+  /** The CA that client certificates must chain to. */
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** TLS record bytes per EAP-Request (FreeRADIUS's fragment_size; its default is 1024). */
+  fragmentSize?: number;
 }
 
 export interface FreeRadius {
@@ -53,7 +64,7 @@ export interface FreeRadius {
   stop(): Promise<void>;
 }
 
-function radiusdConf(dir: string, authPort: number, acctPort: number): string {
+function radiusdConf(dir: string, authPort: number, acctPort: number, tls?: FreeRadiusEapTls): string {
   return `prefix = /usr
 exec_prefix = /usr
 sysconfdir = /etc
@@ -114,12 +125,12 @@ modules {
     header = "%t"
   }
   eap {
-    default_eap_type = md5
+    default_eap_type = ${tls ? 'tls' : 'md5'}
     timer_expire = 60
     ignore_unknown_eap_types = no
     max_sessions = 1024
     md5 {
-    }
+    }${tls ? eapTlsConf(tls) : ''}
   }
 }
 server default {
@@ -165,6 +176,26 @@ server default {
 `;
 }
 
+// TLS 1.2 at most: pppd 2.4.9's EAP-TLS predates RFC 9190's TLS 1.3 rules (FreeRADIUS 3.2's
+// default maximum is 1.2 too). include_length (RFC 5216 §2.1.5's L flag) is FreeRADIUS's default.
+function eapTlsConf(t: FreeRadiusEapTls): string {
+  return `
+    tls-config tls-common {
+      private_key_file = ${t.keyFile}
+      certificate_file = ${t.certFile}
+      ca_file = ${t.caFile}
+      fragment_size = ${t.fragmentSize ?? 1024}
+      include_length = yes
+      tls_min_version = "1.2"
+      tls_max_version = "1.2"
+      cipher_list = "DEFAULT"
+      ecdh_curve = "prime256v1"
+    }
+    tls {
+      tls = tls-common
+    }`;
+}
+
 /** Starts FreeRADIUS and resolves once it answers a Status-Server on its auth port. */
 export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadius> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialtone-freeradius-'));
@@ -172,7 +203,7 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
   const authPort = opts.authPort ?? (await freeUdpPort());
   let acctPort = opts.acctPort ?? (await freeUdpPort());
   while (acctPort === authPort) acctPort = await freeUdpPort();
-  fs.writeFileSync(path.join(dir, 'radiusd.conf'), radiusdConf(dir, authPort, acctPort));
+  fs.writeFileSync(path.join(dir, 'radiusd.conf'), radiusdConf(dir, authPort, acctPort, opts.eapTls));
   fs.writeFileSync(path.join(dir, 'clients.conf'), `client localhost {\n  ipaddr = 127.0.0.1\n  secret = "${opts.secret}"\n  require_message_authenticator = no\n  nas_type = other\n}\n`);
   fs.writeFileSync(path.join(dir, 'authorize'), opts.authorize);
   fs.writeFileSync(path.join(dir, 'empty'), '');
