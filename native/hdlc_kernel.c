@@ -12,7 +12,9 @@
  * three functions bound to it); every offset JS passes is checked against
  * its length, so a wrong call throws instead of touching other memory.
  */
+#ifndef HDLC_KERNEL_NO_NAPI
 #include <node_api.h>
+#endif
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -262,7 +264,7 @@ static size_t stuff_ssse3(const uint8_t *src, size_t n, uint8_t *dst, const uint
  * flag, no deleted octet, no 7D 7D) are done at once: XOR 0x20 into each
  * octet after a 7D, then squeeze the 7Ds out, half by half.  Any other
  * block goes octet by octet.
- * dst has room for n: with o <= i the 8-octet stores end by o + 16 <= n.
+ * dst has room for n: with o <= i the stores end by o + 16 <= n.
  */
 static size_t destuff_ssse3(const uint8_t *src, size_t n, uint8_t *dst, const uint8_t *cls, int lim, int *escaped,
                             size_t *out) {
@@ -278,9 +280,16 @@ static size_t destuff_ssse3(const uint8_t *src, size_t n, uint8_t *dst, const ui
       __m128i esc = _mm_cmpeq_epi8(v, x7d);
       __m128i stop = _mm_cmpeq_epi8(v, f);
       if (lim > 0) stop = _mm_or_si128(stop, low_member(v, clo, chi));
-      unsigned em = (unsigned)_mm_movemask_epi8(esc);
+      unsigned em = (unsigned)_mm_movemask_epi8(esc), sm = (unsigned)_mm_movemask_epi8(stop);
+      if (!(em | sm | (unsigned)e)) {
+        /* Data only (~89% of random blocks at ACCM 0): as it is. */
+        _mm_storeu_si128((__m128i *)(dst + o), v);
+        o += 16;
+        i += 16;
+        continue;
+      }
       /* 7D 7D, also across blocks (an escape pending, a 7D first), goes octet by octet. */
-      if (!_mm_movemask_epi8(stop) && !(em & ((em << 1) | (unsigned)e))) {
+      if (!sm && !(em & ((em << 1) | (unsigned)e))) {
         /* Each octet after a 7D (the first one too, if an escape is pending) gets 0x20. */
         __m128i carry = _mm_slli_si128(_mm_and_si128(esc, x20), 1);
         __m128i x = _mm_xor_si128(v, _mm_or_si128(carry, _mm_cvtsi32_si128(e << 5)));
@@ -333,6 +342,7 @@ static size_t destuff(const uint8_t *src, size_t n, uint8_t *dst, const uint8_t 
   return i;
 }
 
+#ifndef HDLC_KERNEL_NO_NAPI /* native/test/hdlc_fuzz.c builds the loops alone */
 /*
  * The memory is C's (so nothing JS does to its ArrayBuffer, such as
  * transferring it, can free it under a call); it is freed when the buffer
@@ -584,3 +594,4 @@ napi_value dialtone_hdlc_kernel(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, obj, "clmul", clmul);
   return obj;
 }
+#endif
