@@ -1,6 +1,7 @@
 // `npm install` runs this (package.json "install"): build the optional N-API addon
-// native/dialtone_net.c with node-gyp into native/build/. The addon is needed only for the
-// TUN network backend and PPPoE (root); the userspace NAT and SOCKS backends need nothing
+// native/dialtone_net.c and native/hdlc_kernel.c with node-gyp into native/build/. The addon
+// is needed only for the TUN network backend and PPPoE (root), and speeds up HDLC framing
+// (else a WebAssembly kernel does it); the userspace NAT and SOCKS backends need nothing
 // native, so a missing compiler or a failed build prints why and the install still
 // succeeds. DIALTONE_SKIP_NATIVE=1 skips the build.
 import { spawnSync } from 'node:child_process';
@@ -18,7 +19,8 @@ function note(msg) {
 function fallback(why) {
   note(`native addon not built (${why}).`);
   note('The TUN network backend and PPPoE need it (a C compiler, make, python3: Debian "build-essential python3");');
-  note('everything else, including the default userspace NAT and SOCKS backends, works without it.');
+  note('everything else, including the default userspace NAT and SOCKS backends, works without it');
+  note('(HDLC framing then runs in WebAssembly, about half as fast).');
   note('Build it later with: npm run build:native');
   process.exit(0);
 }
