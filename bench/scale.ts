@@ -1,26 +1,50 @@
 /**
  * `dialtone isp` at scale (issue 10 item 5): how many idle sessions one process holds and
- * what each costs, how many full CHAP + IPCP setups one core does, setup latency, and the
- * same over TCP with `workers 2`.
+ * what each costs, how many full CHAP + IPCP setups one core does, setup latency, and how
+ * `workers 2` scales on this 2-core machine.
  *
  * Part 1, one process, in-memory links: an IspServer (auth chap, the userspace NAT backend,
  * LCP echo every 30 s as configured by default) in the main thread; the load generator
  * (PppLink clients doing CHAP-MD5 and IPCP) in a worker thread on the other core, its
- * sessions multiplexed over one MessagePort (bench/mux-link.ts). The server's heap is its
+ * sessions multiplexed over one MessagePort (src/isp/testing/mux-link.ts). The server's heap is its
  * own isolate's; RSS is the whole process (load generator included, so an upper bound).
  * Setups per core-second = setups / the server thread's busy time (event loop utilization).
  * Latency: from the client's first byte to its ip-up, with `--concurrency` dials in flight.
+ *
+ * Part 1b, `workers 1` vs `workers 2`, each worker its own load generator: this process is
+ * the cluster primary (runPrimary of src/isp/workers.ts, as `dialtone isp` runs it) and
+ * forks this file as each worker; a worker builds its IspServer from workerContext (its
+ * config share, the address pool leased in blocks from the primary) and dials itself over a
+ * pair of Muxes in its own thread. Each process is then a self-contained server + generator
+ * on one core, sharing only the primary's pool: with the generator outside, 2 cores cannot
+ * hold a 2-worker server and its load (part 2). Each worker is pinned to its own CPU (taskset
+ * -a, GC threads included; `--no-pin` not), so `workers 1` gets one core, not one plus the
+ * other's idle time. Both dial `--worker-sessions` after a warm-up, started together; the
+ * sessions stay up. Printed: setups/s wall in all and per worker (= per core), each worker's
+ * process CPU per setup (server + generator) and the share of a core it received, and the
+ * ratio workers 2 / workers 1, over `--repeat` alternating rounds. Linear scaling shows as an
+ * unchanged CPU per setup (each core does as much as the one core did: `2 x ms1 / ms2` is
+ * the ratio on two whole cores) and, where each worker received a whole core, as a wall
+ * ratio near 2.00. Other work on the machine takes cores away: the wall ratio is then bounded
+ * by the cores received (printed beside it), the CPU figure is not.
  *
  * Part 2, `workers 1` and `workers 2` over TCP on 127.0.0.1 (`dialtone isp` as a child
  * process, node:cluster): the load generator is this process (one descriptor per session,
  * under the 20,000 per process here), sessions dialled and held. Per core = setups / the
  * server processes' CPU seconds (the load generator shares the 2 cores, so wall-clock rate
- * is bounded by it, not by the server).
+ * is bounded by it, not by the server). Then the same at an offered `--rate` (setups/s) well
+ * below what the cores carry, so that neither the server nor the generator waits for a core:
+ * equal server CPU per setup for workers 1 and 2 means the second worker adds a whole core
+ * of capacity (flooded, the figures also measure the oversubscription: with 2 workers and the
+ * generator on 2 cores, each process runs less often and does less per wake-up).
  *
  * Usage: node --expose-gc dist/bench/scale.js [--quick] [--sessions N] [--tcp-sessions N]
- *   [--memory-only | --tcp-only] [--concurrency N] [--cpu-prof-window FILE] (in-memory part)
+ *   [--memory-only | --workers-only | --tcp-only] [--concurrency N] [--cpu-prof-window FILE] (in-memory part)
+ *   [--worker-sessions N] [--repeat N] [--no-pin] (part 1b) [--rate N] [--paced-sessions N] (part 2, paced)
  *   SCALE_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the TCP server processes.
- *   --quick: 2,000 in-memory sessions and 1,000 over TCP (CI logs; figures printed, never asserted).
+ *   --quick: 2,000 in-memory sessions, 2,000 per worker once, 1,000 over TCP and 400 at the
+ *   offered rate (CI logs; figures printed, never asserted). Full: 50,000; 10,000 per worker,
+ *   3 rounds; 16,000; 3,000 at 200/s.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import cluster from 'node:cluster';
