@@ -15,9 +15,10 @@
  * the cluster primary (runPrimary of src/isp/workers.ts, as `dialtone isp` runs it) and
  * forks this file as each worker; a worker builds its IspServer from workerContext (its
  * config share, the address pool leased in blocks from the primary) and dials itself over a
- * pair of Muxes in its own thread. Each process is then a self-contained server + generator
- * on one core, sharing only the primary's pool: with the generator outside, 2 cores cannot
- * hold a 2-worker server and its load (part 2). Each worker is pinned to its own CPU (taskset
+ * pair of Muxes in its own thread (V8's young generation bounded as bin/dialtone bounds it
+ * for `isp`). Each process is then a self-contained server + generator on one core, sharing
+ * only the primary's pool: with the generator outside, 2 cores cannot hold a 2-worker server
+ * and its load (part 2). Each worker is pinned to its own CPU (taskset
  * -a, GC threads included; `--no-pin` not), so `workers 1` gets one core, not one plus the
  * other's idle time. Both dial `--worker-sessions` after a warm-up, started together; the
  * sessions stay up. Printed: setups/s wall in all and per worker (= per core), each worker's
@@ -34,9 +35,13 @@
  * server processes' CPU seconds (the load generator shares the 2 cores, so wall-clock rate
  * is bounded by it, not by the server). Then the same at an offered `--rate` (setups/s) well
  * below what the cores carry, so that neither the server nor the generator waits for a core:
- * equal server CPU per setup for workers 1 and 2 means the second worker adds a whole core
- * of capacity (flooded, the figures also measure the oversubscription: with 2 workers and the
- * generator on 2 cores, each process runs less often and does less per wake-up).
+ * equal server CPU per setup for workers 1 and 2 would mean the second worker adds a whole
+ * core of capacity. Read it with care: below saturation each worker wakes for fewer events
+ * (half the rate each), so per-wake-up costs (epoll, timers, the once-a-second console
+ * sampler over the held sessions, two heaps' GC) are shared by fewer setups, and a `workers 1`
+ * that was in fact saturated (latency p50 of hundreds of ms: queueing) batches more and looks
+ * cheaper. It bounds the cost of spreading a light load over two processes; part 1b, every
+ * worker saturated, is the capacity measurement.
  *
  * Usage: node --expose-gc dist/bench/scale.js [--quick] [--sessions N] [--tcp-sessions N]
  *   [--memory-only | --workers-only | --tcp-only] [--concurrency N] [--cpu-prof-window FILE] (in-memory part)
@@ -63,6 +68,7 @@ import { staticSecrets } from '../src/ppp/secrets.js';
 import { PppLink } from '../src/runtime/link.js';
 import { freePort } from '../src/runtime/free-port.js';
 import { isIspWorker, runPrimary, workerContext } from '../src/isp/workers.js';
+import { boundYoungGeneration } from '../src/runtime/memory-relief.js';
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
@@ -268,6 +274,8 @@ type BenchReport =
  * server and generator: one process = one core's worth of work, nothing shared but the pool.
  */
 async function clusterBenchWorker(): Promise<void> {
+  // As bin/dialtone does for `isp` before the heap grows (src/runtime/memory-relief.ts).
+  boundYoungGeneration();
   const ctx = await workerContext(scaleConfig({ workers: Number(process.env.SCALE_CLUSTER_WORKERS) }));
   const server = new IspServer({
     config: ctx.config,
