@@ -371,7 +371,7 @@ interface WorkerStatus {
  * `dialtone isp` with `workers N` over TCP, `n` sessions dialled as fast as `--concurrency`
  * allows or, with `rate`, at that many per second. Returns the server's ms CPU per setup.
  */
-async function overTcp(workers: number, n: number, rate?: number): Promise<number> {
+async function overTcp(workers: number, n: number, rate?: number): Promise<{ ms: number; net: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialtone-scale-'));
   // Ports the kernel says are free (a random pick inside the ephemeral range could be one
   // a client socket of the previous part holds).
@@ -412,6 +412,16 @@ async function overTcp(workers: number, n: number, rate?: number): Promise<numbe
   await dial(warm);
   const pids = [child.pid!, ...((await status()).workers ?? []).map((w) => w.pid)];
   const serverCpu = () => pids.reduce((a, p) => a + procCpuMs(p), 0);
+  // With a rate: the server's CPU while it only holds sessions (LCP echoes, timers, the
+  // console's sampler), before and after the dials, to tell a fixed cost per process from a
+  // cost per setup. Milliseconds of CPU per second.
+  const idleMs = QUICK ? 1000 : 3000;
+  const idle = async () => {
+    const c0 = serverCpu();
+    await new Promise((res) => setTimeout(res, idleMs));
+    return ((serverCpu() - c0) * 1000) / idleMs;
+  };
+  const idleBefore = rate ? await idle() : 0;
   const cpu0 = serverCpu();
   const gen0 = process.cpuUsage();
   // CLOCK_MONOTONIC microseconds, the clock of V8's CPU profiles: the measured window
@@ -420,6 +430,7 @@ async function overTcp(workers: number, n: number, rate?: number): Promise<numbe
   const load = os.loadavg();
   const r = await dial(n, rate);
   const cpu = serverCpu() - cpu0;
+  const idleAfter = rate ? await idle() : 0;
   const w1 = process.hrtime.bigint() / 1000n;
   const gen = process.cpuUsage(gen0);
   const genMs = (gen.user + gen.system) / 1000;
@@ -432,6 +443,8 @@ async function overTcp(workers: number, n: number, rate?: number): Promise<numbe
     // setup still counts, the latency then includes queueing.
     const short = carried < 0.9 * rate ? ' (less than offered: the cores were saturated, by this run or other work)' : '';
     console.log(`  carried ${carried.toFixed(0)}/s${short}; server ${(cpu / r.up).toFixed(2)} ms CPU per setup (all its processes: ${((100 * cpu) / r.ms).toFixed(0)}% of one core busy), load generator ${(genMs / r.up).toFixed(2)} ms`);
+    const background = ((idleBefore + idleAfter) / 2) * (r.ms / 1000);
+    console.log(`  server idle with the sessions held: ${(idleBefore / 10).toFixed(1)}% of a core before, ${(idleAfter / 10).toFixed(1)}% after; net of that, ${((cpu - background) / r.up).toFixed(2)} ms CPU per setup`);
     console.log(`  setup latency: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms`);
   } else {
     console.log(`workers ${workers}, TCP on 127.0.0.1: ${r.up} sessions up after ${warm} warm-up ones (${r.failed} failed); ${st.workers ? `per worker: ${st.workers.map((w) => w.sessions).join(' + ')}; ` : ''}pool in use ${st.pool.inUse}`);
@@ -447,7 +460,7 @@ async function overTcp(workers: number, n: number, rate?: number): Promise<numbe
   child.kill('SIGTERM');
   await new Promise((res) => child.once('exit', res));
   fs.rmSync(dir, { recursive: true, force: true });
-  return cpu / r.up;
+  return { ms: cpu / r.up, net: rate ? (cpu - ((idleBefore + idleAfter) / 2) * (r.ms / 1000)) / r.up : NaN };
 }
 
 async function main(): Promise<void> {
@@ -480,7 +493,7 @@ async function main(): Promise<void> {
       const one = await overTcp(1, PACED_SESSIONS, RATE);
       console.log('');
       const two = await overTcp(2, PACED_SESSIONS, RATE);
-      console.log(`\nTCP at ${RATE} setups/s offered: server CPU per setup workers 2 / workers 1 = ${(two / one).toFixed(2)}x (1.00 = each added core adds a whole core of capacity)`);
+      console.log(`\nTCP at ${RATE} setups/s offered: server CPU per setup workers 2 / workers 1 = ${(two.ms / one.ms).toFixed(2)}x, net of the idle cost ${(two.net / one.net).toFixed(2)}x (1.00 = each added core adds a whole core of capacity)`);
     });
   }
   for (const p of parts) {
