@@ -376,8 +376,16 @@ function buildNative(): HdlcKernel | undefined {
   }
 }
 
-const kernels: Record<HdlcKernel['name'], HdlcKernel | undefined> = { native: buildNative(), wasm: buildWasm() };
-let kernel: HdlcKernel | undefined = kernels.native ?? kernels.wasm;
+/** Each kernel is built on first use (each holds ~256 KiB): the WebAssembly one only where needed. */
+const builders: Record<HdlcKernel['name'], () => HdlcKernel | undefined> = { native: buildNative, wasm: buildWasm };
+const built = new Map<HdlcKernel['name'], HdlcKernel | undefined>();
+function get(name: HdlcKernel['name']): HdlcKernel | undefined {
+  if (!built.has(name)) built.set(name, builders[name]());
+  return built.get(name);
+}
+const preferred = (): HdlcKernel | undefined => get('native') ?? get('wasm');
+
+let kernel: HdlcKernel | undefined = preferred();
 
 /** The shared kernel, or undefined when neither is available (or both are disabled for a test). */
 export function hdlcKernel(): HdlcKernel | undefined {
@@ -389,13 +397,13 @@ export function hdlcKernel(): HdlcKernel | undefined {
  * default again (true). Returns the kernel now in use (undefined: the JS loops).
  */
 export function useHdlcKernel(which: boolean | HdlcKernel['name']): HdlcKernel | undefined {
-  if (which === true) kernel = kernels.native ?? kernels.wasm;
+  if (which === true) kernel = preferred();
   else if (which === false) kernel = undefined;
-  else kernel = kernels[which];
+  else kernel = get(which);
   return kernel;
 }
 
-/** Which kernels this process has (the native one needs the addon built). */
+/** Which kernels this process can run (the native one needs the addon built). */
 export function hdlcKernelsAvailable(): HdlcKernel['name'][] {
-  return (['native', 'wasm'] as const).filter((n) => kernels[n] !== undefined);
+  return (['native', 'wasm'] as const).filter((n) => get(n) !== undefined);
 }
