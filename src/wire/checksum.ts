@@ -21,35 +21,49 @@ const WASM_MIN = 128;
 const IN = 64;
 /** Most octets one call sums: bounds the lanes (see sumFn) and the memory. */
 const CHUNK = 65536;
+/** Octets outside the range that may be copied along with it (see sum16). */
+const EXCESS = 128;
 
 export function sum16(buf: Uint8Array, start: number, end: number, initial = 0): number {
   const n = end - start;
   if (n < WASM_MIN) return sum16Octets(buf, start, end, initial);
   const k = kernel();
+  if (n <= CHUNK && buf.length - n <= EXCESS) {
+    // Most of the buffer (a segment after its headers): copy all of it rather than make a
+    // view of the range, which costs more than copying a few header octets.
+    k.mem.set(buf, IN);
+    return initial + swapFolded(k.sum(IN + start, n));
+  }
   let sum = initial;
   // Chunks are even in length, so each begins at an even offset of the range (RFC 1071).
   for (let at = start; at < end; at += CHUNK) {
     const len = Math.min(CHUNK, end - at);
-    k.mem.set(at === 0 && len === buf.length ? buf : new Uint8Array(buf.buffer, buf.byteOffset + at, len), IN);
-    // RFC 1071 §2(B): the module sums little-endian words; swapping the folded sum's
-    // octets gives the big-endian one.
-    const le = fold(k.sum(len) >>> 0);
-    sum += ((le & 0xff) << 8) | (le >>> 8);
+    k.mem.set(new Uint8Array(buf.buffer, buf.byteOffset + at, len), IN);
+    sum += swapFolded(k.sum(IN, len));
   }
   return sum;
 }
 
+/**
+ * RFC 1071 §2(B): the module sums little-endian words; swapping the folded sum's octets
+ * gives the big-endian one.
+ */
+function swapFolded(leSum: number): number {
+  const le = fold(leSum >>> 0);
+  return ((le & 0xff) << 8) | (le >>> 8);
+}
+
 interface Kernel {
   mem: Uint8Array;
-  sum(n: number): number;
+  sum(p: number, n: number): number;
 }
 let made: Kernel | undefined;
 function kernel(): Kernel {
   if (made) return made;
-  const pages = Math.ceil((IN + CHUNK + 64) / 65536);
+  const pages = Math.ceil((IN + CHUNK + EXCESS + 64) / 65536);
   const inst = new WebAssembly.Instance(new WebAssembly.Module(assemble(pages, { sum: sumFn() })));
   const mem = new Uint8Array((inst.exports.mem as WebAssembly.Memory).buffer);
-  return (made = { mem, sum: inst.exports.sum as (n: number) => number });
+  return (made = { mem, sum: inst.exports.sum as (p: number, n: number) => number });
 }
 
 // Opcodes (WebAssembly Core Specification §5.4; SIMD sub-opcodes after the 0xFD prefix).
@@ -63,20 +77,20 @@ const I32X4_EXTADD_PAIRWISE_I16X8_U = 0x7f;
 const I32X4_ADD = 0xae;
 
 /**
- * sum(n) -> the sum of mem[IN .. IN + n) as little-endian 16-bit words, in 32 bits (read
- * it unsigned), zero-padded to 64 octets. Each 64-octet step adds at most 4 * 65535 to
- * each lane of two accumulators: n <= CHUNK keeps every lane, and their total, below 2^32.
+ * sum(p, n) -> the sum of mem[p .. p + n) as little-endian 16-bit words (p may be odd:
+ * words pair octets from p on), in 32 bits (read it unsigned), zero-padded to 64 octets.
+ * Each 64-octet step adds at most 4 * 65535 to each lane of two accumulators: n <= CHUNK
+ * keeps every lane, and their total, below 2^32.
  */
 function sumFn(): Fn {
-  const f = new Fn({ n: I32 }, [I32]);
-  f.local('p', I32).local('end', I32).local('a', V128).local('b', V128);
-  f.i32(IN).get('n').op(I32_ADD).set('end');
+  const f = new Fn({ p: I32, n: I32 }, [I32]);
+  f.local('end', I32).local('a', V128).local('b', V128);
+  f.get('p').get('n').op(I32_ADD).set('end');
   f.i32(0).simd(I32X4_SPLAT).set('a');
   f.i32(0).simd(I32X4_SPLAT).set('b');
-  // The padding: the last step may read up to 63 octets past the end.
+  // The padding (over the copy's scratch octets): the last step may read up to 63 octets past the end.
   for (let o = 0; o < 64; o += 16) f.get('end').get('a').simdMem(V128_STORE, 0, o);
-  f.i32(IN).set('p');
-  const add = (acc: 'a' | 'b', off: number) => f.get(acc).get('p').simdMem(V128_LOAD, 4, off).simd(I32X4_EXTADD_PAIRWISE_I16X8_U).simd(I32X4_ADD).set(acc);
+  const add = (acc: 'a' | 'b', off: number) => f.get(acc).get('p').simdMem(V128_LOAD, 0, off).simd(I32X4_EXTADD_PAIRWISE_I16X8_U).simd(I32X4_ADD).set(acc);
   f.block('done', () =>
     f.loop('step', () => {
       f.get('p').get('end').op(I32_GE_U).brIf('done');

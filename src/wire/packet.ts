@@ -67,20 +67,39 @@ export function parseIpv4(buf: Buffer): Ipv4 | DropReason {
   const ff = (buf[6]! << 8) | buf[7]!;
   if (ff & 0x8000) return 'ipReservedFlag'; // RFC 791: bit 0 reserved, must be zero
   const packet = totalLength === buf.length ? buf : buf.subarray(0, totalLength);
-  return {
-    packet,
-    headerLength,
-    totalLength,
-    id: (buf[4]! << 8) | buf[5]!,
-    dontFragment: (ff & 0x4000) !== 0,
-    moreFragments: (ff & 0x2000) !== 0,
-    fragmentOffset: (ff & 0x1fff) * 8,
-    ttl: buf[8]!,
-    protocol: buf[9]!,
-    src: getU32(buf, 12),
-    dst: getU32(buf, 16),
-    payload: packet.subarray(headerLength),
-  };
+  return new ParsedIpv4(packet, headerLength, totalLength, (buf[4]! << 8) | buf[5]!, ff, buf[8]!, buf[9]!, getU32(buf, 12), getU32(buf, 16));
+}
+
+/**
+ * parseIpv4's result. The payload view is made when first asked for: TCP, every bulk
+ * datagram, is parsed from the packet at an offset (parseTcp) and never needs it, and a
+ * Buffer view costs as much as the rest of the parse.
+ */
+class ParsedIpv4 implements Ipv4 {
+  readonly dontFragment: boolean;
+  readonly moreFragments: boolean;
+  readonly fragmentOffset: number;
+  private view?: Buffer;
+
+  constructor(
+    readonly packet: Buffer,
+    readonly headerLength: number,
+    readonly totalLength: number,
+    readonly id: number,
+    ff: number,
+    readonly ttl: number,
+    readonly protocol: number,
+    readonly src: number,
+    readonly dst: number,
+  ) {
+    this.dontFragment = (ff & 0x4000) !== 0;
+    this.moreFragments = (ff & 0x2000) !== 0;
+    this.fragmentOffset = (ff & 0x1fff) * 8;
+  }
+
+  get payload(): Buffer {
+    return (this.view ??= this.packet.subarray(this.headerLength));
+  }
 }
 
 /** Writes a 20-octet IPv4 header (no options) at the start of `pkt` and its checksum. */
@@ -189,42 +208,47 @@ export interface TcpSegment {
 }
 
 export function parseTcp(ip: Ipv4): TcpSegment | DropReason {
-  return parseTcpSegment(ip.payload, pseudoSum(ip.src, ip.dst, PROTO_TCP, ip.payload.length));
+  const { packet, headerLength: at } = ip;
+  return parseTcpSegment(packet, pseudoSum(ip.src, ip.dst, PROTO_TCP, packet.length - at), at);
 }
 
-/** A TCP segment `b` whose pseudo-header sum (of either IP version) is `pseudo`. */
-export function parseTcpSegment(b: Buffer, pseudo: number): TcpSegment | DropReason {
-  if (b.length < 20) return 'tcpTruncated';
-  const dataOffset = (b[12]! >> 4) * 4;
-  if (dataOffset < 20 || dataOffset > b.length) return 'tcpHeaderLength';
-  if (!verifies(sum16(b, 0, b.length, pseudo))) return 'tcpChecksum';
+/**
+ * A TCP segment: `pkt` from octet `o` to its end (a whole segment when `o` is 0), whose
+ * pseudo-header sum (of either IP version) is `pseudo`.
+ */
+export function parseTcpSegment(pkt: Buffer, pseudo: number, o = 0): TcpSegment | DropReason {
+  const len = pkt.length - o;
+  if (len < 20) return 'tcpTruncated';
+  const dataOffset = (pkt[o + 12]! >> 4) * 4;
+  if (dataOffset < 20 || dataOffset > len) return 'tcpHeaderLength';
+  if (!verifies(sum16(pkt, o, pkt.length, pseudo))) return 'tcpChecksum';
   const seg: TcpSegment = {
-    srcPort: (b[0]! << 8) | b[1]!,
-    dstPort: (b[2]! << 8) | b[3]!,
-    seq: getU32(b, 4),
-    ack: getU32(b, 8),
-    flags: b[13]!,
-    window: (b[14]! << 8) | b[15]!,
+    srcPort: (pkt[o]! << 8) | pkt[o + 1]!,
+    dstPort: (pkt[o + 2]! << 8) | pkt[o + 3]!,
+    seq: getU32(pkt, o + 4),
+    ack: getU32(pkt, o + 8),
+    flags: pkt[o + 13]!,
+    window: (pkt[o + 14]! << 8) | pkt[o + 15]!,
     sackPermitted: false,
-    payload: b.subarray(dataOffset),
+    payload: pkt.subarray(o + dataOffset),
   };
   // RFC 9293 §3.2: an implementation must cope with any option, including illegal
   // lengths; a length that is < 2 or runs past the header makes the segment malformed.
   let i = 20;
   while (i < dataOffset) {
-    const kind = b[i]!;
+    const kind = pkt[o + i]!;
     if (kind === 0) break; // End of Option List
     if (kind === 1) { i++; continue; } // NOP
     if (i + 1 >= dataOffset) return 'tcpOptions';
-    const len = b[i + 1]!;
-    if (len < 2 || i + len > dataOffset) return 'tcpOptions';
+    const optLen = pkt[o + i + 1]!;
+    if (optLen < 2 || i + optLen > dataOffset) return 'tcpOptions';
     // Known options with a wrong length are ignored, as Linux does.
-    if (kind === 2 && len === 4) seg.mss = (b[i + 2]! << 8) | b[i + 3]!;
-    else if (kind === 3 && len === 3) seg.wscale = Math.min(b[i + 2]!, 14); // RFC 7323 §2.3
-    else if (kind === 4 && len === 2) seg.sackPermitted = true;
+    if (kind === 2 && optLen === 4) seg.mss = (pkt[o + i + 2]! << 8) | pkt[o + i + 3]!;
+    else if (kind === 3 && optLen === 3) seg.wscale = Math.min(pkt[o + i + 2]!, 14); // RFC 7323 §2.3
+    else if (kind === 4 && optLen === 2) seg.sackPermitted = true;
     // 5 (SACK blocks) and 8 (timestamps) are parsed over and ignored: we never offer them
     // in our SYN or SYN-ACK, so a conforming peer does not send them (RFC 2018 §2, RFC 7323 §3.2).
-    i += len;
+    i += optLen;
   }
   return seg;
 }
