@@ -311,11 +311,24 @@ export class NatBackend implements NetworkBackend {
     if (!t.pendingBytes) return;
     const n = t.pendingBytes;
     // One copy gathers the segments (views of the client's packets) into the socket's write.
-    const data = t.pending.length === 1 ? t.pending[0]! : Buffer.concat(t.pending, n);
+    const gather = t.pending.length > 1 && !t.sock.destroyed ? takeGather(n) : undefined;
+    let data: Buffer;
+    if (gather) {
+      let at = 0;
+      for (const p of t.pending) {
+        gather.set(p, at);
+        at += p.length;
+      }
+      data = gather.subarray(0, n);
+    } else {
+      data = t.pending.length === 1 ? t.pending[0]! : Buffer.concat(t.pending, n);
+    }
     t.pending = [];
     t.pendingBytes = 0;
     if (t.sock.destroyed) return;
     t.sock.write(data, (err) => {
+      // Written out: the kernel has the octets, the gathering buffer is free again.
+      if (gather && !err) giveGather(gather);
       if (err || this.closed) return;
       this.stack.tcpWritten(id, n, this.now());
       this.pump();
@@ -441,6 +454,24 @@ export class NatBackend implements NetworkBackend {
     this.wire(id, t);
     this.pump();
   }
+}
+
+/**
+ * Buffers that gather a pump's client segments into one host socket write, reused once
+ * the write completes: a bulk upload writes a receive window (256 KiB by default) per
+ * round trip, and a fresh buffer for each showed in the NAT profile (the allocation, and
+ * Buffer.concat's per-chunk copying). Shared by every session of the process, at most
+ * GATHER_KEPT of them kept; larger gathers are not pooled.
+ */
+const GATHER = 256 * 1024;
+const GATHER_KEPT = 2;
+const gathers: Buffer[] = [];
+function takeGather(n: number): Buffer | undefined {
+  if (n > GATHER) return undefined;
+  return gathers.pop() ?? Buffer.allocUnsafeSlow(GATHER);
+}
+function giveGather(b: Buffer): void {
+  if (gathers.length < GATHER_KEPT) gathers.push(b);
 }
 
 function connectFailure(err: NodeJS.ErrnoException): ConnectFailure {

@@ -31,3 +31,11 @@ test('sum16 of all-ones and all-zero data keeps the 0 / 0xFFFF distinction of th
   const zeros = Buffer.alloc(1500);
   assert.equal(sum16(zeros, 0, 1500), 0);
 });
+
+test('sum16 over a range longer than one kernel call (an IPv6 jumbogram-sized buffer) matches the plain sum', () => {
+  const b = Buffer.alloc(200_003);
+  for (let i = 0; i < b.length; i++) b[i] = (i * 2654435761) >>> 24;
+  for (const [start, end] of [[0, b.length], [1, b.length], [2, 131_075], [3, 65_539]] as const) {
+    assert.equal(fold(sum16(b, start, end, 7)), fold(naive(b, start, end, 7)), `${start}..${end}`);
+  }
+});

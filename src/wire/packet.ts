@@ -67,35 +67,97 @@ export function parseIpv4(buf: Buffer): Ipv4 | DropReason {
   const ff = (buf[6]! << 8) | buf[7]!;
   if (ff & 0x8000) return 'ipReservedFlag'; // RFC 791: bit 0 reserved, must be zero
   const packet = totalLength === buf.length ? buf : buf.subarray(0, totalLength);
-  return {
-    packet,
-    headerLength,
-    totalLength,
-    id: (buf[4]! << 8) | buf[5]!,
-    dontFragment: (ff & 0x4000) !== 0,
-    moreFragments: (ff & 0x2000) !== 0,
-    fragmentOffset: (ff & 0x1fff) * 8,
-    ttl: buf[8]!,
-    protocol: buf[9]!,
-    src: buf.readUInt32BE(12),
-    dst: buf.readUInt32BE(16),
-    payload: packet.subarray(headerLength),
-  };
+  return new ParsedIpv4(packet, headerLength, totalLength, (buf[4]! << 8) | buf[5]!, ff, buf[8]!, buf[9]!, getU32(buf, 12), getU32(buf, 16));
+}
+
+/**
+ * parseIpv4's result. The payload view is made when first asked for: TCP, every bulk
+ * datagram, is parsed from the packet at an offset (parseTcp) and never needs it, and a
+ * Buffer view costs as much as the rest of the parse.
+ */
+class ParsedIpv4 implements Ipv4 {
+  readonly dontFragment: boolean;
+  readonly moreFragments: boolean;
+  readonly fragmentOffset: number;
+  private view?: Buffer;
+
+  constructor(
+    readonly packet: Buffer,
+    readonly headerLength: number,
+    readonly totalLength: number,
+    readonly id: number,
+    ff: number,
+    readonly ttl: number,
+    readonly protocol: number,
+    readonly src: number,
+    readonly dst: number,
+  ) {
+    this.dontFragment = (ff & 0x4000) !== 0;
+    this.moreFragments = (ff & 0x2000) !== 0;
+    this.fragmentOffset = (ff & 0x1fff) * 8;
+  }
+
+  get payload(): Buffer {
+    return (this.view ??= this.packet.subarray(this.headerLength));
+  }
 }
 
 /** Writes a 20-octet IPv4 header (no options) at the start of `pkt` and its checksum. */
 export function writeIpv4Header(pkt: Buffer, src: number, dst: number, protocol: number, id: number, ttl = 64, flagsFrag = 0): void {
+  // Octet stores and the header's sum from its fields (RFC 1071): this runs once per
+  // packet the stack sends, where Buffer's checked write helpers and a pass over the
+  // written header showed in the profile.
+  const len = pkt.length;
+  id &= 0xffff;
+  src >>>= 0;
+  dst >>>= 0;
   pkt[0] = 0x45;
   pkt[1] = 0;
-  pkt.writeUInt16BE(pkt.length, 2);
-  pkt.writeUInt16BE(id & 0xffff, 4);
-  pkt.writeUInt16BE(flagsFrag, 6);
+  pkt[2] = len >>> 8;
+  pkt[3] = len;
+  pkt[4] = id >>> 8;
+  pkt[5] = id;
+  pkt[6] = flagsFrag >>> 8;
+  pkt[7] = flagsFrag;
   pkt[8] = ttl;
   pkt[9] = protocol;
-  pkt.writeUInt16BE(0, 10);
-  pkt.writeUInt32BE(src >>> 0, 12);
-  pkt.writeUInt32BE(dst >>> 0, 16);
-  pkt.writeUInt16BE(finish(sum16(pkt, 0, 20)), 10);
+  putU32(pkt, 12, src);
+  putU32(pkt, 16, dst);
+  const c = finish(0x4500 + len + id + flagsFrag + ((ttl << 8) | protocol) + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff));
+  pkt[10] = c >>> 8;
+  pkt[11] = c;
+}
+
+function putU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = v >>> 16;
+  b[at + 2] = v >>> 8;
+  b[at + 3] = v;
+}
+
+function getU32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
+/**
+ * Memory for the packets the stacks build: slices of a shared 64 KiB slab, which costs
+ * less per packet than Buffer.allocUnsafe's 8 KiB pool (its refill every five full-size
+ * packets showed in the NAT profile). A slab lives while any packet cut from it does;
+ * sent packets are short-lived (the link frames or writes them and lets go).
+ */
+const SLAB = 64 * 1024;
+let slab = Buffer.allocUnsafeSlow(0);
+let slabUsed = 0;
+export function allocPacket(n: number): Buffer {
+  if (n > SLAB / 4) return Buffer.allocUnsafe(n);
+  if (slabUsed + n > slab.length) {
+    slab = Buffer.allocUnsafeSlow(SLAB);
+    slabUsed = 0;
+  }
+  const b = slab.subarray(slabUsed, slabUsed + n);
+  // 8-aligned starts keep later word-sized work on the packet aligned.
+  slabUsed = (slabUsed + n + 7) & ~7;
+  return b;
 }
 
 /**
@@ -146,42 +208,47 @@ export interface TcpSegment {
 }
 
 export function parseTcp(ip: Ipv4): TcpSegment | DropReason {
-  return parseTcpSegment(ip.payload, pseudoSum(ip.src, ip.dst, PROTO_TCP, ip.payload.length));
+  const { packet, headerLength: at } = ip;
+  return parseTcpSegment(packet, pseudoSum(ip.src, ip.dst, PROTO_TCP, packet.length - at), at);
 }
 
-/** A TCP segment `b` whose pseudo-header sum (of either IP version) is `pseudo`. */
-export function parseTcpSegment(b: Buffer, pseudo: number): TcpSegment | DropReason {
-  if (b.length < 20) return 'tcpTruncated';
-  const dataOffset = (b[12]! >> 4) * 4;
-  if (dataOffset < 20 || dataOffset > b.length) return 'tcpHeaderLength';
-  if (!verifies(sum16(b, 0, b.length, pseudo))) return 'tcpChecksum';
+/**
+ * A TCP segment: `pkt` from octet `o` to its end (a whole segment when `o` is 0), whose
+ * pseudo-header sum (of either IP version) is `pseudo`.
+ */
+export function parseTcpSegment(pkt: Buffer, pseudo: number, o = 0): TcpSegment | DropReason {
+  const len = pkt.length - o;
+  if (len < 20) return 'tcpTruncated';
+  const dataOffset = (pkt[o + 12]! >> 4) * 4;
+  if (dataOffset < 20 || dataOffset > len) return 'tcpHeaderLength';
+  if (!verifies(sum16(pkt, o, pkt.length, pseudo))) return 'tcpChecksum';
   const seg: TcpSegment = {
-    srcPort: (b[0]! << 8) | b[1]!,
-    dstPort: (b[2]! << 8) | b[3]!,
-    seq: b.readUInt32BE(4),
-    ack: b.readUInt32BE(8),
-    flags: b[13]!,
-    window: (b[14]! << 8) | b[15]!,
+    srcPort: (pkt[o]! << 8) | pkt[o + 1]!,
+    dstPort: (pkt[o + 2]! << 8) | pkt[o + 3]!,
+    seq: getU32(pkt, o + 4),
+    ack: getU32(pkt, o + 8),
+    flags: pkt[o + 13]!,
+    window: (pkt[o + 14]! << 8) | pkt[o + 15]!,
     sackPermitted: false,
-    payload: b.subarray(dataOffset),
+    payload: pkt.subarray(o + dataOffset),
   };
   // RFC 9293 §3.2: an implementation must cope with any option, including illegal
   // lengths; a length that is < 2 or runs past the header makes the segment malformed.
   let i = 20;
   while (i < dataOffset) {
-    const kind = b[i]!;
+    const kind = pkt[o + i]!;
     if (kind === 0) break; // End of Option List
     if (kind === 1) { i++; continue; } // NOP
     if (i + 1 >= dataOffset) return 'tcpOptions';
-    const len = b[i + 1]!;
-    if (len < 2 || i + len > dataOffset) return 'tcpOptions';
+    const optLen = pkt[o + i + 1]!;
+    if (optLen < 2 || i + optLen > dataOffset) return 'tcpOptions';
     // Known options with a wrong length are ignored, as Linux does.
-    if (kind === 2 && len === 4) seg.mss = (b[i + 2]! << 8) | b[i + 3]!;
-    else if (kind === 3 && len === 3) seg.wscale = Math.min(b[i + 2]!, 14); // RFC 7323 §2.3
-    else if (kind === 4 && len === 2) seg.sackPermitted = true;
+    if (kind === 2 && optLen === 4) seg.mss = (pkt[o + i + 2]! << 8) | pkt[o + i + 3]!;
+    else if (kind === 3 && optLen === 3) seg.wscale = Math.min(pkt[o + i + 2]!, 14); // RFC 7323 §2.3
+    else if (kind === 4 && optLen === 2) seg.sackPermitted = true;
     // 5 (SACK blocks) and 8 (timestamps) are parsed over and ignored: we never offer them
     // in our SYN or SYN-ACK, so a conforming peer does not send them (RFC 2018 §2, RFC 7323 §3.2).
-    i += len;
+    i += optLen;
   }
   return seg;
 }
@@ -216,26 +283,39 @@ export function buildTcpSegment(src: number, dst: number, srcPort: number, dstPo
   if (t.wscale !== undefined) optLen += 4; // NOP + WS(3)
   const plen = t.payload?.length ?? 0;
   const tcpLen = 20 + optLen + plen;
-  const pkt = Buffer.allocUnsafe(20 + tcpLen);
+  const pkt = allocPacket(20 + tcpLen);
   writeIpv4Header(pkt, src, dst, PROTO_TCP, id);
   const o = 20;
-  pkt.writeUInt16BE(srcPort, o);
-  pkt.writeUInt16BE(dstPort, o + 2);
-  pkt.writeUInt32BE(t.seq >>> 0, o + 4);
-  pkt.writeUInt32BE(t.ack >>> 0, o + 8);
+  const flags = t.flags;
+  const window = t.window;
+  pkt[o] = srcPort >>> 8;
+  pkt[o + 1] = srcPort;
+  pkt[o + 2] = dstPort >>> 8;
+  pkt[o + 3] = dstPort;
+  putU32(pkt, o + 4, t.seq >>> 0);
+  putU32(pkt, o + 8, t.ack >>> 0);
   pkt[o + 12] = ((20 + optLen) / 4) << 4;
-  pkt[o + 13] = t.flags;
-  pkt.writeUInt16BE(t.window, o + 14);
-  pkt.writeUInt32BE(0, o + 16); // checksum, urgent pointer
+  pkt[o + 13] = flags;
+  pkt[o + 14] = window >>> 8;
+  pkt[o + 15] = window;
+  putU32(pkt, o + 16, 0); // checksum, urgent pointer
   let i = o + 20;
   if (t.mss !== undefined) {
-    pkt[i] = 2; pkt[i + 1] = 4; pkt.writeUInt16BE(t.mss, i + 2); i += 4;
+    pkt[i] = 2; pkt[i + 1] = 4; pkt[i + 2] = t.mss >>> 8; pkt[i + 3] = t.mss; i += 4;
   }
   if (t.wscale !== undefined) {
     pkt[i] = 1; pkt[i + 1] = 3; pkt[i + 2] = 3; pkt[i + 3] = t.wscale; i += 4;
   }
-  if (t.payload && plen) pkt.set(t.payload, i);
-  pkt.writeUInt16BE(finish(sum16(pkt, o, pkt.length, pseudoSum(src, dst, PROTO_TCP, tcpLen))), o + 16);
+  // Header and payload summed apart (the payload starts at an even offset of the segment),
+  // the payload as the caller's whole buffer: no view of the packet is made for it.
+  let sum = sum16(pkt, o, i, pseudoSum(src, dst, PROTO_TCP, tcpLen));
+  if (t.payload && plen) {
+    pkt.set(t.payload, i);
+    sum = sum16(t.payload, 0, plen, sum);
+  }
+  const c = finish(sum);
+  pkt[o + 16] = c >>> 8;
+  pkt[o + 17] = c;
   return pkt;
 }
 
