@@ -275,6 +275,27 @@ static size_t destuff_ssse3(const uint8_t *src, size_t n, uint8_t *dst, const ui
   size_t i = 0, o = 0;
   int e = *escaped;
   while (i < n) {
+    /* 64 data octets at once (60% of random runs at ACCM 0): one test, one branch. */
+    while (!e && i + 64 <= n) {
+      __m128i a = _mm_loadu_si128((const __m128i *)(src + i)), b = _mm_loadu_si128((const __m128i *)(src + i + 16)),
+              c = _mm_loadu_si128((const __m128i *)(src + i + 32)), d = _mm_loadu_si128((const __m128i *)(src + i + 48));
+      __m128i any = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, x7d), _mm_cmpeq_epi8(b, x7d)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(c, x7d), _mm_cmpeq_epi8(d, x7d)));
+      any = _mm_or_si128(any, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, f), _mm_cmpeq_epi8(b, f)),
+                                           _mm_or_si128(_mm_cmpeq_epi8(c, f), _mm_cmpeq_epi8(d, f))));
+      if (lim > 0) {
+        /* Any octet below lim might be a deleted one: the block steps decide. */
+        __m128i lo = _mm_min_epu8(_mm_min_epu8(a, b), _mm_min_epu8(c, d));
+        any = _mm_or_si128(any, _mm_cmpeq_epi8(_mm_min_epu8(lo, _mm_set1_epi8((char)(lim - 1))), lo));
+      }
+      if (_mm_movemask_epi8(any)) break;
+      _mm_storeu_si128((__m128i *)(dst + o), a);
+      _mm_storeu_si128((__m128i *)(dst + o + 16), b);
+      _mm_storeu_si128((__m128i *)(dst + o + 32), c);
+      _mm_storeu_si128((__m128i *)(dst + o + 48), d);
+      o += 64;
+      i += 64;
+    }
     if (i + 16 <= n) {
       __m128i v = _mm_loadu_si128((const __m128i *)(src + i));
       __m128i esc = _mm_cmpeq_epi8(v, x7d);
