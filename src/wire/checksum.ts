@@ -14,6 +14,16 @@
  * the bench machine, copy included.
  */
 import { Fn, I32, V128, assemble } from './wasm-asm.js';
+import {
+  I32X4_ADD,
+  I32X4_EXTADD_PAIRWISE_I16X8_U,
+  I32X4_EXTRACT_LANE,
+  I32X4_SPLAT,
+  I32_ADD,
+  I32_GE_U,
+  V128_LOAD,
+  V128_STORE,
+} from './wasm-ops.js';
 
 /** Ranges shorter than this are summed in JS (the copy and call would cost more). */
 const WASM_MIN = 128;
@@ -65,16 +75,6 @@ function kernel(): Kernel {
   const mem = new Uint8Array((inst.exports.mem as WebAssembly.Memory).buffer);
   return (made = { mem, sum: inst.exports.sum as (p: number, n: number) => number });
 }
-
-// Opcodes (WebAssembly Core Specification §5.4; SIMD sub-opcodes after the 0xFD prefix).
-const I32_GE_U = 0x4f;
-const I32_ADD = 0x6a;
-const V128_LOAD = 0x00;
-const V128_STORE = 0x0b;
-const I32X4_SPLAT = 0x11;
-const I32X4_EXTRACT_LANE = 0x1b;
-const I32X4_EXTADD_PAIRWISE_I16X8_U = 0x7f;
-const I32X4_ADD = 0xae;
 
 /**
  * sum(p, n) -> the sum of mem[p .. p + n) as little-endian 16-bit words (p may be odd:

@@ -32,6 +32,36 @@
 
 import { FCS16_SLICED } from './fcs.js';
 import { Fn, I32, I64, V128, assemble } from './wasm-asm.js';
+import {
+  I32_ADD,
+  I32_AND,
+  I32_EQ,
+  I32_EQZ,
+  I32_GE_U,
+  I32_GT_U,
+  I32_LE_U,
+  I32_LOAD,
+  I32_LOAD16_U,
+  I32_LOAD8_U,
+  I32_LT_U,
+  I32_SHL,
+  I32_SHR_U,
+  I32_STORE,
+  I32_STORE8,
+  I32_WRAP_I64,
+  I32_XOR,
+  I64_CONST,
+  I64_LOAD,
+  I64_SHR_U,
+  I8X16_EQ,
+  I8X16_LT_U,
+  I8X16_SPLAT,
+  SELECT,
+  V128_ANY_TRUE,
+  V128_LOAD,
+  V128_OR,
+  V128_STORE,
+} from './wasm-ops.js';
 import { nativeHdlcKernel } from '../native/index.js';
 
 export const ESC_TAB = 8192;
@@ -62,37 +92,6 @@ export const OUT = IN + IN_MAX;
 /** Output views of up to this many octets are cached (at most this many, ~100 B each). */
 const VIEW_CACHE = 4096;
 const PAGES = Math.ceil((OUT + 2 * IN_MAX + 64) / 65536);
-
-// Opcodes (WebAssembly Core Specification §5.4).
-const I32_LOAD = 0x28;
-const I64_LOAD = 0x29;
-const I32_LOAD8_U = 0x2d;
-const I32_LOAD16_U = 0x2f;
-const I32_STORE = 0x36;
-const I32_STORE8 = 0x3a;
-const I32_EQZ = 0x45;
-const I32_EQ = 0x46;
-const I32_LT_U = 0x49;
-const I32_GE_U = 0x4f;
-const I32_LE_U = 0x4d;
-const I32_GT_U = 0x4b;
-const I32_ADD = 0x6a;
-const I32_AND = 0x71;
-const I32_XOR = 0x73;
-const I32_SHL = 0x74;
-const I32_SHR_U = 0x76;
-const I64_SHR_U = 0x88;
-const I64_CONST = 0x42;
-const I32_WRAP_I64 = 0xa7;
-const SELECT = 0x1b;
-// SIMD sub-opcodes (after the 0xFD prefix).
-const V128_LOAD = 0x00;
-const V128_STORE = 0x0b;
-const I8X16_SPLAT = 0x0f;
-const I8X16_EQ = 0x23;
-const I8X16_LT_U = 0x26;
-const V128_OR = 0x50;
-const V128_ANY_TRUE = 0x53;
 
 /** fcs16(p, n, crc) -> crc: run the FCS-16 register over mem[p .. p + n). */
 function fcs16Fn(): Fn {
