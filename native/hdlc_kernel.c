@@ -4,13 +4,16 @@
  * WebAssembly kernel in src/wire/hdlc-kernel.ts (which runs when this addon
  * is not built).  Why native as well: on a slow core the WebAssembly FCS-16
  * table walk costs ~2 cycles an octet, the whole of a 1 GB/s budget; with
- * PCLMULQDQ the FCS folds 16 octets per two carry-less multiplies (~0.3
- * cycles an octet), and stuffing skips from one escapable octet to the next
- * with a 16-octet compare and a bit scan instead of a per-octet loop.
+ * PCLMULQDQ the FCS folds 16 octets per two carry-less multiplies (~0.4
+ * cycles an octet here), and SSSE3 shuffles stuff or destuff 8 octets at a
+ * time however many need escaping.  Two more entry points skip the copies
+ * in and out of the kernel's memory: frame() builds a whole frame in the
+ * caller's slab, deframe() takes a whole received piece per call.
  *
- * Pure computation on an ArrayBuffer that JS owns (hdlcKernel(ab) returns
- * three functions bound to it); every offset JS passes is checked against
- * its length, so a wrong call throws instead of touching other memory.
+ * Pure computation.  hdlcKernel(size) returns memory of its own (C's, so
+ * nothing JS does to the ArrayBuffer can free it under a call) and the
+ * functions bound to it; every offset and length JS passes is checked, so
+ * a wrong call throws instead of touching other memory.
  */
 #ifndef HDLC_KERNEL_NO_NAPI
 #include <node_api.h>
@@ -20,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
 #include <emmintrin.h>
 #include <tmmintrin.h>
 #include <wmmintrin.h>
