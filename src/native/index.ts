@@ -36,6 +36,8 @@ interface Addon {
   closeFd(fd: number): void;
   /** glibc's malloc_trim(0); absent from addons built before it was added. */
   mallocTrim?(): boolean;
+  /** glibc's M_TRIM_THRESHOLD and M_MMAP_THRESHOLD; absent from addons built before it was added. */
+  mallocHold?(trim: number, mmap: number): boolean;
   /** native/hdlc_kernel.c; absent from addons built before it was added. */
   hdlcKernel?(size: number): NativeHdlcKernel;
 }
@@ -102,7 +104,43 @@ export function mallocTrim(): boolean | undefined {
  * (src/wire/hdlc-kernel.ts then assembles its WebAssembly one). Pure computation, no IO.
  */
 export function nativeHdlcKernel(size: number): NativeHdlcKernel | undefined {
-  return load()?.hdlcKernel?.(size);
+  const a = load();
+  const k = a?.hdlcKernel?.(size);
+  if (k) holdFreedHeap(a!);
+  return k;
+}
+
+/** Free memory at the top of the C heap kept rather than given back to the kernel. */
+const HOLD_TRIM = 32 << 20;
+/** Allocations from this size on get their own mapping (the NAT's 256 KiB buffers stay below). */
+const HOLD_MMAP = 1 << 20;
+let held = false;
+
+/**
+ * Data at speed is framed into slabs (64 KiB Buffers) that V8 frees many at a time, when a GC
+ * finds their frames dead. glibc then gives the top of its heap back to the kernel (it trims
+ * above 128 KiB free) and the next slabs fault it in again, a page at a time: measured on the
+ * destuffing loop alone, 0.57-1.07 ms/MB into such slabs against 0.18-0.32 ms/MB with freed
+ * memory kept, and 12-17% of all the CPU of decoding. So when the native framing kernel is
+ * made, up to HOLD_TRIM of freed heap is kept for the next slabs; src/runtime/memory-relief.ts
+ * still trims it (malloc_trim) once a server is quiet. A user who tunes glibc's malloc
+ * (MALLOC_TRIM_THRESHOLD_, MALLOC_MMAP_THRESHOLD_, GLIBC_TUNABLES) or sets
+ * DIALTONE_MALLOC_HOLD=0 is left alone.
+ */
+function holdFreedHeap(a: Addon): void {
+  if (held) return;
+  held = true;
+  if (mallocHoldWanted(process.env)) a.mallocHold?.(HOLD_TRIM, HOLD_MMAP);
+}
+
+/** Whether the environment leaves glibc's malloc thresholds to dialtone (see holdFreedHeap). */
+export function mallocHoldWanted(env: NodeJS.ProcessEnv): boolean {
+  return !(
+    env.DIALTONE_MALLOC_HOLD === '0' ||
+    env.MALLOC_TRIM_THRESHOLD_ !== undefined ||
+    env.MALLOC_MMAP_THRESHOLD_ !== undefined ||
+    /glibc\.malloc\.(trim|mmap)_threshold/.test(env.GLIBC_TUNABLES ?? '')
+  );
 }
 
 function need(): Addon {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { nativeError, openPacket, openTun } from './index.js';
+import { mallocHoldWanted, nativeError, openPacket, openTun } from './index.js';
 import { rootSkipReason, runInNewNetns } from './testing/netns.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -16,6 +16,16 @@ test('without the addon the API says why instead of crashing', async () => {
   assert.match(why, /native addon/);
   assert.throws(() => openTun({}), { code: 'ENATIVE' });
   assert.throws(() => openPacket('eth0', 0x8863), { code: 'ENATIVE' });
+});
+
+test("the C heap's freed memory is held for framing slabs unless the user tunes glibc's malloc", () => {
+  assert.equal(mallocHoldWanted({}), true);
+  assert.equal(mallocHoldWanted({ DIALTONE_MALLOC_HOLD: '1' }), true);
+  assert.equal(mallocHoldWanted({ DIALTONE_MALLOC_HOLD: '0' }), false);
+  assert.equal(mallocHoldWanted({ MALLOC_TRIM_THRESHOLD_: '131072' }), false);
+  assert.equal(mallocHoldWanted({ MALLOC_MMAP_THRESHOLD_: '131072' }), false);
+  assert.equal(mallocHoldWanted({ GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072' }), false);
+  assert.equal(mallocHoldWanted({ GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0' }), true);
 });
 
 test('TUN, TAP and AF_PACKET devices move packets without blocking, in a private netns', async (t) => {
