@@ -222,6 +222,23 @@ test('every Access-Request carries Framed-MTU, the peer\'s MRU less the EAP-TLS 
   for (const p of unknown.requests) assert.equal(findAttribute(p, 12), undefined);
 });
 
+test('an EAP-Request longer than the peer\'s MRU (the server ignored Framed-MTU) ends in EAP-Failure, not a frame the peer drops', async () => {
+  const script = (_req: RadiusPacket, n: number): Reply => n === 0
+    ? { code: RadiusCode.AccessChallenge, attributes: eapMessageAttributes(eap(1, 62, Buffer.concat([Buffer.from([2]), Buffer.alloc(300, 0x41)]))) }
+    : { code: RadiusCode.AccessReject, attributes: [] };
+  const small = rig(script, { linkMtu: 296 });
+  await small.start();
+  assert.equal(small.requests.length, 1);
+  assert.deepEqual(small.verdicts, [{ ok: false, name: 'fred' }]);
+  assert.equal(small.toPeer.at(-1)![0], 4);
+  assert.ok(small.logs.some((l) => /EAP-Request of 305 octets .* exceeds the peer's MRU 296/.test(l)), small.logs.join('\n'));
+  // The same packet fits a default MRU and is relayed.
+  const big = rig(script, { linkMtu: 1500 });
+  await big.start();
+  assert.equal(big.requests.length, 2);
+  assert.equal(big.toPeer[1]!.length, 305);
+});
+
 test('no RADIUS answer at all: EAP-Failure once the client gives up', async () => {
   const r = rig(() => undefined);
   await r.start();

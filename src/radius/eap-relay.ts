@@ -12,7 +12,10 @@
 //   peer's LCP MRU: it "MUST NOT send any subsequent packet in this EAP conversation" whose
 //   EAP-Messages exceed it. FreeRADIUS 3 reads Framed-MTU as the TLS data per EAP-TLS fragment
 //   and adds the 10-octet EAP-TLS header (RFC 5216 §3.1) on top (measured: Framed-MTU 296 gave
-//   306-octet EAP-Requests), so we send the MRU less that header, still within the RFC.
+//   306-octet EAP-Requests), so we send the MRU less that header, still within the RFC. A
+//   server that ignores it anyway and sends an EAP-Request longer than the MRU ends the
+//   exchange here, logged: the peer would discard the frame (ppp_async drops what exceeds its
+//   MRU) and both ends would wait out their timers for nothing.
 // - RFC 2865 §5.24 / RFC 3579 §2.6.1: the State of an Access-Challenge is echoed unmodified.
 // - Bounds: at most `maxRounds` Access-Challenges per exchange; an EAP packet larger than
 //   MAX_EAP octets is refused; an answer for a round that is not the current one is dropped.
@@ -120,6 +123,11 @@ export function radiusEapRelay(o: RadiusEapRelayOptions): EapRelay {
           if (closed || mine !== round) return; // a reply for a stale round
           const { answer: a, why, state: s } = eapAnswerFrom(r);
           if (a.kind === 'request') {
+            const mru = o.linkMtu?.();
+            if (mru !== undefined && a.packet.length > mru) {
+              o.log(`RADIUS: an EAP-Request of ${a.packet.length} octets for ${user} exceeds the peer's MRU ${mru} (Framed-MTU ignored); giving up`);
+              return answer({ kind: 'failure' });
+            }
             if (++challenges > maxRounds) {
               o.log(`RADIUS: more than ${maxRounds} Access-Challenges for ${user}; giving up`);
               return answer({ kind: 'failure' });
