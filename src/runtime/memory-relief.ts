@@ -4,17 +4,13 @@
  * Two things keep a node server's RSS high after a flood of connections has gone, measured
  * with `npm run abuse` (node 20, V8 11.3):
  *
- * 1. V8's young generation grows from 0.5 MiB semi-spaces up to 16 MiB (32 MiB resident)
+ * 1. V8's young generation grows from 1 MiB semi-spaces up to 16 MiB (32 MiB resident)
  *    under a burst of allocation and is never shrunk again: neither an explicit full GC nor
  *    a quiet period gives it back. `--max-semi-space-size` cannot be changed once the heap
- *    exists, but the growth factor is read at each growth, so once the semi-spaces reach
- *    YOUNG_CAP (seen after each GC, as the event loop turns) `--semi-space-growth-factor=1`
- *    stops them there: the same effect as starting node with `--max-semi-space-size=4`.
- *    Why 4 and not the smallest: a session setup's objects survive a scavenge or two while
- *    its handshake runs, and with 1 MiB semi-spaces every few setups' worth of allocation
- *    copied the state of all 128 in flight: measured, 0.75-0.76 ms of CPU per CHAP+IPCP
- *    setup (bench/scale) against 0.61-0.64 ms at 4 MiB and 0.56-0.63 ms unbounded, for 6 MiB
- *    more resident than 1 MiB. A user who passes their own semi-space flag to node keeps it.
+ *    exists, but the growth factor is read at each growth, so setting
+ *    `--semi-space-growth-factor=1` early keeps the semi-spaces at their initial size (the
+ *    same effect as starting node with `--max-semi-space-size=1`). A user who passes their
+ *    own semi-space flag to node keeps it.
  * 2. No GC runs without allocation, so the old generation's garbage from the burst (tens of
  *    MB of closed connections) stays resident while the server idles. When the server has
  *    been quiet for a moment after being busy, and its heap or RSS has grown, one full GC is
@@ -26,7 +22,6 @@
  * authenticate). Timers are unref'd, so this never keeps a process alive.
  */
 import v8 from 'node:v8';
-import { PerformanceObserver } from 'node:perf_hooks';
 import vm from 'node:vm';
 import { mallocTrim } from '../native/index.js';
 
@@ -51,30 +46,13 @@ function userSizedYoungGeneration(): boolean {
   return flags.some((f) => /^--(max|min)[-_]semi[-_]space[-_]size\b/.test(f) || /^--semi[-_]space[-_]growth[-_]factor\b/.test(f));
 }
 
-/** The young generation's bound: both semi-spaces (V8's new_space), 4 MiB each. */
-export const YOUNG_CAP = 8 << 20;
-
-const newSpaceSize = (): number => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
-
 /**
- * Holds V8's young generation at YOUNG_CAP once it gets there (see the file comment). Call
- * early, before the heap has grown. Returns false when the user sized it themselves.
+ * Keeps V8's young generation at its initial size (see the file comment). Call early, before
+ * the heap has grown. Returns false when the user sized it themselves.
  */
 export function boundYoungGeneration(): boolean {
   if (userSizedYoungGeneration()) return false;
-  const hold = (): boolean => {
-    if (newSpaceSize() < YOUNG_CAP) return false;
-    v8.setFlagsFromString('--semi-space-growth-factor=1');
-    return true;
-  };
-  if (hold()) return true;
-  // Growth happens only in a GC, so looking after each one is enough; GC entries reach the
-  // observer within the event-loop turn, so a burst overshoots by a step at most when one
-  // turn alone allocates several semi-spaces' worth.
-  const obs = new PerformanceObserver(() => {
-    if (hold()) obs.disconnect();
-  });
-  obs.observe({ entryTypes: ['gc'] });
+  v8.setFlagsFromString('--semi-space-growth-factor=1');
   return true;
 }
 
