@@ -464,10 +464,14 @@ async function overTcp(workers: number, n: number, rate?: number): Promise<{ ms:
 }
 
 async function main(): Promise<void> {
+  // The server thread's heap as `dialtone isp` runs it (bin/dialtone), set before it grows
+  // (src/runtime/memory-relief.ts).
+  const bounded = boundYoungGeneration();
   if (!(globalThis as { gc?: unknown }).gc) console.log('(run with node --expose-gc for steadier memory figures)');
   console.log(`Issue 10 "Why" (TCP sockets, PSS): 5,000 sessions at 23.5 kB each, 16,000 at 33.5 kB; 720-800 setups/s, ~1 ms CPU per setup.`);
   console.log(`Goal: 50,000 idle sessions < 20 KB each; >= 2,000 CHAP+IPCP setups/s per core; workers scale.`);
-  console.log(`${os.cpus().length} cores; load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on this machine shares the cores)\n`);
+  console.log(`${os.cpus().length} cores; load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on this machine shares the cores)`);
+  console.log(`V8's young generation ${bounded ? 'kept at its initial size, as `dialtone isp` keeps it' : 'as sized by the node flags given'}\n`);
   const only = (flag: string) => argv.includes(flag);
   const any = ['--memory-only', '--tcp-only', '--workers-only'].some(only);
   const parts: (() => Promise<void>)[] = [];
