@@ -498,10 +498,12 @@ function giveGather(b: Buffer): void {
  * client ACKs), instead of Node's stream path, whose per-read bookkeeping, ticks and fresh
  * 64 KiB allocation cost ~0.2 ms/MB more on a download (measured on loopback). Reads go
  * one after another into a slab; a socket starts with a small one and gets READ_SLAB-sized
- * ones once a read fills the room it was given, so an idle connection holds a few KiB.
+ * ones once a read fills the room it was given, so an idle connection holds a few KiB, and
+ * a busy one at most two slabs beyond what its send queue holds (the queue's views keep
+ * their slabs alive until the client ACKs them).
  */
 const READ_FIRST = 4 * 1024;
-const READ_SLAB = 256 * 1024;
+const READ_SLAB = 64 * 1024;
 const READ_MAX = 64 * 1024;
 /** Less room than this (or a quarter of the slab) left: the next read goes to a new slab. */
 const READ_MIN = 16 * 1024;
