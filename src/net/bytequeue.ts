@@ -43,6 +43,24 @@ export class ByteQueue {
     return out;
   }
 
+  /**
+   * Octets [offset, offset + n) for building a segment from: a plain Uint8Array view when
+   * they lie in one chunk (a Buffer view costs 3-4x as much to make, and the segment
+   * builder copies the octets out at once), else a copy. Not for keeping or handing out.
+   */
+  peek(offset: number, n: number): Uint8Array {
+    n = Math.max(0, Math.min(n, this.len - offset));
+    let pos = offset + this.headOffset;
+    let i = 0;
+    while (i < this.chunks.length && pos >= this.chunks[i]!.length) {
+      pos -= this.chunks[i]!.length;
+      i++;
+    }
+    const c = this.chunks[i];
+    if (c && pos + n <= c.length) return new Uint8Array(c.buffer, c.byteOffset + pos, n);
+    return this.read(offset, n);
+  }
+
   /** Forgets the first n octets. */
   drop(n: number): void {
     n = Math.min(n, this.len);

@@ -373,8 +373,15 @@ export abstract class StackBase<O extends StackBaseOptions, R> {
     const mtu = this.opts.mtu;
     // IPv6 is never fragmented on the way (RFC 8200 §5): TCP keeps to the MSS; an oversized
     // datagram is dropped (Packet Too Big would be for the sender, which is the host).
-    if (pkt.length > mtu && pkt[0]! >> 4 === 6) return this.drop('ip6TooBig');
-    const frags = pkt.length > mtu ? fragmentIpv4(pkt, mtu) : [pkt];
+    if (pkt.length <= mtu) {
+      // Every segment of a bulk transfer: no array of one fragment.
+      this.ipCounters.packetsOut++;
+      this.ipCounters.bytesOut += pkt.length;
+      this.packets.push(pkt);
+      return;
+    }
+    if (pkt[0]! >> 4 === 6) return this.drop('ip6TooBig');
+    const frags = fragmentIpv4(pkt, mtu);
     if (frags.length > 1) this.fragmentsOut += frags.length;
     for (const f of frags) {
       this.ipCounters.packetsOut++;

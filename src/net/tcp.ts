@@ -71,7 +71,8 @@ export interface SegmentOut {
   seq: number;
   ack: number;
   window: number;
-  payload?: Buffer;
+  /** Only read while the segment is built (ByteQueue.peek: possibly a view of the send queue). */
+  payload?: Uint8Array;
   mss?: number;
   wscale?: number;
 }
@@ -745,7 +746,7 @@ export class TcpConn {
   private sendData(offset: number, len: number, fin: boolean, now: number): void {
     const seq = this.sndNxt;
     const retransmission = seqLt(seq, this.sndMax);
-    const payload = len ? this.sendQ.read(offset, len) : undefined;
+    const payload = len ? this.sendQ.peek(offset, len) : undefined;
     this.emit({ flags: TCP_ACK | (fin ? TCP_FIN : 0) | (len && len === this.sendQ.length - offset ? TCP_PSH : 0), seq, ack: this.rcvNxt, window: 0, payload });
     if (retransmission) {
       this.env.counters.retransmits++;
@@ -771,7 +772,7 @@ export class TcpConn {
     const finSent = this.hostEnded && seqGt(this.sndMax, seqAdd(this.qSeq, this.sendQ.length));
     const fin = finSent && len === avail;
     if (len === 0 && !fin) return;
-    const payload = len ? this.sendQ.read(offset, len) : undefined;
+    const payload = len ? this.sendQ.peek(offset, len) : undefined;
     this.emit({ flags: TCP_ACK | (fin ? TCP_FIN : 0), seq: this.sndUna, ack: this.rcvNxt, window: 0, payload });
     this.env.counters.retransmits++;
     this.rttTime = undefined; // Karn
@@ -993,7 +994,7 @@ export class TcpConn {
     // the octet is sent again normally if the receiver drops it. Probing never gives up
     // while the peer answers (RFC 1122 §4.2.2.17).
     this.env.counters.windowProbes++;
-    this.emit({ flags: TCP_ACK, seq: this.sndNxt, ack: this.rcvNxt, window: 0, payload: this.sendQ.read(offset, 1) });
+    this.emit({ flags: TCP_ACK, seq: this.sndNxt, ack: this.rcvNxt, window: 0, payload: this.sendQ.peek(offset, 1) });
     const probeEnd = seqAdd(this.sndNxt, 1);
     if (seqGt(probeEnd, this.sndMax)) this.sndMax = probeEnd;
     this.persistBackoff = Math.min(this.persistBackoff + 1, 16);

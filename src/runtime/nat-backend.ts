@@ -22,6 +22,7 @@ import { QTYPE, RCODE, type DnsRecord, type DnsResult } from '../net/dns.js';
 import type { ConnectFailure, HostRequest } from '../net/requests.js';
 import { StackDriver } from './stack-driver.js';
 import { resetSocket } from './reset-socket.js';
+import { bufferView } from '../wire/packet.js';
 
 /** Answers the virtual DNS's questions on the host. */
 export interface HostResolver {
@@ -336,7 +337,21 @@ export class NatBackend implements NetworkBackend {
   }
 
   private tcpConnect(id: number, host: string, port: number): void {
-    const sock = net.connect({ host, port, allowHalfOpen: true });
+    const reader = new SocketReader();
+    const sock = net.connect({
+      host, port, allowHalfOpen: true,
+      onread: {
+        buffer: reader.next,
+        callback: (n, buf) => {
+          reader.took(n);
+          if (!t.released && n > 0) {
+            this.stack.tcpData(id, bufferView(buf, 0, n), this.now());
+            this.pump();
+          }
+          return true; // the stack pauses the socket itself (tcp-pause)
+        },
+      },
+    });
     const t: TcpSock = { sock, connected: false, released: false, pending: [], pendingBytes: 0 };
     this.tcp.set(id, t);
     sock.once('connect', () => {
@@ -346,13 +361,16 @@ export class NatBackend implements NetworkBackend {
       this.stack.tcpConnected(id, this.now());
       this.pump();
     });
-    this.wire(id, t);
+    this.wire(id, t, true);
   }
 
-  /** Events of a host socket, for an outbound connection or an accepted forward. */
-  private wire(id: number, t: TcpSock): void {
+  /**
+   * Events of a host socket, for an outbound connection or an accepted forward; `ownReads`:
+   * its data comes through the onread callback (tcpConnect), not 'data' events.
+   */
+  private wire(id: number, t: TcpSock, ownReads = false): void {
     const sock = t.sock;
-    sock.on('data', (d: Buffer) => {
+    if (!ownReads) sock.on('data', (d: Buffer) => {
       if (t.released) return;
       this.stack.tcpData(id, d, this.now());
       this.pump();
@@ -472,6 +490,49 @@ function takeGather(n: number): Buffer | undefined {
 }
 function giveGather(b: Buffer): void {
   if (gathers.length < GATHER_KEPT) gathers.push(b);
+}
+
+/**
+ * Where an outbound host socket reads to (net.connect's onread): straight into memory of
+ * the socket's own, handed to the stack as views (the send queue keeps them until the
+ * client ACKs), instead of Node's stream path, whose per-read bookkeeping, ticks and fresh
+ * 64 KiB allocation cost ~0.2 ms/MB more on a download (measured on loopback). Reads go
+ * one after another into a slab; a socket starts with a small one and gets READ_SLAB-sized
+ * ones once a read fills the room it was given, so an idle connection holds a few KiB, and
+ * a busy one at most two slabs beyond what its send queue holds (the queue's views keep
+ * their slabs alive until the client ACKs them).
+ */
+const READ_FIRST = 4 * 1024;
+const READ_SLAB = 64 * 1024;
+const READ_MAX = 64 * 1024;
+/** Less room than this (or a quarter of the slab) left: the next read goes to a new slab. */
+const READ_MIN = 16 * 1024;
+class SocketReader {
+  private slab = Buffer.allocUnsafeSlow(READ_FIRST);
+  private pos = 0;
+  /** The room the last next() gave. */
+  private room = 0;
+  private filled = false;
+
+  /** Room for the socket's next read: called by Node before the first read and after each. */
+  readonly next = (): Buffer => {
+    let left = this.slab.length - this.pos;
+    if (left < Math.min(READ_MIN, this.slab.length / 4)) {
+      this.slab = Buffer.allocUnsafeSlow(this.filled ? READ_SLAB : this.slab.length);
+      this.pos = 0;
+      left = this.slab.length;
+    }
+    this.room = Math.min(left, READ_MAX);
+    return bufferView(this.slab, this.pos, this.pos + this.room);
+  };
+
+  /** `n` octets were read into the room next() gave; they are the stack's now. */
+  took(n: number): void {
+    if (n <= 0) return;
+    if (n >= this.room) this.filled = true;
+    // 8-aligned starts, as allocPacket's.
+    this.pos = Math.min(this.slab.length, (this.pos + n + 7) & ~7);
+  }
 }
 
 function connectFailure(err: NodeJS.ErrnoException): ConnectFailure {
