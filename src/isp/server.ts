@@ -687,36 +687,38 @@ export class IspServer {
       verifyPap: base.verifyPap && ((user, password, server) => (throttled(user) ? undefined : base.verifyPap!(user, password, server))),
     };
     const radius = this.radius;
-    const call = this.monitor.call(id);
     const viaRadius = radius && auth !== 'none';
-    const callContext = () => ({
-      nasPort: call ? call.line : id,
-      nasPortType: call ? NAS_PORT_TYPE.Async : NAS_PORT_TYPE.Virtual,
-      callingStationId: call ? undefined : source,
-      calledStationId: call?.number,
-      connectInfo: call ? String(call.speed) : undefined,
-    });
-    // What both RADIUS paths (PAP/CHAP/MS-CHAP verification, EAP relay) share.
-    const aaa: RadiusAskOptions = {
-      ask: (r) => radius!.request(r),
-      nas: { nasIdentifier: c.nasIdentifier, nasIpAddress: c.nasIpAddress },
-      call: callContext,
-      admit: (user) => !throttled(user),
-      granted: (g) => {
-        info.radius = g;
-        const m = applyRadiusMppe(link.session.options, c.mppe ?? 'no', g);
-        if (m) log(m);
-      },
-      log,
+    // What both RADIUS paths (PAP/CHAP/MS-CHAP verification, EAP relay) share; made only
+    // for a session that asks RADIUS (closures per session setup are its allocation).
+    const aaa = (): RadiusAskOptions => {
+      const call = this.monitor.call(id);
+      return {
+        ask: (r) => radius!.request(r),
+        nas: { nasIdentifier: c.nasIdentifier, nasIpAddress: c.nasIpAddress },
+        call: () => ({
+          nasPort: call ? call.line : id,
+          nasPortType: call ? NAS_PORT_TYPE.Async : NAS_PORT_TYPE.Virtual,
+          callingStationId: call ? undefined : source,
+          calledStationId: call?.number,
+          connectInfo: call ? String(call.speed) : undefined,
+        }),
+        admit: (user) => !throttled(user),
+        granted: (g) => {
+          info.radius = g;
+          const m = applyRadiusMppe(link.session.options, c.mppe ?? 'no', g);
+          if (m) log(m);
+        },
+        log,
+      };
     };
     const link = new PppLink(stream, {
       ...(live.lower ? { linkLayer: live.lower.link, ...live.lower.options } : {}),
       name: 'isp',
       ...(viaRadius ? {
-        verifyCredentials: radiusVerifier(aaa),
+        verifyCredentials: radiusVerifier(aaa()),
         // `auth eap`: EAP pass-through to the RADIUS servers (RFC 3579, src/radius/eap-relay.ts).
         // Framed-MTU is the peer's MRU, so the server's EAP-TLS fragments fit it (RFC 3579 §2.4).
-        ...(auth === 'eap' ? { relayEap: radiusEapRelay({ ...aaa, linkMtu: (): number => link.session.lcp.his.mru ?? DEFAULT_MRU }) } : {}),
+        ...(auth === 'eap' ? { relayEap: radiusEapRelay({ ...aaa(), linkMtu: (): number => link.session.lcp.his.mru ?? DEFAULT_MRU }) } : {}),
         // EAP is not carried to RADIUS yet: `auth any` offers the CHAP digests and PAP.
         ...(auth === 'any' ? { requirePap: true, requireChap: true, requireMschap: true, requireMschapV2: true } : {}),
       } : {}),
