@@ -15,7 +15,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { PppLink } from '../runtime/link.js';
-import type { NetworkBackend } from '../runtime/driver.js';
+import type { IpUpInfo, Ipv6UpInfo, NetworkBackend } from '../runtime/driver.js';
 import { ModemBank, type BankListener, type CallInfo } from '../runtime/modem-bank.js';
 import { listenWebSocket, type WsListener } from '../runtime/ws-line.js';
 import { PhoneBook } from '../modem/phonebook.js';
@@ -123,6 +123,29 @@ interface Live {
   addrPool?: Pool;
   /** The session's rate limit (Filter-Id → rate-limit), when rate-limits are configured. */
   shaper?: SessionShaper;
+}
+
+/**
+ * The link's network backend: the session's own, made at promotion (until then IP cannot
+ * flow anyway). Prototype methods over the session rather than five closures per session.
+ */
+class LiveBackend implements NetworkBackend {
+  constructor(private readonly live: Live) {}
+  deliver(packet: Buffer): void {
+    this.live.backend?.deliver(packet);
+  }
+  attach(send: (packet: Buffer) => void, info?: IpUpInfo): void {
+    this.live.backend?.attach(send, info);
+  }
+  detach(): void {
+    this.live.backend?.detach();
+  }
+  ipv6Up(send: (packet: Buffer) => void, info: Ipv6UpInfo): void {
+    this.live.backend?.ipv6Up?.(send, info);
+  }
+  ipv6Down(): void {
+    this.live.backend?.ipv6Down?.();
+  }
 }
 
 interface Gate {
@@ -733,14 +756,7 @@ export class IspServer {
       noipv6: ipv6PrefixOf(c) === undefined,
       debug: c.debug,
       ...mppeLinkOptions(c.mppe ?? 'no', !!viaRadius),
-      // The session's NAT is made at promotion; until then IP cannot flow anyway.
-      backend: {
-        deliver: (p) => live.backend?.deliver(p),
-        attach: (send, ip) => live.backend?.attach(send, ip),
-        detach: () => live.backend?.detach(),
-        ipv6Up: (send, ids) => live.backend?.ipv6Up?.(send, ids),
-        ipv6Down: () => live.backend?.ipv6Down?.(),
-      },
+      backend: new LiveBackend(live),
     });
     live.link = link;
     this.sessions.set(id, live);

@@ -10,7 +10,7 @@ import { icmpEchoReply, ip4ToString } from '../wire/ipv4.js';
 import { PROTO_IP, PROTO_IPCP, PROTO_VJ_COMP, PROTO_VJ_UNCOMP } from './protocols.js';
 import { VjCompressor, VjDecompressor, type VjCompressorCounters, type VjDecompressorCounters } from '../wire/vj.js';
 import type { LogLevel } from './log.js';
-import type { Protent, SessionContext } from './protent.js';
+import { NETWORK_PHASE, type Protent, type SessionContext } from './protent.js';
 
 /** IPCP's options (pppd ipcp.c's option table), with pppd's defaults in IPCP_DEFAULTS. */
 export interface IpcpOptions {
@@ -379,12 +379,14 @@ export interface VjCounters {
   rx: VjDecompressorCounters;
 }
 
+/** What IPCP carries: IP, and VJ's compressed and uncompressed TCP (RFC 1332 §3.2). */
+const IPCP_DATA: readonly number[] = Object.freeze([PROTO_IP, PROTO_VJ_COMP, PROTO_VJ_UNCOMP]);
+
 export class IpcpProtocol implements Protent {
   readonly name = 'IPCP';
   readonly protocol = PROTO_IPCP;
-  /** IP, and VJ's compressed and uncompressed TCP (RFC 1332 §3.2). */
-  readonly dataProtocols = [PROTO_IP, PROTO_VJ_COMP, PROTO_VJ_UNCOMP] as const;
-  readonly phases = ['Network'] as const;
+  readonly dataProtocols = IPCP_DATA;
+  readonly phases = NETWORK_PHASE;
   readonly kind = 'ncp';
   readonly enabled: boolean;
   readonly ipcp: Ipcp;

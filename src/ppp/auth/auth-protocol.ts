@@ -4,7 +4,7 @@
  * a server role (we authenticate the peer) and/or a client role (we authenticate to the
  * peer) for the method LCP agreed on, and packets go to whichever role they are for.
  */
-import type { Protent, SessionContext } from '../protent.js';
+import { AUTH_PHASES, type Protent, type SessionContext } from '../protent.js';
 import type { AuthHost } from './host.js';
 import type { AuthMethod, AuthRole, AuthServices } from './methods.js';
 
@@ -17,7 +17,7 @@ interface Running {
 }
 
 export class AuthProtocol implements Protent {
-  readonly phases = ['Authenticate', 'Network'] as const;
+  readonly phases = AUTH_PHASES;
   readonly kind = 'auth';
   readonly enabled = true;
   private readonly running: Partial<Record<Role, Running>> = {};

@@ -11,7 +11,7 @@
 import { Fsm, State, type FsmHandler, type ReqCiResult } from '../fsm.js';
 import { Code, NO_BYTES, emitOptions, parseOptions, type ConfigOption } from '../packet.js';
 import { PROTO_CCP, PROTO_LCP } from '../protocols.js';
-import type { Protent, SessionContext } from '../protent.js';
+import { NETWORK_PHASE, type Protent, type SessionContext } from '../protent.js';
 import type { Timer } from '../timers.js';
 import type { LogLevel } from '../log.js';
 import type { Compressor, Decompressor, Frame, MethodNegotiation } from './method.js';
@@ -117,7 +117,9 @@ export class Ccp implements FsmHandler {
   }
 
   addCi(): Buffer {
-    this.lastReq = this.active().flatMap((m) => m.request());
+    const req: ConfigOption[] = [];
+    for (const m of this.active()) req.push(...m.request());
+    this.lastReq = req;
     this.lastReqData = emitOptions(this.lastReq);
     return this.lastReqData;
   }
@@ -249,7 +251,7 @@ export class Ccp implements FsmHandler {
 export class CcpProtocol implements Protent {
   readonly name = 'CCP';
   readonly protocol = PROTO_CCP;
-  readonly phases = ['Network'] as const;
+  readonly phases = NETWORK_PHASE;
   readonly kind = 'ccp';
   readonly enabled: boolean;
   readonly ccp: Ccp;
