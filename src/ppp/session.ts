@@ -98,6 +98,9 @@ export class Session {
   private dead = false;
   private lcpGoingDown = false;
   private linkErrorsSeen = 0;
+  /** The lower layer's callbacks, made once per session rather than once per read. */
+  private readonly onFrame = (protocol: number, info: Buffer) => this.receiveFrame(protocol, info);
+  private readonly alive = () => !this.dead;
 
   constructor(readonly options: SessionOptions, now: number, link?: LinkLayer) {
     this.timers = new Timers({ now });
@@ -167,7 +170,7 @@ export class Session {
     this.advance(now);
     this.counters.bytesIn += bytes.length;
     const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    this.link.input(chunk, (protocol, info) => this.receiveFrame(protocol, info), () => !this.dead);
+    this.link.input(chunk, this.onFrame, this.alive);
     this.noteLinkErrors();
     this.counters.framesDropped = this.link.stats.dropped;
   }
