@@ -417,22 +417,40 @@ export class IpcpProtocol implements Protent {
         allowRemote: (a) => ctx.peerSecret?.allowIp?.(a) ?? true,
       },
       { restartMs: o.ipcpRestart * 1000, maxConfigure: o.ipcpMaxConfigure, maxTerminate: o.ipcpMaxTerminate, maxFailure: o.ipcpMaxFailure },
-      {
-        send: (p) => ctx.send(PROTO_IPCP, p),
-        log: (level, msg) => ctx.log(level, msg),
-        up: (r) => {
-          this.result = r;
-          this.vjUp();
-          ctx.ncpUp(this);
-          ctx.emit({ type: 'ip-up', local: r.local, remote: r.remote, dns: r.dns });
-        },
-        down: () => this.ipDown(),
-        finished: () => ctx.ncpFinished(this),
-        fail: (reason) => this.ipcp.fsm.close(reason),
-      },
+      new IpcpProtocol.HostOf(this),
       ctx.timers,
     );
   }
+
+  /**
+   * What the automaton sees of its entry: prototype methods over it, not six closures per
+   * session (as Session's LcpHostOf). Declared inside the class for its privates.
+   */
+  private static readonly HostOf = class implements IpcpHost {
+    constructor(private readonly p: IpcpProtocol) {}
+    send(packet: Buffer): void {
+      this.p.ctx.send(PROTO_IPCP, packet);
+    }
+    log(level: LogLevel, msg: string): void {
+      this.p.ctx.log(level, msg);
+    }
+    up(r: IpcpResult): void {
+      const p = this.p;
+      p.result = r;
+      p.vjUp();
+      p.ctx.ncpUp(p);
+      p.ctx.emit({ type: 'ip-up', local: r.local, remote: r.remote, dns: r.dns });
+    }
+    down(): void {
+      this.p.ipDown();
+    }
+    finished(): void {
+      this.p.ctx.ncpFinished(this.p);
+    }
+    fail(reason: string): void {
+      this.p.ipcp.fsm.close(reason);
+    }
+  };
 
   get isOpen(): boolean {
     return this.ipcp.opened;
