@@ -44,7 +44,7 @@
  * worker saturated, is the capacity measurement.
  *
  * Usage: node --expose-gc dist/bench/scale.js [--quick] [--sessions N] [--tcp-sessions N]
- *   [--memory-only | --workers-only | --tcp-only] [--concurrency N] [--cpu-prof-window FILE] (in-memory part)
+ *   [--memory-only | --workers-only | --tcp-only] [--concurrency N] [--cpu-prof-window FILE] [--heap-prof-window FILE] (in-memory part)
  *   [--worker-sessions N] [--repeat N] [--no-pin] (part 1b) [--rate N] [--paced-sessions N] (part 2, paced)
  *   SCALE_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the TCP server processes.
  *   --quick: 2,000 in-memory sessions, 2,000 per worker once, 1,000 over TCP and 300 at the
@@ -57,6 +57,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
+import v8 from 'node:v8';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -209,10 +210,12 @@ async function inMemory(n: number): Promise<void> {
   // The server thread's own CPU (the main thread's id is the process id).
   const cpu0 = procCpuMs(process.pid, process.pid);
   const profile = await profileWindow();
+  const allocated = allocationWindow();
   worker.postMessage({ count: n, concurrency: CONCURRENCY });
   const r = await result;
   const elu = performance.eventLoopUtilization(elu0);
   const cpuMs = procCpuMs(process.pid, process.pid) - cpu0;
+  const allocatedBytes = allocated();
   await profile?.();
   await new Promise((res) => setTimeout(res, 1000));
   gc();
@@ -229,8 +232,31 @@ async function inMemory(n: number): Promise<void> {
   console.log(`    process RSS  ${kb((m1.rss - m0.rss) / live).padStart(7)} KB   (includes the load generator's thread)`);
   console.log(`  setups: ${(r.up / (r.ms / 1000)).toFixed(0)}/s wall, ${(r.up / (cpuMs / 1000)).toFixed(0)} per server core-second (${(cpuMs / r.up).toFixed(2)} ms of server-thread CPU per setup, first setups' JIT warm-up included; event loop ${(elu.utilization * 100).toFixed(0)}% busy), ${CONCURRENCY} in flight`);
   console.log(`  setup latency: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms`);
+  console.log(`  allocated: ${kb(allocatedBytes / r.up)} KB of server-thread heap per setup (GC'd or kept, while dialling)`);
   await worker.terminate();
   await server.stop(0);
+}
+
+/**
+ * Bytes the server thread's isolate allocated from now until the returned function is called:
+ * the growth of the used heap between collections, summed over every collection
+ * (v8.GCProfiler reports the used heap before and after each).
+ */
+function allocationWindow(): () => number {
+  const profiler = new v8.GCProfiler();
+  profiler.start();
+  const start = v8.getHeapStatistics().used_heap_size;
+  return () => {
+    const end = v8.getHeapStatistics().used_heap_size;
+    const { statistics } = profiler.stop();
+    let total = 0;
+    let after = start;
+    for (const s of statistics) {
+      total += s.beforeGC.heapStatistics.usedHeapSize - after;
+      after = s.afterGC.heapStatistics.usedHeapSize;
+    }
+    return total + end - after;
+  };
 }
 
 /**
@@ -238,22 +264,36 @@ async function inMemory(n: number): Promise<void> {
  * (not module loading, the forced GCs or the teardown), for `node --cpu-prof`-style study.
  */
 async function profileWindow(): Promise<(() => Promise<void>) | undefined> {
-  const i = argv.indexOf('--cpu-prof-window');
-  if (i < 0) return undefined;
-  const file = argv[i + 1]!;
+  const cpu = argv.indexOf('--cpu-prof-window');
+  const heap = argv.indexOf('--heap-prof-window');
+  if (cpu < 0 && heap < 0) return undefined;
   const { Session } = await import('node:inspector');
   const session = new Session();
   session.connect();
   const post = (method: string, params?: object) =>
     new Promise<unknown>((res, rej) => session.post(method, params ?? {}, (err, r) => (err ? rej(err) : res(r))));
-  await post('Profiler.enable');
-  await post('Profiler.setSamplingInterval', { interval: 200 });
-  await post('Profiler.start');
+  if (cpu >= 0) {
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 200 });
+    await post('Profiler.start');
+  }
+  if (heap >= 0) {
+    // Every sampled allocation, the short-lived ones too: what the scavenger has to clear.
+    await post('HeapProfiler.enable');
+    await post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  }
   return async () => {
-    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
-    fs.writeFileSync(file, JSON.stringify(profile));
+    if (cpu >= 0) {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      fs.writeFileSync(argv[cpu + 1]!, JSON.stringify(profile));
+      console.log(`CPU profile of the server thread while dialling: ${argv[cpu + 1]}`);
+    }
+    if (heap >= 0) {
+      const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+      fs.writeFileSync(argv[heap + 1]!, JSON.stringify(profile));
+      console.log(`sampled allocations of the server thread while dialling: ${argv[heap + 1]}`);
+    }
     session.disconnect();
-    console.log(`CPU profile of the server thread while dialling: ${file}`);
   };
 }
 

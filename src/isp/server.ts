@@ -15,7 +15,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { PppLink } from '../runtime/link.js';
-import type { NetworkBackend } from '../runtime/driver.js';
+import type { IpUpInfo, Ipv6UpInfo, NetworkBackend } from '../runtime/driver.js';
 import { ModemBank, type BankListener, type CallInfo } from '../runtime/modem-bank.js';
 import { listenWebSocket, type WsListener } from '../runtime/ws-line.js';
 import { PhoneBook } from '../modem/phonebook.js';
@@ -123,6 +123,29 @@ interface Live {
   addrPool?: Pool;
   /** The session's rate limit (Filter-Id → rate-limit), when rate-limits are configured. */
   shaper?: SessionShaper;
+}
+
+/**
+ * The link's network backend: the session's own, made at promotion (until then IP cannot
+ * flow anyway). Prototype methods over the session rather than five closures per session.
+ */
+class LiveBackend implements NetworkBackend {
+  constructor(private readonly live: Live) {}
+  deliver(packet: Buffer): void {
+    this.live.backend?.deliver(packet);
+  }
+  attach(send: (packet: Buffer) => void, info?: IpUpInfo): void {
+    this.live.backend?.attach(send, info);
+  }
+  detach(): void {
+    this.live.backend?.detach();
+  }
+  ipv6Up(send: (packet: Buffer) => void, info: Ipv6UpInfo): void {
+    this.live.backend?.ipv6Up?.(send, info);
+  }
+  ipv6Down(): void {
+    this.live.backend?.ipv6Down?.();
+  }
 }
 
 interface Gate {
@@ -687,36 +710,38 @@ export class IspServer {
       verifyPap: base.verifyPap && ((user, password, server) => (throttled(user) ? undefined : base.verifyPap!(user, password, server))),
     };
     const radius = this.radius;
-    const call = this.monitor.call(id);
     const viaRadius = radius && auth !== 'none';
-    const callContext = () => ({
-      nasPort: call ? call.line : id,
-      nasPortType: call ? NAS_PORT_TYPE.Async : NAS_PORT_TYPE.Virtual,
-      callingStationId: call ? undefined : source,
-      calledStationId: call?.number,
-      connectInfo: call ? String(call.speed) : undefined,
-    });
-    // What both RADIUS paths (PAP/CHAP/MS-CHAP verification, EAP relay) share.
-    const aaa: RadiusAskOptions = {
-      ask: (r) => radius!.request(r),
-      nas: { nasIdentifier: c.nasIdentifier, nasIpAddress: c.nasIpAddress },
-      call: callContext,
-      admit: (user) => !throttled(user),
-      granted: (g) => {
-        info.radius = g;
-        const m = applyRadiusMppe(link.session.options, c.mppe ?? 'no', g);
-        if (m) log(m);
-      },
-      log,
+    // What both RADIUS paths (PAP/CHAP/MS-CHAP verification, EAP relay) share; made only
+    // for a session that asks RADIUS (closures per session setup are its allocation).
+    const aaa = (): RadiusAskOptions => {
+      const call = this.monitor.call(id);
+      return {
+        ask: (r) => radius!.request(r),
+        nas: { nasIdentifier: c.nasIdentifier, nasIpAddress: c.nasIpAddress },
+        call: () => ({
+          nasPort: call ? call.line : id,
+          nasPortType: call ? NAS_PORT_TYPE.Async : NAS_PORT_TYPE.Virtual,
+          callingStationId: call ? undefined : source,
+          calledStationId: call?.number,
+          connectInfo: call ? String(call.speed) : undefined,
+        }),
+        admit: (user) => !throttled(user),
+        granted: (g) => {
+          info.radius = g;
+          const m = applyRadiusMppe(link.session.options, c.mppe ?? 'no', g);
+          if (m) log(m);
+        },
+        log,
+      };
     };
     const link = new PppLink(stream, {
       ...(live.lower ? { linkLayer: live.lower.link, ...live.lower.options } : {}),
       name: 'isp',
       ...(viaRadius ? {
-        verifyCredentials: radiusVerifier(aaa),
+        verifyCredentials: radiusVerifier(aaa()),
         // `auth eap`: EAP pass-through to the RADIUS servers (RFC 3579, src/radius/eap-relay.ts).
         // Framed-MTU is the peer's MRU, so the server's EAP-TLS fragments fit it (RFC 3579 §2.4).
-        ...(auth === 'eap' ? { relayEap: radiusEapRelay({ ...aaa, linkMtu: (): number => link.session.lcp.his.mru ?? DEFAULT_MRU }) } : {}),
+        ...(auth === 'eap' ? { relayEap: radiusEapRelay({ ...aaa(), linkMtu: (): number => link.session.lcp.his.mru ?? DEFAULT_MRU }) } : {}),
         // EAP is not carried to RADIUS yet: `auth any` offers the CHAP digests and PAP.
         ...(auth === 'any' ? { requirePap: true, requireChap: true, requireMschap: true, requireMschapV2: true } : {}),
       } : {}),
@@ -731,14 +756,7 @@ export class IspServer {
       noipv6: ipv6PrefixOf(c) === undefined,
       debug: c.debug,
       ...mppeLinkOptions(c.mppe ?? 'no', !!viaRadius),
-      // The session's NAT is made at promotion; until then IP cannot flow anyway.
-      backend: {
-        deliver: (p) => live.backend?.deliver(p),
-        attach: (send, ip) => live.backend?.attach(send, ip),
-        detach: () => live.backend?.detach(),
-        ipv6Up: (send, ids) => live.backend?.ipv6Up?.(send, ids),
-        ipv6Down: () => live.backend?.ipv6Down?.(),
-      },
+      backend: new LiveBackend(live),
     });
     live.link = link;
     this.sessions.set(id, live);

@@ -290,14 +290,14 @@ export class Fsm {
     }
     let shared = 0;
     while (shared < plus.actions.length && plus.actions[shared] === minus.actions[shared]) shared++;
-    for (const a of plus.actions.slice(0, shared)) this.act(a, rx);
+    for (let i = 0; i < shared; i++) this.act(plus.actions[i]!, rx);
     rx.reply = this.handler.reqCi(rx.data!, this.nakLoops >= this.config.maxFailure);
     const ev: FsmEvent = rx.reply.code === Code.ConfAck ? 'RCR+' : 'RCR-';
     const cell = transition(this.state, ev);
     // Judging may have taken the layer below down (CCP: MPPE required but not agreed
     // closes LCP, pppd lcp_close from ccp_reqci): nothing is left to answer.
     if (!cell) return;
-    this.apply(cell.actions.slice(shared), cell.next, rx);
+    this.apply(cell.actions, cell.next, rx, shared);
     if (rx.reply.code === Code.ConfAck) this.nakLoops = 0;
     else if (rx.reply.code === Code.ConfNak) this.nakLoops++;
   }
@@ -313,18 +313,21 @@ export class Fsm {
     this.apply(cell.actions, cell.next, rx);
   }
 
-  private apply(actions: readonly FsmAction[], next: State, rx: Received): void {
+  /** Runs `actions` from index `first` on (receiveConfReq has run the ones before). */
+  private apply(actions: readonly FsmAction[], next: State, rx: Received, first = 0): void {
     // Set the state before tlu/tlf run, so the upper layer sees where we are; but the
     // actions that build requests must see the state we came from (pppd resets the
     // options only when a request starts a new negotiation).
     const from = this.state;
-    for (const a of actions) {
+    for (let i = first; i < actions.length; i++) {
+      const a = actions[i]!;
       if (a === 'tlu' || a === 'tlf' || a === 'tls') continue;
       this.act(a, rx, from, actions);
     }
     this.state = next;
     if (!hasTimer(next)) this.timer.stop();
-    for (const a of actions) {
+    for (let i = first; i < actions.length; i++) {
+      const a = actions[i]!;
       if (a === 'tlu' || a === 'tlf' || a === 'tls') this.act(a, rx, from, actions);
     }
   }

@@ -10,7 +10,7 @@ import { icmpEchoReply, ip4ToString } from '../wire/ipv4.js';
 import { PROTO_IP, PROTO_IPCP, PROTO_VJ_COMP, PROTO_VJ_UNCOMP } from './protocols.js';
 import { VjCompressor, VjDecompressor, type VjCompressorCounters, type VjDecompressorCounters } from '../wire/vj.js';
 import type { LogLevel } from './log.js';
-import type { Protent, SessionContext } from './protent.js';
+import { NETWORK_PHASE, type Protent, type SessionContext } from './protent.js';
 
 /** IPCP's options (pppd ipcp.c's option table), with pppd's defaults in IPCP_DEFAULTS. */
 export interface IpcpOptions {
@@ -379,12 +379,14 @@ export interface VjCounters {
   rx: VjDecompressorCounters;
 }
 
+/** What IPCP carries: IP, and VJ's compressed and uncompressed TCP (RFC 1332 §3.2). */
+const IPCP_DATA: readonly number[] = Object.freeze([PROTO_IP, PROTO_VJ_COMP, PROTO_VJ_UNCOMP]);
+
 export class IpcpProtocol implements Protent {
   readonly name = 'IPCP';
   readonly protocol = PROTO_IPCP;
-  /** IP, and VJ's compressed and uncompressed TCP (RFC 1332 §3.2). */
-  readonly dataProtocols = [PROTO_IP, PROTO_VJ_COMP, PROTO_VJ_UNCOMP] as const;
-  readonly phases = ['Network'] as const;
+  readonly dataProtocols = IPCP_DATA;
+  readonly phases = NETWORK_PHASE;
   readonly kind = 'ncp';
   readonly enabled: boolean;
   readonly ipcp: Ipcp;
@@ -415,22 +417,40 @@ export class IpcpProtocol implements Protent {
         allowRemote: (a) => ctx.peerSecret?.allowIp?.(a) ?? true,
       },
       { restartMs: o.ipcpRestart * 1000, maxConfigure: o.ipcpMaxConfigure, maxTerminate: o.ipcpMaxTerminate, maxFailure: o.ipcpMaxFailure },
-      {
-        send: (p) => ctx.send(PROTO_IPCP, p),
-        log: (level, msg) => ctx.log(level, msg),
-        up: (r) => {
-          this.result = r;
-          this.vjUp();
-          ctx.ncpUp(this);
-          ctx.emit({ type: 'ip-up', local: r.local, remote: r.remote, dns: r.dns });
-        },
-        down: () => this.ipDown(),
-        finished: () => ctx.ncpFinished(this),
-        fail: (reason) => this.ipcp.fsm.close(reason),
-      },
+      new IpcpProtocol.HostOf(this),
       ctx.timers,
     );
   }
+
+  /**
+   * What the automaton sees of its entry: prototype methods over it, not six closures per
+   * session (as Session's LcpHostOf). Declared inside the class for its privates.
+   */
+  private static readonly HostOf = class implements IpcpHost {
+    constructor(private readonly p: IpcpProtocol) {}
+    send(packet: Buffer): void {
+      this.p.ctx.send(PROTO_IPCP, packet);
+    }
+    log(level: LogLevel, msg: string): void {
+      this.p.ctx.log(level, msg);
+    }
+    up(r: IpcpResult): void {
+      const p = this.p;
+      p.result = r;
+      p.vjUp();
+      p.ctx.ncpUp(p);
+      p.ctx.emit({ type: 'ip-up', local: r.local, remote: r.remote, dns: r.dns });
+    }
+    down(): void {
+      this.p.ipDown();
+    }
+    finished(): void {
+      this.p.ctx.ncpFinished(this.p);
+    }
+    fail(reason: string): void {
+      this.p.ipcp.fsm.close(reason);
+    }
+  };
 
   get isOpen(): boolean {
     return this.ipcp.opened;

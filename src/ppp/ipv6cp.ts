@@ -9,7 +9,7 @@ import { Code, NO_BYTES, emitOptions, opt, parseOptions, type ConfigOption } fro
 import type { Timers } from './timers.js';
 import { PROTO_IPV6, PROTO_IPV6CP } from './protocols.js';
 import type { LogLevel } from './log.js';
-import type { Protent, SessionContext } from './protent.js';
+import { NETWORK_PHASE, type Protent, type SessionContext } from './protent.js';
 import { icmpv6EchoReply, linkLocal } from '../wire/ipv6.js';
 
 /** IPV6CP's options (pppd ipv6cp.c's option table); pppd's defaults in IPV6CP_DEFAULTS. */
@@ -311,7 +311,7 @@ export class Ipv6cpProtocol implements Protent {
   readonly name = 'IPV6CP';
   readonly protocol = PROTO_IPV6CP;
   readonly dataProtocols = [PROTO_IPV6] as const;
-  readonly phases = ['Network'] as const;
+  readonly phases = NETWORK_PHASE;
   readonly kind = 'ncp';
   readonly enabled: boolean;
   readonly ipv6cp: Ipv6cp;

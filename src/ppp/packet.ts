@@ -82,7 +82,19 @@ export function parseOptions(data: Buffer): ConfigOption[] | undefined {
 }
 
 export function emitOptions(opts: readonly ConfigOption[]): Buffer {
-  return Buffer.concat(opts.map((o) => Buffer.concat([Buffer.from([o.type, o.value.length + 2]), o.value])));
+  // One buffer written in place: every Configure-* of every setup passes here, and a header
+  // Buffer plus a concat per option was a visible share of a session setup's allocation.
+  let length = 0;
+  for (const o of opts) length += 2 + o.value.length;
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const o of opts) {
+    out[at] = o.type;
+    out[at + 1] = o.value.length + 2;
+    out.set(o.value, at + 2);
+    at += 2 + o.value.length;
+  }
+  return out;
 }
 
 export function opt(type: number, value: Uint8Array | number[] = []): ConfigOption {

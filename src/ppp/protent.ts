@@ -111,6 +111,12 @@ export interface ProtocolModule {
 }
 
 const NO_PHASES: readonly Phase[] = [];
+/**
+ * The phase lists of the table's entries, one copy each for every session: a literal in
+ * each entry's class made an array per protocol per session (issue 10 item 5).
+ */
+export const NETWORK_PHASE: readonly Phase[] = Object.freeze(['Network']);
+export const AUTH_PHASES: readonly Phase[] = Object.freeze(['Authenticate', 'Network']);
 
 /** A protocol the options turned off: its packets get a Protocol-Reject (RFC 1661 §5.7), nothing else. */
 export class DisabledProtocol implements Protent {

@@ -44,14 +44,15 @@ export interface CoreOptions {
 export type SessionOptions = CoreOptions & LcpOptions & AuthOptions & PapOptions & ChapOptions & EapOptions & IpcpOptions & Ipv6cpOptions & CcpOptions & MppeOptions;
 
 /** pppd 2.4.9's defaults (see pppd(8)). */
-export function defaultSessionOptions(overrides: Partial<SessionOptions> = {}): SessionOptions {
+export function defaultSessionOptions(overrides: Partial<SessionOptions> = {}, take: (key: string) => boolean = () => true): SessionOptions {
   // The defaults are the prototype, shared by every session; the session's own object holds
   // only what the caller set. A copy of all ~80 defaults per session cost ~2 KB at an ISP:
   // a spread's clone gets a hidden class of its own (a copied map with no transition root),
   // so every session ended up with a private map and descriptor array (issue 10 item 5).
   // Nothing spreads or enumerates SessionOptions; `o.x` and `'x' in o` see the defaults.
   const o = Object.create(mergedDefaults ??= mergeDefaults()) as SessionOptions;
-  for (const k of Object.keys(overrides) as (keyof SessionOptions)[]) (o as unknown as Record<string, unknown>)[k] = overrides[k];
+  // `take` leaves out a caller's keys that are not session options (PppLink's own).
+  for (const k of Object.keys(overrides) as (keyof SessionOptions)[]) if (take(k)) (o as unknown as Record<string, unknown>)[k] = overrides[k];
   return o;
 }
 

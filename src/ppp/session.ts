@@ -28,6 +28,7 @@ import type { SessionEvent } from './events.js';
 import type { SessionOptions } from './session-options.js';
 import { allowedMethods, authRequired, wantedMethods, type AuthMethod, type AuthServices } from './auth/methods.js';
 import type { AuthProtocol } from './auth/auth-protocol.js';
+import type { AuthHost } from './auth/host.js';
 import type { MppeKeys } from './auth/chap-digest.js';
 import { AUTH_METHODS, PROTOCOLS, describePacket } from './registry.js';
 import { LINK_DEFAULTS, type LinkLayer } from './link/link.js';
@@ -98,6 +99,9 @@ export class Session {
   private dead = false;
   private lcpGoingDown = false;
   private linkErrorsSeen = 0;
+  /** The lower layer's callbacks, made once per session rather than once per read. */
+  private readonly onFrame = (protocol: number, info: Buffer) => this.receiveFrame(protocol, info);
+  private readonly alive = () => !this.dead;
 
   constructor(readonly options: SessionOptions, now: number, link?: LinkLayer) {
     this.timers = new Timers({ now });
@@ -167,7 +171,7 @@ export class Session {
     this.advance(now);
     this.counters.bytesIn += bytes.length;
     const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    this.link.input(chunk, (protocol, info) => this.receiveFrame(protocol, info), () => !this.dead);
+    this.link.input(chunk, this.onFrame, this.alive);
     this.noteLinkErrors();
     this.counters.framesDropped = this.link.stats.dropped;
   }
@@ -467,32 +471,47 @@ export class Session {
   }
 
   private startAuth(role: 'peer' | 'self', method: AuthMethod): void {
-    const o = this.options;
-    this.authProtocol(method).start(role, method, (host): AuthServices => ({
-      options: o,
-      host,
-      userName: this.userName,
-      peerSecret: (peer) => {
-        const match = o.secrets?.lookup(method.secrets, peer, o.name);
-        this.peerSecret = match;
-        return match ? Buffer.from(match.secret, 'latin1') : undefined;
-      },
-      checkPap: (user, password) => {
-        let match: SecretMatch | undefined;
-        if (o.checkPap) {
-          match = o.checkPap(user, password) ? (o.secrets?.lookup('pap', user, o.name) ?? { secret: '' }) : undefined;
-        } else if (o.secrets?.verifyPap) {
-          match = o.secrets.verifyPap(user, password.toString('latin1'), o.name);
-        } else {
-          const m = o.secrets?.lookup('pap', user, o.name);
-          match = m && secretsEqual(m.secret, password.toString('latin1')) ? m : undefined;
-        }
-        if (match) this.peerSecret = match;
-        return match;
-      },
-      selfSecret: (kind, server) => o.password ?? o.secrets?.lookup(kind, this.userName, server)?.secret,
-    }));
+    this.authProtocol(method).start(role, method, (host) => new Session.AuthServicesOf(this, method, host));
   }
+
+  /** What an authentication role sees of the session: as LcpHostOf, prototype methods, no closures. */
+  private static readonly AuthServicesOf = class implements AuthServices {
+    constructor(
+      private readonly s: Session,
+      private readonly method: AuthMethod,
+      readonly host: AuthHost,
+    ) {}
+    get options(): SessionOptions {
+      return this.s.options;
+    }
+    get userName(): string {
+      return this.s.userName;
+    }
+    peerSecret(peer: string): Buffer | undefined {
+      const o = this.s.options;
+      const match = o.secrets?.lookup(this.method.secrets, peer, o.name);
+      this.s.peerSecret = match;
+      return match ? Buffer.from(match.secret, 'latin1') : undefined;
+    }
+    checkPap(user: string, password: Buffer): SecretMatch | undefined {
+      const o = this.s.options;
+      let match: SecretMatch | undefined;
+      if (o.checkPap) {
+        match = o.checkPap(user, password) ? (o.secrets?.lookup('pap', user, o.name) ?? { secret: '' }) : undefined;
+      } else if (o.secrets?.verifyPap) {
+        match = o.secrets.verifyPap(user, password.toString('latin1'), o.name);
+      } else {
+        const m = o.secrets?.lookup('pap', user, o.name);
+        match = m && secretsEqual(m.secret, password.toString('latin1')) ? m : undefined;
+      }
+      if (match) this.s.peerSecret = match;
+      return match;
+    }
+    selfSecret(kind: 'pap' | 'chap', server: string | undefined): string | undefined {
+      const o = this.s.options;
+      return o.password ?? o.secrets?.lookup(kind, this.s.userName, server)?.secret;
+    }
+  };
 
   private peerAuthDone(method: AuthMethod, ok: boolean, name?: string): void {
     if (!ok) {

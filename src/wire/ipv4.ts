@@ -12,11 +12,19 @@ export function ip4ToString(a: number): string {
 
 /** Dotted quad to a u32; undefined unless it is exactly four decimal octets. */
 export function parseIp4(s: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return undefined;
-  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+  // A scan rather than a regular expression and arrays: `dialtone isp` parses its gateway
+  // and DNS addresses for every session it sets up.
+  let addr = 0;
+  let at = 0;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0 && s.charCodeAt(at++) !== 0x2e) return undefined; // '.'
+    let value = 0;
+    let digits = 0;
+    for (let c = s.charCodeAt(at); c >= 0x30 && c <= 0x39 && digits < 4; c = s.charCodeAt(++at), digits++) value = value * 10 + c - 0x30;
+    if (digits === 0 || digits > 3 || value > 255) return undefined;
+    addr = (addr << 8) | value;
+  }
+  return at === s.length ? addr >>> 0 : undefined;
 }
 
 /** RFC 1071: the checksum of a range (0 when a range that holds its checksum verifies). */

@@ -4,8 +4,10 @@
  * a server role (we authenticate the peer) and/or a client role (we authenticate to the
  * peer) for the method LCP agreed on, and packets go to whichever role they are for.
  */
-import type { Protent, SessionContext } from '../protent.js';
+import { AUTH_PHASES, type Protent, type SessionContext } from '../protent.js';
 import type { AuthHost } from './host.js';
+import type { Timers } from '../timers.js';
+import type { LogLevel } from '../log.js';
 import type { AuthMethod, AuthRole, AuthServices } from './methods.js';
 
 type Role = 'peer' | 'self';
@@ -17,7 +19,7 @@ interface Running {
 }
 
 export class AuthProtocol implements Protent {
-  readonly phases = ['Authenticate', 'Network'] as const;
+  readonly phases = AUTH_PHASES;
   readonly kind = 'auth';
   readonly enabled = true;
   private readonly running: Partial<Record<Role, Running>> = {};
@@ -31,22 +33,40 @@ export class AuthProtocol implements Protent {
   /** Starts one direction with `method` (called by the session after LCP agreed on it). */
   start(which: Role, method: AuthMethod, services: (host: AuthHost) => AuthServices): void {
     this.running[which]?.role.stop();
-    const host: AuthHost = {
-      send: (p) => this.ctx.send(this.protocol, p),
-      log: (level, msg) => this.ctx.log(level, msg),
-      randomBytes: (n) => this.ctx.random(n),
-      timers: this.ctx.timers,
-      done: (ok, name) => {
-        const r = this.running[which];
-        if (r) r.done = true;
-        this.ctx.authResult(which, method, ok, name);
-      },
-    };
-    const s = services(host);
+    const s = services(new AuthProtocol.HostOf(this, which, method));
     const role = which === 'peer' ? method.server(s) : method.client(s);
     this.running[which] = { method, role, done: false };
     role.start();
   }
+
+  /**
+   * What a running role sees of its entry: prototype methods, not four closures per session
+   * (as Session's LcpHostOf). Declared inside the class for its privates.
+   */
+  private static readonly HostOf = class implements AuthHost {
+    constructor(
+      private readonly p: AuthProtocol,
+      private readonly which: Role,
+      private readonly method: AuthMethod,
+    ) {}
+    get timers(): Timers {
+      return this.p.ctx.timers;
+    }
+    send(packet: Buffer): void {
+      this.p.ctx.send(this.p.protocol, packet);
+    }
+    log(level: LogLevel, msg: string): void {
+      this.p.ctx.log(level, msg);
+    }
+    randomBytes(n: number): Buffer {
+      return this.p.ctx.random(n);
+    }
+    done(ok: boolean, peerName?: string): void {
+      const r = this.p.running[this.which];
+      if (r) r.done = true;
+      this.p.ctx.authResult(this.which, this.method, ok, peerName);
+    }
+  };
 
   /** MPPE keys of the direction that produced them. */
   keys(which: Role) {

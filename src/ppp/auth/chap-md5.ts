@@ -1,10 +1,19 @@
 /** CHAP with MD5 (RFC 1994 §4.1), as pppd's chap-md5.c. */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import crypto, { createHash, timingSafeEqual } from 'node:crypto';
 import type { ChapDigest } from './chap-digest.js';
+
+/** crypto.hash, Node >= 20.12: a digest without a Hash object per challenge and response. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
 
 /** RFC 1994 §4.1: MD5 over Identifier, secret, challenge value. */
 export function chapMd5(id: number, secret: Uint8Array, challenge: Uint8Array): Buffer {
-  return createHash('md5').update(Buffer.from([id])).update(secret).update(challenge).digest();
+  const input = Buffer.allocUnsafe(1 + secret.length + challenge.length);
+  input[0] = id;
+  input.set(secret, 1);
+  input.set(challenge, 1 + secret.length);
+  const digest = oneShot ? oneShot('md5', input, 'buffer') : createHash('md5').update(input).digest();
+  input.fill(0); // the secret's copy does not stay in Buffer's shared pool
+  return digest;
 }
 
 export const CHAP_MD5 = 5;

@@ -11,10 +11,12 @@
 import { Fsm, State, type FsmHandler, type ReqCiResult } from '../fsm.js';
 import { Code, NO_BYTES, emitOptions, parseOptions, type ConfigOption } from '../packet.js';
 import { PROTO_CCP, PROTO_LCP } from '../protocols.js';
-import type { Protent, SessionContext } from '../protent.js';
+import { NETWORK_PHASE, type Protent, type SessionContext } from '../protent.js';
 import type { Timer } from '../timers.js';
 import type { LogLevel } from '../log.js';
-import type { Compressor, Decompressor, Frame, MethodNegotiation } from './method.js';
+import type { Compressor, Decompressor, Frame, MethodContext, MethodNegotiation } from './method.js';
+import type { SessionOptions } from '../session-options.js';
+import type { MppeKeys } from '../auth/chap-digest.js';
 import { COMPRESSION_METHODS } from './methods.js';
 
 /** RFC 1962 §2: the Compressed Datagram protocol. */
@@ -117,7 +119,9 @@ export class Ccp implements FsmHandler {
   }
 
   addCi(): Buffer {
-    this.lastReq = this.active().flatMap((m) => m.request());
+    const req: ConfigOption[] = [];
+    for (const m of this.active()) req.push(...m.request());
+    this.lastReq = req;
     this.lastReqData = emitOptions(this.lastReq);
     return this.lastReqData;
   }
@@ -241,6 +245,23 @@ export class Ccp implements FsmHandler {
   }
 }
 
+/** What the compression methods see of the session: one object, not three closures per session. */
+class MethodContextOf implements MethodContext {
+  constructor(private readonly ctx: SessionContext) {}
+  get options(): SessionOptions {
+    return this.ctx.options;
+  }
+  mppeKeys(): MppeKeys | undefined {
+    return this.ctx.mppeKeys;
+  }
+  log(level: LogLevel, msg: string): void {
+    this.ctx.log(level, msg);
+  }
+  closeLink(reason: string): void {
+    this.ctx.closeLink(reason);
+  }
+}
+
 /**
  * CCP's table entry. It also stands where Linux's ppp_generic does between the protocols
  * and the line: `filterOut` compresses what the session sends once CCP is Opened,
@@ -249,7 +270,7 @@ export class Ccp implements FsmHandler {
 export class CcpProtocol implements Protent {
   readonly name = 'CCP';
   readonly protocol = PROTO_CCP;
-  readonly phases = ['Network'] as const;
+  readonly phases = NETWORK_PHASE;
   readonly kind = 'ccp';
   readonly enabled: boolean;
   readonly ccp: Ccp;
@@ -270,12 +291,7 @@ export class CcpProtocol implements Protent {
   constructor(private readonly ctx: SessionContext) {
     const o = ctx.options;
     this.enabled = !o.noccp;
-    const methodCtx = {
-      options: o,
-      mppeKeys: () => ctx.mppeKeys,
-      log: (level: LogLevel, msg: string) => ctx.log(level, msg),
-      closeLink: (reason: string) => ctx.closeLink(reason),
-    };
+    const methodCtx = new MethodContextOf(ctx);
     const methods = COMPRESSION_METHODS.map((m) => m.create(methodCtx)).filter((m): m is MethodNegotiation => m !== undefined);
     this.ccp = new Ccp(
       methods,
@@ -308,7 +324,7 @@ export class CcpProtocol implements Protent {
       },
       (code, id) => this.extCode(code, id),
     );
-    this.rackTimer = ctx.timers.create(() => this.rackTimeout());
+    this.rackTimer = ctx.timers.create(CcpProtocol.prototype.rackTimeout, this);
   }
 
   /** A method the link cannot do without is wanted (pppd ccp_gotoptions.mppe). */

@@ -30,7 +30,8 @@ export class AsyncHdlcLink implements LinkLayer {
     for (let start = 0; start < chunk.length && more(); ) {
       const flag = chunk.indexOf(0x7e, start);
       const end = flag < 0 ? chunk.length : flag + 1;
-      const frames = this.decoder.push(chunk.subarray(start, end));
+      // Most reads end with their only frame's closing flag: no view needed then.
+      const frames = this.decoder.push(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
       // Counted before the frames behind a bad one are delivered: VJ tosses in order.
       this.countDropped();
       for (const f of frames) {
