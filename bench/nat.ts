@@ -31,7 +31,6 @@ const QUICK = process.argv.includes('--quick');
 /** --only=TEXT: run only the lines whose label contains TEXT (for profiling one path). */
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const STACK_BYTES = (QUICK ? 4 : 48) * 1024 * 1024;
-const WARMUP_BYTES = 4 * 1024 * 1024;
 const DIRECT_BYTES = (QUICK ? 16 : 256) * 1024 * 1024;
 const CHUNK = randomBytes(64 * 1024);
 
@@ -47,10 +46,12 @@ export interface Result {
 /** Direct loopback of the same run, per direction: the ceiling each stack figure is set beside. */
 const loopback: { up?: Result; down?: Result } = {};
 
-function line(what: string, r: Result, ceiling?: Result): void {
+/** One line of the table; `range`: the lowest and highest dialtone CPU per MB of the runs. */
+function line(what: string, r: Result, ceiling?: Result, range?: string): void {
   const pct = ceiling ? `${((100 * r.mbPerSec) / ceiling.mbPerSec).toFixed(0).padStart(4)}% of loopback` : ''.padStart(16);
   const own = r.peerCpuMsPerMb === undefined ? ''.padStart(24) : `dialtone ${(r.cpuMsPerMb - r.peerCpuMsPerMb).toFixed(2).padStart(6)} ms/MB`;
-  console.log(`${what.padEnd(46)} ${r.mbPerSec.toFixed(1).padStart(8)} MB/s ${pct}   cpu ${r.cpuMsPerMb.toFixed(2).padStart(7)} ms/MB  ${own}   heap ${(r.heapPerMb / 1024).toFixed(0).padStart(6)} KiB/MB`);
+  const spread = range && r.peerCpuMsPerMb !== undefined ? ` (${range})` : '';
+  console.log(`${what.padEnd(46)} ${r.mbPerSec.toFixed(1).padStart(8)} MB/s ${pct}   cpu ${r.cpuMsPerMb.toFixed(2).padStart(7)} ms/MB  ${own}${spread}   heap ${(r.heapPerMb / 1024).toFixed(0).padStart(6)} KiB/MB`);
 }
 
 async function measure(bytes: number, run: (done: () => void) => void): Promise<Result> {
@@ -134,11 +135,37 @@ function peerWork<T>(f: () => T): T {
   }
 }
 
+/** The most a socket read gives at once (Node's stream reads and libuv's are 64 KiB). */
+const LINE_READ = 64 * 1024;
+
+/**
+ * The peer's frames of one turn as the reads of a byte-stream line would bring them to
+ * dialtone: back to back, up to LINE_READ octets per read (a real line, a TCP socket or a
+ * pty, keeps no frame boundaries; one decoder call per frame would charge dialtone a call
+ * per frame that no real link makes it pay). The joining is the line's work: the peer's.
+ */
+function lineReads(frames: Buffer[]): Buffer[] {
+  const reads: Buffer[] = [];
+  let from = 0;
+  let n = 0;
+  for (let i = 0; i < frames.length; i++) {
+    if (n + frames[i]!.length > LINE_READ && i > from) {
+      reads.push(Buffer.concat(frames.slice(from, i), n));
+      from = i;
+      n = 0;
+    }
+    n += frames[i]!.length;
+  }
+  if (from < frames.length) reads.push(from === frames.length - 1 ? frames[from]! : Buffer.concat(frames.slice(from), n));
+  return reads;
+}
+
 /**
  * The PPP peer's side of the in-memory link, optionally through HDLC framing. What
  * dialtone sends is queued as it comes (framed, when framing: that is dialtone's work) and
  * taken in by the peer once per event-loop turn; the peer's packets are framed by the
- * peer and deframed by dialtone's decoder, which hands them to the backend.
+ * peer, reach dialtone as line reads (lineReads) and are deframed by dialtone's decoder,
+ * which hands them to the backend.
  */
 class Link {
   private queued = false;
@@ -179,7 +206,7 @@ class Link {
           else this.client.input(d, now);
         }
         const ps = this.client.takePackets();
-        return this.framing ? ps.map((p) => this.encUp.encode(0x0021, p)) : ps;
+        return this.framing ? lineReads(ps.map((p) => this.encUp.encode(0x0021, p))) : ps;
       });
       for (const u of up) {
         if (this.framing) for (const f of this.decUp.push(u)) this.backend.deliver(f.payload);
@@ -246,26 +273,35 @@ export async function viaStack(dir: 'up' | 'down', bytes: number, framing: boole
   return r;
 }
 
-/** Runs one labelled measurement unless --only excludes it. */
+/**
+ * Measured runs per line, after one unmeasured run of the same kind: the figures are
+ * steady state. Without that run a line carried V8 still compiling the path it takes on
+ * its background threads, which process.cpuUsage() counts: 37-50 ms of TurboFan per
+ * 48 MiB run even as the seventh stack run of the process (0.7-1.0 ms/MB), and a
+ * path's first 48 MiB cost twice the CPU per MB of its fourth.
+ */
+const RUNS = QUICK ? 1 : 3;
+
+/** Runs one labelled measurement unless --only excludes it: the run with the median CPU per MB. */
 async function run(label: string, f: () => Promise<Result>, ceiling?: Result): Promise<Result | undefined> {
   if (ONLY !== undefined && !label.includes(ONLY)) return undefined;
-  const r = await f();
-  line(label, r, ceiling);
+  await f();
+  const rs: Result[] = [];
+  for (let i = 0; i < RUNS; i++) rs.push(await f());
+  const own = (r: Result) => r.cpuMsPerMb - (r.peerCpuMsPerMb ?? 0);
+  rs.sort((a, b) => own(a) - own(b));
+  const r = rs[rs.length >> 1]!;
+  line(label, r, ceiling, RUNS > 1 ? `${own(rs[0]!).toFixed(2)}-${own(rs[rs.length - 1]!).toFixed(2)}` : undefined);
   return r;
 }
 
 async function main(): Promise<void> {
   const t0 = Date.now();
   console.log(`dialtone userspace NAT: TCP through NetStack + NatBackend to a loopback server, node ${process.version}`);
-  console.log(`(stack runs: ${STACK_BYTES / 2 ** 20} MiB each; direct: ${DIRECT_BYTES / 2 ** 20} MiB; MB = 10^6 octets)`);
+  console.log(`(stack runs: ${STACK_BYTES / 2 ** 20} MiB each; direct: ${DIRECT_BYTES / 2 ** 20} MiB; MB = 10^6 octets;`);
+  console.log(` each line: one unmeasured run of its kind, then ${RUNS === 1 ? 'one measured run' : `the median of ${RUNS} (dialtone's range after it)`})`);
   loopback.up = await run('direct loopback TCP  client→host', () => direct('up', DIRECT_BYTES));
   loopback.down = await run('direct loopback TCP  host→client', () => direct('down', DIRECT_BYTES));
-  // Warm-up, unmeasured: without it the first stack figure carries the JIT's compiling of
-  // the stack (a 4 MiB --quick run measured 3x the CPU per MB of the same run afterwards).
-  if (ONLY === undefined || ONLY.length > 0) {
-    await viaStack('up', WARMUP_BYTES, true, 256 * 1024);
-    await viaStack('down', WARMUP_BYTES, true, 256 * 1024);
-  }
   for (const buffers of [64 * 1024, 256 * 1024]) {
     const kb = `${buffers / 1024} KiB bufs`;
     await run(`stack, bare IP       client→host  ${kb}`, () => viaStack('up', STACK_BYTES, false, buffers), loopback.up);

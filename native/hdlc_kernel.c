@@ -50,6 +50,8 @@ static uint16_t T8[8][256];
 #ifdef HAVE_X86
 static uint64_t K_HI; /* x^191 mod P, reflected into the top 16 bits */
 static uint64_t K_LO; /* x^127 mod P, likewise */
+static uint64_t K4_HI; /* x^575 mod P, likewise: a fold 512 bits along */
+static uint64_t K4_LO; /* x^511 mod P */
 static int have_clmul;
 static int have_ssse3;
 /*
@@ -100,6 +102,9 @@ static void build_tables(void) {
    */
   K_HI = (uint64_t)reverse16(xpow_mod(191)) << 48;
   K_LO = (uint64_t)reverse16(xpow_mod(127)) << 48;
+  /* The same move 512 bits along (four registers folded side by side): x^576 and x^512, less one. */
+  K4_HI = (uint64_t)reverse16(xpow_mod(575)) << 48;
+  K4_LO = (uint64_t)reverse16(xpow_mod(511)) << 48;
   __builtin_cpu_init();
   have_clmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse2");
   have_ssse3 = __builtin_cpu_supports("ssse3");
@@ -137,6 +142,11 @@ static uint16_t fcs16_table(const uint8_t *p, size_t n, uint16_t crc) {
 }
 
 #ifdef HAVE_X86
+/* X moved 128 (k) or 512 (k4) bits along the message, modulo P (see build_tables). */
+__attribute__((target("pclmul,sse2"))) static inline __m128i fold(__m128i x, __m128i k) {
+  return _mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11));
+}
+
 __attribute__((target("pclmul,sse2"))) static uint16_t fcs16_clmul(const uint8_t *p, size_t n, uint16_t crc) {
   /* The running register enters as the first two octets' XOR mask
      (reflected CRCs: the register lines up with the next octets). */
@@ -144,10 +154,32 @@ __attribute__((target("pclmul,sse2"))) static uint16_t fcs16_clmul(const uint8_t
   const __m128i k = _mm_set_epi64x((long long)K_LO, (long long)K_HI);
   p += 16;
   n -= 16;
+  if (n >= 112) {
+    /*
+     * Four registers, one per 16 octets of each 64, each folded 512 bits at a time: the
+     * folds no longer wait on one another (a single register waits on two carry-less
+     * multiplies per 16 octets, ~0.55 cycles an octet on the bench machine). At the end
+     * they stand for X0*x^384 + X1*x^256 + X2*x^128 + X3, folded into one.
+     */
+    const __m128i k4 = _mm_set_epi64x((long long)K4_LO, (long long)K4_HI);
+    __m128i x1 = _mm_loadu_si128((const __m128i *)p), x2 = _mm_loadu_si128((const __m128i *)(p + 16)),
+            x3 = _mm_loadu_si128((const __m128i *)(p + 32));
+    p += 48;
+    n -= 48;
+    while (n >= 64) {
+      x = _mm_xor_si128(fold(x, k4), _mm_loadu_si128((const __m128i *)p));
+      x1 = _mm_xor_si128(fold(x1, k4), _mm_loadu_si128((const __m128i *)(p + 16)));
+      x2 = _mm_xor_si128(fold(x2, k4), _mm_loadu_si128((const __m128i *)(p + 32)));
+      x3 = _mm_xor_si128(fold(x3, k4), _mm_loadu_si128((const __m128i *)(p + 48)));
+      p += 64;
+      n -= 64;
+    }
+    x = _mm_xor_si128(fold(x, k), x1);
+    x = _mm_xor_si128(fold(x, k), x2);
+    x = _mm_xor_si128(fold(x, k), x3);
+  }
   while (n >= 16) {
-    __m128i a = _mm_clmulepi64_si128(x, k, 0x00); /* h * x^191 */
-    __m128i b = _mm_clmulepi64_si128(x, k, 0x11); /* l * x^127 */
-    x = _mm_xor_si128(_mm_xor_si128(a, b), _mm_loadu_si128((const __m128i *)p));
+    x = _mm_xor_si128(fold(x, k), _mm_loadu_si128((const __m128i *)p));
     p += 16;
     n -= 16;
   }
