@@ -476,26 +476,29 @@ static int typed(napi_env env, napi_value v, uint8_t **p, size_t *n) {
 }
 
 /*
- * frame(payload, hdr, hlen, fcs32, out, at, mode, simd) -> end: a whole
- * frame, 7E stuffed(header payload FCS) 7E, written straight into `out` at
- * `at` (which must have room for the worst case, every octet stuffed): no
- * copy in or out of the kernel's memory.  `hdr` holds the 1-4 header octets,
- * first in the low byte; `mode` is stuff()'s `lim`, plus 0x200 for FCS-32,
- * whose complemented CRC (zlib's, computed by the caller) is `fcs32`;
- * FCS-16 is computed here.  The escape table is the one at ESC_TAB.
+ * frame(payload, out) -> end: a whole frame, 7E stuffed(header payload FCS)
+ * 7E, written straight into `out` at `at` (which must have room for the
+ * worst case, every octet stuffed): no copy in or out of the kernel's
+ * memory.  The numbers come in FRAME_ARGS (uint32): [0] `hdr`, the 1-4
+ * header octets, first in the low byte; [1] `hlen`, how many; [2] `fcs32`;
+ * [3] `at`; [4] `mode`, stuff()'s `lim` plus 0x200 for FCS-32, whose
+ * complemented CRC (zlib's, computed by the caller) is `fcs32`; [5] `simd`.
+ * Through memory rather than as arguments: each number argument is a call
+ * into N-API (~10-15 ns), and this runs once per frame sent.  FCS-16 is
+ * computed here.  The escape table is the one at ESC_TAB.
  */
+#define FRAME_ARGS 9760
 static napi_value js_frame(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
+  size_t argc = 2;
+  napi_value argv[2];
   kmem *km;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&km) != napi_ok || argc < 8) return range_error(env);
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&km) != napi_ok || argc < 2) return range_error(env);
   uint8_t *src, *out;
   size_t n, outLen;
-  uint32_t a[8];
-  if (!typed(env, argv[0], &src, &n) || !typed(env, argv[4], &out, &outLen)) return range_error(env);
-  for (int j = 1; j < 8; j++)
-    if (j != 4 && napi_get_value_uint32(env, argv[j], &a[j]) != napi_ok) return range_error(env);
-  uint32_t hdrw = a[1], hlen = a[2], fcs32 = a[3], at = a[5], mode = a[6], simd = a[7];
+  if (!typed(env, argv[0], &src, &n) || !typed(env, argv[1], &out, &outLen)) return range_error(env);
+  uint32_t a[6];
+  memcpy(a, km->mem + FRAME_ARGS, sizeof a);
+  uint32_t hdrw = a[0], hlen = a[1], fcs32 = a[2], at = a[3], mode = a[4], simd = a[5];
   int lim = (int)(mode & 0x1ff), use32 = (mode & 0x200) != 0;
   size_t flen = use32 ? 4 : 2;
   if (hlen > 4 || lim > 0x100 || at > outLen || outLen - at < 2 + 2 * ((uint64_t)hlen + n + flen)) return range_error(env);
@@ -538,6 +541,7 @@ static napi_value js_frame(napi_env env, napi_callback_info info) {
 #define MAX_RECORDS 64
 #define DF_ABORT 1
 #define DF_TOO_LONG 2
+_Static_assert(FRAME_ARGS == RECORDS + MAX_RECORDS * 4 * sizeof(int32_t), "frame()'s numbers follow deframe()'s records");
 static napi_value js_deframe(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -607,8 +611,8 @@ napi_value dialtone_hdlc_kernel(napi_env env, napi_callback_info info) {
   napi_value arg;
   uint32_t size;
   if (napi_get_cb_info(env, info, &argc, &arg, NULL, NULL) != napi_ok || argc < 1 ||
-      napi_get_value_uint32(env, arg, &size) != napi_ok || size < RECORDS + sizeof(int32_t[MAX_RECORDS][4])) {
-    napi_throw_type_error(env, NULL, "hdlcKernel: needs a size of at least 9760 octets");
+      napi_get_value_uint32(env, arg, &size) != napi_ok || size < FRAME_ARGS + 6 * sizeof(uint32_t)) {
+    napi_throw_type_error(env, NULL, "hdlcKernel: needs a size of at least 9784 octets");
     return NULL;
   }
   kmem *km = calloc(1, sizeof *km);

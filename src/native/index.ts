@@ -48,8 +48,8 @@ export interface NativeHdlcKernel {
   fcs16(p: number, n: number, crc: number): number;
   stuff(src: number, n: number, dst: number, lim: number, simd: number): number;
   destuff(src: number, n: number, dst: number, lim: number, escaped: number): number;
-  /** A whole stuffed frame straight into `out` at `at` (native/hdlc_kernel.c js_frame). */
-  frame(payload: Uint8Array, hdr: number, hlen: number, fcs32: number, out: Uint8Array, at: number, mode: number, simd: number): number;
+  /** A whole stuffed frame straight into `out`, its numbers in memory (native/hdlc_kernel.c js_frame). */
+  frame(payload: Uint8Array, out: Uint8Array): number;
   /** A received piece, destuffed and split into frames straight into `out` (native/hdlc_kernel.c js_deframe). */
   deframe(chunk: Uint8Array, i: number, out: Uint8Array, lim: number): number;
   /** Whether the FCS folds with PCLMULQDQ (else a slicing-by-8 table). */

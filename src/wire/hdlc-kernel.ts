@@ -24,6 +24,7 @@
  *   8448  .. 8704   the receive class table in use (see hdlc.ts C_*)
  *   8704  .. 8712   destuff results: output end, escape pending
  *   8704  .. 9760   native deframe's state and records (DF_*)
+ *   9760  .. 9784   native frame()'s numbers (FR_*)
  *   IN    .. IN + IN_MAX        octets to stuff / received octets
  *   OUT   .. OUT + 2 * IN_MAX   stuffed / destuffed octets
  *
@@ -85,6 +86,14 @@ export const DF_TOO_LONG = 2;
 const MAX_RECORDS = 64;
 export const CLS_TAB = 8448;
 const STATE = 8704;
+/** frame()'s numbers (native/hdlc_kernel.c js_frame), in `frameArgs` (uint32). */
+const FRAME_ARGS = 9760;
+export const FR_HDR = 0;
+export const FR_HLEN = 1;
+export const FR_FCS32 = 2;
+export const FR_AT = 3;
+export const FR_MODE = 4;
+export const FR_SIMD = 5;
 export const IN = 16384;
 /** Most octets one call may take (a 64 KiB frame plus header and FCS fits). */
 export const IN_MAX = 65536 + 64;
@@ -288,12 +297,15 @@ export interface HdlcKernel {
   stuff(src: number, n: number, dst: number, lim: number, simd: number): number;
   destuff(src: number, n: number, dst: number, lim: number, escaped: number): number;
   /**
-   * Native only: a whole frame, stuffed, straight into `out` at `at` (room for
-   * the worst case required), returning its end; `hdr` packs the header octets
-   * (first in the low byte), `mode` is stuff()'s `lim` plus FCS32_MODE, whose
-   * complemented CRC is `fcs32`; FCS-16 is computed by it.
+   * Native only: a whole frame, stuffed, straight into `out` at frameArgs[FR_AT]
+   * (room for the worst case required), returning its end; frameArgs[FR_HDR]
+   * packs the header octets (first in the low byte), FR_HLEN says how many,
+   * FR_MODE is stuff()'s `lim` plus FCS32_MODE, whose complemented CRC is
+   * FR_FCS32, FR_SIMD stuff()'s `simd`; FCS-16 is computed by it.
    */
-  frame?(payload: Uint8Array, hdr: number, hlen: number, fcs32: number, out: Uint8Array, at: number, mode: number, simd: number): number;
+  frame?(payload: Uint8Array, out: Uint8Array): number;
+  /** frame()'s numbers (the FR_* indexes), set before each call. */
+  readonly frameArgs: Uint32Array;
   /**
    * Native only: the receive side of a whole piece in one call: destuff chunk[i ..)
    * straight into `out` (room for the rest of the chunk required), frame after frame,
@@ -331,6 +343,7 @@ interface Loops {
 function wrap(name: HdlcKernel['name'], buffer: ArrayBuffer, loops: Loops): HdlcKernel {
   const u8 = new Uint8Array(buffer);
   const st = new Int32Array(buffer, STATE, DF_REC + 4 * MAX_RECORDS);
+  const frameArgs = new Uint32Array(buffer, FRAME_ARGS, 6);
   const views: (Uint8Array | undefined)[] = [];
   return {
     name,
@@ -341,6 +354,7 @@ function wrap(name: HdlcKernel['name'], buffer: ArrayBuffer, loops: Loops): Hdlc
     ...(loops.frame ? { frame: loops.frame } : {}),
     ...(loops.deframe ? { deframe: loops.deframe } : {}),
     state: st,
+    frameArgs,
     destuffEnd: () => st[0]!,
     destuffEscaped: () => st[1]!,
     outView: (len) => {

@@ -36,6 +36,12 @@ import {
   DF_TOO_LONG_NOW,
   ESC_TAB,
   FCS32_MODE,
+  FR_AT,
+  FR_FCS32,
+  FR_HDR,
+  FR_HLEN,
+  FR_MODE,
+  FR_SIMD,
   IN,
   IN_MAX,
   NO_FCS,
@@ -423,7 +429,14 @@ export class HdlcEncoder {
     }
     room(TX, 2 + 2 * (h + payload.length + 4));
     const start = TX.pos;
-    const end = k.frame!(payload, hw >>> 0, h, crc, TX.mem, start, m, mode.simd);
+    const a = k.frameArgs;
+    a[FR_HDR] = hw;
+    a[FR_HLEN] = h;
+    a[FR_FCS32] = crc;
+    a[FR_AT] = start;
+    a[FR_MODE] = m;
+    a[FR_SIMD] = mode.simd;
+    const end = k.frame!(payload, TX.mem);
     TX.pos = (end + 7) & ~7;
     return Buffer.from(TX.ab, start, end - start);
   }
