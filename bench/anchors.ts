@@ -28,7 +28,7 @@
 import net from 'node:net';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { viaStack } from './nat.js';
+import { settle, viaStack } from './nat.js';
 
 const QUICK = process.argv.includes('--quick');
 const BYTES = (QUICK ? 32 : 256) * 1024 * 1024;
@@ -227,9 +227,9 @@ async function main(): Promise<void> {
   }
   console.log(`anchors: ${BYTES / 2 ** 20} MiB from a network namespace to a host socket on 127.0.0.1, MTU 1500, tap queue ${TAP_QUEUE} frames; every octet checked (MB = 10^6 octets)`);
   const figures: string[] = [];
-  // Warm-up, not counted: the JIT compiles the stack and the heap and slabs reach their
-  // working size (after 4 MiB only, the first 48 MiB still ran at ~8 ms/MB, the next at ~4-5).
-  await viaStack('up', DIALTONE_BYTES, true, 256 * 1024);
+  // Warm-up, not counted: until V8 has compiled the path (bench/nat.ts settle(); after 4 MiB
+  // only, the first 48 MiB still ran at ~8 ms/MB, the next at ~4-5).
+  await settle();
   const dialtone = await viaStack('up', DIALTONE_BYTES, true, 256 * 1024);
   console.log(`dialtone     ${dialtone.mbPerSec.toFixed(1).padStart(8)} MB/s   (${DIALTONE_BYTES / 2 ** 20} MiB, client TCP + HDLC + NetStack + NatBackend in one process, cpu ${dialtone.cpuMsPerMb.toFixed(1)} ms/MB, dialtone's ${(dialtone.cpuMsPerMb - (dialtone.peerCpuMsPerMb ?? 0)).toFixed(1)})`);
   figures.push(`dialtone ${dialtone.mbPerSec.toFixed(0)} MB/s`);

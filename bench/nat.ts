@@ -327,7 +327,7 @@ const SETTLE_MAX = 12;
  * passing 2^31 deoptimize the TCP code once). What stays is the garbage collector's share.
  * Without the scheduler's per-thread count (not Linux), a fixed three pairs.
  */
-async function settle(): Promise<void> {
+export async function settle(): Promise<void> {
   let n = 0;
   let last: Result[] = [];
   while (n < SETTLE_MAX) {
