@@ -77,10 +77,18 @@ export interface SegmentOut {
   wscale?: number;
 }
 
+/**
+ * The one SegmentOut every connection emits through: env.send() builds the packet at once
+ * and keeps nothing of it, so a segment needs no object of its own (one per segment sent was
+ * garbage, and objects of three shapes made the packet builder's reads of it polymorphic).
+ */
+const SEGMENT: SegmentOut = { flags: 0, seq: 0, ack: 0, window: 0, payload: undefined, mss: undefined, wscale: undefined };
+
 /** What a connection needs from the stack around it. */
 export interface TcpEnv {
   readonly cfg: TcpConfig;
   readonly counters: TcpCounters;
+  /** Builds `seg` into a packet at once: the object is reused for the next segment. */
   send(c: TcpConn, seg: SegmentOut): void;
   request(r: HostRequest): void;
   /** Octets buffered host→client changed by `delta` (session and global accounting). */
@@ -300,10 +308,10 @@ export class TcpConn {
     if (this.state === 'CLOSED') return;
     if (SYNCHRONIZED.has(this.state) && this.state !== 'TIME_WAIT') {
       this.env.counters.resetsSent++;
-      this.emit({ flags: TCP_RST | TCP_ACK, seq: this.sndNxt, ack: this.rcvNxt, window: 0 });
+      this.emit(TCP_RST | TCP_ACK, this.sndNxt, this.rcvNxt, 0);
     } else if (this.state === 'CONNECTING') {
       this.env.counters.resetsSent++;
-      this.emit({ flags: TCP_RST | TCP_ACK, seq: 0, ack: this.rcvNxt, window: 0 });
+      this.emit(TCP_RST | TCP_ACK, 0, this.rcvNxt, 0);
     }
     if (toHost && this.state !== 'TIME_WAIT') this.env.request({ type: 'tcp-abort', id: this.id });
     this.env.counters.aborted++;
@@ -747,7 +755,7 @@ export class TcpConn {
     const seq = this.sndNxt;
     const retransmission = seqLt(seq, this.sndMax);
     const payload = len ? this.sendQ.peek(offset, len) : undefined;
-    this.emit({ flags: TCP_ACK | (fin ? TCP_FIN : 0) | (len && len === this.sendQ.length - offset ? TCP_PSH : 0), seq, ack: this.rcvNxt, window: 0, payload });
+    this.emit(TCP_ACK | (fin ? TCP_FIN : 0) | (len && len === this.sendQ.length - offset ? TCP_PSH : 0), seq, this.rcvNxt, 0, payload);
     if (retransmission) {
       this.env.counters.retransmits++;
       this.rttTime = undefined; // Karn
@@ -773,7 +781,7 @@ export class TcpConn {
     const fin = finSent && len === avail;
     if (len === 0 && !fin) return;
     const payload = len ? this.sendQ.peek(offset, len) : undefined;
-    this.emit({ flags: TCP_ACK | (fin ? TCP_FIN : 0), seq: this.sndUna, ack: this.rcvNxt, window: 0, payload });
+    this.emit(TCP_ACK | (fin ? TCP_FIN : 0), this.sndUna, this.rcvNxt, 0, payload);
     this.env.counters.retransmits++;
     this.rttTime = undefined; // Karn
     const end = seqAdd(this.sndUna, len + (fin ? 1 : 0));
@@ -783,7 +791,7 @@ export class TcpConn {
 
   private sendSyn(now: number): void {
     if (this.state === 'SYN_SENT') {
-      this.emit({ flags: TCP_SYN, seq: this.iss, ack: 0, window: Math.min(this.env.cfg.tcpRecvBuffer, 65535), mss: this.env.cfg.mtu - headerOverhead(this.ep.localAddr), wscale: this.rcvShift });
+      this.emit(TCP_SYN, this.iss, 0, Math.min(this.env.cfg.tcpRecvBuffer, 65535), undefined, this.env.cfg.mtu - headerOverhead(this.ep.localAddr), this.rcvShift);
     } else {
       this.sendSynAck();
     }
@@ -795,12 +803,12 @@ export class TcpConn {
   private sendSynAck(): void {
     const window = Math.min(this.env.cfg.tcpRecvBuffer, 65535);
     this.rcvAdvEdge = seqAdd(this.rcvNxt, window);
-    this.emit({
-      flags: TCP_SYN | TCP_ACK, seq: this.iss, ack: this.rcvNxt, window,
-      mss: this.env.cfg.mtu - headerOverhead(this.ep.localAddr),
+    this.emit(
+      TCP_SYN | TCP_ACK, this.iss, this.rcvNxt, window, undefined,
+      this.env.cfg.mtu - headerOverhead(this.ep.localAddr),
       // RFC 7323 §2.2: answer with our shift only if the SYN carried one.
-      wscale: this.wsOk ? this.rcvShift : undefined,
-    });
+      this.wsOk ? this.rcvShift : undefined,
+    );
   }
 
   private wsOk = false;
@@ -833,17 +841,26 @@ export class TcpConn {
   }
 
   /** Every segment we send goes through here: ACK and window are filled in. */
-  private emit(seg: SegmentOut): void {
+  private emit(flags: number, seq: number, ack: number, window: number, payload?: Uint8Array, mss?: number, wscale?: number): void {
     const synchronized = this.state !== 'SYN_SENT' && this.state !== 'CONNECTING';
-    if (!(seg.flags & TCP_SYN) && synchronized) {
-      seg.ack = this.rcvNxt;
-      seg.window = this.windowField();
+    if (!(flags & TCP_SYN) && synchronized) {
+      ack = this.rcvNxt;
+      window = this.windowField();
       this.ackPending = 0;
       this.ackNow = false;
       this.delAckAt = undefined;
     }
     this.env.counters.segmentsOut++;
+    const seg = SEGMENT;
+    seg.flags = flags;
+    seg.seq = seq;
+    seg.ack = ack;
+    seg.window = window;
+    seg.payload = payload;
+    seg.mss = mss;
+    seg.wscale = wscale;
     this.env.send(this, seg);
+    seg.payload = undefined; // a view of the send queue: not kept past the build
   }
 
   /** The window field to send, moving the right edge only rightwards and usefully. */
@@ -868,7 +885,7 @@ export class TcpConn {
   private flushAck(now: number): void {
     if (this.state === 'CLOSED') return;
     if (this.ackNow) {
-      this.emit({ flags: TCP_ACK, seq: this.sndNxt, ack: this.rcvNxt, window: 0 });
+      this.emit(TCP_ACK, this.sndNxt, this.rcvNxt, 0);
     } else if (this.ackPending > 0 && this.delAckAt === undefined) {
       this.delAckAt = now + this.env.cfg.tcpDelayedAck;
     }
@@ -883,7 +900,7 @@ export class TcpConn {
 
   private challengeAck(): void {
     this.env.counters.challengeAcks++;
-    this.emit({ flags: TCP_ACK, seq: this.sndNxt, ack: this.rcvNxt, window: 0 });
+    this.emit(TCP_ACK, this.sndNxt, this.rcvNxt, 0);
   }
 
   /** RST for an unacceptable segment (RFC 9293 §3.10.7.1 reset generation). */
@@ -994,7 +1011,7 @@ export class TcpConn {
     // the octet is sent again normally if the receiver drops it. Probing never gives up
     // while the peer answers (RFC 1122 §4.2.2.17).
     this.env.counters.windowProbes++;
-    this.emit({ flags: TCP_ACK, seq: this.sndNxt, ack: this.rcvNxt, window: 0, payload: this.sendQ.peek(offset, 1) });
+    this.emit(TCP_ACK, this.sndNxt, this.rcvNxt, 0, this.sendQ.peek(offset, 1));
     const probeEnd = seqAdd(this.sndNxt, 1);
     if (seqGt(probeEnd, this.sndMax)) this.sndMax = probeEnd;
     this.persistBackoff = Math.min(this.persistBackoff + 1, 16);
