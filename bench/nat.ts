@@ -350,7 +350,7 @@ async function main(): Promise<void> {
   console.log(` each line: one unmeasured run of its kind, then ${RUNS === 1 ? 'one measured run' : `the median of ${RUNS} (dialtone's range after it)`})`);
   loopback.up = await run('direct loopback TCP  client→host', () => direct('up', DIRECT_BYTES));
   loopback.down = await run('direct loopback TCP  host→client', () => direct('down', DIRECT_BYTES));
-  if (!QUICK && (ONLY === undefined || ONLY.length > 0)) await settle();
+  if (ONLY === undefined || ONLY.length > 0) await settle();
   for (const buffers of [64 * 1024, 256 * 1024]) {
     const kb = `${buffers / 1024} KiB bufs`;
     await run(`stack, bare IP       client→host  ${kb}`, () => viaStack('up', STACK_BYTES, false, buffers), loopback.up);
