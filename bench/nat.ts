@@ -160,10 +160,10 @@ function peerWork<T>(f: () => T): T {
 const LINE_READ = 64 * 1024;
 
 /**
- * The peer's frames of one turn as the reads of a byte-stream line would bring them to
- * dialtone: back to back, up to LINE_READ octets per read (a real line, a TCP socket or a
- * pty, keeps no frame boundaries; one decoder call per frame would charge dialtone a call
- * per frame that no real link makes it pay). The joining is the line's work: the peer's.
+ * Frames of one turn as the reads of a byte-stream line would bring them to the other side:
+ * back to back, up to LINE_READ octets per read (a real line, a TCP socket or a pty, keeps
+ * no frame boundaries; one decoder call per frame would charge the reader a call per frame
+ * that no real link makes it pay). The joining is the line's work, counted as the peer's.
  */
 function lineReads(frames: Buffer[]): Buffer[] {
   const reads: Buffer[] = [];
@@ -184,9 +184,9 @@ function lineReads(frames: Buffer[]): Buffer[] {
 /**
  * The PPP peer's side of the in-memory link, optionally through HDLC framing. What
  * dialtone sends is queued as it comes (framed, when framing: that is dialtone's work) and
- * taken in by the peer once per event-loop turn; the peer's packets are framed by the
- * peer, reach dialtone as line reads (lineReads) and are deframed by dialtone's decoder,
- * which hands them to the backend.
+ * taken in by the peer once per event-loop turn, as line reads (lineReads); the peer's
+ * packets are framed by the peer, reach dialtone as line reads too and are deframed by
+ * dialtone's decoder, which hands them to the backend.
  */
 class Link {
   private queued = false;
@@ -222,9 +222,10 @@ class Link {
       this.down = [];
       const up = peerWork(() => {
         const now = Date.now();
-        for (const d of down) {
-          if (this.framing) for (const f of this.decDown.push(d)) this.client.input(f.payload, now);
-          else this.client.input(d, now);
+        if (this.framing) {
+          for (const d of lineReads(down)) for (const f of this.decDown.push(d)) this.client.input(f.payload, now);
+        } else {
+          for (const d of down) this.client.input(d, now);
         }
         const ps = this.client.takePackets();
         return this.framing ? lineReads(ps.map((p) => this.encUp.encode(0x0021, p))) : ps;
