@@ -174,6 +174,38 @@ for (const kernel of KERNELS) {
   );
 }
 
+test('ACCM 0 frames (the native kernel stuffs and runs the FCS in one pass there) match the reference at every length and with 7D/7E at every 16-octet boundary', () => {
+  const tx: TxConfig = { accm: 0, escape: new Uint8Array(32), acfc: false, pfc: true, fcs32: false };
+  for (const kernel of KERNELS) {
+    withKernel(kernel, () => {
+      const enc = new HdlcEncoder(tx);
+      const dec = new HdlcDecoder({});
+      dec.setRecvAccm(0);
+      const base = Uint8Array.from({ length: 1500 }, (_, i) => (i * 151 + 7) % 251);
+      // Every length over the one-pass loop's edges (64-octet steps, 16-octet blocks, the tail).
+      for (let n = 0; n <= 400; n++) {
+        const p = base.subarray(0, n);
+        const got = enc.encode(0x0021, p);
+        assert.deepEqual(got, referenceEncode(tx, 0x0021, p), `${label(kernel)} length ${n}`);
+        const back = dec.push(got);
+        assert.equal(back.length, 1);
+        assert.deepEqual(back[0]!.payload, Buffer.from(p));
+      }
+      // Octets to escape first, last and either side of each 16-octet boundary of a full frame.
+      for (const special of [0x7d, 0x7e]) {
+        for (let at = 0; at < 1500; at += at % 16 === 0 ? 15 : 1) {
+          const p = Uint8Array.from(base);
+          p[at] = special;
+          p[1499 - at] = special ^ 3; // 7E or 7D again, from the other end
+          const got = enc.encode(0x0021, p);
+          assert.deepEqual(got, referenceEncode(tx, 0x0021, p), `${label(kernel)} ${special.toString(16)} at ${at}`);
+          assert.deepEqual(dec.push(got)[0]!.payload, Buffer.from(p));
+        }
+      }
+    });
+  }
+});
+
 for (const kernel of KERNELS) {
   test(`property: encode → decode round-trips under random configs and chunkings (${label(kernel)})`, () =>
     withKernel(kernel, () => {
