@@ -302,7 +302,7 @@ export async function viaStack(dir: 'up' | 'down', bytes: number, framing: boole
  * 48 MiB run even as the seventh stack run of the process (0.7-1.0 ms/MB), and a
  * path's first 48 MiB cost twice the CPU per MB of its fourth.
  */
-const RUNS = QUICK ? 1 : 3;
+const RUNS = QUICK ? 1 : 5;
 
 /** Runs one labelled measurement unless --only excludes it: the run with the median CPU per MB. */
 async function run(label: string, f: () => Promise<Result>, ceiling?: Result): Promise<Result | undefined> {
