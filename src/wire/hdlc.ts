@@ -225,7 +225,7 @@ interface SharedSlab {
   mem: Uint8Array;
   /**
    * mem's ArrayBuffer, read once per slab: a typed array's `.buffer` is a call into V8's
-   * runtime (~0.2 µs), and every frame handed out is a view made from it.
+   * runtime (~45 ns), and every frame handed out is a view made from it.
    */
   ab: ArrayBufferLike;
   pos: number;
