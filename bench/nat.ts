@@ -169,15 +169,17 @@ function lineReads(frames: Buffer[]): Buffer[] {
   const reads: Buffer[] = [];
   let from = 0;
   let n = 0;
+  // frames[from, to) as one read (a lone frame as it is).
+  const read = (to: number) => {
+    reads.push(to - from === 1 ? frames[from]! : Buffer.concat(frames.slice(from, to), n));
+    from = to;
+    n = 0;
+  };
   for (let i = 0; i < frames.length; i++) {
-    if (n + frames[i]!.length > LINE_READ && i > from) {
-      reads.push(Buffer.concat(frames.slice(from, i), n));
-      from = i;
-      n = 0;
-    }
+    if (n + frames[i]!.length > LINE_READ && i > from) read(i);
     n += frames[i]!.length;
   }
-  if (from < frames.length) reads.push(from === frames.length - 1 ? frames[from]! : Buffer.concat(frames.slice(from), n));
+  if (from < frames.length) read(frames.length);
   return reads;
 }
 

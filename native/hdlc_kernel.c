@@ -264,6 +264,16 @@ static inline unsigned expand8(__m128i v, unsigned m, uint8_t *dst) {
   return EXP_LEN[m];
 }
 
+/* 16 octets v stuffed by their mask m (octets to escape) into dst; returns the octets written. */
+static inline unsigned stuff16(__m128i v, unsigned m, uint8_t *dst) {
+  if (!m) {
+    _mm_storeu_si128((__m128i *)dst, v);
+    return 16;
+  }
+  unsigned o = expand8(v, m & 0xff, dst);
+  return o + expand8(_mm_srli_si128(v, 8), m >> 8, dst + o);
+}
+
 /*
  * stuff() for tables that escape nothing but 7D, 7E and control characters:
  * each 16 octets' exact mask of octets to stuff comes from two compares and
@@ -282,26 +292,9 @@ static size_t stuff_ssse3(const uint8_t *src, size_t n, uint8_t *dst, const uint
     __m128i v = _mm_loadu_si128((const __m128i *)(src + i));
     __m128i sp = _mm_or_si128(_mm_cmpeq_epi8(v, f), _mm_cmpeq_epi8(v, e));
     if (ctl) sp = _mm_or_si128(sp, low_member(v, lo, hi));
-    unsigned m = (unsigned)_mm_movemask_epi8(sp);
-    if (!m) {
-      _mm_storeu_si128((__m128i *)(dst + o), v);
-      o += 16;
-      continue;
-    }
-    o += expand8(v, m & 0xff, dst + o);
-    o += expand8(_mm_srli_si128(v, 8), m >> 8, dst + o);
+    o += stuff16(v, (unsigned)_mm_movemask_epi8(sp), dst + o);
   }
   return stuff_octets(src, i, n, dst, o, esc);
-}
-
-/* 16 octets v stuffed by their mask m (octets to escape) into dst; returns the octets written. */
-static inline unsigned stuff16(__m128i v, unsigned m, uint8_t *dst) {
-  if (!m) {
-    _mm_storeu_si128((__m128i *)dst, v);
-    return 16;
-  }
-  unsigned o = expand8(v, m & 0xff, dst);
-  return o + expand8(_mm_srli_si128(v, 8), m >> 8, dst + o);
 }
 
 /*
