@@ -25,6 +25,7 @@ import { readFileSync } from 'node:fs';
 import { NatBackend } from '../src/runtime/nat-backend.js';
 import { ClientTcp } from '../src/net/testing/peer.js';
 import { HdlcDecoder, HdlcEncoder } from '../src/wire/hdlc.js';
+import { joinAdjacent } from '../src/wire/join-adjacent.js';
 
 const GW = 0x0a000202;
 const CLIENT = 0x0a00020f;
@@ -42,6 +43,8 @@ export interface Result {
   heapPerMb: number;
   /** Stack runs: the PPP peer's share of cpuMsPerMb (its TCP and its half of the framing). */
   peerCpuMsPerMb?: number;
+  /** Runs over a TCP line: the far side's process (the PPP peer and the Internet host), CPU per MB. */
+  farCpuMsPerMb?: number;
   /**
    * The part of cpuMsPerMb not on the main thread: V8's optimizing compiler and GC helpers
    * (Linux: from the scheduler's count for the main thread; else undefined).
@@ -65,8 +68,9 @@ const loopback: { up?: Result; down?: Result } = {};
 /** One line of the table; `range`: the lowest and highest dialtone CPU per MB of the runs. */
 function line(what: string, r: Result, ceiling?: Result, range?: string): void {
   const pct = ceiling ? `${((100 * r.mbPerSec) / ceiling.mbPerSec).toFixed(0).padStart(4)}% of loopback` : ''.padStart(16);
-  const own = r.peerCpuMsPerMb === undefined ? ''.padStart(24) : `dialtone ${(r.cpuMsPerMb - r.peerCpuMsPerMb).toFixed(2).padStart(6)} ms/MB`;
-  const spread = range && r.peerCpuMsPerMb !== undefined ? ` (${range})` : '';
+  const split = r.peerCpuMsPerMb !== undefined || r.farCpuMsPerMb !== undefined;
+  const own = split ? `dialtone ${(r.cpuMsPerMb - (r.peerCpuMsPerMb ?? 0)).toFixed(2).padStart(6)} ms/MB` : ''.padStart(24);
+  const spread = (range && split ? ` (${range})` : '') + (r.farCpuMsPerMb !== undefined ? `   far side ${r.farCpuMsPerMb.toFixed(2)}` : '');
   const bg = r.backgroundMsPerMb !== undefined ? `   V8 threads ${r.backgroundMsPerMb.toFixed(2)}` : '';
   console.log(`${what.padEnd(46)} ${r.mbPerSec.toFixed(1).padStart(8)} MB/s ${pct}   cpu ${r.cpuMsPerMb.toFixed(2).padStart(7)} ms/MB  ${own}${spread}${bg}   heap ${(r.heapPerMb / 1024).toFixed(0).padStart(6)} KiB/MB`);
 }
@@ -165,7 +169,9 @@ const LINE_READ = 64 * 1024;
  * no frame boundaries; one decoder call per frame would charge the reader a call per frame
  * that no real link makes it pay). The joining is the line's work, counted as the peer's.
  */
-function lineReads(frames: Buffer[]): Buffer[] {
+function lineReads(sent: Buffer[]): Buffer[] {
+  // Frames built one after another lie back to back in the encoder's slab: joined as views.
+  const frames = joinAdjacent(sent);
   const reads: Buffer[] = [];
   let from = 0;
   let n = 0;
@@ -298,6 +304,72 @@ export async function viaStack(dir: 'up' | 'down', bytes: number, framing: boole
 }
 
 /**
+ * The same path with the PPP peer where a real one is: in another process (the far end's,
+ * bench/nat-far-end.ts), on the other end of a TCP connection that is dialtone's line, as an
+ * emulator's or a modem bank's TCP line is. dialtone's process holds only dialtone: it reads
+ * the line (64 KiB reads, frames back to back), deframes and hands the packets to the NAT;
+ * the NAT's packets are framed and written to the line once per event-loop turn, the frames
+ * lying back to back as one write (as the runtime's driver does: joinAdjacent). Its CPU is this whole process's; the MB/s is
+ * what two processes on two cores move, neither waiting for the other's CPU.
+ */
+export async function viaLine(dir: 'up' | 'down', bytes: number, buffers: number): Promise<Result> {
+  const { child } = await farEnd();
+  const wait = (what: string) => new Promise<void>((r) => {
+    const on = (m: Record<string, unknown>) => { if (m[what]) { child.off('message', on); r(); } };
+    child.on('message', on);
+  });
+  const backend = new NatBackend({ client: '10.0.2.15', tcpSendBuffer: buffers, tcpRecvBuffer: buffers, tcpMinRto: 200 });
+  const enc = new HdlcEncoder({ accm: 0 });
+  const dec = new HdlcDecoder({});
+  dec.setRecvAccm(0);
+  let line: net.Socket | undefined;
+  let out: Buffer[] = [];
+  let flushQueued = false;
+  const flush = () => {
+    flushQueued = false;
+    const frames = joinAdjacent(out);
+    out = [];
+    if (!line || line.destroyed) return;
+    line.cork();
+    for (const f of frames) line.write(f);
+    line.uncork();
+  };
+  backend.attach((p) => {
+    out.push(enc.encode(0x0021, p));
+    if (!flushQueued) {
+      flushQueued = true;
+      queueMicrotask(flush);
+    }
+  });
+  const { srv, port: linePort } = await server((s) => {
+    line = s;
+    s.on('data', (d: Buffer) => {
+      for (const f of dec.push(d)) backend.deliver(f.payload);
+    });
+  });
+  const established = wait('established');
+  child.send({ peer: linePort });
+  await established;
+  let farCpuUs = 0;
+  const r = await measure(bytes, (done) => {
+    const on = (m: { done?: boolean; cpuUs?: number }) => {
+      if (!m.done) return;
+      child.off('message', on);
+      farCpuUs = m.cpuUs ?? 0;
+      done();
+    };
+    child.on('message', on);
+    child.send(dir === 'up' ? { upload: bytes } : { download: bytes });
+  });
+  r.farCpuMsPerMb = farCpuUs / 1000 / (bytes / 1e6);
+  child.send({ unpeer: true });
+  backend.detach();
+  line?.destroy();
+  srv.close();
+  return r;
+}
+
+/**
  * Measured runs per line, after one unmeasured run of the same kind: the figures are
  * steady state. Without that run a line carried V8 still compiling the path it takes on
  * its background threads, which process.cpuUsage() counts: 37-50 ms of TurboFan per
@@ -365,6 +437,8 @@ async function main(): Promise<void> {
     await run(`stack + HDLC framing client→host  ${kb}`, () => viaStack('up', STACK_BYTES, true, buffers), loopback.up);
     await run(`stack + HDLC framing host→client  ${kb}`, () => viaStack('down', STACK_BYTES, true, buffers), loopback.down);
   }
+  await run('over a TCP line, peer in its process  client→host', () => viaLine('up', STACK_BYTES, 256 * 1024), loopback.up);
+  await run('over a TCP line, peer in its process  host→client', () => viaLine('down', STACK_BYTES, 256 * 1024), loopback.down);
   console.log(`total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   far?.child.kill();
 }

@@ -6,6 +6,7 @@ import { Session, type SessionEvent } from '../ppp/session.js';
 import { EXIT } from '../ppp/exit-codes.js';
 import type { Line } from '../lines/line.js';
 import { DeadlineTimer } from './deadline-timer.js';
+import { joinAdjacent } from '../wire/join-adjacent.js';
 
 /** The link's addresses at ip-up (IPv4 as numbers; 0 = none), for backends that need them. */
 export interface IpUpInfo {
@@ -107,7 +108,9 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
 
   const flush = () => {
     queuedBytes = 0;
-    const out = session.takeOutput();
+    // Frames built one after another lie back to back in the encoder's slab: on a byte
+    // stream each run goes as one write (see joinAdjacent), not one chunk per frame.
+    const out = session.link.byteStream ? joinAdjacent(session.takeOutput()) : session.takeOutput();
     const s = line.stream;
     const cork = out.length > 1 && !s.destroyed && s.writable;
     if (cork) s.cork();

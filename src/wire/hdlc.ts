@@ -215,7 +215,8 @@ const PIECE = 16 * 1024;
 
 /**
  * The slabs shared by every link in the process (like Node's Buffer pool): frames are
- * built in TX, and received pieces destuffed in RX while the link has no frame in
+ * built in TX, back to back (a byte-stream writer may send a run of them as one view:
+ * join-adjacent.ts), and received pieces destuffed in RX while the link has no frame in
  * progress, so an idle link holds no slab at all. A decoder whose piece ends inside a
  * frame moves that frame to a slab of its own (`mem`), kept until a piece starts at a
  * frame boundary again. Views handed out keep their slab alive; nothing below `pos`
@@ -401,7 +402,7 @@ export class HdlcEncoder {
     }
     out[o++] = FLAG;
 
-    TX.pos = (o + 7) & ~7;
+    TX.pos = o;
     return Buffer.from(TX.ab, start, o - start);
   }
 
@@ -437,7 +438,7 @@ export class HdlcEncoder {
     a[FR_MODE] = m;
     a[FR_SIMD] = mode.simd;
     const end = k.frame!(payload, TX.mem);
-    TX.pos = (end + 7) & ~7;
+    TX.pos = end;
     return Buffer.from(TX.ab, start, end - start);
   }
 
@@ -482,7 +483,7 @@ export class HdlcEncoder {
     out[start] = FLAG;
     out.set(k.outView(end - OUT), start + 1);
     out[start + len - 1] = FLAG;
-    TX.pos = (start + len + 7) & ~7;
+    TX.pos = start + len;
     return Buffer.from(TX.ab, start, len);
   }
 }

@@ -14,6 +14,7 @@ export interface AsyncHdlcOptions {
 
 export class AsyncHdlcLink implements LinkLayer {
   readonly kind = 'async-hdlc';
+  readonly byteStream = true;
   readonly stats: LinkStats = { dropped: 0 };
   private readonly encoder = new HdlcEncoder();
   private readonly decoder: HdlcDecoder;

@@ -30,6 +30,11 @@ export interface LinkStats {
 export interface LinkLayer {
   /** "async-hdlc", "frames", "pppoe"...: for logs. */
   readonly kind: string;
+  /**
+   * The line is a byte stream the frames delimit themselves on (HDLC): frames may go to it
+   * joined, several in one write. Unset for a stream that takes one frame per write.
+   */
+  readonly byteStream?: boolean;
   readonly stats: LinkStats;
   /**
    * Bytes (or one datagram) from the line. Each complete frame is handed to `onFrame`
