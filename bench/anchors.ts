@@ -232,9 +232,8 @@ async function main(): Promise<void> {
   // only, the first 48 MiB still ran at ~8 ms/MB, the next at ~4-5).
   // As the tools are measured, dialtone is a process of its own: the PPP peer (the client's
   // TCP and its HDLC framing) and the host socket are in another, the peer on a TCP line to
-  // dialtone (bench/nat.ts viaLine). Its path gets one unmeasured run of its own first.
+  // dialtone (bench/nat.ts viaLine; settle() warms that path up too).
   await settle();
-  await viaLine('up', DIALTONE_BYTES, 256 * 1024);
   const dialtone = await viaLine('up', DIALTONE_BYTES, 256 * 1024);
   console.log(`dialtone     ${dialtone.mbPerSec.toFixed(1).padStart(8)} MB/s   (${DIALTONE_BYTES / 2 ** 20} MiB, the PPP peer on a TCP line from another process, HDLC + NetStack + NatBackend: ${dialtone.cpuMsPerMb.toFixed(1)} ms of dialtone's CPU per MB, the far side's ${dialtone.farCpuMsPerMb?.toFixed(1)})`);
   // The peer in dialtone's own process instead (bench/nat's in-memory line): no line IO,

@@ -393,6 +393,8 @@ async function run(label: string, f: () => Promise<Result>, ceiling?: Result): P
 
 /** Most pairs of framed runs settle() makes. */
 const SETTLE_MAX = 12;
+/** Pairs of TCP-line runs settle() makes after those. */
+const LINE_SETTLE = 4;
 
 /**
  * Runs the framed path both ways until V8's background threads take under a tenth of the
@@ -415,7 +417,14 @@ export async function settle(): Promise<void> {
     if (last.every((r) => r.backgroundMsPerMb! < 0.1 * (r.cpuMsPerMb - r.backgroundMsPerMb!))) break;
   }
   const bg = last.map((r) => r.backgroundMsPerMb?.toFixed(2) ?? '?').join(' / ');
-  console.log(`(warm-up: ${n} framed runs each way until V8's compiler is done; V8 threads then ${bg} ms/MB up / down)`);
+  // The TCP-line runs' far side is a process of its own, compiling the peer's path the first
+  // time it runs it: in a fresh one the first four runs each way moved 47-110 MB/s, the
+  // next 155-191. Its compiler is not seen from here, so a fixed number of runs.
+  for (let i = 0; i < LINE_SETTLE; i++) {
+    await viaLine('up', STACK_BYTES, 256 * 1024);
+    await viaLine('down', STACK_BYTES, 256 * 1024);
+  }
+  console.log(`(warm-up: ${n} framed runs each way until V8's compiler is done, V8 threads then ${bg} ms/MB up / down; ${LINE_SETTLE} over the TCP line)`);
 }
 
 async function main(): Promise<void> {
