@@ -17,14 +17,12 @@
  */
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { ClientTcp } from '../src/net/testing/peer.js';
+import type { ClientTcp } from '../src/net/testing/peer.js';
+import { natBenchClient } from './nat-client.js';
 import { HdlcDecoder, HdlcEncoder } from '../src/wire/hdlc.js';
 import { joinAdjacent } from '../src/wire/join-adjacent.js';
 
 const CHUNK = randomBytes(64 * 1024);
-/** The gateway and the client's address, as bench/nat's NatBackend has them. */
-const GW = 0x0a000202;
-const CLIENT = 0x0a00020f;
 let conn: net.Socket | undefined;
 let port = 0;
 const send = (m: object) => process.send!(m);
@@ -72,7 +70,7 @@ class LinePeer {
 
   constructor(private readonly line: net.Socket) {
     this.dec.setRecvAccm(0);
-    this.client = new ClientTcp({ src: CLIENT, srcPort: 40000, dst: GW, dstPort: port, wscale: 6, rcvBuf: 4 * 1024 * 1024, rto: 300, ackPerBatch: true, discard: true });
+    this.client = natBenchClient(port);
     line.setNoDelay(true);
     line.on('error', () => {});
     line.on('data', (d: Buffer) => {

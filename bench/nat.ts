@@ -23,12 +23,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { NatBackend } from '../src/runtime/nat-backend.js';
-import { ClientTcp } from '../src/net/testing/peer.js';
+import type { ClientTcp } from '../src/net/testing/peer.js';
+import { CLIENT_ADDRESS, natBenchClient } from './nat-client.js';
 import { HdlcDecoder, HdlcEncoder } from '../src/wire/hdlc.js';
 import { joinAdjacent } from '../src/wire/join-adjacent.js';
 
-const GW = 0x0a000202;
-const CLIENT = 0x0a00020f;
 const QUICK = process.argv.includes('--quick');
 /** --only=TEXT: run only the lines whose label contains TEXT (for profiling one path). */
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
@@ -262,14 +261,28 @@ async function farEnd(): Promise<{ child: ChildProcess; port: number }> {
   return (far = { child, port });
 }
 
-export async function viaStack(dir: 'up' | 'down', bytes: number, framing: boolean, buffers: number): Promise<Result> {
-  const { child, port } = await farEnd();
-  const accepted = new Promise<void>((r) => {
-    const on = (m: { accepted?: boolean }) => { if (m.accepted) { child.off('message', on); r(); } };
+/** The far end's next message that carries `key`. */
+function fromFarEnd(child: ChildProcess, key: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const on = (m: Record<string, unknown>) => {
+      if (!m[key]) return;
+      child.off('message', on);
+      resolve(m);
+    };
     child.on('message', on);
   });
-  const backend = new NatBackend({ client: '10.0.2.15', tcpSendBuffer: buffers, tcpRecvBuffer: buffers, tcpMinRto: 200 });
-  const client = new ClientTcp({ src: CLIENT, srcPort: 40000, dst: GW, dstPort: port, wscale: 6, rcvBuf: 4 * 1024 * 1024, rto: 300, ackPerBatch: true, discard: true });
+}
+
+/** dialtone's NAT as the stack runs have it: TCP send and receive buffers of `buffers` octets. */
+function natBackend(buffers: number): NatBackend {
+  return new NatBackend({ client: CLIENT_ADDRESS, tcpSendBuffer: buffers, tcpRecvBuffer: buffers, tcpMinRto: 200 });
+}
+
+export async function viaStack(dir: 'up' | 'down', bytes: number, framing: boolean, buffers: number): Promise<Result> {
+  const { child, port } = await farEnd();
+  const accepted = fromFarEnd(child, 'accepted');
+  const backend = natBackend(buffers);
+  const client = natBenchClient(port);
   const link = new Link(backend, client, framing);
   client.connect(Date.now());
   link.flush();
@@ -278,8 +291,7 @@ export async function viaStack(dir: 'up' | 'down', bytes: number, framing: boole
   peerCpuUs = 0;
   const r = await measure(bytes, (done) => {
     if (dir === 'up') {
-      const on = (m: { done?: boolean }) => { if (m.done) { child.off('message', on); done(); } };
-      child.on('message', on);
+      void fromFarEnd(child, 'done').then(() => done());
       child.send({ sink: bytes });
       // The upload is the one random chunk queued over and over (a client's send queue
       // keeps the chunks; nothing is copied or touched before the segments are built).
@@ -314,11 +326,7 @@ export async function viaStack(dir: 'up' | 'down', bytes: number, framing: boole
  */
 export async function viaLine(dir: 'up' | 'down', bytes: number, buffers: number): Promise<Result> {
   const { child } = await farEnd();
-  const wait = (what: string) => new Promise<void>((r) => {
-    const on = (m: Record<string, unknown>) => { if (m[what]) { child.off('message', on); r(); } };
-    child.on('message', on);
-  });
-  const backend = new NatBackend({ client: '10.0.2.15', tcpSendBuffer: buffers, tcpRecvBuffer: buffers, tcpMinRto: 200 });
+  const backend = natBackend(buffers);
   const enc = new HdlcEncoder({ accm: 0 });
   const dec = new HdlcDecoder({});
   dec.setRecvAccm(0);
@@ -347,18 +355,15 @@ export async function viaLine(dir: 'up' | 'down', bytes: number, buffers: number
       for (const f of dec.push(d)) backend.deliver(f.payload);
     });
   });
-  const established = wait('established');
+  const established = fromFarEnd(child, 'established');
   child.send({ peer: linePort });
   await established;
   let farCpuUs = 0;
   const r = await measure(bytes, (done) => {
-    const on = (m: { done?: boolean; cpuUs?: number }) => {
-      if (!m.done) return;
-      child.off('message', on);
-      farCpuUs = m.cpuUs ?? 0;
+    void fromFarEnd(child, 'done').then((m) => {
+      farCpuUs = Number(m.cpuUs ?? 0);
       done();
-    };
-    child.on('message', on);
+    });
     child.send(dir === 'up' ? { upload: bytes } : { download: bytes });
   });
   r.farCpuMsPerMb = farCpuUs / 1000 / (bytes / 1e6);
