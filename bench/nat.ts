@@ -11,6 +11,9 @@
  * process (the peer's client TCP and its half of the framing, dialtone's stack, NAT,
  * framing and host socket); "dialtone" subtracts the peer's work, measured around each
  * batch of it (peerWork), leaving dialtone's CPU per MB. The direct runs keep both ends here.
+ * The last two runs ("over a TCP line", viaLine) move the peer into the far end's process
+ * and connect it to dialtone over a real TCP connection: there "dialtone" is this whole
+ * process, and the far side's CPU per MB is printed beside it.
  *
  * Usage: node dist/bench/nat.js [--quick]   (finishes well within a minute)
  *   --quick: the same runs with 1/12 (stack) and 1/16 (direct) of the octets, a second or
