@@ -35,6 +35,7 @@ import type { PcapFile } from './pcap-file.js';
 import type { RecordFile } from './record-file.js';
 import { fileSecrets, readSecretsFiles } from './secrets-files.js';
 import { strerror } from '../runtime/strerror.js';
+import { turnClock } from '../runtime/turn-clock.js';
 import type { DetachPipe } from './detach.js';
 import { ipv6ScriptArgs, type LinkInfo, type ScriptEnv } from './scripts.js';
 import { eui64FromMac, llv6 } from '../ppp/ipv6cp.js';
@@ -79,8 +80,11 @@ interface CurrentLink {
   ll?: { local: Buffer; remote: Buffer };
 }
 
-/** The PPP session's clock: drive() runs the Session on real time (its own timers). */
-const sessionNow = (): number => Date.now();
+/**
+ * The PPP session's clock: drive() runs the Session on real time (its own timers), read once
+ * per event-loop turn (every packet is handed the time: turn-clock.ts).
+ */
+const sessionNow = turnClock();
 
 export interface DaemonParams {
   cfg: PppdConfig;

@@ -7,6 +7,7 @@ import { EXIT } from '../ppp/exit-codes.js';
 import type { Line } from '../lines/line.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { joinAdjacent } from '../wire/join-adjacent.js';
+import { turnClock } from './turn-clock.js';
 
 /** The link's addresses at ip-up (IPv4 as numbers; 0 = none), for backends that need them. */
 export interface IpUpInfo {
@@ -39,7 +40,7 @@ export interface Ipv6UpInfo {
 export interface DriveOptions {
   onEvent(ev: SessionEvent): void;
   backend?: NetworkBackend;
-  /** Milliseconds; defaults to Date.now. Tests of the driver may pass their own. */
+  /** Milliseconds; defaults to Date.now, read once per event-loop turn (turn-clock.ts). Tests of the driver may pass their own. */
   now?: () => number;
   /** Bytes that arrived before the driver took the line (pppd's connect-delay wait), fed after start. */
   initialInput?: Buffer[];
@@ -74,7 +75,7 @@ export interface Driven {
 export const MAX_LINE_BACKLOG = 128 * 1024;
 
 export function drive(session: Session, line: Line, opts: DriveOptions): Driven {
-  const now = opts.now ?? Date.now;
+  const now = opts.now ?? turnClock();
   const timer = new DeadlineTimer(() => {
     session.tick(now());
     flush();

@@ -23,6 +23,7 @@ import type { ConnectFailure, HostRequest } from '../net/requests.js';
 import { StackDriver } from './stack-driver.js';
 import { resetSocket } from './reset-socket.js';
 import { bufferView } from '../wire/packet.js';
+import { turnClock } from './turn-clock.js';
 
 /** Answers the virtual DNS's questions on the host. */
 export interface HostResolver {
@@ -34,7 +35,7 @@ export interface NatBackendOptions extends Partial<NetOptions> {
   forwards?: (string | PortForward)[];
   /** The host resolver (default: SystemResolver). */
   resolver?: HostResolver;
-  /** Milliseconds; default Date.now. */
+  /** Milliseconds; default Date.now, read once per event-loop turn (turn-clock.ts). */
   now?: () => number;
   /** Diagnostics (a forward that cannot listen, ...). */
   log?: (msg: string) => void;
@@ -109,7 +110,7 @@ export class NatBackend implements NetworkBackend {
 
   constructor(opts: NatBackendOptions = {}) {
     this.opts = opts;
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? turnClock();
     this.resolver = opts.resolver ?? new SystemResolver();
     this.log = opts.log ?? (() => {});
     this.forwards = (opts.forwards ?? []).map((f) => ({ spec: typeof f === 'string' ? parseForward(f) : f }));
@@ -204,9 +205,11 @@ export class NatBackend implements NetworkBackend {
       case 'tcp-write': {
         const t = this.tcp.get(r.id);
         if (!t || t.sock.destroyed) return;
+        // Nothing gathered yet means not yet in `dirty` (a flush empties both): one Set
+        // insertion per socket and batch, not one per segment.
+        if (!t.pendingBytes) this.dirty.add(r.id);
         t.pending.push(r.data);
         t.pendingBytes += r.data.length;
-        this.dirty.add(r.id);
         return;
       }
       case 'tcp-end': {
