@@ -13,6 +13,7 @@ import { EXIT } from '../ppp/exit-codes.js';
 import { ip4ToString, parseIp4 } from '../wire/ipv4.js';
 import { ip6ToString, linkLocal } from '../wire/ipv6.js';
 import { drive, type Driven, type NetworkBackend } from './driver.js';
+import { turnClock } from './turn-clock.js';
 import type { LogLevel } from '../ppp/log.js';
 import type { LinkLayer } from '../ppp/link/link.js';
 
@@ -76,6 +77,8 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
   /** Resolves with pppd's exit status (0 after a link that came up and ended normally). */
   readonly done: Promise<number>;
   private readonly driven: Driven;
+  /** The session's clock, the driver's too: read once per event-loop turn (turn-clock.ts). */
+  private readonly now = turnClock();
 
   constructor(stream: Duplex, options: LinkOptions = {}) {
     super();
@@ -98,6 +101,7 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
     this.session = new Session(o, Date.now(), linkLayer);
     this.driven = drive(this.session, { name: 'stream', stream, close: () => stream.destroy() }, {
       backend,
+      now: this.now,
       onEvent: (ev) => this.forward(ev),
     });
     this.done = this.driven.done;
@@ -110,14 +114,14 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
 
   /** Sends an IP packet to the peer; false unless IP is up. */
   sendIp(packet: Buffer): boolean {
-    const sent = this.session.sendIp(packet, Date.now());
+    const sent = this.session.sendIp(packet, this.now());
     this.driven.flush();
     return sent;
   }
 
   /** Sends an IPv6 packet to the peer; false unless IPV6CP is up. */
   sendIpv6(packet: Buffer): boolean {
-    const sent = this.session.sendIpv6(packet, Date.now());
+    const sent = this.session.sendIpv6(packet, this.now());
     this.driven.flush();
     return sent;
   }
