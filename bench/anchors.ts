@@ -29,7 +29,7 @@
 import net from 'node:net';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { settle, viaLine, viaStack } from './nat.js';
+import { medianRun, settle, viaLine, viaStack } from './nat.js';
 
 const QUICK = process.argv.includes('--quick');
 const BYTES = (QUICK ? 32 : 256) * 1024 * 1024;
@@ -234,8 +234,10 @@ async function main(): Promise<void> {
   // TCP and its HDLC framing) and the host socket are in another, the peer on a TCP line to
   // dialtone (bench/nat.ts viaLine; settle() warms that path up too).
   await settle();
-  const dialtone = await viaLine('up', DIALTONE_BYTES, 256 * 1024);
-  console.log(`dialtone     ${dialtone.mbPerSec.toFixed(1).padStart(8)} MB/s   (${DIALTONE_BYTES / 2 ** 20} MiB, the PPP peer on a TCP line from another process, HDLC + NetStack + NatBackend: ${dialtone.cpuMsPerMb.toFixed(1)} ms of dialtone's CPU per MB, the far side's ${dialtone.farCpuMsPerMb?.toFixed(1)})`);
+  // As bench/nat prints each line: the run with the median CPU of five (one run of 48 MiB
+  // swung between 170 and 330 MB/s on this machine within minutes).
+  const { r: dialtone, range } = await medianRun(() => viaLine('up', DIALTONE_BYTES, 256 * 1024), 5);
+  console.log(`dialtone     ${dialtone.mbPerSec.toFixed(1).padStart(8)} MB/s   (the median of 5 runs of ${DIALTONE_BYTES / 2 ** 20} MiB, the PPP peer on a TCP line from another process, HDLC + NetStack + NatBackend: ${dialtone.cpuMsPerMb.toFixed(1)} ms of dialtone's CPU per MB (${range}), the far side's ${dialtone.farCpuMsPerMb?.toFixed(1)})`);
   // The peer in dialtone's own process instead (bench/nat's in-memory line): no line IO,
   // and no octet crosses to the other core; one thread does both ends' work.
   const inProcess = await viaStack('up', DIALTONE_BYTES, true, 256 * 1024);

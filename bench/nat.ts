@@ -29,6 +29,7 @@ import { NatBackend } from '../src/runtime/nat-backend.js';
 import type { ClientTcp } from '../src/net/testing/peer.js';
 import { CLIENT_ADDRESS, natBenchClient } from './nat-client.js';
 import { HdlcDecoder, HdlcEncoder } from '../src/wire/hdlc.js';
+import { gsoSize, segmentGso } from '../src/wire/gso.js';
 import { joinAdjacent } from '../src/wire/join-adjacent.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -192,6 +193,21 @@ function lineReads(sent: Buffer[]): Buffer[] {
 }
 
 /**
+ * Segmentation offload (src/wire/gso.ts), as a session on an async HDLC line has it:
+ * the stack sends TCP super-segments and the framer cuts them. DIALTONE_BENCH_GSO=0 turns
+ * it off (one packet per segment, as before it) for comparison.
+ */
+const GSO = process.env.DIALTONE_BENCH_GSO !== '0';
+
+/** A packet from the stack framed onto `out` as the session frames it (super-segments cut by the framer). */
+function frameInto(enc: HdlcEncoder, p: Buffer, out: Buffer[]): void {
+  const mss = gsoSize(p);
+  if (mss && enc.encodeSegments(0x0021, p, mss, out)) return;
+  if (mss) for (const s of segmentGso(p, mss)) out.push(enc.encode(0x0021, s));
+  else out.push(enc.encode(0x0021, p));
+}
+
+/**
  * The PPP peer's side of the in-memory link, optionally through HDLC framing. What
  * dialtone sends is queued as it comes (framed, when framing: that is dialtone's work) and
  * taken in by the peer once per event-loop turn, as line reads (lineReads); the peer's
@@ -214,9 +230,10 @@ class Link {
     backend.attach((p) => {
       // The stack's packets are the caller's to keep (a copy only in bare mode would hide
       // a pooled buffer being reused too early).
-      this.down.push(this.framing ? this.encDown.encode(0x0021, p) : p);
+      if (this.framing) frameInto(this.encDown, p, this.down);
+      else this.down.push(p);
       this.flush();
-    });
+    }, { gso: framing && GSO });
     this.timer = setInterval(() => {
       peerWork(() => client.tick(Date.now()));
       this.flush();
@@ -346,12 +363,12 @@ export async function viaLine(dir: 'up' | 'down', bytes: number, buffers: number
     line.uncork();
   };
   backend.attach((p) => {
-    out.push(enc.encode(0x0021, p));
+    frameInto(enc, p, out);
     if (!flushQueued) {
       flushQueued = true;
       queueMicrotask(flush);
     }
-  });
+  }, { gso: GSO });
   const { srv, port: linePort } = await server((s) => {
     line = s;
     s.on('data', (d: Buffer) => {
@@ -386,16 +403,26 @@ export async function viaLine(dir: 'up' | 'down', bytes: number, buffers: number
  */
 const RUNS = QUICK ? 1 : 5;
 
+/** dialtone's own CPU per MB in a result (the peer's work taken out). */
+const own = (r: Result) => r.cpuMsPerMb - (r.peerCpuMsPerMb ?? 0);
+
+/**
+ * One unmeasured run of `f`, then `runs` measured: the one with the median CPU per MB, and
+ * dialtone's range over them ("lo-hi" ms/MB).
+ */
+export async function medianRun(f: () => Promise<Result>, runs = RUNS): Promise<{ r: Result; range: string }> {
+  await f();
+  const rs: Result[] = [];
+  for (let i = 0; i < runs; i++) rs.push(await f());
+  rs.sort((a, b) => own(a) - own(b));
+  return { r: rs[rs.length >> 1]!, range: `${own(rs[0]!).toFixed(2)}-${own(rs[rs.length - 1]!).toFixed(2)}` };
+}
+
 /** Runs one labelled measurement unless --only excludes it: the run with the median CPU per MB. */
 async function run(label: string, f: () => Promise<Result>, ceiling?: Result): Promise<Result | undefined> {
   if (ONLY !== undefined && !label.includes(ONLY)) return undefined;
-  await f();
-  const rs: Result[] = [];
-  for (let i = 0; i < RUNS; i++) rs.push(await f());
-  const own = (r: Result) => r.cpuMsPerMb - (r.peerCpuMsPerMb ?? 0);
-  rs.sort((a, b) => own(a) - own(b));
-  const r = rs[rs.length >> 1]!;
-  line(label, r, ceiling, RUNS > 1 ? `${own(rs[0]!).toFixed(2)}-${own(rs[rs.length - 1]!).toFixed(2)}` : undefined);
+  const { r, range } = await medianRun(f);
+  line(label, r, ceiling, RUNS > 1 ? range : undefined);
   return r;
 }
 

@@ -36,6 +36,8 @@
 #define STATE 8704
 
 #define FLAG 0x7e
+#define TCP_FIN 0x01
+#define TCP_PSH 0x08
 #define ESC 0x7d
 /* Receive classes (src/wire/hdlc.ts C_*). */
 #define C_DATA 0
@@ -575,14 +577,57 @@ static int typed(napi_env env, napi_value v, uint8_t **p, size_t *n) {
  * computed here.  The escape table is the one at ESC_TAB.
  */
 #define FRAME_ARGS 9760
-static napi_value js_frame(napi_env env, napi_callback_info info) {
+#define FR_COUNT 8
+
+/*
+ * One FCS-16 frame whose octets are in up to two spans after the PPP
+ * header (`a` then `b`: a segment's IP/TCP header and its payload), written
+ * at o; returns its end.  ACCM 0 with the SIMD kernels stuffs the long span
+ * and runs its FCS in one pass; otherwise FCS, then stuffing.
+ */
+static uint8_t *frame16(uint8_t *o, const uint8_t *hdr, size_t hlen, const uint8_t *a, size_t an, const uint8_t *b,
+                        size_t bn, const uint8_t *esc, int lim, int simd) {
+  uint8_t tail[2];
+  uint16_t crc = fcs16_table(hdr, hlen, 0xffff);
+  *o++ = FLAG;
+  o += stuff(hdr, hlen, o, esc, lim, 0);
+#ifdef HAVE_X86
+  if (lim == 0 && simd && have_ssse3 && have_clmul && bn >= 64) {
+    if (an) {
+      crc = fcs16_any(a, an, crc);
+      o += stuff(a, an, o, esc, lim, an >= 64);
+    }
+    o += stuff_fcs_accm0(b, bn, o, &crc);
+  } else
+#endif
+  {
+    crc = fcs16_any(b, bn, fcs16_any(a, an, crc));
+    o += stuff(a, an, o, esc, lim, simd && an >= 64);
+    o += stuff(b, bn, o, esc, lim, simd);
+  }
+  crc ^= 0xffff; /* transmitted complemented, LSB first (RFC 1662 §C.2) */
+  tail[0] = (uint8_t)crc;
+  tail[1] = (uint8_t)(crc >> 8);
+  o += stuff(tail, 2, o, esc, lim, 0);
+  *o++ = FLAG;
+  return o;
+}
+
+/* The (Uint8Array, Uint8Array) arguments of frame() and frameGso(); NULL when they are not. */
+static kmem *two_arrays(napi_env env, napi_callback_info info, uint8_t **p, size_t *n, uint8_t **out, size_t *outLen) {
   size_t argc = 2;
   napi_value argv[2];
   kmem *km;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&km) != napi_ok || argc < 2) return range_error(env);
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&km) != napi_ok || argc < 2) return NULL;
+  if (!typed(env, argv[0], p, n) || !typed(env, argv[1], out, outLen)) return NULL;
+  return km;
+}
+
+static napi_value js_frame(napi_env env, napi_callback_info info) {
   uint8_t *src, *out;
   size_t n, outLen;
-  if (!typed(env, argv[0], &src, &n) || !typed(env, argv[1], &out, &outLen)) return range_error(env);
+  kmem *km = two_arrays(env, info, &src, &n, &out, &outLen);
+  if (!km) return range_error(env);
   uint32_t a[6];
   memcpy(a, km->mem + FRAME_ARGS, sizeof a);
   uint32_t hdrw = a[0], hlen = a[1], fcs32 = a[2], at = a[3], mode = a[4], simd = a[5];
@@ -592,36 +637,127 @@ static napi_value js_frame(napi_env env, napi_callback_info info) {
   uint8_t hdr[4], tail[4];
   for (uint32_t j = 0; j < 4; j++) hdr[j] = (uint8_t)(hdrw >> (8 * j));
   const uint8_t *esc = km->mem + ESC_TAB;
-#ifdef HAVE_X86
-  if (!use32 && lim == 0 && simd && have_ssse3 && have_clmul && n >= 64) {
-    /* ACCM 0 (what links negotiate): the payload stuffed and its FCS run in one pass. */
-    uint16_t crc = fcs16_table(hdr, hlen, 0xffff);
-    uint8_t *o = out + at;
-    *o++ = FLAG;
-    o += stuff(hdr, hlen, o, esc, lim, 0);
-    o += stuff_fcs_accm0(src, n, o, &crc);
-    crc ^= 0xffff; /* transmitted complemented, LSB first (RFC 1662 §C.2) */
-    tail[0] = (uint8_t)crc;
-    tail[1] = (uint8_t)(crc >> 8);
-    o += stuff(tail, 2, o, esc, lim, 0);
-    *o++ = FLAG;
-    return num(env, (uint32_t)(o - out));
-  }
-#endif
-  if (use32) {
-    for (int j = 0; j < 4; j++) tail[j] = (uint8_t)(fcs32 >> (8 * j));
-  } else {
-    /* Transmitted complemented, LSB first (RFC 1662 §C.2). */
-    uint16_t f = (uint16_t)(fcs16_any(src, n, fcs16_table(hdr, hlen, 0xffff)) ^ 0xffff);
-    tail[0] = (uint8_t)f;
-    tail[1] = (uint8_t)(f >> 8);
-  }
+  if (!use32) return num(env, (uint32_t)(frame16(out + at, hdr, hlen, src, 0, src, n, esc, lim, (int)simd) - out));
+  for (int j = 0; j < 4; j++) tail[j] = (uint8_t)(fcs32 >> (8 * j));
   uint8_t *o = out + at;
   *o++ = FLAG;
   o += stuff(hdr, hlen, o, esc, lim, 0);
   o += stuff(src, n, o, esc, lim, (int)simd);
   o += stuff(tail, flen, o, esc, lim, 0);
   *o++ = FLAG;
+  return num(env, (uint32_t)(o - out));
+}
+
+/*
+ * The Internet checksum (RFC 1071) of p[0..n) added to s, summed in the
+ * machine's order 32 bits at a time: §2(B), the sum is independent of byte
+ * order up to a final swap, and §2(C), wider words fold to the same 16 bits.
+ */
+static uint64_t sum_ne(const uint8_t *p, size_t n, uint64_t s) {
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    s += (w & 0xffffffffu) + (w >> 32);
+  }
+  if (n >= 4) {
+    uint32_t w;
+    memcpy(&w, p, 4);
+    s += w;
+    p += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    uint16_t w;
+    memcpy(&w, p, 2);
+    s += w;
+    p += 2;
+    n -= 2;
+  }
+  if (n) {
+    /* The odd octet is the high half of its big-endian word, padded with zero. */
+    uint8_t w[2] = {p[0], 0};
+    uint16_t v;
+    memcpy(&v, w, 2);
+    s += v;
+  }
+  return s;
+}
+
+/* The folded, complemented checksum stored big-endian at p. */
+static void put_csum(uint8_t *p, uint64_t s) {
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  uint16_t c = (uint16_t)~s;
+  memcpy(p, &c, 2); /* machine order in, machine order out: the octets land as summed */
+}
+
+static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+static void put_be16(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 8);
+  p[1] = (uint8_t)v;
+}
+
+/*
+ * frameGso(packet, out) -> end: segmentation offload (Linux's GSO/TSO).
+ * `packet` is one IPv4 TCP segment carrying up to 64 KiB, built by the
+ * stack; it leaves here as the frames of the segments of FRAME_ARGS[6]
+ * (the MSS) octets each that the stack would have sent one by one, back to
+ * back in `out` from `at`, each with its own IP total length,
+ * identification (the packet's, then +1 per segment), header checksum,
+ * sequence number and TCP checksum (RFC 9293 §3.1, over the pseudo-header);
+ * FIN and PSH stay on the last segment only.  FRAME_ARGS[7] is the first
+ * segment to write, and on return the first not written: it stops before a
+ * segment whose worst case (every octet stuffed) would not fit, so the
+ * caller needs room for one segment, not for all.  FCS-16 links; the other
+ * numbers are frame()'s.  The packet is the stack's own, checked only as
+ * far as memory safety needs.
+ */
+static napi_value js_frame_gso(napi_env env, napi_callback_info info) {
+  uint8_t *pkt, *out;
+  size_t n, outLen;
+  kmem *km = two_arrays(env, info, &pkt, &n, &out, &outLen);
+  if (!km) return range_error(env);
+  uint32_t a[FR_COUNT];
+  memcpy(a, km->mem + FRAME_ARGS, sizeof a);
+  uint32_t hdrw = a[0], hlen = a[1], at = a[3], mode = a[4], simd = a[5], mss = a[6], first = a[7];
+  int lim = (int)(mode & 0x1ff);
+  if (hlen > 4 || lim > 0x100 || (mode & 0x200) || mss == 0 || at > outLen || n < 40 || (pkt[0] >> 4) != 4 || pkt[9] != 6)
+    return range_error(env);
+  size_t iph = (size_t)(pkt[0] & 15) * 4, tcph = n > iph + 12 ? (size_t)(pkt[iph + 12] >> 4) * 4 : 0;
+  if (iph < 20 || tcph < 20 || iph + tcph > n) return range_error(env);
+  size_t hl = iph + tcph, plen = n - hl, segs = plen ? (plen + mss - 1) / mss : 1;
+  uint8_t ppp[4], h[120];
+  for (uint32_t j = 0; j < 4; j++) ppp[j] = (uint8_t)(hdrw >> (8 * j));
+  const uint8_t *esc = km->mem + ESC_TAB;
+  memcpy(h, pkt, hl);
+  uint32_t id0 = (uint32_t)pkt[4] << 8 | pkt[5], seq0 = be32(pkt + iph + 4);
+  uint8_t flags = pkt[iph + 13];
+  /* The pseudo-header (RFC 9293 §3.1): addresses, zero, protocol, TCP length. */
+  uint8_t pseudo[12];
+  memcpy(pseudo, pkt + 12, 8);
+  pseudo[8] = 0;
+  pseudo[9] = 6;
+  uint8_t *o = out + at, *end = out + outLen;
+  size_t s = first;
+  for (; s < segs; s++) {
+    size_t off = s * mss, len = plen - off < mss ? plen - off : mss;
+    if ((size_t)(end - o) < 2 + 2 * (hlen + hl + len + 2)) break;
+    put_be16(h + 2, (uint32_t)(hl + len));
+    put_be16(h + 4, id0 + (uint32_t)s);
+    h[10] = h[11] = 0;
+    put_csum(h + 10, sum_ne(h, iph, 0));
+    uint32_t seq = seq0 + (uint32_t)off;
+    h[iph + 4] = (uint8_t)(seq >> 24);
+    h[iph + 5] = (uint8_t)(seq >> 16);
+    h[iph + 6] = (uint8_t)(seq >> 8);
+    h[iph + 7] = (uint8_t)seq;
+    h[iph + 13] = s + 1 < segs ? flags & ~(TCP_FIN | TCP_PSH) : flags;
+    h[iph + 16] = h[iph + 17] = 0;
+    put_be16(pseudo + 10, (uint32_t)(tcph + len));
+    put_csum(h + iph + 16, sum_ne(pkt + hl + off, len, sum_ne(h + iph, tcph, sum_ne(pseudo, 12, 0))));
+    o = frame16(o, ppp, hlen, h, hl, pkt + hl + off, len, esc, lim, (int)simd);
+  }
+  a[7] = (uint32_t)s;
+  memcpy(km->mem + FRAME_ARGS + 7 * sizeof(uint32_t), &a[7], sizeof a[7]);
   return num(env, (uint32_t)(o - out));
 }
 
@@ -714,8 +850,8 @@ napi_value dialtone_hdlc_kernel(napi_env env, napi_callback_info info) {
   napi_value arg;
   uint32_t size;
   if (napi_get_cb_info(env, info, &argc, &arg, NULL, NULL) != napi_ok || argc < 1 ||
-      napi_get_value_uint32(env, arg, &size) != napi_ok || size < FRAME_ARGS + 6 * sizeof(uint32_t)) {
-    napi_throw_type_error(env, NULL, "hdlcKernel: needs a size of at least 9784 octets");
+      napi_get_value_uint32(env, arg, &size) != napi_ok || size < FRAME_ARGS + FR_COUNT * sizeof(uint32_t)) {
+    napi_throw_type_error(env, NULL, "hdlcKernel: needs a size of at least 9792 octets");
     return NULL;
   }
   kmem *km = calloc(1, sizeof *km);
@@ -741,7 +877,7 @@ napi_value dialtone_hdlc_kernel(napi_env env, napi_callback_info info) {
   static const struct {
     const char *name;
     napi_callback cb;
-  } fns[] = {{"fcs16", js_fcs16}, {"stuff", js_stuff}, {"destuff", js_destuff}, {"frame", js_frame}, {"deframe", js_deframe}};
+  } fns[] = {{"fcs16", js_fcs16}, {"stuff", js_stuff}, {"destuff", js_destuff}, {"frame", js_frame}, {"frameGso", js_frame_gso}, {"deframe", js_deframe}};
   for (size_t j = 0; j < sizeof fns / sizeof fns[0]; j++) {
     if (napi_create_function(env, fns[j].name, NAPI_AUTO_LENGTH, fns[j].cb, km, &f) != napi_ok) return NULL;
     km->refs++;

@@ -50,6 +50,8 @@ export interface NativeHdlcKernel {
   destuff(src: number, n: number, dst: number, lim: number, escaped: number): number;
   /** A whole stuffed frame straight into `out`, its numbers in memory (native/hdlc_kernel.c js_frame). */
   frame(payload: Uint8Array, out: Uint8Array): number;
+  /** frame() for each MSS-sized segment of a TCP super-segment (native/hdlc_kernel.c js_frame_gso); absent from addons built before it. */
+  frameGso?(packet: Uint8Array, out: Uint8Array): number;
   /** A received piece, destuffed and split into frames straight into `out` (native/hdlc_kernel.c js_deframe). */
   deframe(chunk: Uint8Array, i: number, out: Uint8Array, lim: number): number;
   /** Whether the FCS folds with PCLMULQDQ (else a slicing-by-8 table). */

@@ -14,6 +14,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { buildTcp6, ip6ToString } from '../wire/ipv6.js';
+import { gsoBytes, gsoSegments, markGso } from '../wire/gso.js';
 import { buildIcmp, buildTcp, buildTcpSegment, fragmentIpv4, icmpQuote, parseIpv4, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Ipv4, type TcpSegment } from '../wire/packet.js';
 import { ip4ToString } from '../wire/ipv4.js';
 import { Reassembler } from './reassembly.js';
@@ -31,6 +32,8 @@ export interface StackBaseOptions extends TcpConfig {
 }
 
 const EPHEMERAL_LOW = 49152; // RFC 6335 §6 dynamic ports
+/** A super-segment's most data: its IP total length (16 bits) must hold it and 120 header octets. */
+const GSO_MAX = 65535 - 120;
 
 /** O: the role's options; R: what the role asks of its IO adapter. */
 export abstract class StackBase<O extends StackBaseOptions, R> {
@@ -82,6 +85,7 @@ export abstract class StackBase<O extends StackBaseOptions, R> {
     this.env = {
       cfg: opts,
       counters: this.tcpCounters,
+      gso: 0,
       send: (c, seg) => this.sendTcp(c, seg),
       request: (r) => this.connRequest(r),
       buffered: (d) => this.addBuffered(d),
@@ -324,7 +328,25 @@ export abstract class StackBase<O extends StackBaseOptions, R> {
       }));
       return;
     }
-    this.emitPacket(buildTcpSegment(src, dst, c.ep.localPort, c.ep.remotePort, seg, this.nextIpId()));
+    const pkt = buildTcpSegment(src, dst, c.ep.localPort, c.ep.remotePort, seg, this.nextIpId());
+    if (!seg.gso) return this.emitPacket(pkt);
+    // A super-segment: its segments take the identifications after its own.
+    markGso(pkt, seg.gso);
+    const n = gsoSegments(pkt, seg.gso);
+    this.ipId = (this.ipId + n - 1) & 0xffff;
+    if (this.closedForGood) return;
+    this.ipCounters.packetsOut += n;
+    this.ipCounters.bytesOut += gsoBytes(pkt, seg.gso);
+    this.packets.push(pkt);
+  }
+
+  /**
+   * Segmentation offload (src/wire/gso.ts): whoever takes this stack's packets can cut
+   * IPv4 TCP super-segments (those gsoSize() marks) into MSS-sized ones, so connections
+   * may send up to 64 KiB of data in one. Off by default.
+   */
+  setGso(on: boolean): void {
+    this.env.gso = on ? GSO_MAX : 0;
   }
 
   /** RST for a segment that has no connection (RFC 9293 §3.10.7.1), never about a RST. */

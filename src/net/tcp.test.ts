@@ -8,6 +8,7 @@ import {
 } from '../wire/packet.js';
 import { finish, pseudoSum, sum16 } from '../wire/checksum.js';
 import { World } from './testing/peer.js';
+import { gsoSize, segmentGso } from '../wire/gso.js';
 
 const CLIENT = 0x0a00020f; // 10.0.2.15
 const GW = 0x0a000202; // 10.0.2.2
@@ -513,4 +514,49 @@ test('with MSS 536 and no WS the stack sends segments of at most 536 octets and 
   assert.equal(Math.max(...sizes), 536);
   assert.ok(windows.every((x) => x <= 65535));
   assert.ok(windows.some((x) => x === 65535), 'a 64 KiB buffer shows as 65535 without scaling');
+});
+
+/**
+ * The stack's packets towards the client, as a link with segmentation offload would pass
+ * them on (super-segments cut, src/wire/gso.ts), recorded in order; `supers` counts the
+ * super-segments among them.
+ */
+function offloaded(s: NetStack, on: boolean): { sent: Buffer[]; supers: number } {
+  s.setGso(on);
+  const rec = { sent: [] as Buffer[], supers: 0 };
+  const take = s.takePackets.bind(s);
+  s.takePackets = () => take().flatMap((p) => {
+    const mss = gsoSize(p);
+    if (mss) rec.supers++;
+    const out = mss ? segmentGso(p, mss) : [p];
+    rec.sent.push(...out);
+    return out;
+  });
+  return rec;
+}
+
+test('segmentation offload: a download (data, PSH, FIN) puts on the line byte for byte what it does without', () => {
+  const down = randomBytes(700_001);
+  const run = (on: boolean) => {
+    const w = new World(stack({ tcpSendBuffer: 256 * 1024 }));
+    const rec = offloaded(w.stack, on);
+    const c = w.client({ srcPort: 41500, dst: OUT, dstPort: 80, wscale: 4, rcvBuf: 512 * 1024 });
+    c.connect(w.now);
+    assert.ok(w.run(() => c.established));
+    const hc = [...w.host.conns.values()][0]!;
+    for (let i = 0; i < down.length; i += 64 * 1024) w.host.send(hc.id, down.subarray(i, i + 64 * 1024));
+    w.host.endHost(hc.id);
+    assert.ok(w.run(() => c.peerFin));
+    assert.ok(concat(c.received).equals(down));
+    return { ...rec, stats: w.stack.stats() };
+  };
+  const off = run(false);
+  const on = run(true);
+  assert.equal(off.supers, 0);
+  assert.ok(on.supers > 0, 'super-segments were sent');
+  assert.equal(on.sent.length, off.sent.length);
+  for (let i = 0; i < on.sent.length; i++) assert.deepEqual(on.sent[i], off.sent[i], `packet ${i}`);
+  // Counted as the segments they became.
+  assert.equal(on.stats.tcp.segmentsOut, off.stats.tcp.segmentsOut);
+  assert.deepEqual(on.stats.ip, off.stats.ip);
 });

@@ -75,6 +75,8 @@ export interface SegmentOut {
   payload?: Uint8Array;
   mss?: number;
   wscale?: number;
+  /** A super-segment's segment size (the MSS), 0 for an ordinary segment: TcpEnv.gso. */
+  gso: number;
 }
 
 /**
@@ -82,12 +84,18 @@ export interface SegmentOut {
  * and keeps nothing of it, so a segment needs no object of its own (one per segment sent was
  * garbage, and objects of three shapes made the packet builder's reads of it polymorphic).
  */
-const SEGMENT: SegmentOut = { flags: 0, seq: 0, ack: 0, window: 0, payload: undefined, mss: undefined, wscale: undefined };
+const SEGMENT: SegmentOut = { flags: 0, seq: 0, ack: 0, window: 0, payload: undefined, mss: undefined, wscale: undefined, gso: 0 };
 
 /** What a connection needs from the stack around it. */
 export interface TcpEnv {
   readonly cfg: TcpConfig;
   readonly counters: TcpCounters;
+  /**
+   * Segmentation offload (src/wire/gso.ts): the most data one IPv4 segment handed to
+   * send() may carry when the link cuts it into MSS-sized segments itself; 0: off, every
+   * segment at most the MSS (IPv6 segments always are).
+   */
+  gso: number;
   /** Builds `seg` into a packet at once: the object is reused for the next segment. */
   send(c: TcpConn, seg: SegmentOut): void;
   request(r: HostRequest): void;
@@ -722,6 +730,9 @@ export class TcpConn {
   private output(now: number): void {
     if (!SENDING.has(this.state)) return;
     const mss = this.effMss;
+    // Segmentation offload: as many whole segments as the windows allow in one
+    // super-segment, cut by the link exactly where they would have been sent apart.
+    const burst = this.env.gso > mss && typeof this.ep.localAddr === 'number' ? this.env.gso : mss;
     for (;;) {
       const offset = seqDiff(this.sndNxt, this.qSeq);
       const qlen = this.sendQ.length;
@@ -729,7 +740,10 @@ export class TcpConn {
       if (avail > 0) {
         const usable = seqDiff(seqAdd(this.sndUna, Math.min(this.sndWnd, this.cwnd)), this.sndNxt);
         if (usable <= 0) break;
-        const len = Math.min(avail, usable, mss);
+        let len = Math.min(avail, usable, burst);
+        // Whole segments only, unless it is all that is queued (which would go last anyway):
+        // a shorter tail is for the next round and the SWS rule.
+        if (len > mss && len < avail) len -= len % mss;
         // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a full segment, all that is queued,
         // or at least half the largest window the peer ever offered; else wait (the
         // persist timer is the override).
@@ -755,7 +769,9 @@ export class TcpConn {
     const seq = this.sndNxt;
     const retransmission = seqLt(seq, this.sndMax);
     const payload = len ? this.sendQ.peek(offset, len) : undefined;
-    this.emit(TCP_ACK | (fin ? TCP_FIN : 0) | (len && len === this.sendQ.length - offset ? TCP_PSH : 0), seq, this.rcvNxt, 0, payload);
+    const gso = len > this.effMss ? this.effMss : 0;
+    this.emit(TCP_ACK | (fin ? TCP_FIN : 0) | (len && len === this.sendQ.length - offset ? TCP_PSH : 0), seq, this.rcvNxt, 0, payload, undefined, undefined, gso);
+    if (gso) this.env.counters.segmentsOut += Math.ceil(len / gso) - 1;
     if (retransmission) {
       this.env.counters.retransmits++;
       this.rttTime = undefined; // Karn
@@ -841,7 +857,7 @@ export class TcpConn {
   }
 
   /** Every segment we send goes through here: ACK and window are filled in. */
-  private emit(flags: number, seq: number, ack: number, window: number, payload?: Uint8Array, mss?: number, wscale?: number): void {
+  private emit(flags: number, seq: number, ack: number, window: number, payload?: Uint8Array, mss?: number, wscale?: number, gso = 0): void {
     const synchronized = this.state !== 'SYN_SENT' && this.state !== 'CONNECTING';
     if (!(flags & TCP_SYN) && synchronized) {
       ack = this.rcvNxt;
@@ -859,6 +875,7 @@ export class TcpConn {
     seg.payload = payload;
     seg.mss = mss;
     seg.wscale = wscale;
+    seg.gso = gso;
     this.env.send(this, seg);
     seg.payload = undefined; // a view of the send queue: not kept past the build
   }
@@ -907,10 +924,10 @@ export class TcpConn {
   private sendRstFor(seg: TcpSegment): void {
     this.env.counters.resetsSent++;
     if (seg.flags & TCP_ACK) {
-      this.env.send(this, { flags: TCP_RST, seq: seg.ack, ack: 0, window: 0 });
+      this.env.send(this, { flags: TCP_RST, seq: seg.ack, ack: 0, window: 0, gso: 0 });
     } else {
       const len = seg.payload.length + (seg.flags & TCP_SYN ? 1 : 0) + (seg.flags & TCP_FIN ? 1 : 0);
-      this.env.send(this, { flags: TCP_RST | TCP_ACK, seq: 0, ack: seqAdd(seg.seq, len), window: 0 });
+      this.env.send(this, { flags: TCP_RST | TCP_ACK, seq: 0, ack: seqAdd(seg.seq, len), window: 0, gso: 0 });
     }
   }
 

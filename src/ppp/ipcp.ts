@@ -8,6 +8,7 @@ import { Code, NO_BYTES, emitOptions, opt, parseOptions, u32, type ConfigOption 
 import type { Timers } from './timers.js';
 import { icmpEchoReply, ip4ToString } from '../wire/ipv4.js';
 import { PROTO_IP, PROTO_IPCP, PROTO_VJ_COMP, PROTO_VJ_UNCOMP } from './protocols.js';
+import { gsoSegments, gsoSize, segmentGso } from '../wire/gso.js';
 import { VjCompressor, VjDecompressor, type VjCompressorCounters, type VjDecompressorCounters } from '../wire/vj.js';
 import type { LogLevel } from './log.js';
 import { NETWORK_PHASE, type Protent, type SessionContext } from './protent.js';
@@ -482,6 +483,16 @@ export class IpcpProtocol implements Protent {
   /** An IP packet for the peer; false (dropped) unless IPCP is up. */
   sendData(_protocol: number, packet: Buffer): boolean {
     if (!this.ipcp.opened) return false;
+    const mss = gsoSize(packet);
+    if (mss) {
+      // A super-segment: framed whole by the link, or cut here (VJ compresses each segment).
+      if (!this.vjTx && this.ctx.sendSegments?.(PROTO_IP, packet, mss)) {
+        this.stats.ipOut += gsoSegments(packet, mss);
+        return true;
+      }
+      for (const s of segmentGso(packet, mss)) this.sendData(PROTO_IP, s);
+      return true;
+    }
     this.stats.ipOut++;
     if (this.vjTx) {
       const o = this.vjTx.compress(packet);

@@ -21,6 +21,12 @@ export interface SessionContext {
   readonly timers: Timers;
   /** `unitBytes`: the length Linux's ppp unit would count for it (an IP packet before VJ). */
   send(protocol: number, info: Buffer, unitBytes?: number): void;
+  /**
+   * A TCP super-segment (src/wire/gso.ts) sent as its segments, framed by the link in one
+   * go; false when the link or the session's state (compression, frame taps) cannot, and
+   * nothing was sent: the caller segments in software.
+   */
+  sendSegments?(protocol: number, packet: Buffer, mss: number): boolean;
   /** An IP packet rebuilt from VJ of this length: counted as the kernel counts after slhc. */
   countUnitIn(bytes: number): void;
   log(level: LogLevel, msg: string): void;
@@ -91,6 +97,12 @@ export interface Protent {
    */
   filterOut?(protocol: number, info: Buffer): { protocol: number; info: Buffer } | undefined;
   filterIn?(protocol: number, info: Buffer): { protocol: number; info: Buffer } | undefined;
+  /**
+   * Whether filterOut would now change or drop a frame of `protocol` (a compressor runs, or
+   * compression is required): when it would not, frames may be built without passing
+   * through it (a TCP super-segment's, src/wire/gso.ts).
+   */
+  filtersOut?(protocol: number): boolean;
 }
 
 /** A registry line: how to make the entry for one session, and how to print its packets. */

@@ -8,6 +8,9 @@ import { EXIT } from './exit-codes.js';
 import { HdlcEncoder, HdlcDecoder } from '../wire/hdlc.js';
 import { icmpEchoRequest, parseIp4 } from '../wire/ipv4.js';
 import { emitControl } from './packet.js';
+import { buildTcpSegment, TCP_ACK, TCP_PSH } from '../wire/packet.js';
+import { markGso, segmentGso } from '../wire/gso.js';
+import { hdlcKernel } from '../wire/hdlc-kernel.js';
 
 function server(o: Partial<SessionOptions> = {}): End {
   return end('server', { localAddr: ip('10.0.0.1'), remoteAddr: ip('10.0.0.2'), msDns: [ip('10.0.0.53'), ip('10.0.0.54')], ...o });
@@ -318,4 +321,42 @@ test('"Sent N bytes, received M bytes." counts as pppd (the kernel ppp unit): IP
   // 3 echo requests out and 3 replies in, 128 octets each (IP 20 + ICMP 8 + 100).
   assert.ok(b.logs.includes('Sent 384 bytes, received 384 bytes.'), b.logs.join('\n'));
   assert.ok(a.logs.includes('Sent 384 bytes, received 384 bytes.'), a.logs.join('\n'));
+});
+
+test('a TCP super-segment leaves as the frames of its segments, framed whole or cut for VJ and compression, and is counted as them', () => {
+  for (const { vj, noccp } of [{ vj: false, noccp: true }, { vj: true, noccp: true }, { vj: false, noccp: false }]) {
+    const a = server({ vj, noccp });
+    const b = client({ vj, noccp });
+    const payload = Buffer.alloc(20_000);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 29) & 0xff;
+    const sup = buildTcpSegment(ip('10.0.0.1'), ip('10.0.0.2'), 80, 41000, { seq: 1000, ack: 1, flags: TCP_ACK | TCP_PSH, window: 500, payload, gso: 1460 }, 77);
+    markGso(sup, 1460);
+    const segments = segmentGso(sup, 1460);
+    let framed = 0;
+    const encodeSegments = a.s.link.encodeSegments!.bind(a.s.link);
+    Object.assign(a.s.link, {
+      encodeSegments: (...args: Parameters<typeof encodeSegments>) => {
+        const ok = encodeSegments(...args);
+        if (ok) framed++;
+        return ok;
+      },
+    });
+    let before: { ip: number; frames: number } | undefined;
+    run(a, b, {
+      onIdle: (now) => {
+        if (before || !ipUp(a) || !ipUp(b)) return;
+        before = { ip: a.s.counters.ipPacketsOut, frames: a.s.counters.framesOut };
+        assert.equal(a.s.sendIp(sup, now), true);
+      },
+      stop: () => b.events.filter((e) => e.type === 'ip').length >= segments.length,
+    });
+    const got = b.events.filter((e): e is Extract<SessionEvent, { type: 'ip' }> => e.type === 'ip').map((e) => e.packet);
+    assert.deepEqual(got, segments, vj ? 'VJ: compressed and rebuilt segment by segment' : noccp ? 'framed by the link' : 'compressed by CCP segment by segment');
+    assert.equal(a.s.counters.ipPacketsOut - before!.ip, segments.length);
+    assert.equal(a.s.counters.framesOut - before!.frames, segments.length);
+    assert.equal(a.s.counters.vj!.tx.compressed > 0, vj, vj ? 'VJ compressed them' : 'no VJ');
+    // Without VJ or compression the link framed the super-segment whole (where the native
+    // framer is built).
+    assert.equal(framed, !vj && noccp && hdlcKernel()?.frameGso ? 1 : 0);
+  }
 });

@@ -33,6 +33,7 @@ import type { MppeKeys } from './auth/chap-digest.js';
 import { AUTH_METHODS, PROTOCOLS, describePacket } from './registry.js';
 import { LINK_DEFAULTS, type LinkLayer } from './link/link.js';
 import { AsyncHdlcLink } from './link/async-hdlc.js';
+import { gsoBytes, gsoSegments } from '../wire/gso.js';
 
 export type { Phase } from './protent.js';
 export type { SessionEvent } from './events.js';
@@ -304,6 +305,9 @@ export class Session {
     send(protocol: number, info: Buffer, unitBytes?: number): void {
       this.s.sendFrame(protocol, info, unitBytes);
     }
+    sendSegments(protocol: number, packet: Buffer, mss: number): boolean {
+      return this.s.sendSegments(protocol, packet, mss);
+    }
     countUnitIn(bytes: number): void {
       if (this.s.ncpsUp) this.s.linkStats.bytesIn += bytes;
     }
@@ -380,6 +384,24 @@ export class Session {
     this.counters.framesOut++;
     this.counters.bytesOut += frame.length;
     if (this.options.tapFrames) this.events.push({ type: 'frame', dir: 'out', protocol, payload: info, time: this.timers.clock.now });
+  }
+
+  /**
+   * A TCP super-segment as its segments' frames, built by the link in one go (src/wire/gso.ts),
+   * counted as sendFrame() would count each. Not when a compressor would see the frames, a
+   * tap wants each, or the link cannot segment: false, and the caller segments in software.
+   */
+  private sendSegments(protocol: number, packet: Buffer, mss: number): boolean {
+    if (this.options.tapFrames || !this.link.encodeSegments) return false;
+    if (this.filter && this.filter.filtersOut?.(protocol) !== false) return false;
+    const first = this.output.length;
+    if (!this.link.encodeSegments(protocol, packet, mss, this.output)) return false;
+    const n = gsoSegments(packet, mss);
+    this.counters.ipPacketsOut += n;
+    if (this.ncpsUp && countedByUnit(protocol)) this.linkStats.bytesOut += gsoBytes(packet, mss);
+    this.counters.framesOut += n;
+    for (let i = first; i < this.output.length; i++) this.counters.bytesOut += this.output[i]!.length;
+    return true;
   }
 
   /** pppd main.c get_input: the phase rules, then the table. */

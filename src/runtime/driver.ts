@@ -14,6 +14,11 @@ export interface IpUpInfo {
   local: number;
   remote: number;
   dns: [number, number];
+  /**
+   * `send` takes TCP super-segments (src/wire/gso.ts): the session cuts them into the
+   * link's segments (in the framer where it can), so the backend's stack may offload.
+   */
+  gso?: boolean;
 }
 
 /** Where IP packets go that are not for the link itself (the NAT and TUN issues plug in here). */
@@ -132,7 +137,7 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
         }
         session.sendIp(p, now());
         flushSoon();
-      }, { local: ev.local, remote: ev.remote, dns: ev.dns });
+      }, { local: ev.local, remote: ev.remote, dns: ev.dns, gso: true });
       if (ev.type === 'ip-down') opts.backend?.detach();
       if (ev.type === 'ipv6' && opts.backend?.ipv6Up) opts.backend.deliver(ev.packet);
       if (ev.type === 'ipv6-up') opts.backend?.ipv6Up?.((p) => {

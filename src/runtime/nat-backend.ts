@@ -78,7 +78,11 @@ export class NatBackend implements NetworkBackend {
    */
   private made?: NetStack;
   get stack(): NetStack {
-    return (this.made ??= new NetStack(this.opts, this.now()));
+    if (!this.made) {
+      this.made = new NetStack(this.opts, this.now());
+      this.made.setGso(this.gso);
+    }
+    return this.made;
   }
   set stack(s: NetStack) {
     this.made = s;
@@ -100,6 +104,8 @@ export class NatBackend implements NetworkBackend {
     perform: (r) => this.perform(r),
     flush: () => this.scheduleFlush(),
   });
+  /** The one `send` goes to takes TCP super-segments (src/wire/gso.ts). */
+  private gso = false;
   private flushQueued = false;
   /** deliver() began a batch of input that the flush microtask ends. */
   private batchOpen = false;
@@ -118,8 +124,11 @@ export class NatBackend implements NetworkBackend {
 
   // ---- NetworkBackend ------------------------------------------------------------------
 
-  attach(send: (packet: Buffer) => void): void {
+  attach(send: (packet: Buffer) => void, info?: { gso?: boolean }): void {
     this.send = send;
+    // The session cuts super-segments itself (IpUpInfo.gso): the stack may send them.
+    this.gso = info?.gso === true;
+    this.made?.setGso(this.gso);
     if (this.closed) {
       // Attached again after a detach (IPCP came up again): a fresh stack, when first used.
       this.made = undefined;

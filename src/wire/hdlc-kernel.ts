@@ -24,7 +24,7 @@
  *   8448  .. 8704   the receive class table in use (see hdlc.ts C_*)
  *   8704  .. 8712   destuff results: output end, escape pending
  *   8704  .. 9760   native deframe's state and records (DF_*)
- *   9760  .. 9784   native frame()'s numbers (FR_*)
+ *   9760  .. 9792   native frame()'s and frameGso()'s numbers (FR_*)
  *   IN    .. IN + IN_MAX        octets to stuff / received octets
  *   OUT   .. OUT + 2 * IN_MAX   stuffed / destuffed octets
  *
@@ -94,6 +94,10 @@ export const FR_FCS32 = 2;
 export const FR_AT = 3;
 export const FR_MODE = 4;
 export const FR_SIMD = 5;
+/** frameGso(): the segment size (the MSS). */
+export const FR_MSS = 6;
+/** frameGso(): the first segment to write in, the first not written out. */
+export const FR_SEG = 7;
 export const IN = 16384;
 /** Most octets one call may take (a 64 KiB frame plus header and FCS fits). */
 export const IN_MAX = 65536 + 64;
@@ -304,6 +308,15 @@ export interface HdlcKernel {
    * FR_FCS32, FR_SIMD stuff()'s `simd`; FCS-16 is computed by it.
    */
   frame?(payload: Uint8Array, out: Uint8Array): number;
+  /**
+   * Native only: segmentation offload. `packet` is an IPv4 TCP segment longer than the
+   * MSS (frameArgs[FR_MSS]); each MSS-sized segment of it is written as a frame, as
+   * frame() would, with its own IP length, identification (+1 per segment), header
+   * checksum, sequence number and TCP checksum (FIN and PSH on the last only), from
+   * segment frameArgs[FR_SEG] on while each one's worst case fits in `out`; returns the
+   * end and leaves the next segment to write in frameArgs[FR_SEG]. FCS-16 only.
+   */
+  frameGso?(packet: Uint8Array, out: Uint8Array): number;
   /** frame()'s numbers (the FR_* indexes), set before each call. */
   readonly frameArgs: Uint32Array;
   /**
@@ -337,13 +350,14 @@ interface Loops {
   stuff: HdlcKernel['stuff'];
   destuff: HdlcKernel['destuff'];
   frame?: HdlcKernel['frame'];
+  frameGso?: HdlcKernel['frameGso'];
   deframe?: HdlcKernel['deframe'];
 }
 
 function wrap(name: HdlcKernel['name'], buffer: ArrayBuffer, loops: Loops): HdlcKernel {
   const u8 = new Uint8Array(buffer);
   const st = new Int32Array(buffer, STATE, DF_REC + 4 * MAX_RECORDS);
-  const frameArgs = new Uint32Array(buffer, FRAME_ARGS, 6);
+  const frameArgs = new Uint32Array(buffer, FRAME_ARGS, 8);
   const views: (Uint8Array | undefined)[] = [];
   return {
     name,
@@ -352,6 +366,7 @@ function wrap(name: HdlcKernel['name'], buffer: ArrayBuffer, loops: Loops): Hdlc
     stuff: loops.stuff,
     destuff: loops.destuff,
     ...(loops.frame ? { frame: loops.frame } : {}),
+    ...(loops.frameGso ? { frameGso: loops.frameGso } : {}),
     ...(loops.deframe ? { deframe: loops.deframe } : {}),
     state: st,
     frameArgs,

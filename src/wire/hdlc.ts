@@ -41,6 +41,8 @@ import {
   FR_HDR,
   FR_HLEN,
   FR_MODE,
+  FR_MSS,
+  FR_SEG,
   FR_SIMD,
   IN,
   IN_MAX,
@@ -318,24 +320,8 @@ export class HdlcEncoder {
     // RFC 1661 §6.5/§6.6: ACFC and PFC never apply to LCP packets.
     const lcp = protocol === PPP_LCP;
     const esc = lcp ? this.escLcp : this.esc;
-
     const hdr = HDR;
-    let h = 0;
-    if (lcp || !cfg.acfc) {
-      hdr[h++] = ALLSTATIONS;
-      hdr[h++] = UI;
-    }
-    // Only protocols 0x0000-0x00FF can be sent in one octet (RFC 1661 §6.5);
-    // an even value there is not a valid protocol and would be misparsed as
-    // the first half of a two-octet field, so never compress it.  Nor 0x00FF
-    // (reserved by IANA as "compression inefficient"): with ACFC on, a lone
-    // FF octet would be taken for the Address field by the receiver.
-    if (!lcp && cfg.pfc && protocol < 0xff && (protocol & 1) === 1) {
-      hdr[h++] = protocol;
-    } else {
-      hdr[h++] = protocol >>> 8;
-      hdr[h++] = protocol & 0xff;
-    }
+    const h = this.header(protocol, lcp);
 
     const n = payload.length;
     const k = hdlcKernel();
@@ -404,6 +390,75 @@ export class HdlcEncoder {
 
     TX.pos = o;
     return Buffer.from(TX.ab, start, o - start);
+  }
+
+  /** The address, control and protocol octets into HDR; returns how many. */
+  private header(protocol: number, lcp: boolean): number {
+    const hdr = HDR;
+    let h = 0;
+    if (lcp || !this.cfg.acfc) {
+      hdr[h++] = ALLSTATIONS;
+      hdr[h++] = UI;
+    }
+    // Only protocols 0x0000-0x00FF can be sent in one octet (RFC 1661 §6.5);
+    // an even value there is not a valid protocol and would be misparsed as
+    // the first half of a two-octet field, so never compress it.  Nor 0x00FF
+    // (reserved by IANA as "compression inefficient"): with ACFC on, a lone
+    // FF octet would be taken for the Address field by the receiver.
+    if (!lcp && this.cfg.pfc && protocol < 0xff && (protocol & 1) === 1) {
+      hdr[h++] = protocol;
+    } else {
+      hdr[h++] = protocol >>> 8;
+      hdr[h++] = protocol & 0xff;
+    }
+    return h;
+  }
+
+  /**
+   * Segmentation offload (Linux's GSO): `packet` is an IPv4 TCP segment carrying more than
+   * `mss` octets (the stack's super-segment, see src/wire/gso.ts); its MSS-sized segments
+   * are framed, each with its own IP and TCP header fields and checksums, by the native
+   * kernel in one call per slab, and pushed onto `out` (one view per slab, the frames back
+   * to back in it). Returns false, having framed nothing, where the kernel cannot (no
+   * native addon, FCS-32): the caller segments in software (src/wire/gso.ts) and encodes
+   * each segment.
+   */
+  encodeSegments(protocol: number, packet: Uint8Array, mss: number, out: Buffer[]): boolean {
+    const k = hdlcKernel();
+    if (k?.frameGso === undefined || this.cfg.fcs32 || protocol === PPP_LCP) return false;
+    const h = this.header(protocol, false);
+    const esc = this.esc;
+    if (k.escOwner !== esc) {
+      k.u8.set(esc, ESC_TAB);
+      k.escOwner = esc;
+    }
+    const hdr = HDR;
+    const a = k.frameArgs;
+    const hl = ((packet[0]! & 15) + (packet[((packet[0]! & 15) << 2) + 12]! >> 4)) * 4;
+    // One segment's worst case, every octet stuffed: the kernel stops before a segment
+    // that would not fit, so a new slab is needed only when one does not.
+    const worst = 2 + 2 * (h + hl + mss + 2);
+    let seg = 0;
+    for (;;) {
+      room(TX, worst);
+      const start = TX.pos;
+      a[FR_HDR] = hdr[0]! | (hdr[1]! << 8) | (hdr[2]! << 16) | (hdr[3]! << 24);
+      a[FR_HLEN] = h;
+      a[FR_AT] = start;
+      a[FR_MODE] = this.mode.lim;
+      a[FR_SIMD] = this.mode.simd;
+      a[FR_MSS] = mss;
+      a[FR_SEG] = seg;
+      const end = k.frameGso(packet, TX.mem);
+      TX.pos = end;
+      out.push(Buffer.from(TX.ab, start, end - start));
+      const next = a[FR_SEG]!;
+      if (next * mss >= packet.length - hl) return true;
+      if (next === seg) throw new RangeError('frameGso: no segment fits a fresh slab');
+      seg = next;
+      // The slab is full: the next segment's worst case takes a new one.
+      TX.pos = TX.mem.length;
+    }
   }
 
   /**

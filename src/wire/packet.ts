@@ -282,6 +282,11 @@ export interface TcpOut {
   mss?: number;
   wscale?: number;
   payload?: Uint8Array;
+  /**
+   * A super-segment's segment size (src/wire/gso.ts): its TCP checksum is left 0, each
+   * segment gets its own when it is cut. 0 or unset: an ordinary segment.
+   */
+  gso?: number;
   id: number;
 }
 
@@ -290,7 +295,7 @@ export function buildTcp(t: TcpOut): Buffer {
 }
 
 /** What buildTcpSegment takes from a segment (a connection's own SegmentOut fits). */
-export type TcpFields = Pick<TcpOut, 'seq' | 'ack' | 'flags' | 'window' | 'mss' | 'wscale' | 'payload'>;
+export type TcpFields = Pick<TcpOut, 'seq' | 'ack' | 'flags' | 'window' | 'mss' | 'wscale' | 'payload' | 'gso'>;
 
 /** buildTcp with the addressing apart: a connection's segments need no object of their own. */
 export function buildTcpSegment(src: number, dst: number, srcPort: number, dstPort: number, t: TcpFields, id: number): Buffer {
@@ -324,6 +329,10 @@ export function buildTcpSegment(src: number, dst: number, srcPort: number, dstPo
   }
   // Header and payload summed apart (the payload starts at an even offset of the segment),
   // the payload as the caller's whole buffer: no view of the packet is made for it.
+  if (t.gso) {
+    if (t.payload && plen) pkt.set(t.payload, i);
+    return pkt;
+  }
   let sum = sum16(pkt, o, i, pseudoSum(src, dst, PROTO_TCP, tcpLen));
   if (t.payload && plen) {
     pkt.set(t.payload, i);

@@ -425,6 +425,13 @@ export class CcpProtocol implements Protent {
     return { protocol: PROTO_COMP, info: out };
   }
 
+  filtersOut(protocol: number): boolean {
+    // As filterOut: what it passes unchanged is LCP, CCP, >= 0x4000, and anything while no
+    // compressor runs unless compression is required.
+    if (protocol === PROTO_LCP || protocol === PROTO_CCP || protocol >= 0x4000) return false;
+    return this.required || (!!this.compressor && this.isOpen);
+  }
+
   /** A frame from the line before the protocol demux: Compressed Datagrams come out decompressed (Linux ppp_receive_nonmp_frame). */
   filterIn(protocol: number, info: Buffer): Frame | undefined {
     if (protocol !== PROTO_COMP) {

@@ -53,6 +53,10 @@ export class AsyncHdlcLink implements LinkLayer {
     return this.encoder.encode(protocol, info);
   }
 
+  encodeSegments(protocol: number, packet: Buffer, mss: number, out: Buffer[]): boolean {
+    return this.encoder.encodeSegments(protocol, packet, mss, out);
+  }
+
   configure(c: LinkConfig): void {
     this.encoder.setConfig({ accm: c.txAccm, pfc: c.pfc, acfc: c.acfc });
     this.decoder.setRecvAccm(c.rxAccm);

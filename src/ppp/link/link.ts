@@ -45,6 +45,12 @@ export interface LinkLayer {
   input(bytes: Buffer, onFrame: (protocol: number, info: Buffer) => void, more: () => boolean): void;
   /** One PPP frame, ready for the line (escaped and checksummed, or encapsulated). */
   encode(protocol: number, info: Buffer): Buffer;
+  /**
+   * Segmentation offload (src/wire/gso.ts): the frames of a TCP super-segment's MSS-sized
+   * segments pushed onto `out`, as encode() would give each; false (nothing pushed) when
+   * this layer cannot now. Optional: without it the session segments in software.
+   */
+  encodeSegments?(protocol: number, packet: Buffer, mss: number, out: Buffer[]): boolean;
   /** LCP's framing results; called with LINK_DEFAULTS when LCP goes down. */
   configure(config: LinkConfig): void;
   /** Why negotiation may have failed, from what the layer saw (pppd's "not 8-bit clean"). */
