@@ -537,26 +537,38 @@ function offloaded(s: NetStack, on: boolean): { sent: Buffer[]; supers: number }
 
 test('segmentation offload: a download (data, PSH, FIN) puts on the line byte for byte what it does without', () => {
   const down = randomBytes(700_001);
-  const run = (on: boolean) => {
-    const w = new World(stack({ tcpSendBuffer: 256 * 1024 }));
-    const rec = offloaded(w.stack, on);
-    const c = w.client({ srcPort: 41500, dst: OUT, dstPort: 80, wscale: 4, rcvBuf: 512 * 1024 });
-    c.connect(w.now);
-    assert.ok(w.run(() => c.established));
-    const hc = [...w.host.conns.values()][0]!;
-    for (let i = 0; i < down.length; i += 64 * 1024) w.host.send(hc.id, down.subarray(i, i + 64 * 1024));
-    w.host.endHost(hc.id);
-    assert.ok(w.run(() => c.peerFin));
-    assert.ok(concat(c.received).equals(down));
-    return { ...rec, stats: w.stack.stats() };
-  };
-  const off = run(false);
-  const on = run(true);
-  assert.equal(off.supers, 0);
-  assert.ok(on.supers > 0, 'super-segments were sent');
-  assert.equal(on.sent.length, off.sent.length);
-  for (let i = 0; i < on.sent.length; i++) assert.deepEqual(on.sent[i], off.sent[i], `packet ${i}`);
-  // Counted as the segments they became.
-  assert.equal(on.stats.tcp.segmentsOut, off.stats.tcp.segmentsOut);
-  assert.deepEqual(on.stats.ip, off.stats.ip);
+  // A fast client with room, and a slow small one (MSS 536, an 8 KiB window it reads
+  // slowly, no WS): window-limited sends cut where the window ends.
+  const clients = [
+    { wscale: 4, rcvBuf: 512 * 1024, mss: 1460, autoRead: true },
+    { wscale: undefined, rcvBuf: 8 * 1024, mss: 536, autoRead: false },
+  ];
+  for (const o of clients) {
+    const run = (on: boolean) => {
+      const w = new World(stack({ tcpSendBuffer: 256 * 1024 }), { delay: 3 });
+      const rec = offloaded(w.stack, on);
+      const c = w.client({ srcPort: 41500, dst: OUT, dstPort: 80, ...o });
+      c.connect(w.now);
+      assert.ok(w.run(() => c.established));
+      const hc = [...w.host.conns.values()][0]!;
+      for (let i = 0; i < down.length; i += 64 * 1024) w.host.send(hc.id, down.subarray(i, i + 64 * 1024));
+      w.host.endHost(hc.id);
+      // The slow client reads at each step of the clock (read() reopens its window).
+      assert.ok(w.run(() => {
+        if (!o.autoRead) c.read(w.now);
+        return c.peerFin;
+      }, 600_000));
+      assert.ok(concat(c.received).equals(down));
+      return { ...rec, stats: w.stack.stats() };
+    };
+    const off = run(false);
+    const on = run(true);
+    assert.equal(off.supers, 0);
+    assert.ok(on.supers > 0, 'super-segments were sent');
+    assert.equal(on.sent.length, off.sent.length, `MSS ${o.mss}`);
+    for (let i = 0; i < on.sent.length; i++) assert.deepEqual(on.sent[i], off.sent[i], `MSS ${o.mss}, packet ${i}`);
+    // Counted as the segments they became.
+    assert.equal(on.stats.tcp.segmentsOut, off.stats.tcp.segmentsOut);
+    assert.deepEqual(on.stats.ip, off.stats.ip);
+  }
 });
