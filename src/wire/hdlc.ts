@@ -667,7 +667,19 @@ export interface HdlcDecoderOptions {
   fcs32?: boolean;
 }
 
+/** The frames a decoder dropped so far, of every kind (what a link counts as dropped). */
+export function framesDropped(s: DecoderStats): number {
+  return s.badFcs + s.runts + s.tooLong + s.aborts + s.badProtocol + s.badAddress;
+}
+
 export class HdlcDecoder {
+  /**
+   * When set, push() appends here, for each frame it returns, framesDropped() as it was when
+   * that frame was finished: a caller that decodes a whole read at once can still count
+   * each drop where it fell among the frames it delivers (RFC 1144 §4.1: VJ tosses from
+   * the error on, not before it).
+   */
+  dropsAt?: number[];
   private readonly st: DecoderStats = {
     framesOk: 0,
     bytesIn: 0,
@@ -1142,6 +1154,7 @@ export class HdlcDecoder {
     const payload = Buffer.from(this.memAb, fs + p, infoLen);
     st.framesOk++;
     frames.push({ protocol, payload });
+    this.dropsAt?.push(framesDropped(st));
     return true;
   }
 }
