@@ -6,6 +6,8 @@ import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { SessionShaper } from './session-shaper.js';
 import type { NetworkBackend } from '../runtime/driver.js';
+import { buildTcpSegment, TCP_ACK } from '../wire/packet.js';
+import { markGso, segmentGso } from '../wire/gso.js';
 
 function ipPacket(n: number): Buffer {
   const p = Buffer.alloc(n);
@@ -52,6 +54,33 @@ test('down and up are paced to the rate-limit; a new rate-limit applies at once;
     for (let i = 0; i < 10; i++) toNet(ipPacket(1000));
     assert.equal(toClient.length, 10);
     assert.equal(shaper.current, undefined);
+    b.close?.();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('a TCP super-segment from the NAT is paced as the segments it stands for', () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    let now = 0;
+    const shaper = new SessionShaper(() => now);
+    let toNet!: (p: Buffer) => void;
+    const inner: NetworkBackend = { deliver: () => undefined, attach: (send) => (toNet = send), detach: () => undefined };
+    const toClient: Buffer[] = [];
+    const b = shaper.wrap(inner);
+    b.attach((p) => toClient.push(p), { local: 1, remote: 2, dns: [0, 0], gso: true });
+    // 64 kbit/s down: a burst of 3000 B, less than the 14,600-octet super-segment.
+    shaper.set({ name: 'slow', downKbit: 64, upKbit: 64, line: 1 });
+    const sup = buildTcpSegment(0x0a000202, 0x0a00020f, 80, 41000, { seq: 1, ack: 1, flags: TCP_ACK, window: 100, payload: Buffer.alloc(14_600, 7), gso: 1460 }, 1);
+    markGso(sup, 1460);
+    toNet(sup);
+    assert.equal(toClient.length, 2, 'the burst: two full segments');
+    for (let i = 0; i < 40; i++) {
+      now += 50;
+      mock.timers.tick(50);
+    }
+    assert.deepEqual(toClient, segmentGso(sup, 1460), 'all ten, as the segments');
     b.close?.();
   } finally {
     mock.timers.reset();

@@ -11,6 +11,7 @@
 import type { NetworkBackend, IpUpInfo, Ipv6UpInfo } from '../runtime/driver.js';
 import { Shaper, TokenBucket, type ShaperCounters } from '../net/token-bucket.js';
 import { bucketSpec, type RateLimit } from './rate-limits.js';
+import { gsoSize, segmentGso } from '../wire/gso.js';
 
 export class SessionShaper {
   private down?: Shaper;
@@ -94,6 +95,13 @@ export class SessionShaper {
 
   private toClient(p: Buffer): void {
     if (!this.down) return this.emit(p);
+    // A TCP super-segment (src/wire/gso.ts) is paced as the segments it stands for: as one
+    // packet it could exceed the bucket's burst and never conform.
+    const mss = gsoSize(p);
+    if (mss) {
+      for (const s of segmentGso(p, mss)) this.toClient(s);
+      return;
+    }
     for (const q of this.down.offer(p, this.now())) this.emit(q);
     this.arm();
   }
