@@ -51,6 +51,7 @@ import {
   hdlcKernel,
   type HdlcKernel,
 } from './hdlc-kernel.js';
+import { tcpHeaderLength } from './gso.js';
 
 const FLAG = 0x7e;
 const ESC = 0x7d;
@@ -434,7 +435,7 @@ export class HdlcEncoder {
     }
     const hdr = HDR;
     const a = k.frameArgs;
-    const hl = ((packet[0]! & 15) + (packet[((packet[0]! & 15) << 2) + 12]! >> 4)) * 4;
+    const hl = tcpHeaderLength(packet);
     // One segment's worst case, every octet stuffed: the kernel stops before a segment
     // that would not fit, so a new slab is needed only when one does not.
     const worst = 2 + 2 * (h + hl + mss + 2);
