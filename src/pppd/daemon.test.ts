@@ -12,7 +12,8 @@ import path from 'node:path';
 import { stopAll, pppDir, inProcess, freePort, waitFor, count, recordingScript, readRecorded, TestBackend, virtualTime } from './harness.test.js';
 import type { PppdHooks } from './run.js';
 import { icmpEchoRequest } from '../wire/ipv4.js';
-import { parseIpv4, type Ipv4 } from '../wire/packet.js';
+import { buildTcpSegment, parseIpv4, TCP_ACK, TCP_PSH, type Ipv4 } from '../wire/packet.js';
+import { markGso, segmentGso } from '../wire/gso.js';
 import { parseIp4 } from '../wire/ipv4.js';
 
 const ip = (s: string) => parseIp4(s)!;
@@ -155,6 +156,35 @@ test('demand + idle: dormant until a packet; the packet is delivered; idle drops
   await phases.reach('dormant', 2);
   assert.deepEqual(clock.pending(), [], 'dormant again: nothing happens by itself');
   assert.equal(count(c.log(), /Connect: ppp0/), 1, 'dormant again, not redialling by itself');
+  c.signal('SIGTERM');
+  assert.equal(await c.done, 5);
+});
+
+test('offload: a TCP super-segment from the backend reaches the peer as its segments, queued by demand or sent on a live link', async () => {
+  const srvBackend = new TestBackend();
+  const s = await server(['idle', '600'], {}, 'log', { backend: srvBackend });
+  const backend = new TestBackend();
+  const { clock, phases, hooks } = virtualTime();
+  const c = inProcess([`tcp:127.0.0.1:${s.port}`, ...CLIENT, 'demand', '10.0.0.2:10.0.0.1'], pppDir(), { backend, ...hooks });
+  await phases.reach('dormant');
+  assert.equal(backend.info?.gso, true, 'the backend may send super-segments');
+  const superSegment = (seq: number) => {
+    const payload = Buffer.alloc(3 * 536 + 100, seq & 0xff);
+    const pkt = buildTcpSegment(ip('10.0.0.2'), ip('10.0.0.1'), 41000, 80, { seq, ack: 1, flags: TCP_ACK | TCP_PSH, window: 500, payload, gso: 536 }, 9);
+    markGso(pkt, 536);
+    return pkt;
+  };
+  // Dormant: queued (the first starts the link). The queue holds 256 packets as the peer
+  // will get them: 70 super-segments make 280 segments, and the first 64 go whole.
+  const queued = Array.from({ length: 70 }, (_, i) => superSegment(1000 + i * 1708));
+  for (const p of queued) backend.send(p);
+  await phases.reach('running');
+  clock.advance(300);
+  await waitFor(() => String(srvBackend.delivered.length), /^256$/, 10_000, 'the queue, 256 segments');
+  const live = superSegment(1000 + 70 * 1708);
+  backend.send(live); // the link is up
+  await waitFor(() => String(srvBackend.delivered.length), /^260$/, 10_000, 'a live super-segment as its 4 segments');
+  assert.deepEqual(srvBackend.delivered, [...queued.slice(0, 64), live].flatMap((p) => segmentGso(p, 536)));
   c.signal('SIGTERM');
   assert.equal(await c.done, 5);
 });

@@ -46,6 +46,7 @@ import { openEthernet } from '../pppoe/ethernet.js';
 import { dialPppoe } from '../runtime/pppoe-dial.js';
 import { parseMac } from '../pppoe/frame.js';
 import { pppoeLinkLayer, pppoeSessionOptions } from '../pppoe/ppp-options.js';
+import { gsoSize, segmentGso } from '../wire/gso.js';
 
 /** A line as the daemon holds it: a stream, and for serial ports the modem controls. */
 interface LineHandle {
@@ -336,8 +337,16 @@ export class PppDaemon {
     } else this.reportNetworkSide(local, remote);
     this.log('notice', `local  IP address ${ip4ToString(local)}`);
     this.log('notice', `remote IP address ${ip4ToString(remote)}`);
-    this.p.backend?.attach((pkt) => this.outbound(pkt), { local, remote, dns: [0, 0] });
+    this.attachBackend(local, remote, [0, 0]);
     return true;
+  }
+
+  /**
+   * The backend sends through outbound(). It may send TCP super-segments (IpUpInfo.gso): the
+   * session cuts them for the link, as the runtime's driver lets it (src/wire/gso.ts).
+   */
+  private attachBackend(local: number, remote: number, dns: [number, number]): void {
+    this.p.backend?.attach((pkt) => this.outbound(pkt), { local, remote, dns, gso: true });
   }
 
   /** A packet from the network backend for the peer. */
@@ -350,7 +359,11 @@ export class PppDaemon {
     }
     if (!this.cfg.demand) return; // no link: dropped, as by a down interface
     // pppd: the interface queues (NPMODE_QUEUE) until IPCP is up; the first packet starts the link.
-    if (this.demandQueue.length < DEMAND_QUEUE_MAX) this.demandQueue.push(pkt);
+    // A super-segment waits as the segments it stands for: the bound counts what the peer gets.
+    const mss = gsoSize(pkt);
+    for (const p of mss ? segmentGso(pkt, mss) : [pkt]) {
+      if (this.demandQueue.length < DEMAND_QUEUE_MAX) this.demandQueue.push(p);
+    }
     this.policy.demandPacket(this.clock.now());
     this.pump();
   }
@@ -837,12 +850,12 @@ export class PppDaemon {
         });
       }
       // The interface has its negotiated addresses now: tell the backend.
-      this.p.backend?.attach((pkt) => this.outbound(pkt), { local, remote, dns });
+      this.attachBackend(local, remote, dns);
     } else if (netif) {
-      this.p.backend?.attach((pkt) => this.outbound(pkt), { local, remote, dns });
+      this.attachBackend(local, remote, dns);
     } else {
       this.reportNetworkSide(local, remote);
-      this.p.backend?.attach((pkt) => this.outbound(pkt), { local, remote, dns });
+      this.attachBackend(local, remote, dns);
     }
     // auth.c np_up: updetach.
     if (cfg.updetach && !cfg.nodetach && this.p.detach?.active) {

@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runPppd, type PppdHooks } from './run.js';
-import type { NetworkBackend } from '../runtime/driver.js';
+import type { IpUpInfo, NetworkBackend } from '../runtime/driver.js';
 import type { DaemonClock } from './deps.js';
 import type { LinkPhase } from './link-policy.js';
 export { freePort } from '../runtime/free-port.js';
@@ -151,8 +151,11 @@ export class TestBackend implements NetworkBackend {
     this.delivered.push(packet);
     this.events.emit('packet', packet);
   }
-  attach(send: (packet: Buffer) => void): void {
+  /** What the daemon said at the last attach. */
+  info: IpUpInfo | undefined;
+  attach(send: (packet: Buffer) => void, info?: IpUpInfo): void {
     this.sendFn = send;
+    this.info = info;
   }
   detach(): void {
     this.sendFn = undefined;

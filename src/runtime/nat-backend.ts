@@ -15,7 +15,7 @@
 import net from 'node:net';
 import dgram from 'node:dgram';
 import dns from 'node:dns';
-import type { NetworkBackend } from './driver.js';
+import type { IpUpInfo, NetworkBackend } from './driver.js';
 import { NetStack, type NetStats } from '../net/stack.js';
 import { parseForward, type NetOptions, type PortForward } from '../net/config.js';
 import { QTYPE, RCODE, type DnsRecord, type DnsResult } from '../net/dns.js';
@@ -124,7 +124,7 @@ export class NatBackend implements NetworkBackend {
 
   // ---- NetworkBackend ------------------------------------------------------------------
 
-  attach(send: (packet: Buffer) => void, info?: { gso?: boolean }): void {
+  attach(send: (packet: Buffer) => void, info?: Pick<IpUpInfo, 'gso'>): void {
     this.send = send;
     // The session cuts super-segments itself (IpUpInfo.gso): the stack may send them.
     this.gso = info?.gso === true;
