@@ -10,13 +10,14 @@ import net from 'node:net';
 import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { ClientBackend, clientBackendFromOptions, parseListen, parseLocalForward, socksReply, type ClientBackendOptions } from './client-backend.js';
-import { PppLink } from './link.js';
+import { PppLink, type LinkOptions } from './link.js';
 import { IspServer } from '../isp/server.js';
 import { natBackendFactory } from '../isp/backend.js';
 import { defaultIspConfig } from '../isp/config.js';
 import { staticSecrets } from '../ppp/secrets.js';
 import { waitUntil } from './wait-until.js';
 import { REP } from './socks.js';
+import { hdlcKernel } from '../wire/hdlc-kernel.js';
 
 const BLOB = randomBytes(2 * 1024 * 1024);
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -60,10 +61,10 @@ async function startIsp(): Promise<IspServer> {
   return server;
 }
 
-async function dial(isp: IspServer, o: ClientBackendOptions = {}) {
+async function dial(isp: IspServer, o: ClientBackendOptions = {}, linkOpts: LinkOptions = {}) {
   const logs: string[] = [];
   const backend = new ClientBackend({ socks: '127.0.0.1:0', log: (m) => logs.push(m), ...o });
-  const link = new PppLink(net.connect(isp.addresses.ppp!.port, '127.0.0.1'), { user: 'demo', password: 'dialtone', usePeerDns: true, backend });
+  const link = new PppLink(net.connect(isp.addresses.ppp!.port, '127.0.0.1'), { user: 'demo', password: 'dialtone', usePeerDns: true, backend, ...linkOpts });
   const up = await new Promise<{ local: string; dns: string[] }>((resolve) => link.on('ip-up', resolve));
   const addrs = await backend.ready();
   return { backend, link, up, addrs, logs };
@@ -238,6 +239,37 @@ test('e2e: SOCKS5 over PPP through the ISP NAT: 1 MB GET to 10.0.2.2 and to host
   } finally {
     c.link.close();
     await c.link.done;
+    await isp.stop();
+    web.server.close();
+  }
+});
+
+test('e2e: an upload leaves the client as TCP super-segments, cut by the link\'s framer (novj, noccp) or by IPCP for VJ, and arrives intact', { timeout: 60_000 }, async () => {
+  const web = await httpServer();
+  const isp = await startIsp();
+  try {
+    for (const vj of [false, true]) {
+      const c = await dial(isp, {}, { vj, noccp: true });
+      try {
+        let framedWhole = 0;
+        const link = c.link.session.link;
+        const encodeSegments = link.encodeSegments!.bind(link);
+        link.encodeSegments = (...args: Parameters<typeof encodeSegments>) => {
+          const ok = encodeSegments(...args);
+          if (ok) framedWhole++;
+          return ok;
+        };
+        const up = randomBytes(1024 * 1024);
+        assert.equal(await postVia(c.addrs.socks!.port, { ipv4: '10.0.2.2', port: web.port }, up), `${sha(up)} ${up.length}`);
+        const framer = !vj && hdlcKernel()?.frameGso !== undefined;
+        assert.equal(framedWhole > 0, framer, `${framedWhole} super-segments framed whole`);
+        if (vj) assert.ok(c.link.session.counters.vj!.tx.compressed > 700, 'VJ compressed the upload segment by segment');
+      } finally {
+        c.link.close();
+        await c.link.done;
+      }
+    }
+  } finally {
     await isp.stop();
     web.server.close();
   }

@@ -182,6 +182,8 @@ export class ClientBackend implements NetworkBackend {
     const dns = this.opts.dns ?? (info ? info.dns.filter((a) => a !== 0).map(ip4ToString) : []);
     const { socks: _s, socksAuth: _a, forwards: _f, dns: _d, local: _l, handshakeTimeout: _h, now: _n, log: _g, ...tuning } = this.opts;
     this.stack = new ClientStack({ ...tuning, local, dns }, this.now());
+    // The session cuts super-segments itself (IpUpInfo.gso): uploads may offload.
+    this.stack.setGso(info?.gso === true);
     this.generation++;
     this.send = send;
     if (!dns.length) this.log('client backend: no DNS server from the peer (usepeerdns?): names cannot be resolved');
