@@ -14,6 +14,7 @@ import type { PppdHooks } from './run.js';
 import { icmpEchoRequest } from '../wire/ipv4.js';
 import { buildTcpSegment, parseIpv4, TCP_ACK, TCP_PSH, type Ipv4 } from '../wire/packet.js';
 import { markGso, segmentGso } from '../wire/gso.js';
+import { MAX_LINE_BACKLOG } from '../runtime/driver.js';
 import { parseIp4 } from '../wire/ipv4.js';
 
 const ip = (s: string) => parseIp4(s)!;
@@ -185,6 +186,27 @@ test('offload: a TCP super-segment from the backend reaches the peer as its segm
   backend.send(live); // the link is up
   await waitFor(() => String(srvBackend.delivered.length), /^260$/, 10_000, 'a live super-segment as its 4 segments');
   assert.deepEqual(srvBackend.delivered, [...queued.slice(0, 64), live].flatMap((p) => segmentGso(p, 536)));
+  c.signal('SIGTERM');
+  assert.equal(await c.done, 5);
+});
+
+test('a fast sender through the daemon\'s backend does not grow the line: packets past the backlog bound are dropped', async () => {
+  const srvBackend = new TestBackend();
+  const s = await server([], {}, 'log', { backend: srvBackend });
+  const backend = new TestBackend();
+  const c = inProcess([`tcp:127.0.0.1:${s.port}`, ...CLIENT, '10.0.0.2:10.0.0.1'], pppDir(), { backend });
+  await waitFor(() => String(backend.attached), /^true$/, 10_000, 'ip-up');
+  const seg = (port: number, i: number) => buildTcpSegment(ip('10.0.0.2'), ip('10.0.0.1'), port, 80, { seq: i * 1000, ack: 1, flags: TCP_ACK, window: 500, payload: Buffer.alloc(1000, i) }, i);
+  // 2 MB in one event-loop turn: the line takes MAX_LINE_BACKLOG of it, as a router's queue.
+  for (let i = 0; i < 2000; i++) backend.send(seg(41000, i));
+  // A marker sent in a later turn: once one arrives, all that went before it has.
+  const port = (p: Buffer) => p.readUInt16BE(20);
+  await waitFor(() => {
+    backend.send(seg(42000, 0));
+    return String(srvBackend.delivered.some((p) => port(p) === 42000));
+  }, /^true$/, 10_000, 'a marker after the burst');
+  const got = srvBackend.delivered.filter((p) => port(p) === 41000).length;
+  assert.ok(got > 100 && got <= MAX_LINE_BACKLOG / 1040 + 1, `${got} of 2000 packets went to the line`);
   c.signal('SIGTERM');
   assert.equal(await c.done, 5);
 });

@@ -353,8 +353,8 @@ export class PppDaemon {
   private outbound(pkt: Buffer): void {
     const cur = this.current;
     if (cur?.ipUp && !this.policy.settling) {
-      cur.session.sendIp(pkt, sessionNow());
-      cur.driven.flush();
+      // Bounded by the line's backlog (the driver drops beyond MAX_LINE_BACKLOG, as a router).
+      cur.driven.sendIp(pkt);
       return;
     }
     if (!this.cfg.demand) return; // no link: dropped, as by a down interface
@@ -958,9 +958,7 @@ export class PppDaemon {
     const netif = this.p.netif;
     if (netif) {
       // ipv6cp.c ipv6cp_up: sif6addr (link-local addresses from the identifiers), sif6up.
-      netif.ipv6Up((pkt) => {
-        if (cur.session.sendIpv6(pkt, sessionNow())) cur.driven.flush();
-      }, { local, remote });
+      netif.ipv6Up((pkt) => cur.driven.sendIp(pkt, true), { local, remote });
       this.sys(() => netif.sif6addr(local, remote));
     }
     const info = this.baseInfo();

@@ -68,6 +68,12 @@ export interface Driven {
   close(reason: string, status: number): void;
   /** Writes out what the session has queued (after calling it from outside the driver). */
   flush(): void;
+  /**
+   * A packet from a network backend for the peer (IPv4, or IPv6 with `v6`), written with the
+   * rest of this event-loop turn's; dropped (false) when the line already holds
+   * MAX_LINE_BACKLOG unwritten. For a caller that attaches its backend itself (pppd's daemon).
+   */
+  sendIp(packet: Buffer, v6?: boolean): boolean;
   /** IP packets from the backend dropped because the line had MAX_LINE_BACKLOG unwritten. */
   readonly droppedForBacklog: number;
 }
@@ -106,10 +112,15 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
       flush();
     });
   };
-  const backlogged = (p: Buffer) => {
-    if (line.stream.writableLength + queuedBytes > MAX_LINE_BACKLOG) return true;
+  const sendIp = (p: Buffer, v6 = false): boolean => {
+    if (line.stream.writableLength + queuedBytes > MAX_LINE_BACKLOG) {
+      droppedForBacklog++;
+      return false;
+    }
     queuedBytes += p.length;
-    return false;
+    const sent = v6 ? session.sendIpv6(p, now()) : session.sendIp(p, now());
+    flushSoon();
+    return sent;
   };
 
   const flush = () => {
@@ -130,24 +141,10 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
     for (const ev of session.takeEvents()) {
       opts.onEvent(ev);
       if (ev.type === 'ip') opts.backend?.deliver(ev.packet);
-      if (ev.type === 'ip-up') opts.backend?.attach((p) => {
-        if (backlogged(p)) {
-          droppedForBacklog++;
-          return;
-        }
-        session.sendIp(p, now());
-        flushSoon();
-      }, { local: ev.local, remote: ev.remote, dns: ev.dns, gso: true });
+      if (ev.type === 'ip-up') opts.backend?.attach((p) => sendIp(p), { local: ev.local, remote: ev.remote, dns: ev.dns, gso: true });
       if (ev.type === 'ip-down') opts.backend?.detach();
       if (ev.type === 'ipv6' && opts.backend?.ipv6Up) opts.backend.deliver(ev.packet);
-      if (ev.type === 'ipv6-up') opts.backend?.ipv6Up?.((p) => {
-        if (backlogged(p)) {
-          droppedForBacklog++;
-          return;
-        }
-        session.sendIpv6(p, now());
-        flushSoon();
-      }, { local: ev.local, remote: ev.remote });
+      if (ev.type === 'ipv6-up') opts.backend?.ipv6Up?.((p) => sendIp(p, true), { local: ev.local, remote: ev.remote });
       if (ev.type === 'ipv6-down') opts.backend?.ipv6Down?.();
       if (ev.type === 'dead') finish(ev.status);
     }
@@ -234,6 +231,7 @@ export function drive(session: Session, line: Line, opts: DriveOptions): Driven 
     done,
     session,
     flush,
+    sendIp,
     get droppedForBacklog() {
       return droppedForBacklog;
     },
