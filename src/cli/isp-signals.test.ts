@@ -79,3 +79,32 @@ test('dialtone isp: a second signal exits at once while the first waits for a pe
   assert.match(s.err(), /SIGTERM again: exiting now/);
   a.sock.destroy();
 });
+
+test('dialtone isp: SIGTERM as soon as the start\'s accounting is out still stops gracefully (Accounting-Off spooled, exit 0)', { timeout: 60_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialtone-cli-'));
+  const file = path.join(dir, 'isp.conf');
+  // A RADIUS accounting server that never answers: the records stay in the spool, to be read.
+  const silent = (await import('node:dgram')).createSocket('udp4');
+  await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+  fs.writeFileSync(file, conf(dir, `radius-acct 127.0.0.1:${silent.address().port} s3cret\naccounting-spool ${dir}\nstop-timeout 1\n`));
+  const spool = path.join(dir, 'spool');
+  const read = () => (fs.existsSync(spool) ? fs.readFileSync(spool, 'utf8') : '');
+  // The signal goes the moment Accounting-On is spooled (the start goes on opening listeners).
+  const watcher = fs.watch(dir);
+  const child = spawn(process.execPath, [bin, 'isp', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await new Promise<void>((resolve) => {
+    const check = () => /"status":"on"/.test(read()) && (watcher.off('change', check), resolve());
+    watcher.on('change', check);
+    check();
+  });
+  child.kill('SIGTERM');
+  const code = await exited;
+  watcher.close();
+  silent.close();
+  assert.equal(code, 0, `exit ${code}, ${child.signalCode ?? 'no signal'}\n${err}`);
+  assert.match(read(), /"status":"off"/, 'Accounting-Off spooled');
+  assert.match(err, /SIGTERM: shutting down/);
+});

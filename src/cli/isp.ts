@@ -102,10 +102,26 @@ export async function run(args: string[]): Promise<number> {
     // With workers, each process hands out its own stripe of every named pool (named-pools.ts).
     ...(worker ? { namedPools: new NamedPools(config.namedPools, { index: worker.index, of: config.workers }) } : {}) });
   worker?.onStatus((kind) => (kind === 'metrics' ? server.metrics() : workerStatus(worker.index, server.status(), server.liveCount, worker.pool)));
+  // SIGTERM/SIGINT: a graceful stop (Terminate-Request on every link, accounting, bounded by
+  // stop-timeout); a second signal exits at once. Caught from before the start: the start's
+  // accounting (Stops for a crash's sessions, Accounting-On) goes out before its listeners
+  // are all open, and a signal then must still get Accounting-Off, not the default death.
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signals++ === 0) return resolveStop(sig);
+    log(`${sig} again: exiting now`);
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  let resolveStop!: (sig: NodeJS.Signals) => void;
+  const stopSignal = new Promise<NodeJS.Signals>((r) => (resolveStop = r));
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     await server.start();
   } catch (err) {
     log(`cannot start: ${(err as Error).message}`);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     return 1;
   }
   if (!worker) printHowTo(server, config, !configFile);
@@ -127,18 +143,7 @@ export async function run(args: string[]): Promise<number> {
     log(`SIGHUP: reloaded ${path.resolve(configFile)}; new sessions use it${notes.map((n) => ` (${n})`).join('')}`);
   };
   process.on('SIGHUP', reload);
-  // SIGTERM/SIGINT: a graceful stop (Terminate-Request on every link, accounting, bounded by
-  // stop-timeout); a second signal exits at once.
-  let signals = 0;
-  const signalled = await new Promise<NodeJS.Signals>((resolve) => {
-    const onSignal = (sig: NodeJS.Signals) => {
-      if (signals++ === 0) return resolve(sig);
-      log(`${sig} again: exiting now`);
-      process.exit(sig === 'SIGINT' ? 130 : 143);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  const signalled = await stopSignal;
   log(`${signalled}: shutting down (terminating ${server.liveCount} link(s), at most ${config.stopTimeout} s)`);
   relief.stop();
   await server.stop();
